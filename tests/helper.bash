@@ -22,6 +22,7 @@ teardown() {
 
 # timed_run [run's flags] CMD...: bats' run, and set $elapsed to how long
 # it took in milliseconds.
+# shellcheck disable=SC2034 # elapsed is for the caller
 timed_run() {
 	local t0 t1
 	t0=$(date +%s%N)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: ISC
 # The runtime directory rules of lib/rundir.c, through tests/rundir_probe.
+# shellcheck disable=SC2154 # top_builddir and the like come from helper.bash
 
 load helper
 

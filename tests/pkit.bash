@@ -49,11 +49,11 @@ _pkit_alive() {
 
 # _pkit_kill PID: SIGTERM, then SIGKILL after a second; only pids > 1.
 _pkit_kill() {
-	local p=$1 i
+	local p=$1 _
 	[ "$p" -gt 1 ] 2>/dev/null || return 0
 	_pkit_alive "$p" || return 0
 	kill -TERM "$p" 2>/dev/null || return 0
-	for i in 1 2 3 4 5 6 7 8 9 10; do
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
 		_pkit_alive "$p" || return 0
 		sleep 0.1
 	done
