@@ -27,7 +27,7 @@ complete_words() {
 }
 
 @test "completion: lock names come from the runtime directory" {
-	mkdir -p -m 700 "$PKIT_DIR/locks"
+	mkdir -m 700 "$PKIT_DIR" "$PKIT_DIR/locks"
 	: > "$PKIT_DIR/locks/nightly-backup"
 	run complete_words plock -n night
 	assert_success
@@ -35,7 +35,7 @@ complete_words() {
 }
 
 @test "completion: the command after plock NAME is a command" {
-	mkdir -p -m 700 "$PKIT_DIR/locks"
+	mkdir -m 700 "$PKIT_DIR" "$PKIT_DIR/locks"
 	run complete_words plock -t 5 mylock bas
 	assert_success
 	assert_line bash
