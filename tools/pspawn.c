@@ -54,6 +54,8 @@ struct spawn {
 	unsigned long long *starts;
 	int		  alive;	/* copies not yet reaped */
 	pid_t		  keeper;
+	char		**envp;		/* the copies' environment */
+	char		  index_var[24];/* PKIT_INDEX=N, in envp */
 	sigset_t	  mask;		/* the signal mask to give the copies */
 	struct sigaction  saved[4];	/* and the dispositions */
 };
@@ -63,7 +65,8 @@ static const int keeper_ignores[4] = { SIGHUP, SIGINT, SIGQUIT, SIGPIPE };
 static int	open_or_die(const char *path, int flags);
 static void	keeper(struct spawn *, int, char *[]) __attribute__((noreturn));
 static pid_t	start_copy(struct spawn *, int, int *);
-static void	child(struct spawn *, int, int[2]) __attribute__((noreturn));
+static void	child(struct spawn *);
+static char	**copy_env(struct spawn *);
 static void	wait_copies(struct spawn *);
 static void	wait_copies_daemon(struct spawn *);
 static int	reap_one(struct spawn *, int);
@@ -198,7 +201,8 @@ keeper(struct spawn *s, int argc, char *argv[])
 	s->pids = reallocarray(NULL, s->count, sizeof(*s->pids));
 	s->starts = reallocarray(NULL, s->count, sizeof(*s->starts));
 	out = o = reallocarray(NULL, s->count, 12);
-	if (s->pids == NULL || s->starts == NULL || out == NULL)
+	if (s->pids == NULL || s->starts == NULL || out == NULL ||
+	    (s->envp = copy_env(s)) == NULL)
 		err(PKIT_EXIT_FAIL, "keeper");
 	for (i = 0; i < (size_t)s->count; i++) {
 		if ((pid = start_copy(s, i + 1, &e)) == -1) {
@@ -249,28 +253,57 @@ keeper(struct spawn *s, int argc, char *argv[])
 	_exit(PKIT_EXIT_OK);
 }
 
-/* Fork and exec copy INDEX; its pid, or -1 with *code = 125/126/127. */
+/*
+ * The environment for the copies: ours, and with -n a PKIT_INDEX slot that
+ * start_copy rewrites for each (a vforked child must not call setenv).
+ */
+static char **
+copy_env(struct spawn *s)
+{
+	extern char **environ;
+	char **env;
+	size_t i, n;
+
+	if (!s->indexed)
+		return environ;
+	for (n = 0; environ[n] != NULL; n++)
+		;
+	if ((env = reallocarray(NULL, n + 2, sizeof(*env))) == NULL)
+		return NULL;
+	for (i = n = 0; environ[i] != NULL; i++)
+		if (strncmp(environ[i], "PKIT_INDEX=", 11) != 0)
+			env[n++] = environ[i];
+	env[n++] = s->index_var;
+	env[n] = NULL;
+	return env;
+}
+
+/*
+ * Start copy INDEX with vfork: the keeper sleeps until the copy has
+ * executed the command or failed to, so no verdict pipe is needed (the
+ * copy leaves its errno in our memory) and no page tables are copied.
+ * Its pid, or -1 with *code = 125/126/127.
+ */
 static pid_t
 start_copy(struct spawn *s, int index, int *code)
 {
-	int fds[2], e;
+	volatile int e = 0;
 	pid_t pid;
 
-	if (execpipe_open(fds) == -1) {
-		warn("pipe");
-		*code = PKIT_EXIT_FAIL;
-		return -1;
-	}
-	if ((pid = fork()) == -1) {
+	if (s->indexed)
+		snprintf(s->index_var, sizeof(s->index_var), "PKIT_INDEX=%d",
+		    index);
+	if ((pid = vfork()) == -1) {
 		warn("fork");
-		close(fds[0]);
-		close(fds[1]);
 		*code = PKIT_EXIT_FAIL;
 		return -1;
 	}
-	if (pid == 0)
-		child(s, index, fds);
-	if ((e = execpipe_wait(fds)) != 0) {
+	if (pid == 0) {
+		child(s);
+		e = errno;
+		_exit(exec_errno_to_exit(errno));
+	}
+	if (e != 0) {
 		waitpid(pid, NULL, 0);
 		*code = execpipe_report(s->argv[0], e);
 		return -1;
@@ -288,10 +321,13 @@ place(int fd, int target)
 		dup2(fd, target);
 }
 
+/*
+ * In the vforked copy: only system calls on our own process state, no
+ * allocation, nothing the keeper's memory would notice; then exec.
+ */
 static void
-child(struct spawn *s, int index, int fds[2])
+child(struct spawn *s)
 {
-	char buf[16];
 	size_t i;
 
 	for (i = 0; i < 4; i++)
@@ -300,18 +336,16 @@ child(struct spawn *s, int index, int fds[2])
 	if (s->daemon) {
 		/* If the keeper itself is killed, nobody would end us. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != s->keeper)
-			_exit(PKIT_EXIT_FAIL);
+		if (getppid() != s->keeper) {
+			errno = ESRCH;
+			return;
+		}
 	}
 	place(s->in, STDIN_FILENO);
 	place(s->out != -1 ? s->out : STDERR_FILENO, STDOUT_FILENO);
 	if (s->err != -1)
 		place(s->err, STDERR_FILENO);
-	if (s->indexed) {
-		snprintf(buf, sizeof(buf), "%d", index);
-		setenv("PKIT_INDEX", buf, 1);
-	}
-	execpipe_exec(fds, s->argv);
+	execvpe(s->argv[0], s->argv, s->envp);
 }
 
 /* Block until every copy has ended, recording each. */
