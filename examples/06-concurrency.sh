@@ -23,6 +23,7 @@ while [ $i -le "$n" ]; do
 	i=$((i + 1))
 done
 t1=$(now)
+# shellcheck disable=SC2046 # one word per pid
 pjoin $(pspawn -n "$n" -o "$out/parallel" sh -c "$work" sh "$loops")
 t2=$(now)
 

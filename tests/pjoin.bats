@@ -50,8 +50,8 @@ load spawn-helper
 }
 
 @test "pjoin: right after the command ends, the status is already there (20 times)" {
-	local i p
-	for i in $(seq 20); do
+	local p _
+	for _ in $(seq 20); do
 		p=$(pspawn sh -c 'exit 7')
 		run pjoin "$p"
 		assert_failure 7
@@ -96,7 +96,7 @@ load spawn-helper
 }
 
 @test "pjoin: a record still running for a gone process gives unknown, 0" {
-	mkdir -p -m 700 "$PKIT_DIR/jobs"
+	mkdir -m 700 "$PKIT_DIR" "$PKIT_DIR/jobs"
 	echo running > "$PKIT_DIR/jobs/99999.12345"
 	run --separate-stderr pjoin -v 99999
 	assert_success
@@ -114,14 +114,14 @@ load spawn-helper
 	(sleep 0.3; exit 4) &
 	local p=$!
 	pkit_track "$p"
-	mkdir -p -m 700 "$PKIT_DIR/jobs"
+	mkdir -m 700 "$PKIT_DIR" "$PKIT_DIR/jobs"
 	echo "exit 42" > "$PKIT_DIR/jobs/$p.1"
 	run pjoin "$p"
 	assert_failure 4
 }
 
 @test "pjoin: for a gone pid the newest record is used" {
-	mkdir -p -m 700 "$PKIT_DIR/jobs"
+	mkdir -m 700 "$PKIT_DIR" "$PKIT_DIR/jobs"
 	echo "exit 1" > "$PKIT_DIR/jobs/99997.100"
 	echo "exit 2" > "$PKIT_DIR/jobs/99997.200"
 	echo "exit 3" > "$PKIT_DIR/jobs/99997.150"

@@ -232,7 +232,7 @@ e"
 }
 
 @test "pspawn: records older than an hour are pruned, recent ones kept" {
-	mkdir -p -m 700 "$PKIT_DIR/jobs"
+	mkdir -m 700 "$PKIT_DIR" "$PKIT_DIR/jobs"
 	local i
 	for i in $(seq 40001 40100); do echo "exit 0" > "$PKIT_DIR/jobs/$i.100"; done
 	touch -d '2 hours ago' "$PKIT_DIR"/jobs/*
