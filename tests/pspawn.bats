@@ -80,6 +80,13 @@ e"
 	[ -z "$stderr" ]
 }
 
+@test "pspawn: with -o and -e, nothing holds pspawn's stderr either" {
+	timed_run bash -c 'pspawn -o /dev/null -e /dev/null sleep 100 2>&1'
+	assert_success
+	pkit_track "$output"
+	[ "$elapsed" -lt 1000 ] || fail "took $elapsed ms"
+}
+
 @test "pspawn: stdin is /dev/null, or -i FILE" {
 	run bash -c 'pjoin $(pspawn -o "$1/a" cat) < /etc/passwd' _ "$BATS_TEST_TMPDIR"
 	assert_success

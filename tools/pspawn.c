@@ -222,9 +222,13 @@ keeper(struct spawn *s, int argc, char *argv[])
 	if (o > out && write(STDOUT_FILENO, out, o - out) != o - out)
 		code = code ? code : PKIT_EXIT_FAIL;
 	free(out);
-	/* Let pspawn go; hold nothing of its stdin and stdout. */
+	/* Let pspawn go; hold nothing of its stdin and stdout, nor of its
+	 * stderr unless the copies write there anyway (a pipe held open
+	 * would keep a reader such as $(pspawn ... 2>&1) waiting). */
 	dup2(s->null, STDIN_FILENO);
 	dup2(s->null, STDOUT_FILENO);
+	if (s->out != -1 && s->err != -1)
+		dup2(s->null, STDERR_FILENO);
 	if (write(s->verdict[1], &code, 1) != 1)
 		_exit(PKIT_EXIT_FAIL);
 	close(s->verdict[1]);
