@@ -206,3 +206,16 @@ $slow 2"
 	run pjoin -t 0.1 $$
 	assert_failure 124
 }
+
+@test "pjoin: with its keeper killed, a command's status still comes from the kernel" {
+	local p k
+	p=$(pspawn sh -c 'sleep 0.5; exit 5')
+	k=$(ps -o ppid= -p "$p" | tr -d ' ')
+	assert_equal "$(keepers)" "$k"
+	[ "$k" -gt 1 ] && kill -KILL "$k"
+	timed_run pjoin -v "$p"
+	assert_failure 5
+	assert_output "$p 5"
+	[ "$elapsed" -lt 3000 ] || fail "took $elapsed ms"
+	assert_equal "$(cat "$PKIT_DIR"/jobs/"$p".*)" running
+}

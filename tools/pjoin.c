@@ -20,6 +20,7 @@
 
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -77,6 +78,7 @@ static void	loop(struct join *, int64_t);
 static void	exited(struct join *, struct job *, short);
 static void	finish(struct join *, struct job *, int, int);
 static void	finish_reaped(struct join *, struct job *);
+static int	parent_is_keeper(struct job *);
 static int	kernel_status(int, int *);
 static int	result(struct join *);
 static void	usage(FILE *);
@@ -289,11 +291,47 @@ exited(struct join *j, struct job *p, short revents)
 		finish_reaped(j, p);
 		return;
 	}
-	/* A keeper's child is recorded and reaped at once; wait for that.
-	 * Another parent gets a grace period to reap its zombie. */
+	/* A keeper records and reaps its child at once: wait for that, as
+	 * long as the zombie's parent is a keeper.  Any other parent (one
+	 * that adopted it after its keeper was killed, say) gets a grace
+	 * period to reap it. */
 	p->phase = WAIT_REAP;
-	p->reap_by = r.state == JOBREC_RUNNING ? -1 :
+	p->reap_by = r.state == JOBREC_RUNNING && parent_is_keeper(p) ? -1 :
 	    mono_now() + ZOMBIE_GRACE_NS;
+}
+
+/* Is the (exited, unreaped) process p a child of a pspawn keeper? */
+static int
+parent_is_keeper(struct job *p)
+{
+	char path[64], buf[512], *s;
+	struct pollfd pfd;
+	ssize_t n;
+	int fd, ppid;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)p->pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* Still unreaped after the read: the numbers are p's. */
+	pfd.fd = p->fd;
+	pfd.events = 0;
+	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLHUP))
+		return 0;
+	if ((s = strrchr(buf, ')')) == NULL ||
+	    sscanf(s + 1, " %*c %d", &ppid) != 1 || ppid <= 1)
+		return 0;
+	/* The keeper's title changes its command line, not its name. */
+	snprintf(path, sizeof(path), "/proc/%d/comm", ppid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n == 7 && memcmp(buf, "pspawn\n", 7) == 0;
 }
 
 static void
