@@ -114,7 +114,7 @@ jobrec_get(int dfd, pid_t pid, unsigned long long start, struct jobrec *r)
 {
 	char name[64], buf[64];
 	ssize_t n;
-	int fd;
+	int fd, end;
 
 	r->pid = pid;
 	r->start = start;
@@ -130,10 +130,14 @@ jobrec_get(int dfd, pid_t pid, unsigned long long start, struct jobrec *r)
 	if (n <= 0)
 		return 0;
 	buf[n] = '\0';
-	if (sscanf(buf, "exit %d", &r->value) == 1 && r->value >= 0 &&
-	    r->value <= 255)
+	/* Only a whole line counts: anything else (empty, cut short, not
+	 * ours) is taken as "no status yet". */
+	end = -1;
+	if (sscanf(buf, "exit %d%n", &r->value, &end) == 1 && end > 0 &&
+	    buf[end] == '\n' && r->value >= 0 && r->value <= 255)
 		r->state = JOBREC_EXITED;
-	else if (sscanf(buf, "signal %d", &r->value) == 1 && r->value > 0 &&
+	else if ((end = -1, sscanf(buf, "signal %d%n", &r->value,
+	    &end)) == 1 && end > 0 && buf[end] == '\n' && r->value > 0 &&
 	    r->value < 128)
 		r->state = JOBREC_SIGNALED;
 	else
