@@ -71,10 +71,10 @@ cpu_ticks() {
 
 # The ticket rush: 8 buyers, 2 tickets, each buying under plock.
 rush() {
-	local db=$BATS_TEST_TMPDIR/tickets i
+	local db=$BATS_TEST_TMPDIR/tickets _
 	echo 2 > "$db"
 	: > "$db.log"
-	for i in 1 2 3 4 5 6 7 8; do
+	for _ in 1 2 3 4 5 6 7 8; do
 		plock tickets sh -c '
 			n=$(cat "$1"); sleep 0.005
 			if [ "$n" -gt 0 ]; then echo $((n - 1)) > "$1"; echo sold >> "$1.log"
@@ -106,18 +106,18 @@ rush() {
 }
 
 @test "plock: the ticket rush under plock sells exactly 2 of 2, 20 runs in a row" {
-	local i
-	for i in $(seq 1 20); do
+	local _
+	for _ in $(seq 1 20); do
 		run rush
 		assert_output "2 6 0"
 	done
 }
 
 @test "plock: exclusive lets one holder in at a time (probe max 1)" {
-	local n i
+	local n _
 	make_probe
 	n=$(pkit_name x)
-	for i in 1 2 3 4 5 6; do
+	for _ in 1 2 3 4 5 6; do
 		plock "$n" "$BATS_TEST_TMPDIR/probe" "$BATS_TEST_TMPDIR/pr" 3>&- &
 	done
 	wait
@@ -128,10 +128,10 @@ rush() {
 }
 
 @test "plock: -s lets every shared holder in at once (probe max 6)" {
-	local n i
+	local n _
 	make_probe
 	n=$(pkit_name s)
-	for i in 1 2 3 4 5 6; do
+	for _ in 1 2 3 4 5 6; do
 		plock -s "$n" "$BATS_TEST_TMPDIR/probe" "$BATS_TEST_TMPDIR/pr" 6 3>&- &
 	done
 	wait
@@ -140,10 +140,10 @@ rush() {
 }
 
 @test "plock: -c 3 lets exactly 3 of 8 in at once (probe max 3)" {
-	local n i
+	local n _
 	make_probe
 	n=$(pkit_name c)
-	for i in 1 2 3 4 5 6 7 8; do
+	for _ in 1 2 3 4 5 6 7 8; do
 		plock -c 3 "$n" "$BATS_TEST_TMPDIR/probe" "$BATS_TEST_TMPDIR/pr" 3 3>&- &
 	done
 	wait
