@@ -28,8 +28,9 @@
  * The query does not trust /proc/locks' pid (that is whoever took the
  * lock, who may have died since): it looks for the processes that have a
  * descriptor on the lock file whose /proc/PID/fdinfo shows the lock.  Each
- * holder also writes a since-when record, renamed into place whole; the
- * query shows it only if it names the process that took the live lock.
+ * holder also writes a since-when record (one write, checksummed) before
+ * it runs the command; the query shows it only if it is whole and names
+ * the process that took the live lock.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -56,6 +57,7 @@
 #define SLOT(i)		((off_t)1 + (i))
 #define SHARED_REC	((off_t)1 << 32)	/* shared holders' record slots */
 #define SHARED_REC_MAX	4096
+#define REC_LEN		64		/* a since-when record's size */
 
 struct waiter {
 	pthread_t	 thread;
@@ -90,6 +92,8 @@ static int	reopen(struct lock *);
 static int	locks_dir(const char **);
 static int	rec_name(char *, size_t, dev_t, ino_t, const char *);
 static int	proc_start(pid_t, unsigned long long *);
+static void	rec_format(char *, long, long long, long long);
+static unsigned	rec_sum(const char *, size_t);
 static int	scan_pid(pid_t, dev_t, ino_t, struct found **, size_t *);
 static int64_t	rec_since(int, dev_t, ino_t, const struct found *);
 static int	found_cmp(const void *, const void *);
@@ -462,33 +466,59 @@ reopen(struct lock *lk)
 void
 lock_record(struct lock *lk)
 {
-	char tmp[64], rec[96], buf[96];
-	struct timespec ts;
-	unsigned long long start;
-	int fd, n, ok = 0;
+	char rec[96], buf[REC_LEN + 1];
+	struct timespec rt, bt;
+
+	_Static_assert(12 + 1 + 20 + 1 + 20 + 1 + 8 + 1 == REC_LEN,
+	    "record layout");
+	int fd, ok = 0;
 
 	if (lk->key[0] == '\0' ||
 	    rec_name(rec, sizeof(rec), lk->dev, lk->ino, lk->key) == -1)
 		return;
-	if (proc_start(getpid(), &start) == 0 &&
-	    clock_gettime(CLOCK_REALTIME, &ts) == 0) {
-		n = snprintf(buf, sizeof(buf), "%ld %llu %lld\n",
-		    (long)getpid(), start,
-		    (long long)ts.tv_sec * 1000000000 + ts.tv_nsec);
-		snprintf(tmp, sizeof(tmp), ".tmp-%ld", (long)getpid());
-		fd = openat(lk->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC |
-		    O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (clock_gettime(CLOCK_REALTIME, &rt) == 0 &&
+	    clock_gettime(CLOCK_BOOTTIME, &bt) == 0) {
+		rec_format(buf, (long)getpid(),
+		    (long long)rt.tv_sec * 1000000000 + rt.tv_nsec,
+		    (long long)bt.tv_sec * 1000000000 + bt.tv_nsec);
+		/*
+		 * Overwritten in place, one write: a reader that catches it
+		 * half done sees a bad checksum, never a wrong record.
+		 */
+		fd = openat(lk->dirfd, rec, O_WRONLY | O_CREAT | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
 		if (fd != -1) {
-			ok = write(fd, buf, n) == n;
+			ok = pwrite(fd, buf, REC_LEN, 0) == REC_LEN;
 			ok = close(fd) == 0 && ok;
-			/* Renamed into place whole: never seen half-written. */
-			ok = ok && renameat(lk->dirfd, tmp, lk->dirfd, rec) == 0;
-			if (!ok)
-				(void)unlinkat(lk->dirfd, tmp, 0);
 		}
 	}
 	if (!ok)
 		(void)unlinkat(lk->dirfd, rec, 0);
+}
+
+/*
+ * A record: "PID REALTIME BOOTTIME SUM\n" in fixed widths, exactly REC_LEN
+ * bytes (12 + 1 + 20 + 1 + 20 + 1 + 8 + 1).
+ */
+static void
+rec_format(char *buf, long pid, long long rt, long long bt)
+{
+	int n;
+
+	n = snprintf(buf, REC_LEN + 1, "%12ld %20lld %20lld ", pid, rt, bt);
+	snprintf(buf + n, REC_LEN + 1 - n, "%08x\n", rec_sum(buf, n));
+}
+
+/* FNV-1a over the record's fields. */
+static unsigned
+rec_sum(const char *s, size_t n)
+{
+	unsigned h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return h;
 }
 
 void
@@ -684,9 +714,9 @@ scan_pid(pid_t pid, dev_t dev, ino_t ino, struct found **fv, size_t *fn)
 static int64_t
 rec_since(int dirfd, dev_t dev, ino_t ino, const struct found *f)
 {
-	char rec[96], buf[128];
-	unsigned long long start, now;
-	long long since;
+	char rec[96], buf[REC_LEN + 1], want[REC_LEN + 1];
+	unsigned long long start;
+	long long rt, bt;
 	long pid;
 	ssize_t n;
 	int fd;
@@ -696,17 +726,26 @@ rec_since(int dirfd, dev_t dev, ino_t ino, const struct found *f)
 		return -1;
 	if ((fd = openat(dirfd, rec, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
+	n = pread(fd, buf, REC_LEN, 0);
 	close(fd);
-	if (n <= 0)
+	if (n != REC_LEN)
 		return -1;
 	buf[n] = '\0';
-	if (sscanf(buf, "%ld %llu %lld", &pid, &start, &since) != 3 ||
+	if (sscanf(buf, "%ld %lld %lld", &pid, &rt, &bt) != 3 ||
 	    pid != f->locker)
 		return -1;
-	if (proc_start(pid, &now) == 0 && now != start)
+	/* Whole and sound: it formats back to the very same bytes. */
+	rec_format(want, pid, rt, bt);
+	if (memcmp(buf, want, REC_LEN) != 0)
 		return -1;
-	return since;
+	/*
+	 * Written by the taker of this lock, not by an earlier process with
+	 * the same pid: a live taker must have started before the record.
+	 */
+	if (proc_start(pid, &start) == 0 &&
+	    start * (1000000000 / sysconf(_SC_CLK_TCK)) > (unsigned long long)bt)
+		return -1;
+	return rt;
 }
 
 static int
