@@ -34,7 +34,6 @@
  */
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/time.h>
 
 #include <dirent.h>
@@ -565,8 +564,11 @@ lock_holders(const char *name, struct lock_holder **hv, const char **why)
 		return -1;
 	}
 	/* Cheap first look: no line for the inode in /proc/locks, free. */
-	snprintf(devino, sizeof(devino), " %02x:%02x:%ju ",
-	    major(st.st_dev), minor(st.st_dev), (uintmax_t)st.st_ino);
+	/*
+	 * By inode number only: the device there is the superblock's, which
+	 * is not always what stat(2) says (btrfs subvolumes).
+	 */
+	snprintf(devino, sizeof(devino), ":%ju ", (uintmax_t)st.st_ino);
 	if ((fp = fopen("/proc/locks", "re")) != NULL) {
 		while (!busy && fgets(line, sizeof(line), fp) != NULL)
 			busy = strstr(line, devino) != NULL;
@@ -623,7 +625,7 @@ lock_holders(const char *name, struct lock_holder **hv, const char **why)
 static int
 scan_pid(pid_t pid, dev_t dev, ino_t ino, struct found **fv, size_t *fn)
 {
-	char path[320], line[256], kind[16], type[16], key[16], mine[64];
+	char path[320], line[256], kind[16], type[16], key[16];
 	struct found *nv;
 	struct dirent *d;
 	struct stat st;
@@ -641,8 +643,6 @@ scan_pid(pid_t pid, dev_t dev, ino_t ino, struct found **fv, size_t *fn)
 		close(dfd);
 		return 0;
 	}
-	snprintf(mine, sizeof(mine), "%02x:%02x:%ju ", major(dev),
-	    minor(dev), (uintmax_t)ino);
 	while ((d = readdir(fds)) != NULL) {
 		if (d->d_name[0] == '.')
 			continue;
@@ -657,18 +657,16 @@ scan_pid(pid_t pid, dev_t dev, ino_t ino, struct found **fv, size_t *fn)
 		held = -1;
 		key[0] = '\0';
 		while (fgets(line, sizeof(line), fp) != NULL) {
-			char *p = line, di[64];
+			char *p = line;
 
 			if (strncmp(p, "lock:", 5) != 0)
 				continue;
 			p = strchr(p, ':') + 1;
 			if ((p = strchr(p, ':')) == NULL)
 				continue;
-			if (sscanf(p + 1, "%15s %*s %15s %ld %63s %lld", kind,
-			    type, &locker, di, &start) != 5)
-				continue;
-			strlcat(di, " ", sizeof(di));
-			if (strcmp(di, mine) != 0)
+			/* The locks fdinfo shows are all on this fd's file. */
+			if (sscanf(p + 1, "%15s %*s %15s %ld %*s %lld", kind,
+			    type, &locker, &start) != 4)
 				continue;
 			if (strcmp(kind, "FLOCK") == 0) {
 				held = locker;
