@@ -532,3 +532,33 @@ rush() {
 	run plock -q -v "$n"
 	assert_output "$held -"
 }
+
+@test "plock: -c: the waiter at the head of the line gets the next slot, not a newcomer" {
+	local n a
+	n=$(pkit_name c)
+	plock -c 1 "$n" sleep 1 3>&- &
+	pkit_track $!
+	wait_until 5 plock -q "$n"
+	plock -c 1 "$n" sh -c 'echo first >> "$1"' sh "$BATS_TEST_TMPDIR/order" 3>&- &
+	a=$!
+	pkit_track "$a"
+	wait_until 5 waiting "$a"
+	sleep 0.2
+	run plock -c 1 "$n" sh -c 'echo second >> "$1"' sh "$BATS_TEST_TMPDIR/order"
+	assert_success
+	run cat "$BATS_TEST_TMPDIR/order"
+	assert_output "first
+second"
+}
+
+@test "plock: -q -v gives each -c holder its own since-when" {
+	local n
+	n=$(pkit_name c)
+	hold "$n" -c 2
+	hold "$n" -c 2
+	run --separate-stderr plock -q -v "$n"
+	assert_success
+	[ "${#lines[@]}" -eq 2 ]
+	assert_line --index 0 --regexp '^[0-9]+ [0-9]{4}-[0-9]{2}-[0-9]{2}T'
+	assert_line --index 1 --regexp '^[0-9]+ [0-9]{4}-[0-9]{2}-[0-9]{2}T'
+}
