@@ -16,10 +16,11 @@
  *    it, it tries each slot without blocking.  If all are busy it stays at
  *    the head of the line, holding the turnstile, and waits for ANY slot to
  *    free: one thread per slot sleeps in F_OFD_SETLKW on a second OFD of
- *    the file; the first to get one wakes the main thread, which moves the
- *    slot onto the lock's OFD (nobody else can take a slot: they all queue
- *    behind the turnstile), cancels the other threads and closes the
- *    second OFD (dropping anything they took in the meantime).  No polling
+ *    the file; the first to get one wakes the main thread, which stops the
+ *    other threads (a signal interrupts their sleep), moves the slot onto
+ *    the lock's OFD (nobody else can take a slot: they all queue behind the
+ *    turnstile) and closes the second OFD (dropping anything the others
+ *    took in the meantime).  No polling
  *    anywhere; newcomers cannot barge past the head waiter.
  *  - -t: a SIGALRM timer without SA_RESTART interrupts the sleeping call;
  *    it repeats every 20 ms after the deadline in case the first signal
@@ -41,6 +42,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,10 +58,12 @@
 #define SLOT(i)		((off_t)1 + (i))
 #define SHARED_REC	((off_t)1 << 32)	/* shared holders' record slots */
 #define SHARED_REC_MAX	4096
+#define SIGWAKE		SIGRTMIN	/* stops wait_any_slot's threads */
 #define REC_LEN		64		/* a since-when record's size */
 
 struct waiter {
 	pthread_t	 thread;
+	atomic_int	*stop;
 	int		 fd;
 	int		 pipe;
 	int		 slot;
@@ -82,6 +86,7 @@ static int	take_counting(struct lock *, int, int64_t);
 static int	take_slot_record(struct lock *);
 static int	wait_any_slot(struct lock *, int, int64_t);
 static void	*slot_waiter(void *);
+static void	 on_wake(int);
 static int	ofd_lock(int, short, off_t, int);
 static int	ofd_take(int, off_t, int64_t);
 static int	sleep_prepare(int64_t);
@@ -242,8 +247,10 @@ static int
 wait_any_slot(struct lock *lk, int count, int64_t deadline)
 {
 	struct waiter *wv;
+	struct sigaction sa, oldsa;
 	pthread_attr_t attr;
-	sigset_t all, old;
+	sigset_t mask, old;
+	atomic_int stop = 0;
 	ssize_t n;
 	int i, p[2], wfd, slot = -1, started = 0, e = 0;
 
@@ -259,15 +266,22 @@ wait_any_slot(struct lock *lk, int count, int64_t deadline)
 		e = errno;
 		goto out;
 	}
-	/* The threads take no signal: SIGALRM is for the main thread. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
+	/* The wake-up signal only interrupts: no SA_RESTART. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_wake;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGWAKE, &sa, &oldsa);
+	/* The threads take no signal but the wake-up: SIGALRM is main's. */
+	sigfillset(&mask);
+	sigdelset(&mask, SIGWAKE);
+	pthread_sigmask(SIG_SETMASK, &mask, &old);
 	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, 64 * 1024);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
 	for (i = 0; i < count; i++) {
 		wv[i].fd = wfd;
 		wv[i].pipe = p[1];
 		wv[i].slot = i;
+		wv[i].stop = &stop;
 		if ((e = pthread_create(&wv[i].thread, &attr, slot_waiter,
 		    &wv[i])) != 0)
 			break;
@@ -286,16 +300,33 @@ wait_any_slot(struct lock *lk, int count, int64_t deadline)
 		if (n != -1 || errno != EINTR)
 			e = n == -1 ? errno : EIO;
 	}
+	/*
+	 * Stop the other threads: the signal interrupts their sleep.  One
+	 * sent just before a thread went to sleep would be lost, so it is
+	 * sent again until the thread is gone (this is the only loop, and it
+	 * runs only here, at the end).
+	 */
+	atomic_store(&stop, 1);
 	for (i = 0; i < started; i++)
-		pthread_cancel(wv[i].thread);
-	for (i = 0; i < started; i++)
-		pthread_join(wv[i].thread, NULL);
+		for (;;) {
+			struct timespec ts;
+
+			pthread_kill(wv[i].thread, SIGWAKE);
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 10000000;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			if (pthread_timedjoin_np(wv[i].thread, NULL, &ts) == 0)
+				break;
+		}
+	sigaction(SIGWAKE, &oldsa, NULL);
 	if (slot >= 0) {
 		/*
 		 * Move the slot onto the lock's own OFD.  Only our turnstile
-		 * holds other takers off, so it is ours to take; should a
-		 * cancelled thread of an earlier head waiter snatch it in
-		 * passing, the kernel gives it back at once, so wait for it.
+		 * holds other takers off, so it is ours to take: wait for it
+		 * in case the kernel is still handing it over.
 		 */
 		(void)ofd_lock(wfd, F_UNLCK, SLOT(slot), 0);
 		while (ofd_lock(lk->fd, F_WRLCK, SLOT(slot), 1) == -1)
@@ -309,24 +340,35 @@ out:
 	free(wv);
 	close(p[0]);
 	close(p[1]);
-	close(wfd);	/* drops whatever the cancelled threads took */
+	close(wfd);	/* drops whatever the other threads took at the end */
 	if (slot == -1)
 		errno = e != 0 ? e : EIO;
 	return slot;
 }
 
+/* One thread of wait_any_slot: sleep until slot w->slot is ours. */
 static void *
 slot_waiter(void *arg)
 {
 	struct waiter *w = arg;
-
 	ssize_t n;
 
-	if (ofd_lock(w->fd, F_WRLCK, SLOT(w->slot), 1) == 0) {
-		n = write(w->pipe, &w->slot, sizeof(w->slot));
-		(void)n;	/* the pipe holds far more than COUNT ints */
+	while (!atomic_load(w->stop)) {
+		if (ofd_lock(w->fd, F_WRLCK, SLOT(w->slot), 1) == 0) {
+			n = write(w->pipe, &w->slot, sizeof(w->slot));
+			(void)n;	/* the pipe holds far more than COUNT ints */
+			break;
+		}
+		if (errno != EINTR)
+			break;
 	}
 	return NULL;
+}
+
+static void
+on_wake(int sig)
+{
+	(void)sig;
 }
 
 /* One byte's OFD write lock (or unlock); wait: F_OFD_SETLKW. */
