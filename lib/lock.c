@@ -20,8 +20,8 @@
  *    other threads (a signal interrupts their sleep), moves the slot onto
  *    the lock's OFD (nobody else can take a slot: they all queue behind the
  *    turnstile) and closes the second OFD (dropping anything the others
- *    took in the meantime).  No polling
- *    anywhere; newcomers cannot barge past the head waiter.
+ *    took in the meantime).  No polling anywhere; newcomers cannot barge
+ *    past the head waiter.
  *  - -t: a SIGALRM timer without SA_RESTART interrupts the sleeping call;
  *    it repeats every 20 ms after the deadline in case the first signal
  *    landed just before the call went to sleep.
@@ -60,6 +60,7 @@
 #define SHARED_REC_MAX	4096
 #define SIGWAKE		SIGRTMIN	/* stops wait_any_slot's threads */
 #define REC_LEN		64		/* a since-when record's size */
+_Static_assert(12 + 1 + 20 + 1 + 20 + 1 + 8 + 1 == REC_LEN, "record layout");
 
 struct waiter {
 	pthread_t	 thread;
@@ -76,7 +77,6 @@ struct found {
 };
 
 static volatile sig_atomic_t expired;
-static int64_t alarm_deadline = -1;
 static int alarm_armed;
 static struct sigaction alarm_old;
 static sigset_t alarm_oldmask;
@@ -125,15 +125,21 @@ lock_open(struct lock *lk, const char *name, enum lock_kind kind,
 	}
 	if (lk->fd == -1 || fstat(lk->fd, &st) == -1) {
 		*why = errno == ELOOP ? "a symbolic link" : strerror(errno);
-		return -1;
+		goto fail;
 	}
 	if (strchr(name, '/') == NULL && !S_ISREG(st.st_mode)) {
 		*why = "not a regular file";
-		return -1;
+		goto fail;
 	}
 	lk->dev = st.st_dev;
 	lk->ino = st.st_ino;
 	return 0;
+fail:
+	if (lk->fd != -1)
+		close(lk->fd);
+	close(lk->dirfd);
+	lk->fd = lk->dirfd = -1;
+	return -1;
 }
 
 int
@@ -141,7 +147,6 @@ lock_take(struct lock *lk, enum lock_kind kind, int count, int64_t deadline)
 {
 	int r;
 
-	alarm_deadline = deadline;
 	expired = 0;
 	switch (kind) {
 	case LOCK_EXCLUSIVE:
@@ -436,8 +441,9 @@ sleep_prepare(int64_t deadline)
 	sigaddset(&set, SIGALRM);
 	pthread_sigmask(SIG_UNBLOCK, &set, &alarm_oldmask);
 	memset(&it, 0, sizeof(it));
+	left += 999;	/* round up to whole microseconds */
 	it.it_value.tv_sec = left / 1000000000;
-	it.it_value.tv_usec = (left % 1000000000) / 1000 + 1;
+	it.it_value.tv_usec = (left % 1000000000) / 1000;
 	it.it_interval.tv_usec = 20000;
 	alarm_armed = 1;
 	if (setitimer(ITIMER_REAL, &it, NULL) == -1)
@@ -509,9 +515,6 @@ lock_record(struct lock *lk)
 {
 	char rec[96], buf[REC_LEN + 1];
 	struct timespec rt, bt;
-
-	_Static_assert(12 + 1 + 20 + 1 + 20 + 1 + 8 + 1 == REC_LEN,
-	    "record layout");
 	int fd, ok = 0;
 
 	if (lk->key[0] == '\0' ||
