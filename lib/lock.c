@@ -98,6 +98,7 @@ static int	rec_name(char *, size_t, dev_t, ino_t, const char *);
 static int	proc_start(pid_t, unsigned long long *);
 static void	rec_format(char *, long, long long, long long);
 static unsigned	rec_sum(const char *, size_t);
+static int	proc_locks_has(ino_t);
 static int	scan_pid(pid_t, dev_t, ino_t, struct found **, size_t *);
 static int64_t	rec_since(int, dev_t, ino_t, const struct found *);
 static int	found_cmp(const void *, const void *);
@@ -588,10 +589,9 @@ lock_holders(const char *name, struct lock_holder **hv, const char **why)
 	struct stat st;
 	struct dirent *d;
 	DIR *proc;
-	FILE *fp;
-	char line[256], devino[64], *end;
+	char *end;
 	size_t fn = 0, i, j;
-	int dirfd, r, busy = 0;
+	int dirfd, r;
 	long pid;
 
 	*hv = NULL;
@@ -608,20 +608,10 @@ lock_holders(const char *name, struct lock_holder **hv, const char **why)
 		*why = strerror(errno);
 		return -1;
 	}
-	/* Cheap first look: no line for the inode in /proc/locks, free. */
-	/*
-	 * By inode number only: the device there is the superblock's, which
-	 * is not always what stat(2) says (btrfs subvolumes).
-	 */
-	snprintf(devino, sizeof(devino), ":%ju ", (uintmax_t)st.st_ino);
-	if ((fp = fopen("/proc/locks", "re")) != NULL) {
-		while (!busy && fgets(line, sizeof(line), fp) != NULL)
-			busy = strstr(line, devino) != NULL;
-		fclose(fp);
-		if (!busy) {
-			close(dirfd);
-			return 0;
-		}
+	/* Cheap first look: no flock on the inode in /proc/locks, free. */
+	if (proc_locks_has(st.st_ino) == 0) {
+		close(dirfd);
+		return 0;
 	}
 	if ((proc = opendir("/proc")) == NULL) {
 		*why = strerror(errno);
@@ -641,6 +631,16 @@ lock_holders(const char *name, struct lock_holder **hv, const char **why)
 		}
 	}
 	closedir(proc);
+	/*
+	 * Held, but by no process we may look into (another user's): say
+	 * so rather than call it free.  As root we see everyone, and a line
+	 * for the inode is then a file of the same number elsewhere.
+	 */
+	if (fn == 0 && geteuid() != 0 && proc_locks_has(st.st_ino) == 1) {
+		*why = "held by processes you may not see";
+		close(dirfd);
+		return -2;
+	}
 	qsort(fv, fn, sizeof(*fv), found_cmp);
 	/* One line per process, even with several descriptors on the lock. */
 	for (i = j = 0; i < fn; i++)
@@ -660,6 +660,29 @@ lock_holders(const char *name, struct lock_holder **hv, const char **why)
 	close(dirfd);
 	free(fv);
 	return (int)fn;
+}
+
+/*
+ * Whether /proc/locks shows a granted flock on an inode of that number:
+ * 1 yes, 0 no, -1 unknown.  By inode number only: the device there is the
+ * superblock's, which is not always what stat(2) says (btrfs subvolumes).
+ */
+static int
+proc_locks_has(ino_t ino)
+{
+	char line[256], want[32];
+	FILE *fp;
+	int has = 0;
+
+	if ((fp = fopen("/proc/locks", "re")) == NULL)
+		return -1;
+	snprintf(want, sizeof(want), ":%ju ", (uintmax_t)ino);
+	while (!has && fgets(line, sizeof(line), fp) != NULL)
+		/* "N: FLOCK ..."; a waiter's line reads "N: -> FLOCK ...". */
+		has = strstr(line, ": FLOCK ") != NULL &&
+		    strstr(line, want) != NULL;
+	fclose(fp);
+	return has;
 }
 
 /*

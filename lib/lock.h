@@ -69,8 +69,9 @@ void	lock_exec(struct lock *lk, char *const argv[]);
 /*
  * The processes that hold NAME now, found in /proc (each one has a
  * descriptor on the lock's open file description with the lock on it),
- * sorted by pid, in *hv (free it).  Returns how many (0: free), or -1
- * with *why set.
+ * sorted by pid, in *hv (free it).  Returns how many (0: free); -2 with
+ * *why set if it is held by processes the caller may not look into; or
+ * -1 with *why set.
  */
 int	lock_holders(const char *name, struct lock_holder **hv,
 	    const char **why);

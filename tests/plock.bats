@@ -562,3 +562,21 @@ second"
 	assert_line --index 0 --regexp '^[0-9]+ [0-9]{4}-[0-9]{2}-[0-9]{2}T'
 	assert_line --index 1 --regexp '^[0-9]+ [0-9]{4}-[0-9]{2}-[0-9]{2}T'
 }
+
+@test "plock: -q as another user says held, not free, when it cannot name the holders" {
+	local d
+	d=$(mktemp -d /tmp/pkit-plock-other.XXXXXX)
+	chmod 755 "$d"
+	mkdir -m 700 "$d/rundir"
+	chown nobody "$d/rundir"
+	plock "$d/shared.lock" sleep 30 3>&- &
+	pkit_track $!
+	wait_until 5 plock -q "$d/shared.lock"
+	chmod 644 "$d/shared.lock"
+	run --separate-stderr setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		env PKIT_DIR="$d/rundir" "$(command -v plock)" -q "$d/shared.lock"
+	rm -rf "$d"
+	assert_success
+	assert_output ""
+	[[ "$stderr" == *"held by processes you may not see" ]]
+}

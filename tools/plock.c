@@ -121,6 +121,10 @@ query(const char *name, int verbose)
 
 	if ((n = lock_holders(name, &hv, &why)) == -1)
 		errx(PKIT_EXIT_FAIL, "%s: %s", name, why);
+	if (n == -2) {
+		warnx("%s: %s", name, why);
+		return PKIT_EXIT_OK;
+	}
 	for (i = 0; i < n; i++) {
 		if (!verbose) {
 			printf("%ld\n", (long)hv[i].pid);
