@@ -580,3 +580,20 @@ second"
 	assert_output ""
 	[[ "$stderr" == *"held by processes you may not see" ]]
 }
+
+@test "plock: SIGKILL to plock's pid while CMD runs hits CMD itself: nothing is left holding" {
+	local n p
+	n=$(pkit_name x)
+	plock "$n" sh -c 'echo $$ > "$1"; exec sleep 30' sh "$BATS_TEST_TMPDIR/pid" 3>&- &
+	p=$!
+	pkit_track "$p"
+	wait_until 5 test -s "$BATS_TEST_TMPDIR/pid"
+	[ "$(cat "$BATS_TEST_TMPDIR/pid")" = "$p" ]
+	kill -KILL "$p"
+	wait "$p" || true
+	run plock -q "$n"
+	assert_failure 1
+	run plock -n "$n" echo free
+	assert_success
+	assert_output free
+}
