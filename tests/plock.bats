@@ -307,6 +307,9 @@ rush() {
 	w=$!
 	pkit_track "$w"
 	wait_until 5 waiting "$w"
+	# A waiter has the file open but holds nothing: not a holder.
+	run plock -q "$n"
+	assert_output "$held"
 	kill -KILL "$held"
 	wait_until 1 test -s "$BATS_TEST_TMPDIR/out"
 	run cat "$BATS_TEST_TMPDIR/out"
