@@ -324,6 +324,8 @@ rush() {
 	w=$!
 	pkit_track "$w"
 	wait_until 5 waiting "$w"
+	run plock -q "$n"
+	assert_output "$held"
 	kill -KILL "$held"
 	wait_until 1 test -s "$BATS_TEST_TMPDIR/out"
 	run cat "$BATS_TEST_TMPDIR/out"
