@@ -132,6 +132,20 @@ lock_open(struct lock *lk, const char *name, enum lock_kind kind,
 		*why = "not a regular file";
 		goto fail;
 	}
+	/*
+	 * Never on 0, 1 or 2 (when plock was started with one closed): the
+	 * command would take the lock file for its stdin, stdout or stderr.
+	 */
+	if (lk->fd < 3) {
+		int fd = fcntl(lk->fd, F_DUPFD_CLOEXEC, 3);
+
+		if (fd == -1) {
+			*why = strerror(errno);
+			goto fail;
+		}
+		close(lk->fd);
+		lk->fd = fd;
+	}
 	lk->dev = st.st_dev;
 	lk->ino = st.st_ino;
 	return 0;

@@ -602,3 +602,12 @@ second"
 	assert_success
 	assert_output free
 }
+
+@test "plock: started with stdout closed, the lock never lands on fd 0, 1 or 2" {
+	local n
+	n=$(pkit_name x)
+	plock "$n" sh -c 'echo "$PKIT_LOCK_FD" >&2; echo oops 2>/dev/null; true' >&- 2> "$BATS_TEST_TMPDIR/err" <&-
+	run cat "$BATS_TEST_TMPDIR/err"
+	[ "$output" -ge 3 ] || fail "lock on fd $output"
+	assert_file_empty "$PKIT_DIR/locks/$n"
+}
