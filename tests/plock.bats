@@ -364,6 +364,9 @@ rush() {
 	run plock -q "$n"
 	assert_success
 	assert_output "$c"
+	# ...with the since-when of the lock it inherited.
+	run plock -q -v "$n"
+	assert_output --regexp "^$c [0-9]{4}-[0-9]{2}-[0-9]{2}T"
 	run plock -n "$n" true
 	assert_failure 124
 	wait_until 5 bash -c "! kill -0 $c 2>/dev/null"
