@@ -493,16 +493,16 @@ daemon_stop(const char *path, int64_t grace)
 		return PKIT_EXIT_NO;
 	}
 
-	/* Running: pl.pid > 1, alive, holding the file; signal by pidfd. */
-	if (pidlock_signal(pl.pidfd, SIGTERM) == -1 && errno != ESRCH) {
+	/* Running: pl.pid > 1, alive, holding the lock, pinned in pl.ref. */
+	if (pidref_signal(&pl.ref, SIGTERM) == -1 && errno != ESRCH) {
 		warn("pid %ld", (long)pl.pid);
 		pidlock_close(&pl);
 		return PKIT_EXIT_FAIL;
 	}
-	if (!pidlock_wait(pl.pidfd, grace)) {
-		if (pidlock_signal(pl.pidfd, SIGKILL) == -1 && errno != ESRCH)
+	if (!pidref_wait(&pl.ref, grace)) {
+		if (pidref_signal(&pl.ref, SIGKILL) == -1 && errno != ESRCH)
 			warn("pid %ld", (long)pl.pid);
-		if (!pidlock_wait(pl.pidfd, KILL_WAIT_NS)) {
+		if (!pidref_wait(&pl.ref, KILL_WAIT_NS)) {
 			warnx("%s: pid %ld did not exit", path, (long)pl.pid);
 			pidlock_close(&pl);
 			return PKIT_EXIT_FAIL;
@@ -534,8 +534,8 @@ daemon_stop(const char *path, int64_t grace)
 static int
 stop_remnants(const char *path, struct pidlock *pl, int64_t grace)
 {
+	struct pidref refs[64];
 	pid_t pids[64], pid;
-	int pidfds[64];
 	char buf[32];
 	ssize_t len;
 	size_t i, n, live = 0;
@@ -547,24 +547,23 @@ stop_remnants(const char *path, struct pidlock *pl, int64_t grace)
 		return 0;
 	n = pidlock_holders(&pl->st, pids, sizeof(pids) / sizeof(pids[0]));
 	for (i = 0; i < n; i++) {
-		/* Pin each by a pidfd, then check it again: no reused pid. */
-		pidfds[live] = pidlock_pidfd_open(pids[i]);
-		if (pidfds[live] == -1)
+		/* Pin each, then check it again: no reused pid. */
+		if (pidref_open(&refs[live], pids[i]) == -1)
 			continue;
 		if (pidlock_holds(pids[i], &pl->st) != 1 ||
-		    pidlock_signal(pidfds[live], SIGTERM) == -1) {
-			close(pidfds[live]);
+		    pidref_signal(&refs[live], SIGTERM) == -1) {
+			pidref_close(&refs[live]);
 			continue;
 		}
 		live++;
 	}
 	deadline = mono_now() + grace;
 	for (i = 0; i < live; i++) {
-		if (!pidlock_wait(pidfds[i], deadline - mono_now())) {
-			pidlock_signal(pidfds[i], SIGKILL);
-			pidlock_wait(pidfds[i], KILL_WAIT_NS);
+		if (!pidref_wait(&refs[i], deadline - mono_now())) {
+			pidref_signal(&refs[i], SIGKILL);
+			pidref_wait(&refs[i], KILL_WAIT_NS);
 		}
-		close(pidfds[i]);
+		pidref_close(&refs[i]);
 	}
 	return pidlock_unlink(path, pl);
 }

@@ -2,8 +2,8 @@
 /*
  * pidlock.c: believe a pidfile only when its lock and its pid agree (see
  * pidlock.h).  The lock test is a non-blocking shared flock(2), released
- * at once; the pid is then checked twice over: it must be alive (a pidfd
- * is opened on it, so that a pid reused later can never be signalled) and
+ * at once; the pid is then checked twice over: it must be alive (pinned
+ * by a pidfd, so that a pid reused later can never be signalled) and
  * one of its descriptors in /proc/PID/fd must be the pidfile itself, with
  * the flock shown on it in /proc/PID/fdinfo: it is the lock holder, a
  * pdaemon supervisor or the command a pdaemon exec'd.
@@ -41,7 +41,8 @@ pidlock_probe(const char *path, struct pidlock *pl, const char **why)
 
 	pl->fd = -1;
 	pl->pid = 0;
-	pl->pidfd = -1;
+	pl->ref.pid = 0;
+	pl->ref.fd = -1;
 	*why = NULL;
 	pl->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (pl->fd == -1)
@@ -72,19 +73,18 @@ pidlock_probe(const char *path, struct pidlock *pl, const char **why)
 	if (pidlock_parse(buf, (size_t)n, &pid) == -1)
 		return PIDLOCK_FOREIGN;
 	pl->pid = pid;
-	if ((pl->pidfd = pidlock_pidfd_open(pid)) == -1)
+	if (pidref_open(&pl->ref, pid) == -1)
 		return errno == ESRCH ? PIDLOCK_FOREIGN : PIDLOCK_ERROR;
 	/*
-	 * The pidfd pins the process: if it still runs after the /proc check,
-	 * the /proc check looked at that process and not at a reused pid.
+	 * The process is pinned: if it still runs after the /proc check, the
+	 * /proc check looked at that process and not at a reused pid.
 	 */
 	if ((held = proc_holds(pid, &pl->st)) == -1) {
 		*why = "cannot verify which process holds it";
 		return PIDLOCK_ERROR;
 	}
-	if (!held || pidlock_wait(pl->pidfd, 0)) {
-		close(pl->pidfd);
-		pl->pidfd = -1;
+	if (!held || pidref_wait(&pl->ref, 0)) {
+		pidref_close(&pl->ref);
 		return PIDLOCK_FOREIGN;
 	}
 	return PIDLOCK_RUNNING;
@@ -186,11 +186,10 @@ pidlock_unlink(const char *path, struct pidlock *pl)
 void
 pidlock_close(struct pidlock *pl)
 {
-	if (pl->pidfd != -1)
-		close(pl->pidfd);
+	pidref_close(&pl->ref);
 	if (pl->fd != -1)
 		close(pl->fd);
-	pl->pidfd = pl->fd = -1;
+	pl->fd = -1;
 }
 
 int
@@ -217,31 +216,111 @@ pidlock_parse(const char *buf, size_t len, pid_t *pid)
 	return 0;
 }
 
-int
-pidlock_pidfd_open(pid_t pid)
+/*
+ * The state letter and start time (in clock ticks since boot) of PID, from
+ * /proc/PID/stat: 0, or -1 if there is no such process.
+ */
+static int
+proc_start(pid_t pid, char *state, unsigned long long *start)
 {
+	char path[64], buf[1024], *p;
+	ssize_t n;
+	int fd, i;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* The command name may hold spaces and parentheses: skip past it. */
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ')
+		return -1;
+	p += 2;
+	*state = *p;
+	/* Field 22 (starttime) is the 20th after the name. */
+	for (i = 1; i < 20 && p != NULL; i++)
+		if ((p = strchr(p, ' ')) != NULL)
+			p++;
+	if (p == NULL)
+		return -1;
+	*start = strtoull(p, NULL, 10);
+	return 0;
+}
+
+/* Without a pidfd: the same process (same start time), not yet ended. */
+static int
+pidref_alive(const struct pidref *ref)
+{
+	unsigned long long start;
+	char state;
+
+	if (proc_start(ref->pid, &state, &start) == -1)
+		return 0;
+	return start == ref->start && state != 'Z' && state != 'X';
+}
+
+int
+pidref_open(struct pidref *ref, pid_t pid)
+{
+	char state;
+
+	ref->pid = 0;
+	ref->fd = -1;
 	if (pid <= 1) {
 		errno = ESRCH;
 		return -1;
 	}
-	return (int)syscall(SYS_pidfd_open, pid, 0);
+	ref->fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (ref->fd == -1 && errno == EINVAL)
+		errno = ESRCH;		/* a thread, not a process */
+	if (ref->fd == -1 && errno != ENOSYS)
+		return -1;
+	if (ref->fd == -1 && proc_start(pid, &state, &ref->start) == -1) {
+		errno = ESRCH;
+		return -1;
+	}
+	ref->pid = pid;
+	return 0;
 }
 
 int
-pidlock_signal(int pidfd, int sig)
+pidref_signal(struct pidref *ref, int sig)
 {
-	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+	if (ref->pid <= 1) {
+		errno = ESRCH;
+		return -1;
+	}
+	if (ref->fd != -1)
+		return (int)syscall(SYS_pidfd_send_signal, ref->fd, sig,
+		    NULL, 0);
+	if (!pidref_alive(ref)) {
+		errno = ESRCH;
+		return -1;
+	}
+	return kill(ref->pid, sig);
 }
 
 int
-pidlock_wait(int pidfd, long long ns)
+pidref_wait(struct pidref *ref, int64_t ns)
 {
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
 	struct pollfd pfd;
 	int64_t deadline;
 	int r;
 
 	deadline = ns < 0 ? -1 : mono_now() + ns;
-	pfd.fd = pidfd;
+	if (ref->fd == -1) {
+		while (pidref_alive(ref)) {
+			if (deadline >= 0 && mono_now() >= deadline)
+				return 0;
+			nanosleep(&tick, NULL);
+		}
+		return 1;
+	}
+	pfd.fd = ref->fd;
 	pfd.events = POLLIN;
 	for (;;) {
 		r = poll(&pfd, 1, deadline_ms(deadline));
@@ -249,4 +328,13 @@ pidlock_wait(int pidfd, long long ns)
 			continue;
 		return r > 0;
 	}
+}
+
+void
+pidref_close(struct pidref *ref)
+{
+	if (ref->fd != -1)
+		close(ref->fd);
+	ref->fd = -1;
+	ref->pid = 0;
 }

@@ -17,19 +17,31 @@
 #include <sys/types.h>
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum pidlock_state {
 	PIDLOCK_ERROR = -1,	/* errno set, maybe *why */
-	PIDLOCK_RUNNING,	/* locked, names a live holder: pid, pidfd */
+	PIDLOCK_RUNNING,	/* locked, names a live holder: pid, ref */
 	PIDLOCK_ABSENT,		/* no such file */
 	PIDLOCK_STALE,		/* the file exists, its lock is free */
 	PIDLOCK_FOREIGN		/* locked, but it names no live holder */
 };
 
+/*
+ * A process pinned so that a reused pid is never signalled: a pidfd; or,
+ * where there is no pidfd_open(2) (Linux < 5.3, valgrind), the pid and
+ * its start time, checked again before each signal and while waiting.
+ */
+struct pidref {
+	pid_t			pid;
+	int			fd;	/* the pidfd, or -1 */
+	unsigned long long	start;	/* without a pidfd: its start time */
+};
+
 struct pidlock {
 	int		fd;	/* the pidfile, read-only; -1 if none */
 	pid_t		pid;	/* the pid read, 0 if none */
-	int		pidfd;	/* RUNNING: a pidfd on pid; else -1 */
+	struct pidref	ref;	/* RUNNING: pid, pinned; else ref.pid == 0 */
 	struct stat	st;	/* the file's identity */
 };
 
@@ -68,14 +80,15 @@ void	pidlock_close(struct pidlock *pl);
  */
 int	pidlock_parse(const char *buf, size_t len, pid_t *pid);
 
-/* pidfd_open(2), without relying on the libc wrapper. */
-int	pidlock_pidfd_open(pid_t pid);
+/* Pin PID (> 1): 0, or -1 with errno (ESRCH: no such process). */
+int	pidref_open(struct pidref *ref, pid_t pid);
 
-/* Send SIG through a pidfd (never a bare pid): 0 or -1. */
-int	pidlock_signal(int pidfd, int sig);
+/* Send SIG to the pinned process only: 0, or -1 (ESRCH once it ended). */
+int	pidref_signal(struct pidref *ref, int sig);
 
-/* Wait up to NS nanoseconds (< 0: forever) for the pidfd's process to end:
- * 1 if it has, 0 if not yet. */
-int	pidlock_wait(int pidfd, long long ns);
+/* Wait up to NS nanoseconds (< 0: forever) for it to end: 1 if it has. */
+int	pidref_wait(struct pidref *ref, int64_t ns);
+
+void	pidref_close(struct pidref *ref);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemonize.h"
 #include "pidlock.h"
@@ -40,6 +41,7 @@ parsed(const char *s)
 int
 main(void)
 {
+	struct pidref ref;
 	int64_t next = DAEMON_BACKOFF_MIN, want;
 	int i;
 
@@ -61,9 +63,16 @@ main(void)
 	CHECK(parsed("12ab\n") == -1);
 	CHECK(parsed("2147483648\n") == -1);
 	CHECK(parsed("99999999999999999999999\n") == -1);
-	CHECK(pidlock_pidfd_open(1) == -1);
-	CHECK(pidlock_pidfd_open(0) == -1);
-	CHECK(pidlock_pidfd_open(-1) == -1);
+	/* Never a pid <= 1, never a process that does not exist. */
+	CHECK(pidref_open(&ref, 1) == -1 && ref.pid == 0);
+	CHECK(pidref_open(&ref, 0) == -1 && ref.pid == 0);
+	CHECK(pidref_open(&ref, -1) == -1 && ref.pid == 0);
+	CHECK(pidref_signal(&ref, 0) == -1);
+	CHECK(pidref_open(&ref, getpid()) == 0 && ref.pid == getpid());
+	CHECK(pidref_signal(&ref, 0) == 0);
+	CHECK(pidref_wait(&ref, 0) == 0);
+	pidref_close(&ref);
+	CHECK(ref.pid == 0 && ref.fd == -1);
 
 	/* Backoff: 0.1 s doubling up to 30 s while runs are short. */
 	want = 100 * MS;
