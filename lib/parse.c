@@ -34,22 +34,36 @@ safe(const char *s)
 	return buf;
 }
 
-long long
-num_parse_or_die(const char *s, long long min, long long max, const char *what)
+int
+num_parse(const char *s, long long min, long long max, long long *n,
+    const char **why)
 {
 	const char *errstr = NULL;
-	long long n;
 	const char *p;
 
 	/* strtonum takes leading blanks and a '+'; we take digits only. */
 	for (p = s; *p != '\0'; p++)
-		if (!isdigit((unsigned char)*p) && !(p == s && *p == '-'))
-			errx(PKIT_EXIT_FAIL, "bad %s '%s': not a number", what,
-			    safe(s));
-	n = strtonum(s, min, max, &errstr);
-	if (errstr != NULL)
+		if (!isdigit((unsigned char)*p) && !(p == s && *p == '-')) {
+			*why = "not a number";
+			return -1;
+		}
+	*n = strtonum(s, min, max, &errstr);
+	if (errstr != NULL) {
+		*why = errstr;
+		return -1;
+	}
+	return 0;
+}
+
+long long
+num_parse_or_die(const char *s, long long min, long long max, const char *what)
+{
+	const char *why;
+	long long n;
+
+	if (num_parse(s, min, max, &n, &why) == -1)
 		errx(PKIT_EXIT_FAIL, "bad %s '%s': %s (%lld..%lld)", what,
-		    safe(s), errstr, min, max);
+		    safe(s), why, min, max);
 	return n;
 }
 

@@ -8,9 +8,14 @@
 #define NAME_MAX_LEN	100
 
 /*
- * strtonum(3) in [min, max], or exit 125 with "prog: bad WHAT 'S': why".
- * Only decimal digits: "0x10", "1e9", " 1" and "1 " are refused.
+ * strtonum(3) in [min, max]: 0 and *n set, or -1 with *why set.  Only
+ * decimal digits (and a leading '-'): "0x10", "1e9", "+1", " 1" and "1 "
+ * are refused.
  */
+int		num_parse(const char *s, long long min, long long max,
+		    long long *n, const char **why);
+
+/* num_parse, or exit 125 with "prog: bad WHAT 'S': why". */
 long long	num_parse_or_die(const char *s, long long min, long long max,
 		    const char *what);
 

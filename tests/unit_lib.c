@@ -36,6 +36,17 @@ dur(const char *s)
 	return ns;
 }
 
+static long long
+num(const char *s, long long min, long long max)
+{
+	const char *why;
+	long long n;
+
+	if (num_parse(s, min, max, &n, &why) == -1)
+		return -999;
+	return n;
+}
+
 int
 main(void)
 {
@@ -68,6 +79,19 @@ main(void)
 	CHECK(dur("99999999999999999999999") == -1);
 	CHECK(dur("1000000000") == 1000000000LL * 1000000000LL);
 	CHECK(dur("1000000001") == -1);
+
+	/* Numbers: digits only, in range. */
+	CHECK(num("42", 1, 100) == 42);
+	CHECK(num("-1", -5, 5) == -1);
+	CHECK(num("0", 1, 100) == -999);
+	CHECK(num("101", 1, 100) == -999);
+	CHECK(num("", 1, 100) == -999);
+	CHECK(num("0x10", 0, 100) == -999);
+	CHECK(num("1e9", 0, 100) == -999);
+	CHECK(num("+1", 0, 100) == -999);
+	CHECK(num(" 1", 0, 100) == -999);
+	CHECK(num("1 ", 0, 100) == -999);
+	CHECK(num("99999999999999999999", 0, 100) == -999);
 
 	/* Names. */
 	CHECK(name_invalid("q") == NULL);
