@@ -152,6 +152,7 @@ struct pq {
 
 static char errbuf[512];
 static volatile sig_atomic_t signo;
+static uint32_t *volatile sleep_word;	/* the futex word we may sleep on */
 
 static int	seterr(const char *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
@@ -191,10 +192,22 @@ pq_max_msg(const struct pq *q)
 
 /* --- signals ----------------------------------------------------------- */
 
+/*
+ * Record the signal; if we are about to sleep (or asleep) on a futex word,
+ * move the word and wake it, so that a signal that lands between our
+ * check of signo and the futex call cannot be lost.  Others sharing the
+ * word see a spurious wake-up, which every waiter tolerates.
+ */
 static void
 on_signal(int sig)
 {
+	uint32_t *w = sleep_word;
+
 	signo = sig;
+	if (w != NULL) {
+		__atomic_add_fetch(w, 1, __ATOMIC_RELEASE);
+		syscall(SYS_futex, w, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+	}
 }
 
 void
@@ -1045,8 +1058,10 @@ wait_for(struct pq *q, uint32_t *word, uint32_t bit, int64_t deadline)
 			until = now + RECHECK;
 	}
 	pq_unlock(q);
+	sleep_word = word;
 	if (signo == 0)
 		futex_wait(word, seen, until);
+	sleep_word = NULL;
 	if ((r = pq_lock(q, deadline)) != 0)
 		return r;
 	set_waiting(q, bit, 0);

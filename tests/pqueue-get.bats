@@ -240,7 +240,7 @@ bats_require_minimum_version 1.5.0
 }
 
 @test "pqueue-get: SIGTERM while waiting exits 143 and leaves nothing behind" {
-	local q p
+	local q p s
 	q=$(pkit_name g)
 	pqueue-create "$q"
 	pqueue-get "$q" &
@@ -248,8 +248,8 @@ bats_require_minimum_version 1.5.0
 	pkit_track "$p"
 	wait_until 5 sh -c "pqueue-stat -k $q | grep -qx waiting_get=1"
 	kill -TERM "$p"
-	run wait "$p"
-	assert_equal "$status" 143
+	wait "$p" && s=0 || s=$?
+	assert_equal "$s" 143
 	run pqueue-stat -k "$q"
 	assert_line "waiting_get=0"
 	assert_line "inflight=0"

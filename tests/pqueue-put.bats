@@ -174,7 +174,7 @@ bats_require_minimum_version 1.5.0
 }
 
 @test "pqueue-put: SIGTERM while blocked exits 143 and leaves no waiter" {
-	local q p
+	local q p s
 	q=$(pkit_name p)
 	pqueue-create -m 1 "$q"
 	pqueue-put "$q" first
@@ -183,8 +183,8 @@ bats_require_minimum_version 1.5.0
 	pkit_track "$p"
 	wait_until 5 sh -c "pqueue-stat -k $q | grep -qx waiting_put=1"
 	kill -TERM "$p"
-	run wait "$p"
-	assert_equal "$status" 143
+	wait "$p" && s=0 || s=$?
+	assert_equal "$s" 143
 	run pqueue-stat -k "$q"
 	assert_line "waiting_put=0"
 	assert_line "size=1"
