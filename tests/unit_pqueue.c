@@ -395,6 +395,35 @@ test_repair_unattached(void)
 	    memcmp(m[0].data, "kept", 4) == 0);
 }
 
+/* A live holder that stops with the mutex: deadlines still hold (busy). */
+static void
+test_busy(void)
+{
+	struct pq *q = mkqueue(0, 4096, 0), *q2;
+	int64_t t0;
+	pid_t pid;
+	int st;
+
+	if ((pid = fork()) == 0) {
+		q2 = reopen(q);
+		pthread_mutex_lock(&q2->c->mu);
+		pause();
+		_exit(0);
+	}
+	CHECK(pid > 1);
+	if (pid <= 1)
+		return;
+	usleep(100000);
+	t0 = mono_now();
+	CHECK(put1(q, "x", mono_now() + 300000000) == PKIT_EXIT_TIMEOUT);
+	CHECK(strstr(pq_error(), "busy") != NULL);
+	CHECK(mono_now() - t0 >= 250000000 && mono_now() - t0 < 2000000000);
+	kill(pid, SIGKILL);
+	CHECK(waitpid(pid, &st, 0) == pid);
+	CHECK(put1(q, "x", mono_now() + 1000000000) == 0);
+	CHECK(cur(q)->recoveries == 1 && cur(q)->nmsgs == 1);
+}
+
 /* A blocked getter is woken by a put from another process. */
 static void
 test_wakeup(void)
@@ -511,6 +540,7 @@ main(void)
 	test_dead_lease();
 	test_dead_owner();
 	test_repair_unattached();
+	test_busy();
 	test_wakeup();
 	test_validate();
 	printf("1..%d\n# %d passed, %d failed\n", total, total - failed,

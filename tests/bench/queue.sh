@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: ISC
 # queue.sh: pqueue beside what a user would use instead.
-#  1. Streaming: LINES (default 1 000 000) 64-byte lines from a producer
+#  1. Streaming: MSGS (default 1 000 000) 64-byte lines from a producer
 #     process to a consumer process through pqueue-put | pqueue-get, beside
 #     a pipe through cat (the floor), a POSIX message queue C pair and
 #     Python's multiprocessing.Queue.  Each run checks the line count.
@@ -14,7 +14,7 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-LINES=${LINES:-$([ "${QUICK:-0}" = 1 ] && echo 100000 || echo 1000000)}
+MSGS=${MSGS:-$([ "${QUICK:-0}" = 1 ] && echo 100000 || echo 1000000)}
 N=${N:-$([ "${QUICK:-0}" = 1 ] && echo 200 || echo 1000)}
 # shellcheck source=tests/bench/lib.sh
 . "$here/lib.sh"
@@ -27,7 +27,7 @@ cc -O2 -o "$work/mqpair" "$here/mqpair.c" -lrt
 printf '#include <stdlib.h>\nint main(void) { return getprogname() == NULL; }\n' > "$work/tiny.c"
 # shellcheck disable=SC2046 # pkg-config's words are meant to split
 cc -O2 -o "$work/tiny" "$work/tiny.c" $(pkg-config --cflags --libs libbsd-overlay)
-awk -v n="$LINES" 'BEGIN { for (i = 0; i < n; i++) printf "%063d\n", i }' > "$work/in"
+awk -v n="$MSGS" 'BEGIN { for (i = 0; i < n; i++) printf "%063d\n", i }' > "$work/in"
 cat > "$work/mpq.py" <<'PY'
 import multiprocessing as mp, sys
 
@@ -47,14 +47,14 @@ if __name__ == "__main__":
     p.join()
     print(n)
 PY
-export work LINES N
+export work MSGS N
 export Q="bench.$$" MQ="/bench.$$"
 
-# check: the consumer's line count must be LINES.
-check='[ "$(cat "$work/count")" -eq "$LINES" ]'
-bench_case "streaming $LINES 64-byte lines, producer -> consumer" lines "$LINES" \
+# check: the consumer's line count must be MSGS.
+check='[ "$(cat "$work/count")" -eq "$MSGS" ]'
+bench_case "streaming $MSGS 64-byte lines, producer -> consumer" lines "$MSGS" \
 	"pqueue put to get" "pqueue-create \$Q; pqueue-put \$Q < \$work/in &
-		pqueue-get -c \$LINES \$Q | wc -l > \$work/count; wait; pqueue-rm \$Q; $check" \
+		pqueue-get -c \$MSGS \$Q | wc -l > \$work/count; wait; pqueue-rm \$Q; $check" \
 	"pipe through cat" "cat \$work/in | cat | wc -l > \$work/count; $check" \
 	"POSIX mq C pair" "\$work/mqpair create \$MQ; \$work/mqpair send \$MQ < \$work/in &
 		\$work/mqpair recv \$MQ | wc -l > \$work/count; wait; \$work/mqpair unlink \$MQ; $check" \
@@ -73,7 +73,7 @@ ratio() {	# ratio TITLE A B: median(B) / median(A)
 	awk -F'\t' -v t="$1" -v a="$2" -v b="$3" '$1 == t && $2 == a { ta = $3 }
 		$1 == t && $2 == b { tb = $3 } END { printf "%.2f", tb / ta }' "$BENCH_OUT/data.tsv"
 }
-s="streaming $LINES 64-byte lines, producer -> consumer"
+s="streaming $MSGS 64-byte lines, producer -> consumer"
 o="one message: $N x put then get, one process each"
 bench_note "pqueue streaming is $(ratio "$s" "pqueue put to get" "Python mp.Queue")x Python's Queue (target >= 20), $(ratio "$s" "pqueue put to get" "POSIX mq C pair")x the mq C pair (target >= 3), $(ratio "$s" "pipe through cat" "pqueue put to get")x slower than a pipe."
 bench_note "one put+get costs $(ratio "$o" "POSIX mq CLI pair" "pqueue-put, pqueue-get")x the mq command pair (target <= 1.0) and $(ratio "$o" "two tiny execs" "pqueue-put, pqueue-get")x two tiny execs (target <= 1.3)."
