@@ -28,7 +28,7 @@
 #include "pkit.h"
 
 struct opts {
-	int64_t		deadline;
+	int64_t		timeout;	/* per message: -1 none, 0 -n, or -t */
 	uint64_t	count;		/* 0 with follow: no limit */
 	int		follow;
 	int		delim;
@@ -43,7 +43,7 @@ static void	usage(FILE *);
 int
 main(int argc, char *argv[])
 {
-	struct opts o = { PQ_FOREVER, 1, 0, '\n', 0 };
+	struct opts o = { -1, 1, 0, '\n', 0 };
 	struct pq *q;
 	int ch, cflag = 0, r;
 
@@ -67,10 +67,10 @@ main(int argc, char *argv[])
 			o.ids = 1;
 			break;
 		case 'n':
-			o.deadline = 0;
+			o.timeout = 0;
 			break;
 		case 't':
-			o.deadline = mono_now() + dur_parse_or_die(optarg);
+			o.timeout = dur_parse_or_die(optarg);
 			break;
 		default:
 			cli_usage_error(usage);
@@ -113,7 +113,8 @@ get_stream(struct pq *q, const struct opts *o)
 	for (;;) {
 		want = o->count == 0 ? SIZE_MAX : o->count - got;
 		r = pq_get(q, want > SIZE_MAX ? SIZE_MAX : (size_t)want,
-		    o->deadline, &m, &n);
+		    o->timeout < 0 ? PQ_FOREVER : mono_now() + o->timeout,
+		    &m, &n);
 		if (r != 0)
 			break;
 		if ((r = write_batch(q, o, m, n)) != 0)

@@ -22,7 +22,12 @@ bench_init >/dev/null
 command -v pqueue-put >/dev/null || { echo "queue.sh: pqueue-put not on PATH" >&2; exit 125; }
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"; pqueue-rm "bench.$$" 2>/dev/null; "$work/mqpair" unlink "/bench.$$" 2>/dev/null; true' EXIT
+cleanup() {
+	pqueue-rm "bench.$$" 2>/dev/null || true
+	"$work/mqpair" unlink "/bench.$$" 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
 cc -O2 -o "$work/mqpair" "$here/mqpair.c" -lrt
 printf '#include <stdlib.h>\nint main(void) { return getprogname() == NULL; }\n' > "$work/tiny.c"
 # shellcheck disable=SC2046 # pkg-config's words are meant to split
