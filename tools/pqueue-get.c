@@ -12,7 +12,8 @@
  * commit may deliver that batch again; -i prints ids to dedupe by.
  *
  * Structure: options, then one of the phases below on the open queue:
- * get_stream() prints; worker mode (CMD operands, issue 6) is the other.
+ * get_stream() prints; with CMD operands, pqw_run() (lib/pqworker.c)
+ * runs CMD once per message (a worker).
  */
 #include <err.h>
 #include <errno.h>
@@ -26,6 +27,7 @@
 #include "cli.h"
 #include "fault.h"
 #include "pkit.h"
+#include "pqworker.h"
 
 struct opts {
 	int64_t		deadline;
@@ -33,9 +35,12 @@ struct opts {
 	int		follow;
 	int		delim;
 	int		ids;
+	int64_t		wait;		/* -t/-n as a duration, for workers */
+	uint32_t	max_attempts;	/* -r */
 };
 
 static int	get_stream(struct pq *, const struct opts *);
+static int	run_worker(struct pq *, const struct opts *, char *const []);
 static int	write_batch(struct pq *, const struct opts *,
 		    const struct pq_msg *, size_t);
 static void	usage(FILE *);
@@ -43,12 +48,12 @@ static void	usage(FILE *);
 int
 main(int argc, char *argv[])
 {
-	struct opts o = { PQ_FOREVER, 1, 0, '\n', 0 };
+	struct opts o = { PQ_FOREVER, 1, 0, '\n', 0, PQ_FOREVER, 0 };
 	struct pq *q;
 	int ch, cflag = 0, r;
 
 	cli_gnu_opts(argc, argv, usage);
-	while ((ch = getopt(argc, argv, "+0c:fhint:")) != -1) {
+	while ((ch = getopt(argc, argv, "+0c:fhinr:t:")) != -1) {
 		switch (ch) {
 		case '0':
 			o.delim = '\0';
@@ -68,9 +73,15 @@ main(int argc, char *argv[])
 			break;
 		case 'n':
 			o.deadline = 0;
+			o.wait = 0;
+			break;
+		case 'r':
+			o.max_attempts = (uint32_t)num_parse_or_die(optarg, 1,
+			    UINT32_MAX, "attempts");
 			break;
 		case 't':
-			o.deadline = mono_now() + dur_parse_or_die(optarg);
+			o.wait = dur_parse_or_die(optarg);
+			o.deadline = mono_now() + o.wait;
 			break;
 		default:
 			cli_usage_error(usage);
@@ -78,10 +89,7 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 1 || (cflag && o.follow))
-		cli_usage_error(usage);
-	/* argv[1..]: CMD [ARG...] of worker mode (issue 6) goes here. */
-	if (argc > 1)
+	if (argc < 1 || (cflag && o.follow) || (o.max_attempts && argc < 2))
 		cli_usage_error(usage);
 	if (o.follow)
 		o.count = 0;
@@ -90,11 +98,12 @@ main(int argc, char *argv[])
 	pq_catch_signals();
 	if ((r = pq_open(argv[0], &q)) != 0)
 		errx(r, "%s", pq_error());
-	r = get_stream(q, &o);
+	if (argc > 1)
+		r = run_worker(q, &o, argv + 1);	/* reports its errors */
+	else if ((r = get_stream(q, &o)) == PKIT_EXIT_FAIL)
+		errx(r, "%s", pq_error());
 	if (r > 128 && pq_signalled())
 		pq_die_by_signal();
-	if (r == PKIT_EXIT_FAIL)
-		errx(r, "%s", pq_error());
 	return r;
 }
 
@@ -126,6 +135,20 @@ get_stream(struct pq *q, const struct opts *o)
 	if (r == PKIT_EXIT_NO && o->follow)
 		return PKIT_EXIT_OK;
 	return r;
+}
+
+/* Worker mode: CMD once per message, done when it exits 0. */
+static int
+run_worker(struct pq *q, const struct opts *o, char *const argv[])
+{
+	struct pqw_opts w;
+
+	w.wait = o->wait;
+	w.count = o->count;
+	w.max_attempts = o->max_attempts;
+	w.delim = o->delim;
+	w.ids = o->ids;
+	return pqw_run(q, &w, argv);
 }
 
 /*
@@ -203,5 +226,8 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp, "usage: pqueue-get [-n | -t DURATION] [-c COUNT | -f] "
-	    "[-0] [-i] NAME\n");
+	    "[-0] [-i] NAME\n"
+	    "       pqueue-get [-n | -t DURATION] [-c COUNT | -f] "
+	    "[-r MAXATTEMPTS] [-0] [-i]\n"
+	    "                  NAME CMD [ARG...]\n");
 }
