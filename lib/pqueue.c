@@ -954,14 +954,6 @@ adopt(struct pq *q, int i)
 	set_slot(n, i, &img);
 	commit(q);
 	q->slot = i;
-	if (q->lease == NULL) {
-		size_t max = q->hdr.slotbuf_size / PQ_FRAMING;
-
-		q->lease = calloc(max, sizeof(*q->lease));
-		q->offs = calloc(max, sizeof(*q->offs));
-		if (q->lease == NULL || q->offs == NULL)
-			abort();
-	}
 }
 
 /*
@@ -1180,6 +1172,19 @@ handle_new(const char *name, int fd, void *base, size_t size,
 	q->ring = (unsigned char *)base + h->off_ring;
 	q->cap = h->ring_cap;
 	q->slot = -1;
+	/*
+	 * Now, not at attach: any process may have to reclaim a dead lease
+	 * (walking its records into offs) before it attaches, e.g. in the
+	 * repair after EOWNERDEAD of its very first lock.
+	 */
+	q->lease = calloc(h->slotbuf_size / PQ_FRAMING, sizeof(*q->lease));
+	q->offs = calloc(h->slotbuf_size / PQ_FRAMING, sizeof(*q->offs));
+	if (q->lease == NULL || q->offs == NULL) {
+		free(q->lease);
+		free(q->offs);
+		free(q);
+		return seterr(name, PKIT_EXIT_FAIL, "%s", strerror(ENOMEM));
+	}
 	*qp = q;
 	return 0;
 }
