@@ -1172,11 +1172,7 @@ handle_new(const char *name, int fd, void *base, size_t size,
 	q->ring = (unsigned char *)base + h->off_ring;
 	q->cap = h->ring_cap;
 	q->slot = -1;
-	/*
-	 * Now, not at attach: any process may have to reclaim a dead lease
-	 * (walking its records into offs) before it attaches, e.g. in the
-	 * repair after EOWNERDEAD of its very first lock.
-	 */
+	/* Scratch for leases and for walking a dead slot's records. */
 	q->lease = calloc(h->slotbuf_size / PQ_FRAMING, sizeof(*q->lease));
 	q->offs = calloc(h->slotbuf_size / PQ_FRAMING, sizeof(*q->offs));
 	if (q->lease == NULL || q->offs == NULL) {

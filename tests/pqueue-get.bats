@@ -88,6 +88,18 @@ bats_require_minimum_version 1.5.0
 	[ "$elapsed" -ge 900 ] && [ "$elapsed" -lt 3000 ]
 }
 
+@test "pqueue-get: -t bounds the wait for each message, not the whole run" {
+	local q
+	q=$(pkit_name g)
+	pqueue-create "$q"
+	(for i in 1 2 3 4; do sleep 0.5; pqueue-put "$q" "$i"; done) &
+	pkit_track $!
+	timed_run pqueue-get -t 1.5 -c 4 "$q"
+	assert_success
+	assert_output "$(printf '1\n2\n3\n4')"
+	[ "$elapsed" -ge 1900 ]
+}
+
 @test "pqueue-get: -c COUNT with -n prints what there is, then 124" {
 	local q
 	q=$(pkit_name g)

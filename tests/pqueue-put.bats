@@ -104,6 +104,23 @@ bats_require_minimum_version 1.5.0
 	[ "$elapsed" -ge 900 ] && [ "$elapsed" -lt 3000 ]
 }
 
+@test "pqueue-put: -t bounds each wait for room, not a whole stream" {
+	local q
+	q=$(pkit_name p)
+	pqueue-create -m 1 "$q"
+	(for i in 1 2 3 4; do sleep 0.5; pqueue-get "$q" > /dev/null; done) &
+	pkit_track $!
+	timed_run pqueue-put -t 1.5 "$q" 0 1 2 3 4
+	assert_success
+	[ "$elapsed" -ge 1900 ]
+	seq 4 > "$BATS_TEST_TMPDIR/in"
+	(for i in 1 2 3 4; do sleep 0.5; pqueue-get "$q" > /dev/null; done) &
+	pkit_track $!
+	timed_run pqueue-put -t 1.5 "$q" < "$BATS_TEST_TMPDIR/in"
+	assert_success
+	[ "$elapsed" -ge 1900 ]
+}
+
 @test "pqueue-put: a blocked put goes in as soon as a get makes room" {
 	local q p
 	q=$(pkit_name p)

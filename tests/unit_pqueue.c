@@ -364,6 +364,66 @@ test_dead_owner(void)
 	CHECK(pq_commit(q, 2, 0) == 0);
 }
 
+/*
+ * A holder dies with a lease and the mutex: a process that never attached
+ * (pqueue-stat) repairs the queue and gives the lease back.
+ */
+static void
+test_repair_unattached(void)
+{
+	struct pq *q = mkqueue(0, 4096, 0), *q2, *q3;
+	const struct pq_msg *m;
+	struct pq_info info;
+	size_t n;
+	pid_t pid;
+	int st;
+
+	CHECK(put1(q, "kept", -1) == 0);
+	if ((pid = fork()) == 0) {
+		q2 = reopen(q);
+		if (pq_get(q2, 1, -1, &m, &n) != 0)
+			_exit(1);
+		pthread_mutex_lock(&q2->c->mu);
+		_exit(0);
+	}
+	CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && st == 0);
+	q3 = reopen(q);
+	CHECK(pq_stat(q3, &info, mono_now() + 1000000000) == 0);
+	CHECK(info.recoveries == 1 && info.requeues == 1 && info.nmsgs == 1 &&
+	    info.inflight == 0 && info.nleases == 0);
+	CHECK(pq_get(q3, 1, mono_now(), &m, &n) == 0 && m[0].attempts == 1 &&
+	    memcmp(m[0].data, "kept", 4) == 0);
+}
+
+/* A live holder that stops with the mutex: deadlines still hold (busy). */
+static void
+test_busy(void)
+{
+	struct pq *q = mkqueue(0, 4096, 0), *q2;
+	int64_t t0;
+	pid_t pid;
+	int st;
+
+	if ((pid = fork()) == 0) {
+		q2 = reopen(q);
+		pthread_mutex_lock(&q2->c->mu);
+		pause();
+		_exit(0);
+	}
+	CHECK(pid > 1);
+	if (pid <= 1)
+		return;
+	usleep(100000);
+	t0 = mono_now();
+	CHECK(put1(q, "x", mono_now() + 300000000) == PKIT_EXIT_TIMEOUT);
+	CHECK(strstr(pq_error(), "busy") != NULL);
+	CHECK(mono_now() - t0 >= 250000000 && mono_now() - t0 < 2000000000);
+	kill(pid, SIGKILL);
+	CHECK(waitpid(pid, &st, 0) == pid);
+	CHECK(put1(q, "x", mono_now() + 1000000000) == 0);
+	CHECK(cur(q)->recoveries == 1 && cur(q)->nmsgs == 1);
+}
+
 /* A blocked getter is woken by a put from another process. */
 static void
 test_wakeup(void)
@@ -479,6 +539,8 @@ main(void)
 	test_done_drop();
 	test_dead_lease();
 	test_dead_owner();
+	test_repair_unattached();
+	test_busy();
 	test_wakeup();
 	test_validate();
 	printf("1..%d\n# %d passed, %d failed\n", total, total - failed,

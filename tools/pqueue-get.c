@@ -30,12 +30,11 @@
 #include "pqworker.h"
 
 struct opts {
-	int64_t		deadline;
+	int64_t		timeout;	/* per message: -1 none, 0 -n, or -t */
 	uint64_t	count;		/* 0 with follow: no limit */
 	int		follow;
 	int		delim;
 	int		ids;
-	int64_t		wait;		/* -t/-n as a duration, for workers */
 	uint32_t	max_attempts;	/* -r */
 };
 
@@ -48,7 +47,7 @@ static void	usage(FILE *);
 int
 main(int argc, char *argv[])
 {
-	struct opts o = { PQ_FOREVER, 1, 0, '\n', 0, PQ_FOREVER, 0 };
+	struct opts o = { -1, 1, 0, '\n', 0, 0 };
 	struct pq *q;
 	int ch, cflag = 0, r;
 
@@ -72,16 +71,14 @@ main(int argc, char *argv[])
 			o.ids = 1;
 			break;
 		case 'n':
-			o.deadline = 0;
-			o.wait = 0;
+			o.timeout = 0;
 			break;
 		case 'r':
 			o.max_attempts = (uint32_t)num_parse_or_die(optarg, 1,
 			    UINT32_MAX, "attempts");
 			break;
 		case 't':
-			o.wait = dur_parse_or_die(optarg);
-			o.deadline = mono_now() + o.wait;
+			o.timeout = dur_parse_or_die(optarg);
 			break;
 		default:
 			cli_usage_error(usage);
@@ -122,7 +119,8 @@ get_stream(struct pq *q, const struct opts *o)
 	for (;;) {
 		want = o->count == 0 ? SIZE_MAX : o->count - got;
 		r = pq_get(q, want > SIZE_MAX ? SIZE_MAX : (size_t)want,
-		    o->deadline, &m, &n);
+		    o->timeout < 0 ? PQ_FOREVER : mono_now() + o->timeout,
+		    &m, &n);
 		if (r != 0)
 			break;
 		if ((r = write_batch(q, o, m, n)) != 0)
@@ -143,7 +141,7 @@ run_worker(struct pq *q, const struct opts *o, char *const argv[])
 {
 	struct pqw_opts w;
 
-	w.wait = o->wait;
+	w.wait = o->timeout < 0 ? PQ_FOREVER : o->timeout;
 	w.count = o->count;
 	w.max_attempts = o->max_attempts;
 	w.delim = o->delim;

@@ -23,6 +23,8 @@
 
 static int	put_args(struct pq *, char **, int, int64_t);
 static int	put_stream(struct pq *, int, int64_t);
+static int	put_all(struct pq *, const char *const *, const size_t *,
+		    size_t, size_t *, int64_t);
 static void	finish(int) __attribute__((noreturn));
 static void	oversize(struct pq *, char *, size_t, size_t, int)
 		    __attribute__((noreturn));
@@ -32,7 +34,7 @@ int
 main(int argc, char *argv[])
 {
 	struct pq *q;
-	int64_t deadline = PQ_FOREVER;
+	int64_t timeout = -1;
 	int ch, delim = '\n', r;
 
 	cli_gnu_opts(argc, argv, usage);
@@ -44,10 +46,10 @@ main(int argc, char *argv[])
 		case 'h':
 			cli_usage_help(usage);
 		case 'n':
-			deadline = 0;
+			timeout = 0;
 			break;
 		case 't':
-			deadline = mono_now() + dur_parse_or_die(optarg);
+			timeout = dur_parse_or_die(optarg);
 			break;
 		default:
 			cli_usage_error(usage);
@@ -62,15 +64,36 @@ main(int argc, char *argv[])
 	if ((r = pq_open(argv[0], &q)) != 0)
 		errx(r, "%s", pq_error());
 	if (argc > 1)
-		r = put_args(q, argv + 1, argc - 1, deadline);
+		r = put_args(q, argv + 1, argc - 1, timeout);
 	else
-		r = put_stream(q, delim, deadline);
+		r = put_stream(q, delim, timeout);
 	finish(r);
+}
+
+/*
+ * pq_put, with -t (or -n) bounding each wait for room: the deadline
+ * starts again whenever some messages went in.
+ */
+static int
+put_all(struct pq *q, const char *const *msgs, const size_t *lens, size_t n,
+    size_t *nput, int64_t timeout)
+{
+	size_t done;
+	int r;
+
+	*nput = 0;
+	for (;;) {
+		r = pq_put(q, msgs + *nput, lens + *nput, n - *nput, &done,
+		    timeout < 0 ? PQ_FOREVER : mono_now() + timeout);
+		*nput += done;
+		if (r != PKIT_EXIT_TIMEOUT || done == 0 || timeout == 0)
+			return r;
+	}
 }
 
 /* Each operand is one message. */
 static int
-put_args(struct pq *q, char **msgs, int n, int64_t deadline)
+put_args(struct pq *q, char **msgs, int n, int64_t timeout)
 {
 	size_t *lens, i, done;
 	int r;
@@ -79,8 +102,8 @@ put_args(struct pq *q, char **msgs, int n, int64_t deadline)
 		err(PKIT_EXIT_FAIL, "calloc");
 	for (i = 0; i < (size_t)n; i++)
 		lens[i] = strlen(msgs[i]);
-	r = pq_put(q, (const char *const *)msgs, lens, (size_t)n, &done,
-	    deadline);
+	r = put_all(q, (const char *const *)msgs, lens, (size_t)n, &done,
+	    timeout);
 	free(lens);
 	return r;
 }
@@ -91,7 +114,7 @@ put_args(struct pq *q, char **msgs, int n, int64_t deadline)
  * refused once it is known to be too long (the ones before it are put).
  */
 static int
-put_stream(struct pq *q, int delim, int64_t deadline)
+put_stream(struct pq *q, int delim, int64_t timeout)
 {
 	static const char *ptrs[BATCH];
 	static size_t lens[BATCH];
@@ -128,7 +151,7 @@ put_stream(struct pq *q, int delim, int64_t deadline)
 			}
 			if (nb == 0)
 				break;
-			r = pq_put(q, ptrs, lens, nb, &done, deadline);
+			r = put_all(q, ptrs, lens, nb, &done, timeout);
 			if (r == PKIT_EXIT_FAIL && done < nb &&
 			    lens[done] > max)
 				oversize(q, buf, (size_t)(ptrs[done] - buf),
