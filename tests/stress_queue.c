@@ -11,7 +11,7 @@
  * (pqueue-get -f -i NAME cat: leases held while CMD runs, done on exit
  * 0).  A killer SIGKILLs a random tracked child every U(0, 2*PERIOD) ms
  * and restarts it, until the producers are through and at least KILLS
- * kills were made (or the time limit).  Then the queue is closed and
+ * children died of SIGKILL (or the time limit).  Then the queue is closed and
  * the consumers drain it.  The checker asserts that every acknowledged
  * message was delivered, whole (checksum), at least once; counts
  * duplicates; marks every id seen done by id; and then requires
@@ -366,8 +366,8 @@ check(struct pq *q)
 	printf("stress: messages put %" PRIu64 " (acknowledged %ld), "
 	    "delivered %ld distinct, lines %ld\n", t.maxid, acked, delivered,
 	    t.lines);
-	printf("stress: kills %ld, deaths %ld (fault points: %s), "
-	    "unexpected exits %ld\n", kills, deaths,
+	printf("stress: SIGKILLs sent %ld, children dead of SIGKILL %ld "
+	    "(fault points: %s), unexpected exits %ld\n", kills, deaths,
 	    fault != NULL ? fault : "none", unexpected);
 	printf("stress: lost %ld, duplicates %ld, partial lines %ld, corrupt "
 	    "%ld\n", lost, dups, t.partial, t.corrupt);
@@ -383,8 +383,8 @@ check(struct pq *q)
 		fprintf(stderr, "stress: FAILED\n");
 		fail = 1;
 	}
-	if (kills < min_kills) {
-		fprintf(stderr, "stress: only %ld kills (wanted %d)\n", kills,
+	if (deaths < min_kills) {
+		fprintf(stderr, "stress: only %ld kills (wanted %d)\n", deaths,
 		    min_kills);
 		fail = 1;
 	}
@@ -508,7 +508,7 @@ main(int argc, char *argv[])
 	t0 = now_ms();
 	t_end = t0 + (int64_t)limit_s * 1000;
 	next_kill = t0 + 1 + random() % (2 * period_ms);
-	while (now_ms() < t_end && (producers_left() > 0 || kills < min_kills)) {
+	while (now_ms() < t_end && (producers_left() > 0 || deaths < min_kills)) {
 		reap(1);
 		if (now_ms() >= next_kill) {
 			kill_one();
