@@ -15,7 +15,7 @@
 set -eu
 . "$(dirname "$0")/demo.sh"
 
-heading "Lesson 9: a queue (Queue, LifoQueue)"
+heading "9. queue: a bounded queue, FIFO and LIFO (Queue, LifoQueue)"
 q=lesson9.$$
 pqueue-create -m 3 "$q"
 pqueue-create -L -m 3 "$q.lifo"

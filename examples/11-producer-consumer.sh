@@ -12,49 +12,54 @@
 #   pkit:   pqueue-create -m 5 q; pqueue-put q "$dish";
 #           while dish=$(pqueue-get q); do ...; done; pqueue-close q
 set -eu
-. "$(dirname "$0")/demo.sh"
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/demo.sh"
+me="$here/11-producer-consumer.sh"
 
-heading "Lesson 11: producers and consumers"
+# The roles, when the lesson runs itself: cook NAME Q, eat NAME Q, and
+# eat-until-stop NAME Q.
+case ${1:-} in
+cook)
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		nap 0.1
+		pqueue-put "$3" "$2's dish $i"
+		echo "cook $2 made dish $i"
+	done
+	exit 0 ;;
+eat)
+	# pqueue-get exits 1 once the queue is closed and empty.
+	while dish=$(pqueue-get "$3"); do
+		echo "eater $2 ate $dish"
+		nap 0.2
+	done
+	echo "eater $2: the kitchen is closed, going home"
+	exit 0 ;;
+eat-until-stop)
+	while dish=$(pqueue-get "$3") && [ "$dish" != STOP ]; do
+		echo "(sentinel way) eater $2 ate $dish"
+	done
+	echo "(sentinel way) eater $2 got STOP"
+	exit 0 ;;
+esac
+
+heading "11. producers and consumers"
 q=lesson11.$$
 pqueue-create -m 5 "$q"
 trap 'pqueue-rm "$q"' EXIT
 
-cook() {
-	for i in 1 2 3 4 5 6 7 8 9 10; do
-		nap 0.1
-		pqueue-put "$q" "$1's dish $i"
-		echo "cook $1 made dish $i"
-	done
-}
-
-# pqueue-get exits 1 once the queue is closed and empty: the loop ends.
-eat() {
-	while dish=$(pqueue-get "$q"); do
-		echo "eater $1 ate $dish"
-		nap 0.2
-	done
-	echo "eater $1: the kitchen is closed, going home"
-}
-
-eat A & a=$!
-eat B & b=$!
-cook alice & c1=$!
-cook bob & c2=$!
-wait "$c1" "$c2"
+a=$(pspawn sh "$me" eat A "$q")
+b=$(pspawn sh "$me" eat B "$q")
+c1=$(pspawn sh "$me" cook alice "$q")
+c2=$(pspawn sh "$me" cook bob "$q")
+pjoin "$c1" "$c2"
 echo "the cooks are done: closing the counter"
 pqueue-close "$q"
-wait "$a" "$b"
+pjoin "$a" "$b"
 
 # The sentinel way, for comparison: a "stop" message per eater.
 pqueue-rm "$q"
 pqueue-create -m 5 "$q"
-eat_until_stop() {
-	while dish=$(pqueue-get "$q") && [ "$dish" != STOP ]; do
-		echo "(sentinel way) eater $1 ate $dish"
-	done
-	echo "(sentinel way) eater $1 got STOP"
-}
-eat_until_stop A & a=$!
-eat_until_stop B & b=$!
+a=$(pspawn sh "$me" eat-until-stop A "$q")
+b=$(pspawn sh "$me" eat-until-stop B "$q")
 pqueue-put "$q" soup bread STOP STOP
-wait "$a" "$b"
+pjoin "$a" "$b"

@@ -94,7 +94,7 @@ bats_require_minimum_version 1.5.0
 	pqueue-create "$q"
 	pqueue-put "$q" a b
 	# The reader is gone: message 1 goes back to the queue...
-	bash -c "{ sleep 0.5; pqueue-get $q; } | true" || true
+	bash -c "{ sleep 1; pqueue-get $q; } | true" || true
 	# ...but its id was done meanwhile (say, by a worker that saw it).
 	pqueue-done "$q" 1
 	run pqueue-get -i "$q"

@@ -166,7 +166,7 @@ bats_require_minimum_version 1.5.0
 	pqueue-create "$q"
 	pqueue-put "$q" 1 2 3 4 5 6
 	# The reader is gone before the write: nothing reaches it.
-	run bash -c "{ sleep 0.5; pqueue-get -c 5 $q; echo \$? >&2; } | true"
+	run bash -c "{ sleep 1; pqueue-get -c 5 $q; echo \$? >&2; } | true"
 	assert_output "141"
 	run pqueue-stat -k "$q"
 	assert_line "size=6"

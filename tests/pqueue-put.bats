@@ -108,13 +108,13 @@ bats_require_minimum_version 1.5.0
 	local q
 	q=$(pkit_name p)
 	pqueue-create -m 1 "$q"
-	(for i in 1 2 3 4; do sleep 0.5; pqueue-get "$q" > /dev/null; done) &
+	(for _ in 1 2 3 4; do sleep 0.5; pqueue-get "$q" > /dev/null; done) &
 	pkit_track $!
 	timed_run pqueue-put -t 1.5 "$q" 0 1 2 3 4
 	assert_success
 	[ "$elapsed" -ge 1900 ]
 	seq 4 > "$BATS_TEST_TMPDIR/in"
-	(for i in 1 2 3 4; do sleep 0.5; pqueue-get "$q" > /dev/null; done) &
+	(for _ in 1 2 3 4; do sleep 0.5; pqueue-get "$q" > /dev/null; done) &
 	pkit_track $!
 	timed_run pqueue-put -t 1.5 "$q" < "$BATS_TEST_TMPDIR/in"
 	assert_success

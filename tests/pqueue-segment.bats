@@ -118,3 +118,28 @@ refused() {
 	refused "$q" "symbolic link"
 	rm -f "/dev/shm/pqueue.$q" "/dev/shm/pqueue.$q.real"
 }
+
+@test "segment: -M 0660 shares a queue with its group, 0600 does not" {
+	local q r as_member
+	command -v setpriv > /dev/null || skip "no setpriv"
+	q=$(pkit_name seg)
+	r=$(pkit_name seg)
+	# Another user whose group is the segment's group (root's).
+	as_member="setpriv --reuid=nobody --regid=0 --clear-groups"
+	pqueue-create -M 0660 "$q"
+	pqueue-create "$r"
+	pqueue-put "$q" shared
+	run $as_member "$(command -v pqueue-get)" -n "$q"
+	assert_success
+	assert_output shared
+	run $as_member "$(command -v pqueue-put)" "$q" back
+	assert_success
+	run --separate-stderr $as_member "$(command -v pqueue-get)" -n "$r"
+	assert_failure 125
+	[[ "$stderr" == *"$r: Permission denied"* ]]
+	# Only the owner removes it.
+	run $as_member "$(command -v pqueue-rm)" "$q"
+	assert_failure 125
+	run pqueue-get -n "$q"
+	assert_output back
+}
