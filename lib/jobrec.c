@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "jobrec.h"
+#include "proc.h"
 
 #define JOBREC_KEEP_SECS	3600	/* final records live this long */
 #define JOBREC_CROWD_SECS	60	/* ... or this long in a crowd */
@@ -30,35 +31,7 @@ static int	parse_name(const char *name, pid_t *pid);
 int
 jobrec_start_time(pid_t pid, unsigned long long *start)
 {
-	char path[64], buf[1024], *p;
-	ssize_t n;
-	int fd, field;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0) {
-		errno = ESRCH;
-		return -1;
-	}
-	buf[n] = '\0';
-	/* The command name (field 2) may hold spaces and ')': skip past
-	 * the last ')'; field 3 follows, and the start time is field 22. */
-	if ((p = strrchr(buf, ')')) == NULL) {
-		errno = EINVAL;
-		return -1;
-	}
-	p++;
-	for (field = 3; field < 22 && p != NULL; field++)
-		p = strchr(p + 1, ' ');
-	if (p == NULL) {
-		errno = EINVAL;
-		return -1;
-	}
-	*start = strtoull(p + 1, NULL, 10);
-	return 0;
+	return proc_stat(pid, NULL, start);
 }
 
 /* Write body to the record of pid atomically: a temporary, then rename. */
