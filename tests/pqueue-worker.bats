@@ -191,10 +191,12 @@ bats_require_minimum_version 1.5.0
 	q=$(pkit_name w)
 	pqueue-create "$q"
 	pqueue-put "$q" a
-	pqueue-get "$q" sh -c 'trap "echo term > \"$0\"; exit 9" TERM; cat >/dev/null; sleep 30 & wait' \
-		"$BATS_TEST_TMPDIR/cmd" & p=$!
+	# CMD says when its trap is set: a signal before that would kill it.
+	pqueue-get "$q" sh -c 'trap "echo term > \"$0\"; exit 9" TERM; cat >/dev/null
+		: > "$0.ready"; sleep 30 & wait' "$BATS_TEST_TMPDIR/cmd" & p=$!
 	pkit_track "$p"
 	wait_until 5 sh -c "pqueue-stat $q | grep -q '^lease: *pid $p,'"
+	wait_until 5 test -e "$BATS_TEST_TMPDIR/cmd.ready"
 	kill -TERM "$p"
 	st=0
 	wait "$p" || st=$?
@@ -211,9 +213,11 @@ bats_require_minimum_version 1.5.0
 	q=$(pkit_name w)
 	pqueue-create "$q"
 	pqueue-put "$q" a
-	pqueue-get "$q" sh -c 'trap "exit 0" TERM; cat >/dev/null; sleep 30 & wait' & p=$!
+	pqueue-get "$q" sh -c 'trap "exit 0" TERM; cat >/dev/null; : > "$0"; sleep 30 & wait' \
+		"$BATS_TEST_TMPDIR/ready" & p=$!
 	pkit_track "$p"
 	wait_until 5 sh -c "pqueue-stat $q | grep -q '^lease: *pid $p,'"
+	wait_until 5 test -e "$BATS_TEST_TMPDIR/ready"
 	kill -TERM "$p"
 	st=0
 	wait "$p" || st=$?
