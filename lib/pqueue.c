@@ -1903,7 +1903,9 @@ pq_stat(struct pq *q, struct pq_info *info, int64_t deadline)
 		l->nmsgs = sl->nmsgs;
 		l->attempts = sl->attempts;
 		l->first_id = sl->first_id;
-		l->age_ns = now - sl->since;
+		/* since is the segment's word, not ours: no overflow on it */
+		l->age_ns = sl->since >= 0 && sl->since <= now ?
+		    now - sl->since : 0;
 	}
 	pq_unlock(q);
 	return 0;
