@@ -54,6 +54,7 @@
 #define PAGE		4096
 #define LOCK_GRACE	((int64_t)250 * 1000000)	/* -n still waits this long for the lock */
 #define RECHECK		((int64_t)250 * 1000000)	/* dead-lease recheck while leases are out */
+#define IDLE_RECHECK	((int64_t)1000 * 1000000)	/* dead-lock-owner recheck otherwise */
 #define RECLAIM_EVERY	((int64_t)50 * 1000000)
 #define OPEN_WAIT	((int64_t)1000 * 1000000)	/* for a queue being created */
 
@@ -1040,15 +1041,19 @@ static int
 wait_for(struct pq *q, uint32_t *word, uint32_t bit, int64_t deadline)
 {
 	uint32_t seen = __atomic_load_n(word, __ATOMIC_ACQUIRE);
-	int64_t until = deadline, now;
+	int64_t until = deadline, now, step;
 	int r;
 
 	set_waiting(q, bit, 1);
-	if (cur(q)->inflight > 0) {
-		now = mono_now();
-		if (until < 0 || until > now + RECHECK)
-			until = now + RECHECK;
-	}
+	/*
+	 * Never sleep unbounded: a process killed holding the lock after
+	 * its commit and before its wake-up (QUEUE-DESIGN §3.9 row 3) wakes
+	 * no one, and only a lock attempt (EOWNERDEAD, repair) notices.
+	 */
+	step = cur(q)->inflight > 0 ? RECHECK : IDLE_RECHECK;
+	now = mono_now();
+	if (until < 0 || until > now + step)
+		until = now + step;
 	pq_unlock(q);
 	sleep_word = word;
 	if (signo == 0)

@@ -12,7 +12,8 @@
  * commit may deliver that batch again; -i prints ids to dedupe by.
  *
  * Structure: options, then one of the phases below on the open queue:
- * get_stream() prints; worker mode (CMD operands, issue 6) is the other.
+ * get_stream() prints; with CMD operands, pqw_run() (lib/pqworker.c)
+ * runs CMD once per message (a worker).
  */
 #include <err.h>
 #include <errno.h>
@@ -26,6 +27,7 @@
 #include "cli.h"
 #include "fault.h"
 #include "pkit.h"
+#include "pqworker.h"
 
 struct opts {
 	int64_t		timeout;	/* per message: -1 none, 0 -n, or -t */
@@ -33,9 +35,11 @@ struct opts {
 	int		follow;
 	int		delim;
 	int		ids;
+	uint32_t	max_attempts;	/* -r */
 };
 
 static int	get_stream(struct pq *, const struct opts *);
+static int	run_worker(struct pq *, const struct opts *, char *const []);
 static int	write_batch(struct pq *, const struct opts *,
 		    const struct pq_msg *, size_t);
 static void	usage(FILE *);
@@ -43,12 +47,12 @@ static void	usage(FILE *);
 int
 main(int argc, char *argv[])
 {
-	struct opts o = { -1, 1, 0, '\n', 0 };
+	struct opts o = { -1, 1, 0, '\n', 0, 0 };
 	struct pq *q;
 	int ch, cflag = 0, r;
 
 	cli_gnu_opts(argc, argv, usage);
-	while ((ch = getopt(argc, argv, "+0c:fhint:")) != -1) {
+	while ((ch = getopt(argc, argv, "+0c:fhinr:t:")) != -1) {
 		switch (ch) {
 		case '0':
 			o.delim = '\0';
@@ -69,6 +73,10 @@ main(int argc, char *argv[])
 		case 'n':
 			o.timeout = 0;
 			break;
+		case 'r':
+			o.max_attempts = (uint32_t)num_parse_or_die(optarg, 1,
+			    UINT32_MAX, "attempts");
+			break;
 		case 't':
 			o.timeout = dur_parse_or_die(optarg);
 			break;
@@ -78,10 +86,7 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 1 || (cflag && o.follow))
-		cli_usage_error(usage);
-	/* argv[1..]: CMD [ARG...] of worker mode (issue 6) goes here. */
-	if (argc > 1)
+	if (argc < 1 || (cflag && o.follow) || (o.max_attempts && argc < 2))
 		cli_usage_error(usage);
 	if (o.follow)
 		o.count = 0;
@@ -90,11 +95,12 @@ main(int argc, char *argv[])
 	pq_catch_signals();
 	if ((r = pq_open(argv[0], &q)) != 0)
 		errx(r, "%s", pq_error());
-	r = get_stream(q, &o);
+	if (argc > 1)
+		r = run_worker(q, &o, argv + 1);	/* reports its errors */
+	else if ((r = get_stream(q, &o)) == PKIT_EXIT_FAIL)
+		errx(r, "%s", pq_error());
 	if (r > 128 && pq_signalled())
 		pq_die_by_signal();
-	if (r == PKIT_EXIT_FAIL)
-		errx(r, "%s", pq_error());
 	return r;
 }
 
@@ -127,6 +133,20 @@ get_stream(struct pq *q, const struct opts *o)
 	if (r == PKIT_EXIT_NO && o->follow)
 		return PKIT_EXIT_OK;
 	return r;
+}
+
+/* Worker mode: CMD once per message, done when it exits 0. */
+static int
+run_worker(struct pq *q, const struct opts *o, char *const argv[])
+{
+	struct pqw_opts w;
+
+	w.wait = o->timeout < 0 ? PQ_FOREVER : o->timeout;
+	w.count = o->count;
+	w.max_attempts = o->max_attempts;
+	w.delim = o->delim;
+	w.ids = o->ids;
+	return pqw_run(q, &w, argv);
 }
 
 /*
@@ -204,5 +224,8 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp, "usage: pqueue-get [-n | -t DURATION] [-c COUNT | -f] "
-	    "[-0] [-i] NAME\n");
+	    "[-0] [-i] NAME\n"
+	    "       pqueue-get [-n | -t DURATION] [-c COUNT | -f] "
+	    "[-r MAXATTEMPTS] [-0] [-i]\n"
+	    "                  NAME CMD [ARG...]\n");
 }
