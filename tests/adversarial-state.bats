@@ -53,6 +53,13 @@ rundir_refused() {
 	assert_line --partial "k.c:4: kill(-1, ...): a literal pid"
 	assert_line --partial "k.c:5: killpg() is not allowed"
 	assert_line --partial "k.c:6: raw kill syscall is not allowed"
+	# a guard after the call on its line does not count; before it does
+	printf 'void\nf(pid_t p)\n{\n\tkill(p, 1); if (p > 1) x();\n}\n' > "$f"
+	run awk -f "$top_srcdir/tests/killcheck.awk" "$f"
+	assert_failure 1
+	printf 'void\nf(pid_t p)\n{\n\tif (p > 1 && kill(p, 1) == 0)\n\t\tx();\n}\n' > "$f"
+	run awk -f "$top_srcdir/tests/killcheck.awk" "$f"
+	assert_success
 	printf 'void\nf(pid_t p)\n{\n\tif (p <= 1)\n\t\treturn;\n\tkill(p, SIGTERM);\n}\n' > "$f"
 	run awk -f "$top_srcdir/tests/killcheck.awk" "$f"
 	assert_success

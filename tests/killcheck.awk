@@ -32,14 +32,17 @@ FNR == 1 { body = "" }
 	if (line ~ /SYS_kill|SYS_tgkill|SYS_tkill/)
 		report("raw kill syscall is not allowed")
 	rest = line
+	before = ""
 	while (match(rest, /(^|[^A-Za-z0-9_])kill[ \t]*\(/)) {
+		# a guard earlier on the same line counts: "p > 1 && kill(p..."
+		before = before substr(rest, 1, RSTART)
 		rest = substr(rest, RSTART + RLENGTH)
 		arg = rest
 		sub(/,.*/, "", arg)
 		gsub(/^[ \t]+|[ \t]+$/, "", arg)
 		if (arg ~ /^-/ || arg ~ /^[0-9]+$/)
 			report("kill(" arg ", ...): a literal pid")
-		else if (body !~ "(^|[^A-Za-z0-9_>.])" quote(arg) "[ \t]*(>[ \t]*1|<=[ \t]*1)([^0-9]|$)")
+		else if ((body "\n" before) !~ "(^|[^A-Za-z0-9_>.])" quote(arg) "[ \t]*(>[ \t]*1|<=[ \t]*1)([^0-9]|$)")
 			report("kill(" arg ", ...) without a guard '" arg " > 1' before it in this function")
 	}
 	body = body "\n" line
