@@ -50,6 +50,7 @@ num_needle() {
 		refused "$n" pqueue-create -m "$v" "$q-x"
 		refused "$n" pqueue-create -s "$v" "$q-x"
 		refused "$n" pqueue-get -c "$v" "$q"
+		refused "$n" pqueue-get -n -r "$v" "$q" true
 		refused "$n" pqueue-done -c "$v" "$q"
 		refused "$n" pqueue-done "$q" "$v"
 		case $v in
