@@ -157,32 +157,48 @@ rundir_refused() {
 }
 
 @test "state: a forged or garbage job record never gives a made-up status" {
-	local p f c un st
+	local p f c st un
 	p=$(pspawn sh -c 'exit 3')
 	run pjoin "$p"
 	assert_failure 3
-	f=$(echo "$PKIT_DIR/jobs/$p".*)
-	for c in garbage "" "exit -1" "exit 999" "signal 0" "signal 99" \
-	    "exit 3 trailing" "exit 0x3" running; do
-		printf '%s' "$c" > "$f"
+	f=$PKIT_DIR/jobs/$p.job
+	st=$(cut -d ' ' -f 1 "$f")
+	# no start time: not a record of ours at all
+	for c in garbage "" "0 exit 3" "x exit 3"; do
+		printf '%s\n' "$c" > "$f"
+		run -127 --separate-stderr timeout 10 pjoin -t 1 -v "$p"
+		assert_failure 127
+		assert_output ""
+		assert_equal "$stderr" "pjoin: pid $p: no such process"
+	done
+	# its start time, then no status we can believe: unknown, never a number
+	for c in "$st" "$st exit -1" "$st exit 256" "$st exit 999" \
+	    "$st signal 0" "$st signal 65" "$st signal 99" "$st signal -9" \
+	    "$st exit 3 trailing" "$st exit 0x3" "$st exit 3.0" "$st running"; do
+		printf '%s\n' "$c" > "$f"
 		run --separate-stderr timeout 10 pjoin -t 1 -v "$p"
 		assert_success
 		assert_output "$p unknown"
 	done
 	# a symlink or a directory in its place is not followed
 	rm -f "$f"
-	printf 'exit 9\n' > "$BATS_TEST_TMPDIR/target"
+	printf '%s exit 9\n' "$st" > "$BATS_TEST_TMPDIR/target"
 	ln -s "$BATS_TEST_TMPDIR/target" "$f"
-	run --separate-stderr timeout 10 pjoin -t 1 -v "$p"
-	assert_output "$p unknown"
-	assert_equal "$(cat "$BATS_TEST_TMPDIR/target")" "exit 9"
+	run -127 --separate-stderr timeout 10 pjoin -t 1 -v "$p"
+	assert_failure 127
+	assert_output ""
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/target")" "$st exit 9"
 	rm -f "$f"
+	mkdir "$f"
+	run -127 --separate-stderr timeout 10 pjoin -t 1 -v "$p"
+	assert_failure 127
+	rmdir "$f"
 	# a record forged for a live process does not end the wait
 	sleep 100 &
 	un=$!
 	pkit_track "$un"
 	st=$(awk '{ print $22 }' "/proc/$un/stat")
-	printf 'exit 7\n' > "$PKIT_DIR/jobs/$un.$st"
+	printf '%s exit 7\n' "$st" > "$PKIT_DIR/jobs/$un.job"
 	timed_run --separate-stderr pjoin -t 0.5 -v "$un"
 	assert_failure 124
 	assert_output ""
