@@ -120,7 +120,7 @@ jobrec_get(int dfd, pid_t pid, unsigned long long start, struct jobrec *r)
 	    p[end] == '\n' && r->value >= 0 && r->value <= 255)
 		r->state = JOBREC_EXITED;
 	else if ((end = -1, sscanf(p, "signal %d%n", &r->value, &end)) ==
-	    1 && end > 0 && p[end] == '\n' && r->value > 0 && r->value < 128)
+	    1 && end > 0 && p[end] == '\n' && r->value > 0 && r->value < NSIG)
 		r->state = JOBREC_SIGNALED;
 	else
 		r->value = 0;

@@ -622,6 +622,13 @@ lock_holders(const char *name, struct lock_holder **hv, const char **why)
 		*why = strerror(errno);
 		return -1;
 	}
+	/* What lock_open would refuse is not "free": say why, as it does. */
+	if (strchr(name, '/') == NULL && !S_ISREG(st.st_mode)) {
+		close(dirfd);
+		*why = S_ISLNK(st.st_mode) ? "a symbolic link" :
+		    S_ISDIR(st.st_mode) ? strerror(EISDIR) : "not a regular file";
+		return -1;
+	}
 	/* Cheap first look: no flock on the inode in /proc/locks, free. */
 	if (proc_locks_has(st.st_ino) == 0) {
 		close(dirfd);

@@ -1381,6 +1381,13 @@ pq_open(const char *name, struct pq **qp)
 		    "segment owner changed since it was created; refused");
 		goto fail;
 	}
+	/* chmod after create must not share a queue -M did not share. */
+	if ((st.st_mode & 0777 & ~(mode_t)h.mode) != 0) {
+		r = seterr(name, PKIT_EXIT_FAIL, "segment mode %04o is wider "
+		    "than it was created with (%04o); refused",
+		    (unsigned)(st.st_mode & 0777), (unsigned)h.mode);
+		goto fail;
+	}
 	base = mmap(NULL, h.total_size, PROT_READ | PROT_WRITE, MAP_SHARED,
 	    fd, 0);
 	if (base == MAP_FAILED) {
@@ -1901,7 +1908,9 @@ pq_stat(struct pq *q, struct pq_info *info, int64_t deadline)
 		l->nmsgs = sl->nmsgs;
 		l->attempts = sl->attempts;
 		l->first_id = sl->first_id;
-		l->age_ns = now - sl->since;
+		/* since is the segment's word, not ours: no overflow on it */
+		l->age_ns = sl->since >= 0 && sl->since <= now ?
+		    now - sl->since : 0;
 	}
 	pq_unlock(q);
 	return 0;

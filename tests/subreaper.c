@@ -63,7 +63,7 @@ main(int argc, char *argv[])
 	for (;;) {
 		p = waitpid(-1, &st, 0);
 		if (p == -1 && errno == EINTR) {
-			if (forward != 0 && child > 0)
+			if (forward != 0 && child > 1)
 				kill(child, forward);
 			forward = 0;
 			continue;

@@ -75,6 +75,8 @@ main(int argc, char *argv[])
 		    conf.dir != NULL || conf.logfile != NULL ||
 		    conf.pidfile != NULL || conf.restart || conf.title != NULL)
 			cli_usage_error(usage);
+		if (argv[0][0] == '\0')
+			errx(PKIT_EXIT_FAIL, "pidfile: empty path");
 		fds_settle();
 		return kflag ? daemon_stop(argv[0], grace) :
 		    daemon_status(argv[0]);

@@ -7,7 +7,10 @@
  */
 #include <err.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
+#define LIBBSD_OPENBSD_VIS	/* the OpenBSD strnvis, no #warning */
+#include <vis.h>
 
 #include "cli.h"
 #include "pkit.h"
@@ -18,6 +21,7 @@ int
 main(int argc, char *argv[])
 {
 	const char *why;
+	char *shown;
 	int ch, i, status = PKIT_EXIT_OK;
 
 	cli_gnu_opts(argc, argv, usage);
@@ -35,7 +39,12 @@ main(int argc, char *argv[])
 		cli_usage_error(usage);
 	for (i = 0; i < argc; i++) {
 		if ((why = name_invalid(argv[i])) != NULL) {
-			warnx("%s: bad queue name: %s", argv[i], why);
+			/* vis(3)-escaped: a newline must not split the line */
+			if (stravis(&shown, argv[i], VIS_CSTYLE | VIS_OCTAL |
+			    VIS_NL | VIS_TAB) == -1)
+				err(PKIT_EXIT_FAIL, "stravis");
+			warnx("%s: bad queue name: %s", shown, why);
+			free(shown);
 			status = PKIT_EXIT_FAIL;
 		} else if (pq_remove(argv[i]) != 0) {
 			warnx("%s", pq_error());
