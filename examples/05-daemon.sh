@@ -8,7 +8,8 @@
 heading "5. daemon: pspawn -D ends with the script that started it"
 
 # The worker would take 30 s; it passes SIGTERM on to its sleep.
-worker='trap "kill \$s; echo worker: terminated >&2; exit 143" TERM
+worker='trap "[ -n \"\$s\" ] && kill \$s; echo worker: terminated >&2; exit 143" TERM
+s=
 echo "worker: start" >&2
 sleep 30 & s=$!
 wait $s

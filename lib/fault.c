@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * fault.c: PKIT_FAULT=name:#N or name:P kill points (see fault.h).
+ * fault.c: PKIT_FAULT=name:#N or name:P kill points, name:stop#N stop
+ * points (see fault.h).
  * Compiled to an empty unit unless configured --enable-fault-injection.
  */
 #include "fault.h"
@@ -18,6 +19,7 @@ static struct fault {
 	char	name[32];
 	long	nth;		/* kill on this pass (1-based), or 0 */
 	double	prob;		/* or kill with this probability */
+	int	sig;		/* SIGKILL, or SIGSTOP for name:stop#N */
 	long	passes;
 } faults[FAULT_MAX];
 static int nfaults = -1;
@@ -42,6 +44,11 @@ fault_load(void)
 			continue;
 		*colon++ = '\0';
 		strlcpy(f->name, spec, sizeof(f->name));
+		f->sig = SIGKILL;
+		if (strncmp(colon, "stop#", 5) == 0) {
+			f->sig = SIGSTOP;
+			colon += 4;
+		}
 		if (*colon == '#')
 			f->nth = strtol(colon + 1, NULL, 10);
 		else
@@ -65,7 +72,7 @@ fault_point(const char *name)
 		f->passes++;
 		if ((f->nth > 0 && f->passes == f->nth) ||
 		    (f->prob > 0 && random() < f->prob * RAND_MAX))
-			raise(SIGKILL);
+			raise(f->sig);
 	}
 }
 #else

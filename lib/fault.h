@@ -7,8 +7,9 @@
  * commit...).  In a build configured with --enable-fault-injection, the
  * environment variable PKIT_FAULT=name:#N makes the N-th pass through that
  * point in this process raise SIGKILL, and PKIT_FAULT=name:P (0 < P <= 1)
- * does so with probability P on every pass; several specs may be given,
- * separated by commas.  In a normal build FAULT() compiles to nothing.
+ * does so with probability P on every pass; PKIT_FAULT=name:stop#N raises
+ * SIGSTOP instead (a process stopped there, e.g. holding a lock); several
+ * specs may be given, separated by commas.  In a normal build FAULT() compiles to nothing.
  */
 #ifndef PKIT_FAULT_H
 #define PKIT_FAULT_H

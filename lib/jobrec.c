@@ -20,78 +20,30 @@
 #include <unistd.h>
 
 #include "jobrec.h"
+#include "proc.h"
 
 #define JOBREC_KEEP_SECS	3600	/* final records live this long */
 #define JOBREC_CROWD_SECS	60	/* ... or this long in a crowd */
 
 static int	write_all(int fd, const char *buf, size_t len);
-static int	parse_name(const char *name, pid_t *pid,
-		    unsigned long long *start);
+static int	parse_name(const char *name, pid_t *pid);
 
 int
 jobrec_start_time(pid_t pid, unsigned long long *start)
 {
-	char path[64], buf[1024], *p;
-	ssize_t n;
-	int fd, field;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0) {
-		errno = ESRCH;
-		return -1;
-	}
-	buf[n] = '\0';
-	/* The command name (field 2) may hold spaces and ')': skip past
-	 * the last ')'; field 3 follows, and the start time is field 22. */
-	if ((p = strrchr(buf, ')')) == NULL) {
-		errno = EINVAL;
-		return -1;
-	}
-	p++;
-	for (field = 3; field < 22 && p != NULL; field++)
-		p = strchr(p + 1, ' ');
-	if (p == NULL) {
-		errno = EINVAL;
-		return -1;
-	}
-	*start = strtoull(p + 1, NULL, 10);
-	return 0;
+	return proc_stat(pid, NULL, start);
 }
 
-int
-jobrec_put_running(int dfd, pid_t pid, unsigned long long start)
+/* Write body to the record of pid atomically: a temporary, then rename. */
+static int
+put(int dfd, pid_t pid, const char *body, size_t len)
 {
-	char name[64];
-	int fd, r;
+	char name[32], tmp[40];
+	int fd;
 
-	snprintf(name, sizeof(name), "%d.%llu", (int)pid, start);
-	fd = openat(dfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
-	    O_CLOEXEC, 0600);
-	if (fd == -1)
-		return -1;
-	r = write_all(fd, "running\n", 8);
-	close(fd);
-	return r;
-}
-
-int
-jobrec_put_status(int dfd, pid_t pid, unsigned long long start, int how,
-    int value)
-{
-	char name[64], tmp[72], body[32];
-	int fd, len;
-
-	snprintf(name, sizeof(name), "%d.%llu", (int)pid, start);
+	snprintf(name, sizeof(name), "%d.job", (int)pid);
 	/* A dot first: not a record name, and shell globs skip it. */
 	snprintf(tmp, sizeof(tmp), ".%s", name);
-	if (how == CLD_EXITED)
-		len = snprintf(body, sizeof(body), "exit %d\n", value);
-	else
-		len = snprintf(body, sizeof(body), "signal %d\n", value);
 	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
 	    O_CLOEXEC, 0600);
 	if (fd == -1)
@@ -110,68 +62,68 @@ jobrec_put_status(int dfd, pid_t pid, unsigned long long start, int how,
 }
 
 int
+jobrec_put_running(int dfd, pid_t pid, unsigned long long start)
+{
+	char body[64];
+	int len;
+
+	len = snprintf(body, sizeof(body), "%llu running\n", start);
+	return put(dfd, pid, body, len);
+}
+
+int
+jobrec_put_status(int dfd, pid_t pid, unsigned long long start, int how,
+    int value)
+{
+	char body[64];
+	int len;
+
+	if (how == CLD_EXITED)
+		len = snprintf(body, sizeof(body), "%llu exit %d\n", start,
+		    value);
+	else
+		len = snprintf(body, sizeof(body), "%llu signal %d\n", start,
+		    value);
+	return put(dfd, pid, body, len);
+}
+
+int
 jobrec_get(int dfd, pid_t pid, unsigned long long start, struct jobrec *r)
 {
-	char name[64], buf[64];
+	char name[32], buf[96], *p;
+	unsigned long long st;
 	ssize_t n;
-	int fd, end;
+	int fd, end = -1;
 
 	r->pid = pid;
-	r->start = start;
+	r->start = 0;
 	r->state = JOBREC_NONE;
 	r->value = 0;
-	snprintf(name, sizeof(name), "%d.%llu", (int)pid, start);
+	snprintf(name, sizeof(name), "%d.job", (int)pid);
 	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1)
 		return -1;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
-	r->state = JOBREC_RUNNING;
 	if (n <= 0)
-		return 0;
+		return -1;
 	buf[n] = '\0';
-	/* Only a whole line counts: anything else (empty, cut short, not
-	 * ours) is taken as "no status yet". */
+	if (sscanf(buf, "%llu %n", &st, &end) != 1 || end <= 0 || st == 0 ||
+	    (start != 0 && st != start))
+		return -1;		/* not ours, or another process */
+	r->start = st;
+	r->state = JOBREC_RUNNING;
+	p = buf + end;
+	/* Only a whole line counts as a status. */
 	end = -1;
-	if (sscanf(buf, "exit %d%n", &r->value, &end) == 1 && end > 0 &&
-	    buf[end] == '\n' && r->value >= 0 && r->value <= 255)
+	if (sscanf(p, "exit %d%n", &r->value, &end) == 1 && end > 0 &&
+	    p[end] == '\n' && r->value >= 0 && r->value <= 255)
 		r->state = JOBREC_EXITED;
-	else if ((end = -1, sscanf(buf, "signal %d%n", &r->value,
-	    &end)) == 1 && end > 0 && buf[end] == '\n' && r->value > 0 &&
-	    r->value < 128)
+	else if ((end = -1, sscanf(p, "signal %d%n", &r->value, &end)) ==
+	    1 && end > 0 && p[end] == '\n' && r->value > 0 && r->value < 128)
 		r->state = JOBREC_SIGNALED;
 	else
 		r->value = 0;
-	return 0;
-}
-
-int
-jobrec_find_newest(int dfd, const pid_t *pids, size_t n,
-    unsigned long long *starts)
-{
-	struct dirent *de;
-	DIR *d;
-	unsigned long long st;
-	pid_t pid;
-	size_t i;
-	int fd;
-
-	for (i = 0; i < n; i++)
-		starts[i] = 0;
-	if ((fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return -1;
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return -1;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (parse_name(de->d_name, &pid, &st) == -1)
-			continue;
-		for (i = 0; i < n; i++)
-			if (pids[i] == pid && st > starts[i])
-				starts[i] = st;
-	}
-	closedir(d);
 	return 0;
 }
 
@@ -190,7 +142,7 @@ jobrec_prune(int dfd)
 	struct jobrec r;
 	struct stat sb;
 	DIR *d;
-	unsigned long long st, now_st;
+	unsigned long long now_st;
 	time_t now, keep;
 	size_t count = 0;
 	pid_t pid;
@@ -208,8 +160,8 @@ jobrec_prune(int dfd)
 	keep = count > JOBREC_SOFT_MAX ? JOBREC_CROWD_SECS : JOBREC_KEEP_SECS;
 	rewinddir(d);
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' && de->d_name[1] != '\0' &&
-		    de->d_name[1] != '.') {
+		if (de->d_name[0] == '.' && parse_name(de->d_name + 1,
+		    &pid) == 0) {
 			/* A temporary left by a keeper that died mid-write. */
 			if (fstatat(dfd, de->d_name, &sb,
 			    AT_SYMLINK_NOFOLLOW) == 0 &&
@@ -217,16 +169,15 @@ jobrec_prune(int dfd)
 				unlinkat(dfd, de->d_name, 0);
 			continue;
 		}
-		if (parse_name(de->d_name, &pid, &st) == -1)
+		if (parse_name(de->d_name, &pid) == -1)
 			continue;
 		if (fstatat(dfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) == -1 ||
 		    now - sb.st_mtime <= keep)
 			continue;
-		if (jobrec_get(dfd, pid, st, &r) == -1)
-			continue;
 		/* A running record whose process still lives stays. */
-		if (r.state == JOBREC_RUNNING &&
-		    jobrec_start_time(pid, &now_st) == 0 && now_st == st)
+		if (jobrec_get(dfd, pid, 0, &r) == 0 &&
+		    r.state == JOBREC_RUNNING &&
+		    jobrec_start_time(pid, &now_st) == 0 && now_st == r.start)
 			continue;
 		unlinkat(dfd, de->d_name, 0);
 	}
@@ -250,9 +201,9 @@ write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-/* "PID.START", both decimal and non-zero: a record's name. */
+/* "PID.job", PID decimal and non-zero: a record's name. */
 static int
-parse_name(const char *name, pid_t *pid, unsigned long long *start)
+parse_name(const char *name, pid_t *pid)
 {
 	unsigned long long v = 0;
 	const char *p;
@@ -260,14 +211,8 @@ parse_name(const char *name, pid_t *pid, unsigned long long *start)
 	for (p = name; *p >= '0' && *p <= '9'; p++)
 		if ((v = v * 10 + (*p - '0')) > 0x7fffffff)
 			return -1;
-	if (p == name || *p != '.' || v == 0)
+	if (p == name || v == 0 || strcmp(p, ".job") != 0)
 		return -1;
 	*pid = (pid_t)v;
-	v = 0;
-	for (name = ++p; *p >= '0' && *p <= '9'; p++)
-		v = v * 10 + (*p - '0');
-	if (p == name || *p != '\0')
-		return -1;
-	*start = v;
 	return 0;
 }

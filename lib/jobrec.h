@@ -2,14 +2,17 @@
 /*
  * jobrec.h: the exit records pspawn's keeper leaves for pjoin.
  *
- * One small file per process started by pspawn, in the runtime directory's
- * jobs/ subdirectory, named PID.START: the pid and the process start time
- * (field 22 of /proc/PID/stat, clock ticks since boot).  The pair names one
- * process for the life of the machine, so a recycled pid is never taken for
- * an old job.  The file says "running" from the moment pspawn prints the
- * pid; it is replaced atomically (temporary file + rename) by "exit N" or
- * "signal N" BEFORE the keeper reaps the process, so whoever sees the pid
- * gone (kill -0 fails, a pidfd hangs up) finds the final status on disk.
+ * One small file per pid, in the runtime directory's jobs/ subdirectory,
+ * named PID.job, holding the process start time (field 22 of
+ * /proc/PID/stat, clock ticks since boot) and its state: "START running",
+ * "START exit N" or "START signal N".  The pair pid + start time names one
+ * process for the life of the machine, so a recycled pid is never taken
+ * for an old job: a reader asks for the start time it expects.  A pid has
+ * at most one record, the latest process pspawn started under it, so the
+ * lookup is one open and the directory never holds more files than there
+ * are pids.  Every write is atomic (temporary file + rename).  The final
+ * state is written BEFORE the keeper reaps the process, so whoever sees
+ * the pid gone (kill -0 fails, a pidfd hangs up) finds the real status.
  */
 #ifndef PKIT_JOBREC_H
 #define PKIT_JOBREC_H
@@ -38,30 +41,23 @@ struct jobrec {
  */
 int	jobrec_start_time(pid_t pid, unsigned long long *start);
 
-/* Create the "running" record of PID.START in the jobs directory dfd. */
+/* Write the "running" record of PID (start time START). */
 int	jobrec_put_running(int dfd, pid_t pid, unsigned long long start);
 
 /*
- * Replace the record of PID.START atomically with the final status taken
- * from waitid's si_code/si_status (CLD_EXITED, CLD_KILLED, CLD_DUMPED).
+ * Replace the record of PID with the final status taken from waitid's
+ * si_code/si_status (CLD_EXITED, CLD_KILLED, CLD_DUMPED).
  */
 int	jobrec_put_status(int dfd, pid_t pid, unsigned long long start,
 	    int how, int value);
 
 /*
- * Read the record PID.START into *r.  0 if found (an empty or unreadable
- * body counts as running), -1 if there is none.
+ * Read the record of PID into *r, if it is the one of start time START
+ * (START 0: whichever process it is, r->start says).  0 if found, -1 if
+ * there is none (or it is another process's, or not a record).
  */
 int	jobrec_get(int dfd, pid_t pid, unsigned long long start,
 	    struct jobrec *r);
-
-/*
- * For each of the n pids (any order, duplicates allowed), find the newest
- * record (highest start time) with one directory scan: starts[i] = its
- * start time, or 0 if there is none.
- */
-int	jobrec_find_newest(int dfd, const pid_t *pids, size_t n,
-	    unsigned long long *starts);
 
 /* The shell-style exit code of a final record: N, or 128+N for a signal. */
 int	jobrec_exit_code(const struct jobrec *r);

@@ -51,6 +51,7 @@
 
 #include "dur.h"
 #include "lock.h"
+#include "proc.h"
 #include "rundir.h"
 
 /* Byte offsets of the OFD locks. */
@@ -95,7 +96,6 @@ static void	on_alarm(int);
 static int	reopen(struct lock *);
 static int	locks_dir(const char **);
 static int	rec_name(char *, size_t, dev_t, ino_t, const char *);
-static int	proc_start(pid_t, unsigned long long *);
 static void	rec_format(char *, long, long long, long long);
 static unsigned	rec_sum(const char *, size_t);
 static int	proc_locks_has(ino_t);
@@ -822,7 +822,7 @@ rec_since(int dirfd, dev_t dev, ino_t ino, const struct found *f)
 	 * Written by the taker of this lock, not by an earlier process with
 	 * the same pid: a live taker must have started before the record.
 	 */
-	if (proc_start(pid, &start) == 0 &&
+	if (proc_stat(pid, NULL, &start) == 0 &&
 	    start * (1000000000 / sysconf(_SC_CLK_TCK)) > (unsigned long long)bt)
 		return -1;
 	return rt;
@@ -836,39 +836,6 @@ rec_name(char *buf, size_t len, dev_t dev, ino_t ino, const char *key)
 	n = snprintf(buf, len, ".rec-%jx-%ju.%s", (uintmax_t)dev,
 	    (uintmax_t)ino, key);
 	return n < 0 || (size_t)n >= len ? -1 : 0;
-}
-
-/* A process's start time (clock ticks after boot), from /proc/PID/stat. */
-static int
-proc_start(pid_t pid, unsigned long long *start)
-{
-	char path[64], buf[1024], *p;
-	ssize_t n;
-	int fd, i;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	/* The command name may hold anything: fields start after its ')'. */
-	if ((p = strrchr(buf, ')')) == NULL)
-		return -1;
-	/* After ')' come field 3 (state) ... field 22 (starttime). */
-	for (i = 3; i <= 22; i++) {
-		while (*p == ' ' || *p == ')')
-			p++;
-		if (i == 22)
-			break;
-		while (*p != ' ' && *p != '\0')
-			p++;
-		if (*p == '\0')
-			return -1;
-	}
-	return sscanf(p, "%llu", start) == 1 ? 0 : -1;
 }
 
 static int

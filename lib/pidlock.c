@@ -27,6 +27,7 @@
 
 #include "dur.h"
 #include "pidlock.h"
+#include "proc.h"
 
 static int	proc_holds(pid_t pid, const struct stat *want);
 
@@ -216,40 +217,6 @@ pidlock_parse(const char *buf, size_t len, pid_t *pid)
 	return 0;
 }
 
-/*
- * The state letter and start time (in clock ticks since boot) of PID, from
- * /proc/PID/stat: 0, or -1 if there is no such process.
- */
-static int
-proc_start(pid_t pid, char *state, unsigned long long *start)
-{
-	char path[64], buf[1024], *p;
-	ssize_t n;
-	int fd, i;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	/* The command name may hold spaces and parentheses: skip past it. */
-	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ')
-		return -1;
-	p += 2;
-	*state = *p;
-	/* Field 22 (starttime) is the 20th after the name. */
-	for (i = 1; i < 20 && p != NULL; i++)
-		if ((p = strchr(p, ' ')) != NULL)
-			p++;
-	if (p == NULL)
-		return -1;
-	*start = strtoull(p, NULL, 10);
-	return 0;
-}
-
 /* Without a pidfd: the same process (same start time), not yet ended. */
 static int
 pidref_alive(const struct pidref *ref)
@@ -257,7 +224,7 @@ pidref_alive(const struct pidref *ref)
 	unsigned long long start;
 	char state;
 
-	if (proc_start(ref->pid, &state, &start) == -1)
+	if (proc_stat(ref->pid, &state, &start) == -1)
 		return 0;
 	return start == ref->start && state != 'Z' && state != 'X';
 }
@@ -278,7 +245,7 @@ pidref_open(struct pidref *ref, pid_t pid)
 		errno = ESRCH;		/* a thread, not a process */
 	if (ref->fd == -1 && errno != ENOSYS)
 		return -1;
-	if (ref->fd == -1 && proc_start(pid, &state, &ref->start) == -1) {
+	if (ref->fd == -1 && proc_stat(pid, &state, &ref->start) == -1) {
 		errno = ESRCH;
 		return -1;
 	}

@@ -13,5 +13,6 @@
 #include "exitcode.h"
 #include "dur.h"
 #include "parse.h"
+#include "pqueue.h"
 
 #endif /* PKIT_H */

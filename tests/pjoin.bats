@@ -97,7 +97,7 @@ load spawn-helper
 
 @test "pjoin: a record still running for a gone process gives unknown, 0" {
 	mkdir -m 700 "$PKIT_DIR" "$PKIT_DIR/jobs"
-	echo running > "$PKIT_DIR/jobs/99999.12345"
+	echo "12345 running" > "$PKIT_DIR/jobs/99999.job"
 	run --separate-stderr pjoin -v 99999
 	assert_success
 	assert_output "99999 unknown"
@@ -115,18 +115,23 @@ load spawn-helper
 	local p=$!
 	pkit_track "$p"
 	mkdir -m 700 "$PKIT_DIR" "$PKIT_DIR/jobs"
-	echo "exit 42" > "$PKIT_DIR/jobs/$p.1"
+	echo "1 exit 42" > "$PKIT_DIR/jobs/$p.job"
 	run pjoin "$p"
 	assert_failure 4
 }
 
-@test "pjoin: for a gone pid the newest record is used" {
+@test "pjoin: for a gone pid its record is used; a foreign file is not a record" {
 	mkdir -m 700 "$PKIT_DIR" "$PKIT_DIR/jobs"
-	echo "exit 1" > "$PKIT_DIR/jobs/99997.100"
-	echo "exit 2" > "$PKIT_DIR/jobs/99997.200"
-	echo "exit 3" > "$PKIT_DIR/jobs/99997.150"
+	echo "200 exit 2" > "$PKIT_DIR/jobs/99997.job"
 	run pjoin 99997
 	assert_failure 2
+	echo "200 signal 15" > "$PKIT_DIR/jobs/99997.job"
+	run pjoin -v 99997
+	assert_failure 143
+	assert_output "99997 143"
+	echo "exit 2" > "$PKIT_DIR/jobs/99997.job"
+	run --separate-stderr pjoin 99997
+	assert_failure 127
 }
 
 @test "pjoin: several pids: the first non-zero status in argument order" {
@@ -217,5 +222,7 @@ $slow 2"
 	assert_failure 5
 	assert_output "$p 5"
 	[ "$elapsed" -lt 3000 ] || fail "took $elapsed ms"
-	assert_equal "$(cat "$PKIT_DIR"/jobs/"$p".*)" running
+	assert_output --regexp "^$p 5\$"
+	run cat "$PKIT_DIR/jobs/$p.job"
+	assert_output --regexp '^[0-9]+ running$'
 }

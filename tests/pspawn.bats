@@ -167,16 +167,19 @@ e"
 	local p=$output st
 	pkit_track "$p"
 	st=$(field22 "$p")
-	assert_file_exists "$PKIT_DIR/jobs/$p.$st"
-	assert_equal "$(cat "$PKIT_DIR/jobs/$p.$st")" running
+	assert_file_exists "$PKIT_DIR/jobs/$p.job"
+	assert_equal "$(cat "$PKIT_DIR/jobs/$p.job")" "$st running"
 	kill -KILL "$p"
-	wait_until 5 grep -qx 'signal 9' "$PKIT_DIR/jobs/$p.$st"
+	wait_until 5 grep -qx "$st signal 9" "$PKIT_DIR/jobs/$p.job"
 	run pspawn sh -c 'exit 3'
 	p=$output
 	run pjoin "$p"
 	assert_failure 3
-	run cat "$PKIT_DIR"/jobs/"$p".*
-	assert_output "exit 3"
+	run cat "$PKIT_DIR/jobs/$p.job"
+	assert_output --regexp '^[0-9]+ exit 3$'
+	# Only records: no temporary is left behind.
+	run find "$PKIT_DIR/jobs" -name '.*'
+	assert_output ""
 }
 
 @test "pspawn: the command gets default signal dispositions, not the keeper's" {
@@ -241,14 +244,14 @@ e"
 @test "pspawn: records older than an hour are pruned, recent ones kept" {
 	mkdir -m 700 "$PKIT_DIR" "$PKIT_DIR/jobs"
 	local i
-	for i in $(seq 40001 40100); do echo "exit 0" > "$PKIT_DIR/jobs/$i.100"; done
+	for i in $(seq 40001 40100); do echo "100 exit 0" > "$PKIT_DIR/jobs/$i.job"; done
 	touch -d '2 hours ago' "$PKIT_DIR"/jobs/*
-	echo "exit 1" > "$PKIT_DIR/jobs/40200.100"
+	echo "100 exit 1" > "$PKIT_DIR/jobs/40200.job"
 	run bash -c 'pjoin $(pspawn -n 64 true)'
 	assert_success
-	wait_until 5 test ! -e "$PKIT_DIR/jobs/40001.100"
+	wait_until 5 test ! -e "$PKIT_DIR/jobs/40001.job"
 	wait_until 5 no_keepers
-	assert_file_exists "$PKIT_DIR/jobs/40200.100"
+	assert_file_exists "$PKIT_DIR/jobs/40200.job"
 	assert_equal "$(find "$PKIT_DIR/jobs" -type f | wc -l)" 65
 }
 

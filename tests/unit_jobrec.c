@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * unit_jobrec: C unit tests for lib/jobrec (pspawn's exit records): names,
- * bodies, the newest-record scan, torn or foreign bodies, pruning.
+ * bodies, start times, torn or foreign bodies, pruning.
  * Works in a fresh temporary directory.  Prints TAP-like lines; exits 1 if
  * any check failed.
  */
@@ -66,9 +66,8 @@ state_of(pid_t pid, unsigned long long start, int *code)
 int
 main(void)
 {
-	char dir[] = "/tmp/unit_jobrec.XXXXXX", name[64];
-	unsigned long long st, starts[3];
-	pid_t pids[3];
+	char dir[] = "/tmp/unit_jobrec.XXXXXX", name[64], body[64];
+	unsigned long long st;
 	int code = -1, i;
 
 	if (mkdtemp(dir) == NULL || (dfd = open(dir, O_RDONLY |
@@ -86,74 +85,74 @@ main(void)
 
 	/* Running, then final, under the same name; no temporary left. */
 	CHECK(jobrec_put_running(dfd, 4242, 777) == 0);
-	CHECK(exists("4242.777"));
+	CHECK(exists("4242.job"));
 	CHECK(state_of(4242, 777, &code) == JOBREC_RUNNING);
 	CHECK(jobrec_put_status(dfd, 4242, 777, CLD_EXITED, 42) == 0);
 	CHECK(state_of(4242, 777, &code) == JOBREC_EXITED && code == 42);
-	CHECK(!exists(".4242.777"));
+	CHECK(!exists(".4242.job"));
 	CHECK(jobrec_put_status(dfd, 4243, 5, CLD_KILLED, 9) == 0);
 	CHECK(state_of(4243, 5, &code) == JOBREC_SIGNALED && code == 137);
 	CHECK(jobrec_put_status(dfd, 4244, 5, CLD_DUMPED, 11) == 0);
 	CHECK(state_of(4244, 5, &code) == JOBREC_SIGNALED && code == 139);
-	/* Another start time is another process. */
+	/* Another start time is another process; 0 asks for any. */
 	CHECK(state_of(4242, 778, &code) == JOBREC_NONE);
+	{
+		struct jobrec r;
 
-	/* Empty, torn or foreign bodies are never taken as final. */
-	put("5000.1", "", 0);
-	CHECK(state_of(5000, 1, &code) == JOBREC_RUNNING);
-	put("5000.2", "exit 4", 0);
-	CHECK(state_of(5000, 2, &code) == JOBREC_RUNNING);
-	put("5000.3", "exit 4g\n", 0);
+		CHECK(jobrec_get(dfd, 4242, 0, &r) == 0 && r.start == 777 &&
+		    r.state == JOBREC_EXITED);
+	}
+	/* A later process with the same pid replaces the record. */
+	CHECK(jobrec_put_running(dfd, 4242, 900) == 0);
+	CHECK(state_of(4242, 777, &code) == JOBREC_NONE);
+	CHECK(state_of(4242, 900, &code) == JOBREC_RUNNING);
+
+	/* Cut short or foreign bodies are never taken as final, and a body
+	 * without a start time is not a record at all. */
+	put("5000.job", "", 0);
+	CHECK(state_of(5000, 0, &code) == JOBREC_NONE);
+	put("5000.job", "exit 4\n", 0);
+	CHECK(state_of(5000, 0, &code) == JOBREC_NONE);
+	put("5000.job", "3 exit 4", 0);
 	CHECK(state_of(5000, 3, &code) == JOBREC_RUNNING);
-	put("5000.4", "exit 300\n", 0);
-	CHECK(state_of(5000, 4, &code) == JOBREC_RUNNING);
-	put("5000.5", "signal 0\n", 0);
-	CHECK(state_of(5000, 5, &code) == JOBREC_RUNNING);
-	put("5000.6", "exit 0\n", 0);
-	CHECK(state_of(5000, 6, &code) == JOBREC_EXITED && code == 0);
-
-	/* The newest record per pid, in one scan; names that are not
-	 * records are ignored. */
-	put("6000.100", "exit 1\n", 0);
-	put("6000.300", "exit 3\n", 0);
-	put("6000.200", "exit 2\n", 0);
-	put("60000.999", "exit 9\n", 0);
-	put("6000.x", "exit 9\n", 0);
-	put(".6000.400", "exit 9\n", 0);
-	pids[0] = 6000;
-	pids[1] = 7000;
-	pids[2] = 4242;
-	CHECK(jobrec_find_newest(dfd, pids, 3, starts) == 0);
-	CHECK(starts[0] == 300);
-	CHECK(starts[1] == 0);
-	CHECK(starts[2] == 777);
+	put("5000.job", "3 exit 4g\n", 0);
+	CHECK(state_of(5000, 3, &code) == JOBREC_RUNNING);
+	put("5000.job", "3 exit 300\n", 0);
+	CHECK(state_of(5000, 3, &code) == JOBREC_RUNNING);
+	put("5000.job", "3 signal 0\n", 0);
+	CHECK(state_of(5000, 3, &code) == JOBREC_RUNNING);
+	put("5000.job", "3 exit 0\n", 0);
+	CHECK(state_of(5000, 3, &code) == JOBREC_EXITED && code == 0);
 
 	/* Pruning: final records older than an hour go, younger stay; a
 	 * running record of a live process stays whatever its age; a stale
-	 * temporary goes. */
-	put("8000.1", "exit 0\n", 7200);
-	put("8001.1", "exit 0\n", 600);
-	put("8002.1", "running\n", 7200);
+	 * running one and a stale temporary go; other names stay. */
+	put("8000.job", "1 exit 0\n", 7200);
+	put("8001.job", "1 exit 0\n", 600);
+	put("8002.job", "1 running\n", 7200);
 	CHECK(jobrec_start_time(getpid(), &st) == 0);
-	snprintf(name, sizeof(name), "%d.%llu", (int)getpid(), st);
-	put(name, "running\n", 7200);
-	put(".8003.1", "exit 0\n", 7200);
+	snprintf(name, sizeof(name), "%d.job", (int)getpid());
+	snprintf(body, sizeof(body), "%llu running\n", st);
+	put(name, body, 7200);
+	put(".8003.job", "1 exit 0\n", 7200);
+	put("notes.txt", "keep\n", 7200);
 	jobrec_prune(dfd);
-	CHECK(!exists("8000.1"));
-	CHECK(exists("8001.1"));
-	CHECK(!exists("8002.1"));
+	CHECK(!exists("8000.job"));
+	CHECK(exists("8001.job"));
+	CHECK(!exists("8002.job"));
 	CHECK(exists(name));
-	CHECK(!exists(".8003.1"));
+	CHECK(!exists(".8003.job"));
+	CHECK(exists("notes.txt"));
 
 	/* In a crowd (more than JOBREC_SOFT_MAX), a minute is enough. */
 	for (i = 0; i < JOBREC_SOFT_MAX + 10; i++) {
-		snprintf(name, sizeof(name), "%d.1", 100000 + i);
-		put(name, "exit 0\n", 120);
+		snprintf(name, sizeof(name), "%d.job", 100000 + i);
+		put(name, "1 exit 0\n", 120);
 	}
-	put("9000.1", "exit 0\n", 0);
+	put("9000.job", "1 exit 0\n", 0);
 	jobrec_prune(dfd);
-	CHECK(!exists("100000.1"));
-	CHECK(exists("9000.1"));
+	CHECK(!exists("100000.job"));
+	CHECK(exists("9000.job"));
 
 	/* Clean up the scratch directory. */
 	{

@@ -8,9 +8,9 @@
  * only if the pidfd has not hung up meanwhile.  A process has ended for
  * pjoin once its parent has reaped it (the pidfd reports POLLHUP): pspawn's
  * keeper writes the final record before reaping, so at that moment the
- * record PID.START holds the real status.  For other processes the kernel
- * may know it (PIDFD_GET_INFO with PIDFD_INFO_EXIT, Linux 6.15 and later,
- * detected at run time); else the status is unknown and counts as 0.  A
+ * record PID.job (for that start time) holds the real status.  For other
+ * processes the kernel may know it (PIDFD_GET_INFO with PIDFD_INFO_EXIT,
+ * Linux 6.15 and later, detected at run time); else the status is unknown and counts as 0.  A
  * zombie that its parent does not reap within a second is taken as ended
  * with an unknown status.  pjoin never sends a signal.
  */
@@ -172,44 +172,29 @@ watch(struct join *j)
 }
 
 /*
- * The pids already gone when we looked: the newest record of each gives
- * the status; else the kernel, if we caught a pidfd; else 127.
+ * The pids already gone when we looked: the record of each gives the
+ * status; else the kernel, if we caught a pidfd; else 127.
  */
 static void
 settle_gone(struct join *j)
 {
 	struct jobrec r;
-	pid_t *pids;
-	unsigned long long *starts;
-	size_t i, k, ngone = 0;
-	int ws;
+	size_t i;
+	int ws, found;
 
-	for (i = 0; i < j->n; i++)
-		if (j->jobs[i].phase == DONE)
-			ngone++;
-	if (ngone == 0)
-		return;
-	pids = calloc(ngone, sizeof(*pids));
-	starts = calloc(ngone, sizeof(*starts));
-	if (pids == NULL || starts == NULL)
-		err(PKIT_EXIT_FAIL, NULL);
-	for (i = k = 0; i < j->n; i++)
-		if (j->jobs[i].phase == DONE)
-			pids[k++] = j->jobs[i].pid;
-	if (jobrec_find_newest(j->dir, pids, ngone, starts) == -1)
-		err(PKIT_EXIT_FAIL, "jobs directory");
-	for (i = k = 0; i < j->n; i++) {
+	for (i = 0; i < j->n; i++) {
 		struct job *p = &j->jobs[i];
 
 		if (p->phase != DONE)
 			continue;
-		p->start = starts[k++];
-		if (p->start != 0 && jobrec_get(j->dir, p->pid, p->start,
-		    &r) == 0 && r.state != JOBREC_RUNNING)
+		found = jobrec_get(j->dir, p->pid, 0, &r) == 0;
+		if (found)
+			p->start = r.start;
+		if (found && r.state != JOBREC_RUNNING)
 			finish(j, p, jobrec_exit_code(&r), 1);
 		else if (kernel_status(p->fd, &ws) == 0)
 			finish(j, p, status_to_exit(ws), 1);
-		else if (p->start != 0 || p->fd != -1)
+		else if (found || p->fd != -1)
 			finish(j, p, 0, 0);	/* it was there; how it ended
 						 * is lost */
 		else {
@@ -217,8 +202,6 @@ settle_gone(struct join *j)
 			finish(j, p, PKIT_EXIT_NOTFOUND, -1);
 		}
 	}
-	free(pids);
-	free(starts);
 }
 
 /* Poll the pidfds until all (-a: one) are DONE or the deadline passes. */

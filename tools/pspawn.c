@@ -284,30 +284,40 @@ copy_env(struct spawn *s)
 
 /*
  * Start copy INDEX with vfork: the keeper sleeps until the copy has
- * executed the command or failed to, so no verdict pipe is needed (the
- * copy leaves its errno in our memory) and no page tables are copied.
- * Its pid, or -1 with *code = 125/126/127.
+ * executed the command or failed to, and no page tables are copied.  The
+ * verdict still comes through a close-on-exec pipe (lib/execpipe), not
+ * through shared memory, so that it holds where vfork is only a fork
+ * (valgrind, some emulators).  Its pid, or -1 with *code = 125/126/127.
  */
 static pid_t
 start_copy(struct spawn *s, int index, int *code)
 {
-	volatile int e = 0;
+	int fds[2], e;
 	pid_t pid;
 
 	if (s->indexed)
 		snprintf(s->index_var, sizeof(s->index_var), "PKIT_INDEX=%d",
 		    index);
+	if (execpipe_open(fds) == -1) {
+		warn("pipe");
+		*code = PKIT_EXIT_FAIL;
+		return -1;
+	}
 	if ((pid = vfork()) == -1) {
 		warn("fork");
+		close(fds[0]);
+		close(fds[1]);
 		*code = PKIT_EXIT_FAIL;
 		return -1;
 	}
 	if (pid == 0) {
 		child(s);
 		e = errno;
-		_exit(exec_errno_to_exit(errno));
+		while (write(fds[1], &e, sizeof(e)) == -1 && errno == EINTR)
+			;
+		_exit(exec_errno_to_exit(e));
 	}
-	if (e != 0) {
+	if ((e = execpipe_wait(fds)) != 0) {
 		waitpid(pid, NULL, 0);
 		*code = execpipe_report(s->argv[0], e);
 		return -1;

@@ -48,3 +48,28 @@ awk -F'\t' -v t="start and join $N x true" '$1 == t { m[$2] = $3 } END {
 	    m["C posix_spawn"] / m["bash & wait"] }' "$BENCH_OUT/data.tsv" |
 	while IFS= read -r line; do bench_note "$line"; done
 bench_note "runtime directory: $(df -T "$rdir" | awk 'NR == 2 { print $2 }')"
+
+# Python's multiprocessing beside pkit, on fewer processes: a spawn-method
+# Process starts a whole interpreter, about 50 ms each here.
+NPY=${NPY:-$([ "${QUICK:-0}" = 1 ] && echo 20 || echo 100)}
+export NPY
+cat > "$work/mp.py" <<'PY'
+import multiprocessing as mp, sys
+
+def work():
+    pass
+
+if __name__ == "__main__":
+    mp.set_start_method(sys.argv[1])
+    ps = [mp.Process(target=work) for _ in range(int(sys.argv[2]))]
+    for p in ps:
+        p.start()
+    for p in ps:
+        p.join()
+    sys.exit(max(p.exitcode for p in ps))
+PY
+bench_case "start and join $NPY processes, beside Python" procs "$NPY" \
+	"pkit batch" 'pjoin $(pspawn -n "$NPY" "$T")' \
+	"pkit pair" 'for ((i = 0; i < NPY; i++)); do p=$(pspawn "$T"); pjoin "$p"; done' \
+	"Python Process, fork" 'python3 "$work/mp.py" fork "$NPY"' \
+	"Python Process, spawn" 'python3 "$work/mp.py" spawn "$NPY"'

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * cli.h: what every tool's option handling shares.
+ */
+#ifndef PKIT_CLI_H
+#define PKIT_CLI_H
+
+#include <stdio.h>
+
+/*
+ * GNU habits: if argv[1] is exactly "--help" print usage to stdout and exit
+ * 0; if "--version" print "PROG (pkit) VERSION" and exit 0.  Call before
+ * getopt.  usage(fp) prints the synopsis lines, "usage: ..." first.
+ */
+void	cli_gnu_opts(int argc, char *argv[], void (*usage)(FILE *));
+
+/* Print usage to stderr and exit 125 (bad usage). */
+void	cli_usage_error(void (*usage)(FILE *)) __attribute__((noreturn));
+
+/* Print usage to stdout and exit 0 (-h). */
+void	cli_usage_help(void (*usage)(FILE *)) __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,704 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * daemonize.c: the phases of pdaemon(1).
+ *
+ * Start.  The caller locks the pidfile (pidfile_open(3)) and opens the log
+ * and the working directory itself, so that "already running" and
+ * unwritable paths reach it with the right exit status.  It then forks a
+ * child that calls setsid(2) and forks the daemon before exiting: the
+ * daemon is an orphan in a new session it does not lead, so it can never
+ * acquire a controlling terminal.  The daemon reports back through a
+ * close-on-exec pipe: its pid first, then - only if the exec failed - the
+ * errno.  End of file right after the pid means CMD runs; after an errno
+ * it means the daemon is gone, and the caller removes the pidfile.
+ *
+ * Which pid the pidfile names.  Without -r the daemon execs CMD itself:
+ * the pidfile names CMD, and CMD holds the lock through the descriptor it
+ * inherits.  Nothing is left to remove the file when CMD exits by itself;
+ * it stays, unlocked, and reads as not running (pdaemon -k removes it, a
+ * new start takes it over).  With -r the daemon is a supervisor: the
+ * pidfile names it, only it holds the lock, it restarts CMD with backoff,
+ * forwards signals, and removes the file when it stops.
+ */
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libutil.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemonize.h"
+#include "dur.h"
+#include "execpipe.h"
+#include "exitcode.h"
+#include "pidlock.h"
+
+#define LOCK_RETRY_NS	((int64_t)500 * 1000 * 1000)
+#define KILL_WAIT_NS	((int64_t)10 * 1000 * 1000 * 1000)
+
+struct start {
+	const struct daemon_conf *conf;
+	struct pidfh	*pfh;
+	char		 pidpath[PATH_MAX];
+	int		 logfd;
+	int		 nullfd;
+	int		 dirfd;
+	int		 report[2];
+};
+
+static int	start_lock(struct start *);
+static int	start_open(struct start *);
+static void	start_abort(struct start *);
+static void	daemon_child(struct start *) __attribute__((noreturn));
+static void	supervise(struct start *) __attribute__((noreturn));
+static pid_t	supervise_spawn(struct start *, int *);
+static int	supervise_wait(pid_t, int *);
+static int	supervise_pause(int64_t);
+static int	stop_remnants(const char *, struct pidlock *, int64_t);
+static void	signals_reset(void);
+static void	log_line(const char *, ...) __attribute__((format(printf, 1, 2)));
+static void	status_text(int, char *, size_t);
+static int	path_absolute(const char *, char *, size_t);
+static ssize_t	read_full(int, void *, size_t);
+static int	write_full(int, const void *, size_t);
+static void	onsig(int);
+
+static sigset_t	supervised;	/* the signals the supervisor waits for */
+
+int
+daemon_start(const struct daemon_conf *conf)
+{
+	struct start s;
+	pid_t c1, pid;
+	int r, e;
+
+	memset(&s, 0, sizeof(s));
+	s.conf = conf;
+	s.logfd = s.nullfd = s.dirfd = s.report[0] = s.report[1] = -1;
+	if ((r = start_lock(&s)) != 0)
+		return r;
+	if ((r = start_open(&s)) != 0) {
+		start_abort(&s);
+		return r;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	if ((c1 = fork()) == -1) {
+		warn("fork");
+		start_abort(&s);
+		return PKIT_EXIT_FAIL;
+	}
+	if (c1 == 0) {
+		close(s.report[0]);
+		if (setsid() == -1) {
+			warn("setsid");
+			_exit(PKIT_EXIT_FAIL);
+		}
+		switch (fork()) {
+		case -1:
+			warn("fork");
+			_exit(PKIT_EXIT_FAIL);
+		case 0:
+			daemon_child(&s);
+		}
+		_exit(PKIT_EXIT_OK);
+	}
+	close(s.report[1]);
+	s.report[1] = -1;
+	while (waitpid(c1, NULL, 0) == -1 && errno == EINTR)
+		;
+	if (read_full(s.report[0], &pid, sizeof(pid)) != sizeof(pid)) {
+		/* The daemon said why on our stderr, and is gone. */
+		start_abort(&s);
+		return PKIT_EXIT_FAIL;
+	}
+	if (read_full(s.report[0], &e, sizeof(e)) == sizeof(e)) {
+		/* Exec failed.  End of file: the daemon has exited. */
+		while (read_full(s.report[0], &r, sizeof(r)) > 0)
+			;
+		start_abort(&s);
+		return execpipe_report(conf->argv[0], e);
+	}
+	close(s.report[0]);
+	/* Our descriptor only: the daemon's copy keeps the lock. */
+	if (s.pfh != NULL)
+		pidfile_close(s.pfh);
+	if (printf("%ld\n", (long)pid) < 0 || fflush(stdout) == EOF) {
+		warn("stdout");
+		return PKIT_EXIT_FAIL;
+	}
+	return PKIT_EXIT_OK;
+}
+
+/*
+ * Take the pidfile's lock, or say who has it.  pidfile_open(3) answers
+ * EEXIST whenever the lock is busy, even for an instant (a probe, a stop
+ * removing a stale file): believe "already running" only when the probe
+ * finds a live holder, and otherwise try again for a while.
+ */
+static int
+start_lock(struct start *s)
+{
+	struct pidlock pl;
+	const char *why, *path = s->conf->pidfile;
+	int64_t deadline;
+	int state;
+
+	if (path == NULL)
+		return 0;
+	if (path_absolute(path, s->pidpath, sizeof(s->pidpath)) == -1) {
+		warn("%s", path);
+		return PKIT_EXIT_FAIL;
+	}
+	deadline = mono_now() + LOCK_RETRY_NS;
+	/* No pid pointer: libbsd would read it and fail on garbage. */
+	while ((s->pfh = pidfile_open(s->pidpath, 0644, NULL)) == NULL) {
+		if (errno != EEXIST) {
+			warn("%s", path);
+			return PKIT_EXIT_FAIL;
+		}
+		state = pidlock_probe(s->pidpath, &pl, &why);
+		pidlock_close(&pl);
+		if (state == PIDLOCK_RUNNING) {
+			warnx("%s: already running, pid %ld", path,
+			    (long)pl.pid);
+			return PKIT_EXIT_NO;
+		}
+		if (state == PIDLOCK_ERROR) {
+			if (why != NULL)
+				warnx("%s: %s", path, why);
+			else
+				warn("%s", path);
+			return PKIT_EXIT_FAIL;
+		}
+		if (mono_now() > deadline) {
+			warnx("%s: locked by another process", path);
+			return PKIT_EXIT_NO;
+		}
+		usleep(10 * 1000);
+	}
+	/* libbsd leaves it inheritable: only a chainloaded CMD may have it. */
+	if (fcntl(pidfile_fileno(s->pfh), F_SETFD, FD_CLOEXEC) == -1) {
+		warn("%s", path);
+		return PKIT_EXIT_FAIL;
+	}
+	return 0;
+}
+
+/* Open the log, /dev/null, the directory and the report pipe. */
+static int
+start_open(struct start *s)
+{
+	const char *dir = s->conf->dir != NULL ? s->conf->dir : "/";
+
+	if (s->conf->logfile != NULL) {
+		s->logfd = open(s->conf->logfile, O_WRONLY | O_APPEND |
+		    O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+		if (s->logfd == -1) {
+			warn("%s", s->conf->logfile);
+			return PKIT_EXIT_FAIL;
+		}
+	}
+	if ((s->nullfd = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1) {
+		warn("/dev/null");
+		return PKIT_EXIT_FAIL;
+	}
+	if (s->logfd == -1 && (s->logfd = dup(s->nullfd)) == -1) {
+		warn("dup");
+		return PKIT_EXIT_FAIL;
+	}
+	if ((s->dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		warn("%s", dir);
+		return PKIT_EXIT_FAIL;
+	}
+	if (execpipe_open(s->report) == -1) {
+		warn("pipe");
+		return PKIT_EXIT_FAIL;
+	}
+	return 0;
+}
+
+/* Undo a start that did not happen: remove the pidfile, close the rest. */
+static void
+start_abort(struct start *s)
+{
+	int *fds[] = { &s->logfd, &s->nullfd, &s->dirfd, &s->report[0],
+	    &s->report[1] };
+	size_t i;
+
+	if (s->pfh != NULL)
+		pidfile_remove(s->pfh);
+	s->pfh = NULL;
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (*fds[i] != -1) {
+			close(*fds[i]);
+			*fds[i] = -1;
+		}
+}
+
+/*
+ * The daemon: settle, write the pidfile, report the pid, take the log as
+ * stdout and stderr, then exec CMD (or supervise it with -r).  Until the
+ * log is in place, errors still go to the caller's stderr.
+ */
+static void
+daemon_child(struct start *s)
+{
+	pid_t pid = getpid();
+	int e;
+
+	umask(022);
+	if (fchdir(s->dirfd) == -1) {
+		warn("%s", s->conf->dir != NULL ? s->conf->dir : "/");
+		_exit(PKIT_EXIT_FAIL);
+	}
+	signals_reset();
+	if (s->pfh != NULL && pidfile_write(s->pfh) == -1) {
+		warn("%s", s->conf->pidfile);
+		_exit(PKIT_EXIT_FAIL);
+	}
+	if (write_full(s->report[1], &pid, sizeof(pid)) == -1)
+		_exit(PKIT_EXIT_FAIL);
+	if (dup2(s->nullfd, STDIN_FILENO) == -1 ||
+	    dup2(s->logfd, STDOUT_FILENO) == -1 ||
+	    dup2(s->logfd, STDERR_FILENO) == -1)
+		_exit(PKIT_EXIT_FAIL);
+	/* Everything else the caller had was closed before we opened these. */
+	close(s->nullfd);
+	close(s->logfd);
+	close(s->dirfd);
+	if (s->conf->restart)
+		supervise(s);
+	if (s->pfh != NULL &&
+	    fcntl(pidfile_fileno(s->pfh), F_SETFD, 0) == -1)
+		e = errno;
+	else {
+		execvp(s->conf->argv[0], s->conf->argv);
+		e = errno;
+	}
+	write_full(s->report[1], &e, sizeof(e));
+	_exit(exec_errno_to_exit(e));
+}
+
+/*
+ * -r: run CMD, and run it again each time it exits, after a pause that
+ * doubles from 0.1 s up to 30 s and starts over after a healthy minute.
+ * SIGTERM and SIGINT are passed on to CMD and stop us once it has exited;
+ * SIGHUP is passed on.  The signals are blocked and taken synchronously
+ * with sigwaitinfo(2), so none is lost between two waits.
+ */
+static void
+supervise(struct start *s)
+{
+	struct sigaction sa;
+	char how[64];
+	const char *name, *slash;
+	int64_t next = DAEMON_BACKOFF_MIN, began, ran, delay;
+	pid_t child;
+	int e, status, stopping = 0, first = 1;
+
+	name = s->conf->title;
+	if (name == NULL) {
+		slash = strrchr(s->conf->argv[0], '/');
+		name = slash != NULL && slash[1] != '\0' ? slash + 1 :
+		    s->conf->argv[0];
+	}
+	setproctitle("%s", name);
+	sigemptyset(&supervised);
+	sigaddset(&supervised, SIGTERM);
+	sigaddset(&supervised, SIGINT);
+	sigaddset(&supervised, SIGHUP);
+	sigaddset(&supervised, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &supervised, NULL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = onsig;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+
+	for (;;) {
+		began = mono_now();
+		child = supervise_spawn(s, &e);
+		if (first) {
+			if (e != 0) {
+				if (child > 0)
+					while (waitpid(child, NULL, 0) == -1 &&
+					    errno == EINTR)
+						;
+				write_full(s->report[1], &e, sizeof(e));
+				_exit(exec_errno_to_exit(e));
+			}
+			close(s->report[1]);
+			first = 0;
+			log_line("%s: started, pid %ld", name, (long)child);
+		} else if (e != 0)
+			log_line("%s: %s: %s", name, s->conf->argv[0],
+			    strerror(e));
+		status = supervise_wait(child, &stopping);
+		if (stopping)
+			break;
+		ran = mono_now() - began;
+		delay = daemon_backoff(&next, ran);
+		status_text(status, how, sizeof(how));
+		log_line("%s: pid %ld %s after %.1fs, restarting in %.1fs",
+		    name, (long)child, how, ran / 1e9, delay / 1e9);
+		if (supervise_pause(delay))
+			break;
+		log_line("%s: restarting", name);
+	}
+	log_line("%s: stopped", name);
+	if (s->pfh != NULL)
+		pidfile_remove(s->pfh);
+	_exit(PKIT_EXIT_OK);
+}
+
+/*
+ * Fork and exec CMD; *e is 0 if it runs, else the errno (fork or exec).
+ * The child dies with us (PR_SET_PDEATHSIG): a supervisor killed with
+ * SIGKILL, as pdaemon -k does after its grace period, takes CMD along.
+ */
+static pid_t
+supervise_spawn(struct start *s, int *e)
+{
+	pid_t self = getpid(), child;
+	int ep[2];
+
+	*e = 0;
+	if (execpipe_open(ep) == -1) {
+		*e = errno;
+		return -1;
+	}
+	if ((child = fork()) == -1) {
+		*e = errno;
+		close(ep[0]);
+		close(ep[1]);
+		return -1;
+	}
+	if (child == 0) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
+		    getppid() != self)
+			_exit(PKIT_EXIT_FAIL);
+		signals_reset();
+		execpipe_exec(ep, s->conf->argv);
+	}
+	*e = execpipe_wait(ep);
+	return child;
+}
+
+/*
+ * Wait for CHILD to exit, passing signals on; return its wait status.
+ * *stopping is set by SIGTERM or SIGINT.  A child that could not be forked
+ * (-1) counts as having failed at once.
+ */
+static int
+supervise_wait(pid_t child, int *stopping)
+{
+	siginfo_t info;
+	int sig, status;
+
+	if (child <= 0)
+		return PKIT_EXIT_FAIL << 8;
+	for (;;) {
+		if ((sig = sigwaitinfo(&supervised, &info)) == -1)
+			continue;
+		switch (sig) {
+		case SIGCHLD:
+			if (waitpid(child, &status, WNOHANG) == child)
+				return status;
+			break;
+		case SIGTERM:
+		case SIGINT:
+			*stopping = 1;
+			/* FALLTHROUGH */
+		case SIGHUP:
+			/* Our own unreaped child: its pid cannot be reused. */
+			if (child > 1)
+				kill(child, sig);
+			break;
+		}
+	}
+}
+
+/* Sleep NS, or less if SIGTERM or SIGINT comes (then return 1). */
+static int
+supervise_pause(int64_t ns)
+{
+	struct timespec ts;
+	siginfo_t info;
+	int64_t deadline = mono_now() + ns, left;
+	int sig;
+
+	while ((left = deadline - mono_now()) > 0) {
+		ts.tv_sec = left / 1000000000;
+		ts.tv_nsec = left % 1000000000;
+		sig = sigtimedwait(&supervised, &info, &ts);
+		if (sig == SIGTERM || sig == SIGINT)
+			return 1;
+		if (sig == SIGCHLD)
+			while (waitpid(-1, NULL, WNOHANG) > 0)
+				;
+	}
+	return 0;
+}
+
+int64_t
+daemon_backoff(int64_t *next, int64_t ran)
+{
+	int64_t d;
+
+	if (ran >= DAEMON_HEALTHY)
+		*next = DAEMON_BACKOFF_MIN;
+	d = *next;
+	*next = d >= DAEMON_BACKOFF_MAX / 2 ? DAEMON_BACKOFF_MAX : d * 2;
+	return d;
+}
+
+int
+daemon_stop(const char *path, int64_t grace)
+{
+	struct pidlock pl;
+	const char *why;
+	int state, r;
+
+	state = pidlock_probe(path, &pl, &why);
+	switch (state) {
+	case PIDLOCK_ERROR:
+		if (why != NULL)
+			warnx("%s: %s", path, why);
+		else
+			warn("%s", path);
+		pidlock_close(&pl);
+		return PKIT_EXIT_FAIL;
+	case PIDLOCK_STALE:
+		/* Left behind by a CMD that exited: not running, tidy up. */
+		if (pidlock_unlink(path, &pl) == -1)
+			warn("%s", path);
+		/* FALLTHROUGH */
+	case PIDLOCK_ABSENT:
+	case PIDLOCK_FOREIGN:
+		pidlock_close(&pl);
+		return PKIT_EXIT_NO;
+	}
+
+	/* Running: pl.pid > 1, alive, holding the lock, pinned in pl.ref. */
+	if (pidref_signal(&pl.ref, SIGTERM) == -1 && errno != ESRCH) {
+		warn("pid %ld", (long)pl.pid);
+		pidlock_close(&pl);
+		return PKIT_EXIT_FAIL;
+	}
+	if (!pidref_wait(&pl.ref, grace)) {
+		if (pidref_signal(&pl.ref, SIGKILL) == -1 && errno != ESRCH)
+			warn("pid %ld", (long)pl.pid);
+		if (!pidref_wait(&pl.ref, KILL_WAIT_NS)) {
+			warnx("%s: pid %ld did not exit", path, (long)pl.pid);
+			pidlock_close(&pl);
+			return PKIT_EXIT_FAIL;
+		}
+	}
+	/*
+	 * A supervisor has removed its file; CMD run without -r could not,
+	 * and children of CMD that inherited its descriptor may still hold
+	 * the lock: they are the rest of the service, stop them as well.
+	 */
+	if ((r = pidlock_unlink(path, &pl)) == 1)
+		r = stop_remnants(path, &pl, grace);
+	if (r == -1)
+		warn("%s", path);
+	else if (r == 1)
+		warnx("%s: pid %ld stopped, but the pidfile is still locked",
+		    path, (long)pl.pid);
+	pidlock_close(&pl);
+	return r == 0 ? PKIT_EXIT_OK : PKIT_EXIT_FAIL;
+}
+
+/*
+ * The process pl->pid has exited but its lock is still held: by processes
+ * that inherited its open file description (only they can hold an
+ * exclusive flock on the file while it still names pl->pid; a new start
+ * would have rewritten it).  SIGTERM them, SIGKILL after GRACE, then
+ * remove the file.  0, 1 (still locked) or -1, as pidlock_unlink.
+ */
+static int
+stop_remnants(const char *path, struct pidlock *pl, int64_t grace)
+{
+	struct pidref refs[64];
+	pid_t pids[64], pid;
+	char buf[32];
+	ssize_t len;
+	size_t i, n, live = 0;
+	int64_t deadline;
+
+	len = pread(pl->fd, buf, sizeof(buf), 0);
+	if (len <= 0 || pidlock_parse(buf, (size_t)len, &pid) == -1 ||
+	    pid != pl->pid)
+		return 0;
+	n = pidlock_holders(&pl->st, pids, sizeof(pids) / sizeof(pids[0]));
+	for (i = 0; i < n; i++) {
+		/* Pin each, then check it again: no reused pid. */
+		if (pidref_open(&refs[live], pids[i]) == -1)
+			continue;
+		if (pidlock_holds(pids[i], &pl->st) != 1 ||
+		    pidref_signal(&refs[live], SIGTERM) == -1) {
+			pidref_close(&refs[live]);
+			continue;
+		}
+		live++;
+	}
+	deadline = mono_now() + grace;
+	for (i = 0; i < live; i++) {
+		if (!pidref_wait(&refs[i], deadline - mono_now())) {
+			pidref_signal(&refs[i], SIGKILL);
+			pidref_wait(&refs[i], KILL_WAIT_NS);
+		}
+		pidref_close(&refs[i]);
+	}
+	return pidlock_unlink(path, pl);
+}
+
+int
+daemon_status(const char *path)
+{
+	struct pidlock pl;
+	const char *why;
+	int state;
+
+	state = pidlock_probe(path, &pl, &why);
+	pidlock_close(&pl);
+	switch (state) {
+	case PIDLOCK_ERROR:
+		if (why != NULL)
+			warnx("%s: %s", path, why);
+		else
+			warn("%s", path);
+		return PKIT_EXIT_FAIL;
+	case PIDLOCK_RUNNING:
+		if (printf("%ld\n", (long)pl.pid) < 0 || fflush(stdout) == EOF) {
+			warn("stdout");
+			return PKIT_EXIT_FAIL;
+		}
+		return PKIT_EXIT_OK;
+	default:
+		return PKIT_EXIT_NO;
+	}
+}
+
+/* Default dispositions and an empty mask, as a fresh daemon should have. */
+static void
+signals_reset(void)
+{
+	sigset_t none;
+	int sig;
+
+	for (sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* One line on the log: local time with milliseconds, then the message. */
+static void
+log_line(const char *fmt, ...)
+{
+	struct timespec ts;
+	struct tm tm;
+	char when[32], zone[8];
+	va_list ap;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	strftime(zone, sizeof(zone), "%z", &tm);
+	fprintf(stderr, "%s.%03ld%s pdaemon[%ld]: ", when,
+	    ts.tv_nsec / 1000000, zone, (long)getpid());
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void
+status_text(int status, char *buf, size_t len)
+{
+	if (WIFSIGNALED(status))
+		snprintf(buf, len, "killed by signal %d", WTERMSIG(status));
+	else
+		snprintf(buf, len, "exited with status %d",
+		    WEXITSTATUS(status));
+}
+
+/* The daemon changes directory: make a relative pidfile path absolute. */
+static int
+path_absolute(const char *path, char *buf, size_t len)
+{
+	char cwd[PATH_MAX];
+
+	if (path[0] == '/') {
+		if (strlcpy(buf, path, len) >= len)
+			goto toolong;
+		return 0;
+	}
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return -1;
+	if ((size_t)snprintf(buf, len, "%s/%s", cwd, path) >= len)
+		goto toolong;
+	return 0;
+toolong:
+	errno = ENAMETOOLONG;
+	return -1;
+}
+
+static ssize_t
+read_full(int fd, void *buf, size_t len)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		n = read(fd, (char *)buf + got, len - got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+static int
+write_full(int fd, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, buf, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		buf = (const char *)buf + n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void
+onsig(int sig)
+{
+	(void)sig;
+}

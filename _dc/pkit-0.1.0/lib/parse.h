@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * parse.h: numbers and names from the command line.
+ */
+#ifndef PKIT_PARSE_H
+#define PKIT_PARSE_H
+
+#define NAME_MAX_LEN	100
+
+/*
+ * strtonum(3) in [min, max]: 0 and *n set, or -1 with *why set.  Only
+ * decimal digits (and a leading '-'): "0x10", "1e9", "+1", " 1" and "1 "
+ * are refused.
+ */
+int		num_parse(const char *s, long long min, long long max,
+		    long long *n, const char **why);
+
+/* num_parse, or exit 125 with "prog: bad WHAT 'S': why". */
+long long	num_parse_or_die(const char *s, long long min, long long max,
+		    const char *what);
+
+/*
+ * A queue or lock name: 1-100 characters of [A-Za-z0-9._-], not starting
+ * with '.' (so never "." or ".."), and not starting with '-' (it would read
+ * as an option).  Returns NULL if valid, else why not.
+ */
+const char	*name_invalid(const char *s);
+
+/* Check a name or exit 125 with "prog: bad WHAT name 'S': why". */
+void		 name_check_or_die(const char *s, const char *what);
+
+#endif

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * pidlock.h: reading a pidfile written through pidfile_open(3) (libbsd)
+ * without trusting it blindly.
+ *
+ * A pidfile is believed only while its lock is held (flock(2), the way
+ * flopen(3) takes it) and the pid it names is alive and itself holds an
+ * open descriptor on that very file.  Anything else - no file, a free
+ * lock, an empty or garbage file, a pid <= 1, a live pid that does not
+ * hold the file - reads as "not running", so nothing is ever signalled on
+ * the word of a stale or forged pidfile.
+ */
+#ifndef PKIT_PIDLOCK_H
+#define PKIT_PIDLOCK_H
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum pidlock_state {
+	PIDLOCK_ERROR = -1,	/* errno set, maybe *why */
+	PIDLOCK_RUNNING,	/* locked, names a live holder: pid, ref */
+	PIDLOCK_ABSENT,		/* no such file */
+	PIDLOCK_STALE,		/* the file exists, its lock is free */
+	PIDLOCK_FOREIGN		/* locked, but it names no live holder */
+};
+
+/*
+ * A process pinned so that a reused pid is never signalled: a pidfd; or,
+ * where there is no pidfd_open(2) (Linux < 5.3, valgrind), the pid and
+ * its start time, checked again before each signal and while waiting.
+ */
+struct pidref {
+	pid_t			pid;
+	int			fd;	/* the pidfd, or -1 */
+	unsigned long long	start;	/* without a pidfd: its start time */
+};
+
+struct pidlock {
+	int		fd;	/* the pidfile, read-only; -1 if none */
+	pid_t		pid;	/* the pid read, 0 if none */
+	struct pidref	ref;	/* RUNNING: pid, pinned; else ref.pid == 0 */
+	struct stat	st;	/* the file's identity */
+};
+
+/*
+ * Look at PATH and say which state it is in (without ever writing it).
+ * A locked but still empty file (a pdaemon between taking the lock and
+ * writing its pid) is re-read for up to 100 ms, as pidfile_open(3) does.
+ * Release what pl holds with pidlock_close.
+ */
+int	pidlock_probe(const char *path, struct pidlock *pl, const char **why);
+
+/*
+ * Remove PATH if it is still the file pl->fd has open and nobody holds its
+ * lock (taken, exclusively and without waiting, around the unlink).
+ * Returns 0 if PATH is gone or now names another file, 1 if the lock is
+ * held by someone (left alone), -1 on error.
+ */
+int	pidlock_unlink(const char *path, struct pidlock *pl);
+
+/*
+ * The processes (at most MAX, never ourselves) that hold the flock on the
+ * file ST through an open descriptor: the daemon, and whatever inherited
+ * its descriptor.  Returns how many were put in PIDS.
+ */
+size_t	pidlock_holders(const struct stat *st, pid_t *pids, size_t max);
+
+/* 1 if PID holds the flock on the file ST, 0 if not, -1 if unknown. */
+int	pidlock_holds(pid_t pid, const struct stat *st);
+
+/* Close what pidlock_probe opened. */
+void	pidlock_close(struct pidlock *pl);
+
+/*
+ * Parse a pidfile's content: decimal digits and at most one final
+ * newline, a value in [2, INT_MAX].  0, or -1 for anything else.
+ */
+int	pidlock_parse(const char *buf, size_t len, pid_t *pid);
+
+/* Pin PID (> 1): 0, or -1 with errno (ESRCH: no such process). */
+int	pidref_open(struct pidref *ref, pid_t pid);
+
+/* Send SIG to the pinned process only: 0, or -1 (ESRCH once it ended). */
+int	pidref_signal(struct pidref *ref, int sig);
+
+/* Wait up to NS nanoseconds (< 0: forever) for it to end: 1 if it has. */
+int	pidref_wait(struct pidref *ref, int64_t ns);
+
+void	pidref_close(struct pidref *ref);
+
+#endif

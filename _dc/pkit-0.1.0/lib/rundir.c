@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * rundir.c: find, create and vet the runtime directory.
+ *
+ * The directory holds pspawn's exit records and plock's lock files, so a
+ * neighbour who could plant a symlink or write into it could make us lie
+ * about a status or follow a link into their files.  We therefore open it
+ * with O_NOFOLLOW and check the open descriptor (not the path) for owner
+ * and mode; everything in it is then opened relative to that descriptor.
+ */
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "exitcode.h"
+#include "rundir.h"
+
+static int	vet(int fd, const char **why);
+
+int
+rundir_open(char *path, size_t len, const char **why)
+{
+	const char *env;
+	int fd, n;
+
+	if ((env = getenv("PKIT_DIR")) != NULL && *env != '\0')
+		n = snprintf(path, len, "%s", env);
+	else if ((env = getenv("XDG_RUNTIME_DIR")) != NULL && *env != '\0')
+		n = snprintf(path, len, "%s/pkit", env);
+	else
+		n = snprintf(path, len, "/tmp/pkit-%u", (unsigned)geteuid());
+	if (n < 0 || (size_t)n >= len) {
+		*why = "path too long";
+		return -1;
+	}
+	if (mkdir(path, 0700) == -1 && errno != EEXIST) {
+		*why = strerror(errno);
+		return -1;
+	}
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1) {
+		*why = errno == ELOOP || errno == ENOTDIR ?
+		    "not a directory (a symlink or a file)" : strerror(errno);
+		return -1;
+	}
+	if (vet(fd, why) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+rundir_open_or_die(char *path, size_t len)
+{
+	const char *why;
+	int fd;
+
+	if ((fd = rundir_open(path, len, &why)) == -1)
+		errx(PKIT_EXIT_FAIL, "runtime directory %s: %s", path, why);
+	return fd;
+}
+
+int
+rundir_sub(int dfd, const char *name, const char **why)
+{
+	int fd;
+
+	if (mkdirat(dfd, name, 0700) == -1 && errno != EEXIST) {
+		*why = strerror(errno);
+		return -1;
+	}
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1) {
+		*why = errno == ELOOP || errno == ENOTDIR ?
+		    "not a directory (a symlink or a file)" : strerror(errno);
+		return -1;
+	}
+	if (vet(fd, why) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+rundir_sub_or_die(const char *name)
+{
+	char path[4096];
+	const char *why;
+	int dfd, fd;
+
+	dfd = rundir_open_or_die(path, sizeof(path));
+	if ((fd = rundir_sub(dfd, name, &why)) == -1)
+		errx(PKIT_EXIT_FAIL, "runtime directory %s/%s: %s", path, name,
+		    why);
+	close(dfd);
+	return fd;
+}
+
+/* A directory we may trust: ours, and writable by nobody else. */
+static int
+vet(int fd, const char **why)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == -1) {
+		*why = strerror(errno);
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		*why = "not a directory";
+		return -1;
+	}
+	if (st.st_uid != geteuid()) {
+		*why = "not owned by you";
+		return -1;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		*why = "group or other writable";
+		return -1;
+	}
+	return 0;
+}

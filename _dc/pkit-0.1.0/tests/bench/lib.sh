@@ -1,0 +1,102 @@
+# SPDX-License-Identifier: ISC
+# lib.sh: the benchmark instrument, sourced by tests/bench/*.sh.
+#
+#   bench_init                 once: machine header, output files
+#   bench_case TITLE UNIT N  NAME1 CMD1  NAME2 CMD2 ...
+#       runs each CMD (a bash snippet doing N units of work) once to warm
+#       up, then ROUNDS rounds, rotating the order each round (A B C,
+#       B C A, ...) so a noisy machine hits all alike; prints and records
+#       per alternative the median seconds, N/median as UNIT/s, peak RSS,
+#       and the ratio of the first alternative (pkit) to each.  A CMD that
+#       exits non-zero (a wrong answer) fails the whole run.
+#   bench_note TEXT            a line under the current table
+#
+# Environment: QUICK=1 (fewer rounds; callers also shrink N), ROUNDS,
+# BENCH_OUT (directory for results.md and data files; default
+# ./bench-results), MEASURE (the measure helper).
+# shellcheck shell=bash
+
+: "${BENCH_OUT:=$PWD/bench-results}"
+: "${ROUNDS:=$([ "${QUICK:-0}" = 1 ] && echo 3 || echo 5)}"
+
+bench_init() {
+	mkdir -p "$BENCH_OUT"
+	BENCH_MD="$BENCH_OUT/results.md"
+	if [ -z "${MEASURE:-}" ]; then
+		MEASURE="$BENCH_OUT/measure"
+		if [ ! -x "$MEASURE" ]; then
+			cc -O2 -o "$MEASURE" "$(dirname "${BASH_SOURCE[0]}")/measure.c" ||
+				{ echo "bench: cannot build measure" >&2; exit 125; }
+		fi
+	fi
+	if [ ! -s "$BENCH_MD" ]; then
+		{
+			echo "# pkit benchmarks"
+			echo
+			echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+			echo "- cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(nproc) cores"
+			echo "- kernel: $(uname -sr); rounds: $ROUNDS (median); quick: ${QUICK:-0}"
+		} > "$BENCH_MD"
+		cat "$BENCH_MD"
+	fi
+}
+
+# _median FILE: the median of the first column.
+_median() {
+	sort -g "$1" | awk '{ v[NR] = $1 } END {
+		if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+_maxcol2() {
+	sort -g -k2 "$1" | tail -n 1 | awk '{ print $2 }'
+}
+
+bench_case() {
+	local title=$1 unit=$2 n=$3 i r k nalt med rss base
+	shift 3
+	local -a names=() cmds=()
+	while [ $# -ge 2 ]; do
+		names+=("$1")
+		cmds+=("$2")
+		shift 2
+	done
+	nalt=${#names[@]}
+	local tmp
+	tmp=$(mktemp -d)
+	for ((i = 0; i < nalt; i++)); do
+		: > "$tmp/$i"
+		bash -c "${cmds[i]}" > /dev/null ||
+			{ echo "bench: $title: ${names[i]}: warm-up failed" >&2; rm -rf "$tmp"; exit 1; }
+	done
+	for ((r = 0; r < ROUNDS; r++)); do
+		for ((k = 0; k < nalt; k++)); do
+			i=$(( (k + r) % nalt ))
+			"$MEASURE" "$tmp/$i" bash -c "${cmds[i]}" > /dev/null || {
+				echo "bench: $title: ${names[i]}: failed (wrong answer or error)" >&2
+				rm -rf "$tmp"
+				exit 1
+			}
+		done
+	done
+	{
+		echo
+		echo "## $title"
+		echo
+		echo "| alternative | median s | $unit/s | peak RSS KiB | ${names[0]} vs this |"
+		echo "| --- | ---: | ---: | ---: | ---: |"
+	} | tee -a "$BENCH_MD"
+	base=$(_median "$tmp/0")
+	for ((i = 0; i < nalt; i++)); do
+		med=$(_median "$tmp/$i")
+		rss=$(_maxcol2 "$tmp/$i")
+		awk -v name="${names[i]}" -v m="$med" -v n="$n" -v rss="$rss" -v b="$base" \
+			'BEGIN { printf "| %s | %.4f | %.0f | %d | %.2fx |\n", name, m, n / m, rss, b / m }' |
+			tee -a "$BENCH_MD"
+		printf '%s\t%s\t%s\t%s\n' "$title" "${names[i]}" "$med" "$n" >> "$BENCH_OUT/data.tsv"
+	done
+	rm -rf "$tmp"
+}
+
+bench_note() {
+	printf '\n%s\n' "$*" | tee -a "$BENCH_MD"
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
+# spawn.sh: start and join N processes of `true` (default 1000), four ways,
+# medians of interleaved rounds: bash's `true & wait $!` loop, a C
+# posix_spawn + waitpid loop (the floor), pkit one pair at a time
+# (p=$(pspawn true); pjoin $p) and pkit in one batch (one pspawn -n N,
+# one pjoin of every pid); for reference, bash forking its builtin `true`
+# without any exec.  Prints pkit's time as a multiple of bash's.
+# Targets: batch <= 1.0x bash, single pair <= 2.5x bash.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+: "${ROUNDS:=3}"
+N=${N:-$([ "${QUICK:-0}" = 1 ] && echo 200 || echo 1000)}
+# shellcheck source=tests/bench/lib.sh
+. "$here/lib.sh"
+bench_init >/dev/null
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cc -O2 -o "$work/spawnloop" "$here/spawnloop.c"
+# A runtime directory of its own, so records of other runs do not weigh,
+# in tmpfs where there is one, as $XDG_RUNTIME_DIR is in a login session
+# (two files per process: on a disk file system each creation can cost
+# more than the process itself).
+rdir=$work
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+	rdir=$(mktemp -d /dev/shm/pkit-bench.XXXXXX)
+	trap 'rm -rf "$work" "$rdir"' EXIT
+fi
+# Every alternative runs the same program: bash's builtin `true` would
+# fork without an exec, so it gets the path of the real one.
+T=$(type -P true)
+export PKIT_DIR="$rdir/pkit" N work T
+command -v pspawn >/dev/null || { echo "spawn.sh: pspawn not on PATH" >&2; exit 125; }
+
+bench_case "start and join $N x true" procs "$N" \
+	"pkit batch" 'pjoin $(pspawn -n "$N" "$T")' \
+	"pkit pair" 'for ((i = 0; i < N; i++)); do p=$(pspawn "$T"); pjoin "$p"; done' \
+	"bash & wait" 'for ((i = 0; i < N; i++)); do "$T" & wait $!; done' \
+	"C posix_spawn" '"$work/spawnloop" "$N" "$T"' \
+	"bash builtin" 'for ((i = 0; i < N; i++)); do true & wait $!; done'
+
+# pkit vs bash, from the medians just recorded.
+awk -F'\t' -v t="start and join $N x true" '$1 == t { m[$2] = $3 } END {
+	printf "pkit batch = %.2fx bash (target <= 1.0), pkit pair = %.2fx bash (target <= 2.5), C floor = %.2fx bash\n",
+	    m["pkit batch"] / m["bash & wait"], m["pkit pair"] / m["bash & wait"],
+	    m["C posix_spawn"] / m["bash & wait"] }' "$BENCH_OUT/data.tsv" |
+	while IFS= read -r line; do bench_note "$line"; done
+bench_note "runtime directory: $(df -T "$rdir" | awk 'NR == 2 { print $2 }')"

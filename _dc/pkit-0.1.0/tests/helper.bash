@@ -1,0 +1,37 @@
+# SPDX-License-Identifier: ISC
+# helper.bash: loaded by every suite of pkit's own tests.
+# shellcheck shell=bash
+
+bats_lib=${BATS_LIB_DIR:-/usr/lib/bats}
+load "$bats_lib/bats-support/load.bash"
+load "$bats_lib/bats-assert/load.bash"
+load "$bats_lib/bats-file/load.bash"
+load "${BATS_TEST_DIRNAME}/pkit.bash"
+
+: "${top_srcdir:=$(cd "$BATS_TEST_DIRNAME/.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+export top_srcdir top_builddir
+
+setup() {
+	pkit_setup
+}
+
+teardown() {
+	pkit_teardown
+}
+
+# timed_run [run's flags] CMD...: bats' run, and set $elapsed to how long
+# it took in milliseconds.
+# shellcheck disable=SC2034 # elapsed is for the caller
+timed_run() {
+	local t0 t1
+	t0=$(date +%s%N)
+	run "$@"
+	t1=$(date +%s%N)
+	elapsed=$(( (t1 - t0) / 1000000 ))
+}
+
+# zombies_of PID: print the pids of zombie children of PID.
+zombies_of() {
+	ps -o pid=,stat= --ppid "$1" 2>/dev/null | awk '$2 ~ /^Z/ { print $1 }'
+}

@@ -1,0 +1,101 @@
+# SPDX-License-Identifier: ISC
+# pkit.bash: bats helpers for testing scripts that use pkit.
+#
+# Load it from a .bats file (`load /usr/share/pkit/bats/pkit.bash`, or
+# `bats_load_library pkit` with BATS_LIB_PATH set), then call pkit_setup in
+# setup() and pkit_teardown in teardown().  Each test then gets:
+#   - its own runtime directory ($PKIT_DIR), so records and locks of one
+#     test never meet another's;
+#   - pkit_name PREFIX: a queue or lock name unique to this test;
+#   - pkit_track PID...: processes to end (by pid, never by pattern) at
+#     teardown; pids started with pspawn in this test are found from the
+#     runtime directory's records as well;
+#   - wait_until SECONDS CMD [ARG...]: poll CMD until it succeeds, or fail
+#     after SECONDS (fractions allowed) - use it instead of a bare sleep.
+# shellcheck shell=bash
+
+pkit_setup() {
+	PKIT_DIR="${BATS_TEST_TMPDIR:?run under bats}/pkit"
+	export PKIT_DIR
+	PKIT_TEST_TAG="t$$x${BATS_TEST_NUMBER:-0}"
+	: > "$BATS_TEST_TMPDIR/.pkit-pids"
+	: > "$BATS_TEST_TMPDIR/.pkit-queues"
+}
+
+# pkit_name PREFIX: print a name unique to this test run and test, and
+# remember it so that pkit_teardown removes the queue of that name.
+pkit_name() {
+	local n="${1:-q}-${PKIT_TEST_TAG:?call pkit_setup first}-$RANDOM"
+	printf '%s\n' "$n" >> "$BATS_TEST_TMPDIR/.pkit-queues"
+	printf '%s\n' "$n"
+}
+
+# pkit_track PID...: end these at teardown if they still run.
+pkit_track() {
+	local p
+	for p in "$@"; do
+		printf '%s\n' "$p" >> "$BATS_TEST_TMPDIR/.pkit-pids"
+	done
+}
+
+# _pkit_alive PID: true if PID is a running (non-zombie) process.
+_pkit_alive() {
+	local st
+	[ "$1" -gt 1 ] 2>/dev/null || return 1
+	st=$(awk '{ sub(/.*\) /, ""); print substr($0, 1, 1) }' \
+		"/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
+# _pkit_kill PID: SIGTERM, then SIGKILL after a second; only pids > 1.
+_pkit_kill() {
+	local p=$1 _
+	[ "$p" -gt 1 ] 2>/dev/null || return 0
+	_pkit_alive "$p" || return 0
+	kill -TERM "$p" 2>/dev/null || return 0
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		_pkit_alive "$p" || return 0
+		sleep 0.1
+	done
+	kill -KILL "$p" 2>/dev/null || true
+}
+
+pkit_teardown() {
+	local p q
+	if [ -f "$BATS_TEST_TMPDIR/.pkit-pids" ]; then
+		while read -r p; do
+			_pkit_kill "$p"
+		done < "$BATS_TEST_TMPDIR/.pkit-pids"
+	fi
+	# Processes started with pspawn in this test: their records name them.
+	if [ -d "$PKIT_DIR/jobs" ]; then
+		for p in "$PKIT_DIR"/jobs/*; do
+			[ -e "$p" ] || continue
+			p=${p##*/}
+			p=${p%%[!0-9]*}
+			[ -n "$p" ] && _pkit_kill "$p"
+		done
+	fi
+	if [ -f "$BATS_TEST_TMPDIR/.pkit-queues" ] && command -v pqueue-rm >/dev/null; then
+		while read -r q; do
+			[ -e "/dev/shm/pqueue.$q" ] && pqueue-rm "$q" 2>/dev/null
+		done < "$BATS_TEST_TMPDIR/.pkit-queues"
+	fi
+	return 0
+}
+
+# wait_until SECONDS CMD [ARG...]: poll CMD every 20 ms until it succeeds;
+# return 1 (and say so) if SECONDS pass first.
+wait_until() {
+	local limit=$1 end now
+	shift
+	end=$(awk -v l="$limit" '{ print $1 + l }' /proc/uptime)
+	while ! "$@"; do
+		now=$(cut -d' ' -f1 /proc/uptime)
+		if awk -v n="$now" -v e="$end" 'BEGIN { exit !(n > e) }'; then
+			echo "wait_until: timed out after ${limit}s: $*" >&2
+			return 1
+		fi
+		sleep 0.02
+	done
+}

@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * pjoin: wait for processes, children or not, and exit with their status
+ * (Python's Process.join() and exitcode).
+ *
+ * Each pid is watched through a pidfd opened while it runs; pidfd_open
+ * pins nothing, so the start time read from /proc afterwards is trusted
+ * only if the pidfd has not hung up meanwhile.  A process has ended for
+ * pjoin once its parent has reaped it (the pidfd reports POLLHUP): pspawn's
+ * keeper writes the final record before reaping, so at that moment the
+ * record PID.START holds the real status.  For other processes the kernel
+ * may know it (PIDFD_GET_INFO with PIDFD_INFO_EXIT, Linux 6.15 and later,
+ * detected at run time); else the status is unknown and counts as 0.  A
+ * zombie that its parent does not reap within a second is taken as ended
+ * with an unknown status.  pjoin never sends a signal.
+ */
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "dur.h"
+#include "exitcode.h"
+#include "jobrec.h"
+#include "parse.h"
+#include "rundir.h"
+
+/* From the kernel UAPI <linux/pidfd.h> (6.15); older headers lack it. */
+struct pkit_pidfd_info {
+	uint64_t	mask;
+	uint64_t	cgroupid;
+	uint32_t	pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid;
+	uint32_t	fsuid, fsgid;
+	int32_t		exit_code;
+	uint32_t	coredump_mask;
+	uint32_t	spare1;
+};
+#define PKIT_PIDFD_GET_INFO	_IOWR(0xFF, 11, struct pkit_pidfd_info)
+#define PKIT_PIDFD_INFO_EXIT	(1ULL << 3)
+
+#define ZOMBIE_GRACE_NS	((int64_t)1000000000)
+
+enum phase { WAIT_EXIT, WAIT_REAP, DONE };
+
+struct job {
+	pid_t			pid;
+	int			fd;	/* pidfd, -1 if none */
+	unsigned long long	start;	/* 0 if unknown */
+	enum phase		phase;
+	int64_t			reap_by;/* WAIT_REAP: give up then (-1: never) */
+	int			status;	/* DONE: exit code */
+	int			known;	/* DONE: 1 real, 0 unknown,
+					 * -1 no such process */
+};
+
+struct join {
+	struct job	*jobs;
+	size_t		 n;
+	int		 any;		/* -a */
+	int		 verbose;	/* -v */
+	int		 dir;		/* jobs/ */
+	size_t		 left;		/* not DONE */
+};
+
+static void	watch(struct join *);
+static void	settle_gone(struct join *);
+static void	loop(struct join *, int64_t);
+static void	exited(struct join *, struct job *, short);
+static void	finish(struct join *, struct job *, int, int);
+static void	finish_reaped(struct join *, struct job *);
+static int	parent_is_keeper(struct job *);
+static int	kernel_status(int, int *);
+static int	result(struct join *);
+static void	usage(FILE *);
+
+int
+main(int argc, char *argv[])
+{
+	struct join j;
+	struct rlimit rl;
+	int64_t deadline = -1;
+	size_t i;
+	int ch;
+
+	memset(&j, 0, sizeof(j));
+	cli_gnu_opts(argc, argv, usage);
+	while ((ch = getopt(argc, argv, "aht:v")) != -1) {
+		switch (ch) {
+		case 'a':
+			j.any = 1;
+			break;
+		case 'h':
+			cli_usage_help(usage);
+		case 't':
+			deadline = dur_parse_or_die(optarg);
+			break;
+		case 'v':
+			j.verbose = 1;
+			break;
+		default:
+			cli_usage_error(usage);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0)
+		cli_usage_error(usage);
+	if (deadline >= 0)
+		deadline += mono_now();
+
+	j.n = argc;
+	if ((j.jobs = calloc(j.n, sizeof(*j.jobs))) == NULL)
+		err(PKIT_EXIT_FAIL, NULL);
+	for (i = 0; i < j.n; i++) {
+		j.jobs[i].pid = num_parse_or_die(argv[i], 1, INT32_MAX, "pid");
+		j.jobs[i].fd = -1;
+	}
+	/* One pidfd per pid still running: lift the soft limit if needed. */
+	if (j.n > 64 && getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	j.dir = rundir_sub_or_die("jobs");
+
+	watch(&j);
+	settle_gone(&j);
+	loop(&j, deadline);
+	return result(&j);
+}
+
+/* Open a pidfd on each pid that still runs; mark the others DONE later. */
+static void
+watch(struct join *j)
+{
+	struct pollfd pfd;
+	struct job *p;
+	size_t i;
+
+	for (i = 0; i < j->n; i++) {
+		p = &j->jobs[i];
+		p->phase = DONE;
+		p->fd = syscall(SYS_pidfd_open, p->pid, 0);
+		if (p->fd == -1) {
+			if (errno == ESRCH || errno == EINVAL)
+				continue;
+			err(PKIT_EXIT_FAIL, "pid %d: pidfd_open", (int)p->pid);
+		}
+		if (jobrec_start_time(p->pid, &p->start) == -1)
+			continue;
+		/* Still not reaped after reading /proc: the start time is
+		 * this process's, not a successor's. */
+		pfd.fd = p->fd;
+		pfd.events = 0;
+		if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLHUP)) {
+			p->start = 0;
+			continue;
+		}
+		p->phase = WAIT_EXIT;
+		j->left++;
+	}
+}
+
+/*
+ * The pids already gone when we looked: the newest record of each gives
+ * the status; else the kernel, if we caught a pidfd; else 127.
+ */
+static void
+settle_gone(struct join *j)
+{
+	struct jobrec r;
+	pid_t *pids;
+	unsigned long long *starts;
+	size_t i, k, ngone = 0;
+	int ws;
+
+	for (i = 0; i < j->n; i++)
+		if (j->jobs[i].phase == DONE)
+			ngone++;
+	if (ngone == 0)
+		return;
+	pids = calloc(ngone, sizeof(*pids));
+	starts = calloc(ngone, sizeof(*starts));
+	if (pids == NULL || starts == NULL)
+		err(PKIT_EXIT_FAIL, NULL);
+	for (i = k = 0; i < j->n; i++)
+		if (j->jobs[i].phase == DONE)
+			pids[k++] = j->jobs[i].pid;
+	if (jobrec_find_newest(j->dir, pids, ngone, starts) == -1)
+		err(PKIT_EXIT_FAIL, "jobs directory");
+	for (i = k = 0; i < j->n; i++) {
+		struct job *p = &j->jobs[i];
+
+		if (p->phase != DONE)
+			continue;
+		p->start = starts[k++];
+		if (p->start != 0 && jobrec_get(j->dir, p->pid, p->start,
+		    &r) == 0 && r.state != JOBREC_RUNNING)
+			finish(j, p, jobrec_exit_code(&r), 1);
+		else if (kernel_status(p->fd, &ws) == 0)
+			finish(j, p, status_to_exit(ws), 1);
+		else if (p->start != 0 || p->fd != -1)
+			finish(j, p, 0, 0);	/* it was there; how it ended
+						 * is lost */
+		else {
+			warnx("pid %d: no such process", (int)p->pid);
+			finish(j, p, PKIT_EXIT_NOTFOUND, -1);
+		}
+	}
+	free(pids);
+	free(starts);
+}
+
+/* Poll the pidfds until all (-a: one) are DONE or the deadline passes. */
+static void
+loop(struct join *j, int64_t deadline)
+{
+	struct pollfd *pfd;
+	struct job **who;
+	int64_t now, until;
+	size_t i, m;
+	int r;
+
+	if ((pfd = calloc(j->n, sizeof(*pfd))) == NULL ||
+	    (who = calloc(j->n, sizeof(*who))) == NULL)
+		err(PKIT_EXIT_FAIL, NULL);
+	while (j->left > 0) {
+		until = deadline;
+		for (i = m = 0; i < j->n; i++) {
+			struct job *p = &j->jobs[i];
+
+			if (p->phase == DONE)
+				continue;
+			if (p->phase == WAIT_REAP && p->reap_by >= 0 &&
+			    (until < 0 || p->reap_by < until))
+				until = p->reap_by;
+			pfd[m].fd = p->fd;
+			/* Exit: POLLIN.  Reaped: POLLHUP, always reported. */
+			pfd[m].events = p->phase == WAIT_EXIT ? POLLIN : 0;
+			pfd[m].revents = 0;
+			who[m++] = p;
+		}
+		if ((r = poll(pfd, m, deadline_ms(until))) == -1) {
+			if (errno == EINTR)
+				continue;
+			err(PKIT_EXIT_FAIL, "poll");
+		}
+		now = mono_now();
+		for (i = 0; i < m; i++) {
+			struct job *p = who[i];
+
+			if (p->phase == WAIT_EXIT && pfd[i].revents != 0)
+				exited(j, p, pfd[i].revents);
+			else if (p->phase == WAIT_REAP &&
+			    (pfd[i].revents & POLLHUP))
+				finish_reaped(j, p);
+			else if (p->phase == WAIT_REAP && p->reap_by >= 0 &&
+			    now >= p->reap_by)
+				finish(j, p, 0, 0);	/* a zombie nobody
+							 * reaps */
+		}
+		if (j->left > 0 && deadline >= 0 && now >= deadline)
+			exit(PKIT_EXIT_TIMEOUT);
+	}
+	free(pfd);
+	free(who);
+}
+
+/* The process has exited; it may not be reaped yet. */
+static void
+exited(struct join *j, struct job *p, short revents)
+{
+	struct jobrec r;
+
+	if (jobrec_get(j->dir, p->pid, p->start, &r) == 0 &&
+	    r.state != JOBREC_RUNNING) {
+		finish(j, p, jobrec_exit_code(&r), 1);
+		return;
+	}
+	if (revents & POLLHUP) {
+		finish_reaped(j, p);
+		return;
+	}
+	/* A keeper records and reaps its child at once: wait for that, as
+	 * long as the zombie's parent is a keeper.  Any other parent (one
+	 * that adopted it after its keeper was killed, say) gets a grace
+	 * period to reap it. */
+	p->phase = WAIT_REAP;
+	p->reap_by = r.state == JOBREC_RUNNING && parent_is_keeper(p) ? -1 :
+	    mono_now() + ZOMBIE_GRACE_NS;
+}
+
+/* Is the (exited, unreaped) process p a child of a pspawn keeper? */
+static int
+parent_is_keeper(struct job *p)
+{
+	char path[64], buf[512], *s;
+	struct pollfd pfd;
+	ssize_t n;
+	int fd, ppid;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)p->pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* Still unreaped after the read: the numbers are p's. */
+	pfd.fd = p->fd;
+	pfd.events = 0;
+	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLHUP))
+		return 0;
+	if ((s = strrchr(buf, ')')) == NULL ||
+	    sscanf(s + 1, " %*c %d", &ppid) != 1 || ppid <= 1)
+		return 0;
+	/* The keeper's title changes its command line, not its name. */
+	snprintf(path, sizeof(path), "/proc/%d/comm", ppid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n == 7 && memcmp(buf, "pspawn\n", 7) == 0;
+}
+
+static void
+finish_reaped(struct join *j, struct job *p)
+{
+	struct jobrec r;
+	int ws;
+
+	if (jobrec_get(j->dir, p->pid, p->start, &r) == 0 &&
+	    r.state != JOBREC_RUNNING)
+		finish(j, p, jobrec_exit_code(&r), 1);
+	else if (kernel_status(p->fd, &ws) == 0)
+		finish(j, p, status_to_exit(ws), 1);
+	else
+		finish(j, p, 0, 0);
+}
+
+/* Mark p DONE; -v reports it; -a ends here with its status. */
+static void
+finish(struct join *j, struct job *p, int status, int known)
+{
+	if (p->phase != DONE)
+		j->left--;
+	p->phase = DONE;
+	p->status = status;
+	p->known = known;
+	if (p->fd != -1) {
+		close(p->fd);
+		p->fd = -1;
+	}
+	if (known == -1 && !j->any)
+		return;		/* nothing ended: no line */
+	if (j->verbose) {
+		if (known != 0)
+			printf("%d %d\n", (int)p->pid, status);
+		else
+			printf("%d unknown\n", (int)p->pid);
+	} else if (j->any)
+		printf("%d\n", (int)p->pid);
+	if (fflush(stdout) == EOF)
+		err(PKIT_EXIT_FAIL, "stdout");
+	if (j->any)
+		exit(status);
+}
+
+/* The wait status the kernel kept for a reaped process, if it can tell. */
+static int
+kernel_status(int fd, int *wstatus)
+{
+	struct pkit_pidfd_info info;
+
+	if (fd == -1)
+		return -1;
+	memset(&info, 0, sizeof(info));
+	info.mask = PKIT_PIDFD_INFO_EXIT;
+	if (ioctl(fd, PKIT_PIDFD_GET_INFO, &info) == -1 ||
+	    !(info.mask & PKIT_PIDFD_INFO_EXIT))
+		return -1;
+	*wstatus = info.exit_code;
+	return 0;
+}
+
+/* The first non-zero status in argument order, else 0. */
+static int
+result(struct join *j)
+{
+	size_t i;
+
+	for (i = 0; i < j->n; i++)
+		if (j->jobs[i].status != 0)
+			return j->jobs[i].status;
+	return PKIT_EXIT_OK;
+}
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp, "usage: pjoin [-a] [-t DURATION] [-v] PID...\n");
+}

@@ -1,0 +1,1998 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * pqueue.c: the queue engine (API and guarantees in pqueue.h; design and
+ * evidence in QUEUE-DESIGN.md).
+ *
+ * Segment layout (version 1), each region page- or line-aligned:
+ *   header   immutable after create; magic stored last
+ *   ctl      robust mutex, futex words, state copies st[0..1], cur
+ *   slots    PQ_NSLOTS x 64 bytes: one per attached process
+ *   done     a bitmap of PQ_IDWIN bits: id % PQ_IDWIN is done
+ *   slotbuf  PQ_NSLOTS x PQ_SLOTBUF: each slot's leased records
+ *   ring     ring_cap bytes of records
+ * A record is { u32 len, u32 attempts, u64 id } payload, padding to 8,
+ * { u32 len, u32 PQ_TRAILER }: the trailer lets LIFO pop from the tail.
+ * File byte 0 is the creator's OFD lock, byte 1+i slot i's liveness token.
+ *
+ * The commit rule: under the mutex, bulk bytes go only where nothing can
+ * see them (free ring space, our own slot buffer); the new state is
+ * staged in st[cur^1] and published by storing cur; the slot and done
+ * bits it changes are then written from the redo record in that state,
+ * which the recovery after a dead owner writes again (idempotent).
+ */
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <linux/futex.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dur.h"
+#include "exitcode.h"
+#include "fault.h"
+#include "parse.h"
+#include "pqueue.h"
+
+#define PQ_MAGIC	UINT64_C(0x0100455545555150)	/* "PQUEUE\0\1" */
+#define PQ_VERSION	1
+#define PQ_TRAILER	UINT32_C(0x54524551)		/* "QERT" */
+#define PQ_F_LIFO	0x1
+#define PAGE		4096
+#define LOCK_GRACE	((int64_t)250 * 1000000)	/* -n still waits this long for the lock */
+#define RECHECK		((int64_t)250 * 1000000)	/* dead-lease recheck while leases are out */
+#define IDLE_RECHECK	((int64_t)1000 * 1000000)	/* dead-lock-owner recheck otherwise */
+#define RECLAIM_EVERY	((int64_t)50 * 1000000)
+#define OPEN_WAIT	((int64_t)1000 * 1000000)	/* for a queue being created */
+
+#define RECSZ(len)	(PQ_FRAMING + (((uint64_t)(len) + 7) & ~(uint64_t)7))
+
+enum { SLOT_FREE, SLOT_ATTACHED, SLOT_HELD };
+enum { W_GET = 1, W_PUT = 2, W_JOIN = 4 };
+
+struct pq_hdr {
+	uint64_t	magic;
+	uint32_t	version, hdr_size;
+	uint32_t	abi, flags;
+	uint32_t	owner_uid, mode;
+	uint32_t	nslots, slotbuf_size;
+	uint32_t	max_msg, ctl_size;
+	uint64_t	total_size, ring_cap, max_msgs, idwin;
+	uint64_t	off_ctl, off_slots, off_done, off_slotbuf, off_ring;
+	int64_t		created;
+	uint32_t	crc, pad;
+};
+
+struct pq_slot {
+	uint32_t	state, waiting;
+	int32_t		pid;
+	uint32_t	nmsgs;		/* leased records in this slot's buffer */
+	uint32_t	attempts, pad;
+	uint64_t	nbytes;		/* their bytes */
+	uint64_t	first_id;
+	int64_t		since;		/* CLOCK_MONOTONIC of the lease */
+	uint64_t	spare[2];
+};
+
+struct pq_state {
+	uint64_t	head, used, nmsgs;	/* ring: first record, bytes, count */
+	uint64_t	inflight, inflight_bytes;
+	uint64_t	unfinished, next_id;
+	uint64_t	done_base;		/* ids in [forgot, done_base) are done */
+	uint64_t	forgot;			/* ids below were forgotten */
+	uint64_t	puts, gets, requeues, recoveries, dropped;
+	uint32_t	closed, nwait_get, nwait_put, nwait_join;
+	int32_t		redo_slot;		/* slot to write from redo, or -1 */
+	uint32_t	pad;
+	uint64_t	redo_set;		/* id whose done bit to set, or 0 */
+	uint64_t	redo_clr_from, redo_clr_to;	/* ids whose bits to clear */
+	struct pq_slot	redo;
+};
+
+struct pq_ctl {
+	pthread_mutex_t		mu;
+	_Alignas(64) uint32_t	put_seq;	/* bumped: messages to get */
+	_Alignas(64) uint32_t	get_seq;	/* bumped: room to put */
+	_Alignas(64) uint32_t	done_seq;	/* bumped: unfinished hit 0 */
+	_Alignas(64) uint32_t	removed;
+	uint32_t		broken;
+	uint32_t		cur;
+	_Alignas(64) struct pq_state st[2];
+};
+
+struct pq_rec {
+	uint32_t	len, attempts;
+	uint64_t	id;
+};
+
+struct pq_trl {
+	uint32_t	len, magic;
+};
+
+/* The layout is the file format: pin it. */
+_Static_assert(sizeof(struct pq_hdr) == 136, "pq_hdr layout");
+_Static_assert(sizeof(struct pq_slot) == 64, "pq_slot layout");
+_Static_assert(sizeof(struct pq_state) == 224, "pq_state layout");
+_Static_assert(sizeof(struct pq_rec) == 16 && sizeof(struct pq_trl) == 8,
+    "record layout");
+_Static_assert(PQ_FRAMING == sizeof(struct pq_rec) + sizeof(struct pq_trl),
+    "framing");
+_Static_assert(sizeof(struct pq_hdr) <= PAGE, "header fits a page");
+
+struct pq {
+	char		 name[NAME_MAX_LEN + 1];
+	int		 fd;
+	size_t		 size;
+	struct pq_hdr	 hdr;		/* private copy of the validated header */
+	struct pq_ctl	*c;
+	struct pq_slot	*slots;
+	unsigned char	*done;
+	unsigned char	*slotbuf;
+	unsigned char	*ring;
+	uint64_t	 cap;
+	int		 slot;		/* ours, or -1 */
+	struct pq_msg	*lease;		/* the current lease */
+	size_t		 nlease;
+	uint64_t	 lease_bytes;
+	uint32_t	*offs;		/* scratch: record offsets */
+	int64_t		 last_reclaim;
+};
+
+static char errbuf[512];
+static volatile sig_atomic_t signo;
+static uint32_t *volatile sleep_word;	/* the futex word we may sleep on */
+
+static int	seterr(const char *, int, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+static int
+seterr(const char *name, int code, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(errbuf, sizeof(errbuf), "%s: ", name);
+	if (n < 0 || (size_t)n >= sizeof(errbuf))
+		n = 0;
+	va_start(ap, fmt);
+	vsnprintf(errbuf + n, sizeof(errbuf) - n, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+const char *
+pq_error(void)
+{
+	return errbuf;
+}
+
+const char *
+pq_name(const struct pq *q)
+{
+	return q->name;
+}
+
+uint32_t
+pq_max_msg(const struct pq *q)
+{
+	return q->hdr.max_msg;
+}
+
+/* --- signals ----------------------------------------------------------- */
+
+/*
+ * Record the signal; if we are about to sleep (or asleep) on a futex word,
+ * move the word and wake it, so that a signal that lands between our
+ * check of signo and the futex call cannot be lost.  Others sharing the
+ * word see a spurious wake-up, which every waiter tolerates.
+ */
+static void
+on_signal(int sig)
+{
+	uint32_t *w = sleep_word;
+
+	signo = sig;
+	if (w != NULL) {
+		__atomic_add_fetch(w, 1, __ATOMIC_RELEASE);
+		syscall(SYS_futex, w, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+	}
+}
+
+void
+pq_catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;	/* no SA_RESTART: waits must return EINTR */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+int
+pq_signalled(void)
+{
+	return signo;
+}
+
+void
+pq_die_by_signal(void)
+{
+	int sig = signo != 0 ? signo : SIGTERM;
+
+	signal(sig, SIG_DFL);
+	raise(sig);
+	_exit(128 + sig);
+}
+
+static void
+on_sigbus(int sig)
+{
+	static const char msg[] =
+	    ": queue segment truncated under us (or /dev/shm full)\n";
+	const char *p = getprogname();
+
+	(void)sig;
+	if (p != NULL)
+		(void)!write(STDERR_FILENO, p, strlen(p));
+	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	_exit(PKIT_EXIT_FAIL);
+}
+
+static void
+sigbus_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigbus;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
+}
+
+/* --- small primitives -------------------------------------------------- */
+
+static uint32_t
+pq_abi(void)
+{
+	const union { uint16_t u; unsigned char b[2]; } e = { 1 };
+	uint32_t libc;
+
+#ifdef __GLIBC__
+	libc = 1;
+#else
+	libc = 2;
+#endif
+	return (uint32_t)sizeof(pthread_mutex_t) |
+	    (uint32_t)_Alignof(pthread_mutex_t) << 8 |
+	    (uint32_t)sizeof(void *) << 16 |
+	    (uint32_t)(e.b[0] == 1 ? 1 : 2) << 24 | libc << 28;
+}
+
+static uint32_t
+fnv1a(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	uint32_t h = 2166136261u;
+
+	while (n-- > 0)
+		h = (h ^ *b++) * 16777619u;
+	return h;
+}
+
+static uint32_t
+hdr_crc(const struct pq_hdr *h)
+{
+	/* Not the magic: it is stored last, after the checksum. */
+	return fnv1a((const char *)h + sizeof(h->magic),
+	    offsetof(struct pq_hdr, crc) - sizeof(h->magic));
+}
+
+static void
+futex_wake(uint32_t *w, int n)
+{
+	if (n > 0)
+		syscall(SYS_futex, w, FUTEX_WAKE, n, NULL, NULL, 0);
+}
+
+/* Sleep while *w == seen, until deadline (absolute, monotonic) or woken. */
+static int
+futex_wait(uint32_t *w, uint32_t seen, int64_t deadline)
+{
+	struct timespec ts, *tp = NULL;
+
+	if (deadline >= 0) {
+		ts = ns_to_timespec(deadline);
+		tp = &ts;
+	}
+	if (syscall(SYS_futex, w, FUTEX_WAIT_BITSET, seen, tp, NULL,
+	    FUTEX_BITSET_MATCH_ANY) == -1)
+		return errno;
+	return 0;
+}
+
+static void
+bump(uint32_t *w)
+{
+	__atomic_add_fetch(w, 1, __ATOMIC_RELEASE);
+}
+
+static void
+wake_all(struct pq_ctl *c)
+{
+	bump(&c->put_seq);
+	bump(&c->get_seq);
+	bump(&c->done_seq);
+	futex_wake(&c->put_seq, INT_MAX);
+	futex_wake(&c->get_seq, INT_MAX);
+	futex_wake(&c->done_seq, INT_MAX);
+}
+
+/* An OFD lock on byte 1+i (i = -1: the creator's byte 0): 0, or -1. */
+static int
+token(int fd, int i, short type)
+{
+	struct flock fl;
+	int r;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = type;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = 1 + i;
+	fl.l_len = 1;
+	while ((r = fcntl(fd, F_OFD_SETLK, &fl)) == -1 && errno == EINTR)
+		;
+	return r;
+}
+
+/* Is byte 1+i locked by some open file description? */
+static int
+token_held(int fd, int i)
+{
+	struct flock fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = 1 + i;
+	fl.l_len = 1;
+	if (fcntl(fd, F_OFD_GETLK, &fl) == -1)
+		return 1;	/* unknown: the safe answer is "alive" */
+	return fl.l_type != F_UNLCK;
+}
+
+/* --- the ring ---------------------------------------------------------- */
+
+static void
+ring_write(struct pq *q, uint64_t off, const void *src, size_t n)
+{
+	size_t first = n < q->cap - off ? n : q->cap - off;
+
+	memcpy(q->ring + off, src, first);
+	memcpy(q->ring, (const char *)src + first, n - first);
+}
+
+static void
+ring_read(const struct pq *q, uint64_t off, void *dst, size_t n)
+{
+	size_t first = n < q->cap - off ? n : q->cap - off;
+
+	memcpy(dst, q->ring + off, first);
+	memcpy((char *)dst + first, q->ring, n - first);
+}
+
+static uint64_t
+ring_add(const struct pq *q, uint64_t off, uint64_t n)
+{
+	return (off + n) % q->cap;
+}
+
+static uint64_t
+ring_sub(const struct pq *q, uint64_t off, uint64_t n)
+{
+	return (off + q->cap - n % q->cap) % q->cap;
+}
+
+/*
+ * Write one record at off (free space): header, payload, trailer.  With
+ * fault points, the process may die halfway through the payload.
+ */
+static void
+rec_write(struct pq *q, uint64_t off, uint64_t id, uint32_t attempts,
+    const void *data, uint32_t len, int faultable)
+{
+	struct pq_rec r = { len, attempts, id };
+	struct pq_trl t = { len, PQ_TRAILER };
+	uint64_t sz = RECSZ(len);
+
+	ring_write(q, off, &r, sizeof(r));
+	if (faultable) {
+		ring_write(q, ring_add(q, off, sizeof(r)), data, len / 2);
+		FAULT("mid_copy");
+		ring_write(q, ring_add(q, off, sizeof(r) + len / 2),
+		    (const char *)data + len / 2, len - len / 2);
+	} else
+		ring_write(q, ring_add(q, off, sizeof(r)), data, len);
+	ring_write(q, ring_add(q, off, sz - sizeof(t)), &t, sizeof(t));
+}
+
+/*
+ * Check the record starting at off, with at most avail ring bytes to
+ * use; its size in *szp.  -1 if it does not frame properly.
+ */
+static int
+rec_check(const struct pq *q, uint64_t off, uint64_t avail,
+    struct pq_rec *r, uint64_t *szp)
+{
+	struct pq_trl t;
+	uint64_t sz;
+
+	if (avail < PQ_FRAMING)
+		return -1;
+	ring_read(q, off, r, sizeof(*r));
+	if (r->len > q->hdr.max_msg)
+		return -1;
+	sz = RECSZ(r->len);
+	if (sz > avail)
+		return -1;
+	ring_read(q, ring_add(q, off, sz - sizeof(t)), &t, sizeof(t));
+	if (t.len != r->len || t.magic != PQ_TRAILER)
+		return -1;
+	*szp = sz;
+	return 0;
+}
+
+/* The record ending at end (LIFO's top): its start in *offp. */
+static int
+rec_check_back(const struct pq *q, uint64_t end, uint64_t avail,
+    struct pq_rec *r, uint64_t *offp, uint64_t *szp)
+{
+	struct pq_trl t;
+	uint64_t sz, off;
+
+	if (avail < PQ_FRAMING)
+		return -1;
+	ring_read(q, ring_sub(q, end, sizeof(t)), &t, sizeof(t));
+	if (t.magic != PQ_TRAILER || t.len > q->hdr.max_msg)
+		return -1;
+	sz = RECSZ(t.len);
+	if (sz > avail)
+		return -1;
+	off = ring_sub(q, end, sz);
+	if (rec_check(q, off, sz, r, szp) == -1 || *szp != sz)
+		return -1;
+	*offp = off;
+	return 0;
+}
+
+/* Walk nmsgs records over exactly used bytes from head: 0 if they frame. */
+static int
+ring_walk(const struct pq *q, const struct pq_state *s)
+{
+	struct pq_rec r;
+	uint64_t off = s->head, left = s->used, i, sz;
+
+	for (i = 0; i < s->nmsgs; i++) {
+		if (rec_check(q, off, left, &r, &sz) == -1)
+			return -1;
+		off = ring_add(q, off, sz);
+		left -= sz;
+	}
+	return left == 0 ? 0 : -1;
+}
+
+/*
+ * Check nmsgs records in a slot buffer (nbytes of it); record i's offset
+ * in q->offs[i].  -1 if they do not frame.
+ */
+static int
+buf_walk(struct pq *q, const unsigned char *buf, uint64_t nbytes,
+    uint32_t nmsgs)
+{
+	struct pq_rec r;
+	struct pq_trl t;
+	uint64_t off = 0, sz;
+	uint32_t i;
+
+	if (nbytes > q->hdr.slotbuf_size ||
+	    nmsgs > q->hdr.slotbuf_size / PQ_FRAMING)
+		return -1;
+	for (i = 0; i < nmsgs; i++) {
+		if (nbytes - off < PQ_FRAMING)
+			return -1;
+		memcpy(&r, buf + off, sizeof(r));
+		if (r.len > q->hdr.max_msg || RECSZ(r.len) > nbytes - off)
+			return -1;
+		sz = RECSZ(r.len);
+		memcpy(&t, buf + off + sz - sizeof(t), sizeof(t));
+		if (t.len != r.len || t.magic != PQ_TRAILER)
+			return -1;
+		q->offs[i] = (uint32_t)off;
+		off += sz;
+	}
+	return off == nbytes ? 0 : -1;
+}
+
+/* --- done bits --------------------------------------------------------- */
+
+static int
+bit_get(const struct pq *q, uint64_t id)
+{
+	uint64_t b = id % q->hdr.idwin;
+
+	return (q->done[b / 8] >> (b % 8)) & 1;
+}
+
+static void
+bit_put(struct pq *q, uint64_t id, int v)
+{
+	uint64_t b = id % q->hdr.idwin;
+
+	if (v)
+		q->done[b / 8] |= (unsigned char)(1u << (b % 8));
+	else
+		q->done[b / 8] &= (unsigned char)~(1u << (b % 8));
+}
+
+/* --- validation -------------------------------------------------------- */
+
+static const char *
+hdr_invalid(const struct pq_hdr *h, uint64_t size)
+{
+	uint64_t end;
+
+	if (h->magic != PQ_MAGIC)
+		return "not a pqueue segment (bad magic)";
+	if (h->version != PQ_VERSION)
+		return "made by another layout version of pkit";
+	if (h->hdr_size != sizeof(*h) || h->ctl_size != sizeof(struct pq_ctl))
+		return "made by another build of pkit (header sizes differ)";
+	if (h->abi != pq_abi())
+		return "made for another ABI (libc or architecture)";
+	if (h->crc != hdr_crc(h))
+		return "header checksum mismatch";
+	if (h->flags & ~(uint32_t)PQ_F_LIFO)
+		return "unknown feature flags";
+	if (h->nslots == 0 || h->nslots > 4096)
+		return "slot count out of range";
+	if (h->slotbuf_size < 2 * PQ_FRAMING || h->slotbuf_size > (1u << 24) ||
+	    h->slotbuf_size % 8 != 0)
+		return "slot buffer size out of range";
+	if (h->ring_cap < PQ_MINBYTES || h->ring_cap > PQ_MAXBYTES ||
+	    h->ring_cap % 8 != 0)
+		return "ring size out of range";
+	if (h->max_msg == 0 || RECSZ(h->max_msg) > h->slotbuf_size ||
+	    RECSZ(h->max_msg) > h->ring_cap)
+		return "message size limit out of range";
+	if (h->idwin < 64 || h->idwin > (1u << 24) || h->idwin % 8 != 0)
+		return "id window out of range";
+	if (h->total_size != size)
+		return "size does not match its header (truncated?)";
+	/* Regions in order, each within the file; all terms are bounded. */
+	end = PAGE;
+	if (h->off_ctl < end || h->off_ctl % 64 != 0)
+		return "control block offset out of range";
+	end = h->off_ctl + h->ctl_size;
+	if (h->off_slots < end || h->off_slots % 64 != 0 ||
+	    h->off_slots > size)
+		return "slot table offset out of range";
+	end = h->off_slots + (uint64_t)h->nslots * sizeof(struct pq_slot);
+	if (h->off_done < end || h->off_done > size)
+		return "done bitmap offset out of range";
+	end = h->off_done + h->idwin / 8;
+	if (h->off_slotbuf < end || h->off_slotbuf % 8 != 0 ||
+	    h->off_slotbuf > size)
+		return "slot buffer offset out of range";
+	end = h->off_slotbuf + (uint64_t)h->nslots * h->slotbuf_size;
+	if (h->off_ring < end || h->off_ring % 8 != 0 || h->off_ring > size)
+		return "ring offset out of range";
+	if (h->off_ring + h->ring_cap > size)
+		return "ring extends past the end of the segment";
+	return NULL;
+}
+
+static const char *
+state_invalid(const struct pq_hdr *h, const struct pq_ctl *c)
+{
+	const struct pq_state *s;
+
+	if (c->cur > 1)
+		return "bad state index";
+	s = &c->st[c->cur];
+	if (s->head >= h->ring_cap || s->head % 8 != 0)
+		return "ring head out of range";
+	if (s->used > h->ring_cap || s->used % 8 != 0)
+		return "ring usage out of range";
+	if (s->nmsgs > s->used / PQ_FRAMING)
+		return "message count out of range";
+	if (s->inflight_bytes > h->ring_cap - s->used ||
+	    s->inflight > s->inflight_bytes / PQ_FRAMING)
+		return "leased bytes out of range";
+	if (h->max_msgs != 0 && s->nmsgs + s->inflight > h->max_msgs)
+		return "more messages than the limit";
+	if (s->next_id == 0 || s->next_id < s->done_base ||
+	    s->forgot > s->done_base || s->forgot == 0 ||
+	    s->next_id - s->done_base > h->idwin)
+		return "message ids out of range";
+	if (s->unfinished >= s->next_id)
+		return "unfinished count out of range";
+	if (s->nwait_get > h->nslots || s->nwait_put > h->nslots ||
+	    s->nwait_join > h->nslots)
+		return "waiter counts out of range";
+	if (s->redo_slot < -1 || s->redo_slot >= (int32_t)h->nslots)
+		return "redo slot out of range";
+	if (s->redo_clr_from > s->redo_clr_to ||
+	    s->redo_clr_to - s->redo_clr_from > h->idwin)
+		return "redo range out of range";
+	return NULL;
+}
+
+const char *
+pq_validate(const void *base, size_t size)
+{
+	struct pq_hdr h;
+	const char *why;
+
+	if (size < PAGE)
+		return "too small to be a queue (truncated?)";
+	memcpy(&h, base, sizeof(h));
+	if ((why = hdr_invalid(&h, size)) != NULL)
+		return why;
+	return state_invalid(&h,
+	    (const struct pq_ctl *)((const char *)base + h.off_ctl));
+}
+
+/* --- commit, redo, recovery -------------------------------------------- */
+
+static const struct pq_state *
+cur(const struct pq *q)
+{
+	return &q->c->st[q->c->cur & 1];
+}
+
+/* Stage the next state in the spare copy; nothing is visible yet. */
+static struct pq_state *
+stage(struct pq *q)
+{
+	struct pq_ctl *c = q->c;
+	struct pq_state *n = &c->st[(c->cur & 1) ^ 1];
+
+	memcpy(n, &c->st[c->cur & 1], sizeof(*n));
+	n->redo_slot = -1;
+	n->redo_set = 0;
+	n->redo_clr_from = n->redo_clr_to = 0;
+	return n;
+}
+
+/* Write what the current state's redo record says; idempotent. */
+static void
+redo(struct pq *q)
+{
+	const struct pq_state *s = cur(q);
+	uint64_t id;
+
+	if (s->redo_slot >= 0 && (uint32_t)s->redo_slot < q->hdr.nslots)
+		memcpy(&q->slots[s->redo_slot], &s->redo, sizeof(s->redo));
+	for (id = s->redo_clr_from; id < s->redo_clr_to &&
+	    id - s->redo_clr_from < q->hdr.idwin; id++)
+		bit_put(q, id, 0);
+	if (s->redo_set != 0 && s->redo_set >= s->done_base &&
+	    s->redo_set < s->next_id)
+		bit_put(q, s->redo_set, 1);
+}
+
+/* The one store that publishes a staged state. */
+static void
+commit(struct pq *q)
+{
+	struct pq_ctl *c = q->c;
+
+	__atomic_store_n(&c->cur, (c->cur & 1) ^ 1, __ATOMIC_RELEASE);
+	redo(q);
+}
+
+static void
+set_slot(struct pq_state *n, int i, const struct pq_slot *img)
+{
+	n->redo_slot = i;
+	n->redo = *img;
+}
+
+static void
+counters_drop(struct pq_state *n, uint32_t waiting)
+{
+	if ((waiting & W_GET) && n->nwait_get > 0)
+		n->nwait_get--;
+	if ((waiting & W_PUT) && n->nwait_put > 0)
+		n->nwait_put--;
+	if ((waiting & W_JOIN) && n->nwait_join > 0)
+		n->nwait_join--;
+}
+
+/*
+ * Put nmsgs records (nbytes, in buf, offsets in q->offs) back at the
+ * front of the staged queue with attempts+1.  FIFO: just before head, in
+ * order; LIFO: on top, the first one last.  The space is free: the
+ * records' capacity was reserved while they were leased.
+ */
+static void
+requeue(struct pq *q, struct pq_state *n, const unsigned char *buf,
+    uint64_t nbytes, uint32_t nmsgs)
+{
+	struct pq_rec r;
+	uint64_t pos, sz;
+	uint32_t i, k;
+
+	if (!(q->hdr.flags & PQ_F_LIFO))
+		pos = ring_sub(q, n->head, nbytes);
+	else
+		pos = ring_add(q, n->head, n->used);
+	for (k = 0; k < nmsgs; k++) {
+		i = (q->hdr.flags & PQ_F_LIFO) ? nmsgs - 1 - k : k;
+		memcpy(&r, buf + q->offs[i], sizeof(r));
+		sz = RECSZ(r.len);
+		if (r.attempts < UINT32_MAX)
+			r.attempts++;
+		ring_write(q, pos, &r, sizeof(r));
+		ring_write(q, ring_add(q, pos, sizeof(r)),
+		    buf + q->offs[i] + sizeof(r), sz - sizeof(r));
+		pos = ring_add(q, pos, sz);
+		if (k == 0)
+			FAULT("mid_requeue");
+	}
+	if (!(q->hdr.flags & PQ_F_LIFO))
+		n->head = ring_sub(q, n->head, nbytes);
+	n->used += nbytes;
+	n->nmsgs += nmsgs;
+	n->requeues += nmsgs;
+}
+
+static void
+mark_broken(struct pq *q)
+{
+	q->c->broken = 1;
+	wake_all(q->c);
+}
+
+/*
+ * Slot i belongs to a dead process and we hold its token: give its lease
+ * back to the front of the queue, forget its waits, free it.  Returns the
+ * number of messages requeued, or -1 if its records are garbage.
+ */
+static int
+reclaim_slot(struct pq *q, int i)
+{
+	struct pq_slot s = q->slots[i], img;
+	struct pq_state *n;
+	const unsigned char *buf = q->slotbuf + (size_t)i * q->hdr.slotbuf_size;
+	uint32_t k = 0;
+
+	n = stage(q);
+	if (s.state == SLOT_HELD && s.nmsgs > 0) {
+		if (buf_walk(q, buf, s.nbytes, s.nmsgs) == -1 ||
+		    n->inflight < s.nmsgs || n->inflight_bytes < s.nbytes ||
+		    n->used + s.nbytes > q->cap) {
+			mark_broken(q);
+			return -1;
+		}
+		requeue(q, n, buf, s.nbytes, s.nmsgs);
+		n->inflight -= s.nmsgs;
+		n->inflight_bytes -= s.nbytes;
+		k = s.nmsgs;
+	}
+	counters_drop(n, s.waiting);
+	memset(&img, 0, sizeof(img));
+	set_slot(n, i, &img);
+	commit(q);
+	if (k > 0) {
+		bump(&q->c->put_seq);
+		futex_wake(&q->c->put_seq, (int)cur(q)->nwait_get);
+	}
+	return (int)k;
+}
+
+/*
+ * Probe other slots and reclaim those whose holder is dead: with all,
+ * every attached slot; else only those holding a lease or waiting.
+ */
+static void
+reclaim(struct pq *q, int all)
+{
+	uint32_t i;
+
+	for (i = 0; i < q->hdr.nslots; i++) {
+		const struct pq_slot *s = &q->slots[i];
+
+		if ((int)i == q->slot || s->state == SLOT_FREE)
+			continue;
+		if (!all && s->state != SLOT_HELD && s->waiting == 0)
+			continue;
+		if (token(q->fd, (int)i, F_WRLCK) == -1)
+			continue;	/* alive */
+		reclaim_slot(q, (int)i);
+		token(q->fd, (int)i, F_UNLCK);
+		if (q->c->broken)
+			return;
+	}
+	q->last_reclaim = mono_now();
+}
+
+static void
+maybe_reclaim(struct pq *q)
+{
+	const struct pq_state *s = cur(q);
+
+	if (s->inflight <= (q->slot >= 0 ? q->nlease : 0) &&
+	    s->nwait_get + s->nwait_put + s->nwait_join == 0)
+		return;
+	if (mono_now() - q->last_reclaim < RECLAIM_EVERY)
+		return;
+	reclaim(q, 0);
+}
+
+/*
+ * After EOWNERDEAD: the committed state is consistent by construction;
+ * write its redo record again, check the ring, reclaim dead slots, wake
+ * everyone.  Idempotent: if we die here, the next owner does it again.
+ */
+static void
+repair(struct pq *q)
+{
+	struct pq_state *n;
+
+	if (state_invalid(&q->hdr, q->c) != NULL) {
+		mark_broken(q);
+		return;
+	}
+	redo(q);
+	FAULT("mid_repair");
+	if (ring_walk(q, cur(q)) == -1) {
+		mark_broken(q);
+		return;
+	}
+	n = stage(q);
+	n->recoveries++;
+	commit(q);
+	reclaim(q, 1);
+	wake_all(q->c);
+}
+
+/* --- locking and waiting ----------------------------------------------- */
+
+static int
+check(struct pq *q)
+{
+	const char *why;
+
+	if (__atomic_load_n(&q->c->removed, __ATOMIC_ACQUIRE))
+		return seterr(q->name, PKIT_EXIT_FAIL, "queue removed");
+	if (q->c->broken)
+		return seterr(q->name, PKIT_EXIT_FAIL,
+		    "queue segment corrupt; remove it with pqueue-rm");
+	if ((why = state_invalid(&q->hdr, q->c)) != NULL) {
+		mark_broken(q);
+		return seterr(q->name, PKIT_EXIT_FAIL,
+		    "queue segment corrupt: %s", why);
+	}
+	return 0;
+}
+
+static void
+pq_unlock(struct pq *q)
+{
+	pthread_mutex_unlock(&q->c->mu);
+}
+
+/*
+ * Take the mutex, by deadline (at least LOCK_GRACE from now, so that -n
+ * does not fail on a momentary holder); repair after a dead owner.
+ */
+static int
+pq_lock(struct pq *q, int64_t deadline)
+{
+	struct timespec ts;
+	int64_t now;
+	int r;
+
+	if (deadline < 0)
+		r = pthread_mutex_lock(&q->c->mu);
+	else {
+		now = mono_now();
+		if (deadline < now + LOCK_GRACE)
+			deadline = now + LOCK_GRACE;
+		ts = ns_to_timespec(deadline);
+		r = pthread_mutex_clocklock(&q->c->mu, CLOCK_MONOTONIC, &ts);
+	}
+	switch (r) {
+	case 0:
+		break;
+	case EOWNERDEAD:
+		repair(q);
+		pthread_mutex_consistent(&q->c->mu);
+		break;
+	case ETIMEDOUT:
+		return seterr(q->name, PKIT_EXIT_TIMEOUT,
+		    "queue busy: its lock is held (by a stopped process?)");
+	default:
+		return seterr(q->name, PKIT_EXIT_FAIL, "lock: %s",
+		    strerror(r));
+	}
+	FAULT("after_lock");
+	if ((r = check(q)) != 0) {
+		pq_unlock(q);
+		return r;
+	}
+	return 0;
+}
+
+static void
+adopt(struct pq *q, int i)
+{
+	struct pq_slot img;
+	struct pq_state *n;
+
+	memset(&img, 0, sizeof(img));
+	img.state = SLOT_ATTACHED;
+	img.pid = (int32_t)getpid();
+	n = stage(q);
+	set_slot(n, i, &img);
+	commit(q);
+	q->slot = i;
+}
+
+/*
+ * Take a slot (under the lock): a free one, else one whose holder died.
+ * 124 if all are in use.
+ */
+static int
+attach(struct pq *q)
+{
+	uint32_t i;
+
+	if (q->slot >= 0)
+		return 0;
+	for (i = 0; i < q->hdr.nslots; i++) {
+		if (q->slots[i].state != SLOT_FREE)
+			continue;
+		if (token(q->fd, (int)i, F_WRLCK) == -1)
+			continue;
+		adopt(q, (int)i);
+		return 0;
+	}
+	for (i = 0; i < q->hdr.nslots; i++) {
+		if (token(q->fd, (int)i, F_WRLCK) == -1)
+			continue;
+		if (reclaim_slot(q, (int)i) == -1) {
+			token(q->fd, (int)i, F_UNLCK);
+			return check(q);
+		}
+		adopt(q, (int)i);
+		return 0;
+	}
+	return seterr(q->name, PKIT_EXIT_TIMEOUT,
+	    "all %u slots are in use by live processes", q->hdr.nslots);
+}
+
+/* attach, waiting (politely polling) for a slot until deadline. */
+static int
+attach_wait(struct pq *q, int64_t deadline)
+{
+	struct timespec ts = { 0, 50 * 1000000 };
+	int r;
+
+	while ((r = attach(q)) == PKIT_EXIT_TIMEOUT) {
+		pq_unlock(q);
+		if (deadline >= 0 && mono_now() >= deadline)
+			return r;
+		if (signo != 0)
+			return 128 + signo;
+		nanosleep(&ts, NULL);
+		if ((r = pq_lock(q, deadline)) != 0)
+			return r;
+	}
+	if (r != 0)
+		pq_unlock(q);
+	return r;
+}
+
+static void
+set_waiting(struct pq *q, uint32_t bit, int on)
+{
+	struct pq_slot img = q->slots[q->slot];
+	struct pq_state *n = stage(q);
+
+	if (on) {
+		img.waiting |= bit;
+		if (bit == W_GET)
+			n->nwait_get++;
+		else if (bit == W_PUT)
+			n->nwait_put++;
+		else
+			n->nwait_join++;
+	} else {
+		img.waiting &= ~bit;
+		counters_drop(n, bit);
+	}
+	set_slot(n, q->slot, &img);
+	commit(q);
+}
+
+/*
+ * Sleep on word until it moves, the deadline, or a recheck for dead
+ * leases; the lock is held on entry and on a 0 return, not otherwise.
+ */
+static int
+wait_for(struct pq *q, uint32_t *word, uint32_t bit, int64_t deadline)
+{
+	uint32_t seen = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+	int64_t until = deadline, now, step;
+	int r;
+
+	set_waiting(q, bit, 1);
+	/*
+	 * Never sleep unbounded: a process killed holding the lock after
+	 * its commit and before its wake-up (QUEUE-DESIGN §3.9 row 3) wakes
+	 * no one, and only a lock attempt (EOWNERDEAD, repair) notices.
+	 */
+	step = cur(q)->inflight > 0 ? RECHECK : IDLE_RECHECK;
+	now = mono_now();
+	if (until < 0 || until > now + step)
+		until = now + step;
+	pq_unlock(q);
+	sleep_word = word;
+	if (signo == 0)
+		futex_wait(word, seen, until);
+	sleep_word = NULL;
+	if ((r = pq_lock(q, deadline)) != 0)
+		return r;
+	set_waiting(q, bit, 0);
+	if (signo != 0) {
+		pq_unlock(q);
+		return 128 + signo;
+	}
+	return 0;
+}
+
+static int
+expired(int64_t deadline)
+{
+	return deadline >= 0 && mono_now() >= deadline;
+}
+
+/* --- create and open --------------------------------------------------- */
+
+static int
+shm_path(const char *name, char *buf, size_t len)
+{
+	const char *why;
+
+	if ((why = name_invalid(name)) != NULL)
+		return seterr(name, PKIT_EXIT_FAIL, "bad queue name: %s", why);
+	snprintf(buf, len, "/pqueue.%s", name);
+	return 0;
+}
+
+static void
+layout(struct pq_hdr *h, const struct pq_config *cfg)
+{
+	uint64_t off;
+
+	memset(h, 0, sizeof(*h));
+	h->version = PQ_VERSION;
+	h->hdr_size = sizeof(*h);
+	h->abi = pq_abi();
+	h->flags = cfg->lifo ? PQ_F_LIFO : 0;
+	h->owner_uid = (uint32_t)geteuid();
+	h->mode = (uint32_t)cfg->mode;
+	h->nslots = PQ_NSLOTS;
+	h->slotbuf_size = PQ_SLOTBUF;
+	h->ring_cap = (cfg->max_bytes + 7) & ~(uint64_t)7;
+	h->max_msg = (uint32_t)((h->ring_cap < PQ_SLOTBUF ? h->ring_cap :
+	    PQ_SLOTBUF) - PQ_FRAMING);
+	h->max_msgs = cfg->max_msgs;
+	h->idwin = PQ_IDWIN;
+	h->ctl_size = sizeof(struct pq_ctl);
+	off = PAGE;
+	h->off_ctl = off;
+	off += (sizeof(struct pq_ctl) + 63) & ~(uint64_t)63;
+	h->off_slots = off;
+	off += (uint64_t)h->nslots * sizeof(struct pq_slot);
+	h->off_done = off;
+	off += h->idwin / 8;
+	off = (off + PAGE - 1) & ~(uint64_t)(PAGE - 1);
+	h->off_slotbuf = off;
+	off += (uint64_t)h->nslots * h->slotbuf_size;
+	h->off_ring = off;
+	off += h->ring_cap;
+	h->total_size = (off + PAGE - 1) & ~(uint64_t)(PAGE - 1);
+	h->created = (int64_t)time(NULL);
+	h->crc = hdr_crc(h);
+}
+
+/* Lay out a fresh segment in base (size h->total_size); magic last. */
+static int
+format(void *base, const struct pq_hdr *h)
+{
+	struct pq_hdr *mh = base;
+	struct pq_ctl *c = (struct pq_ctl *)((char *)base + h->off_ctl);
+	pthread_mutexattr_t a;
+	int r;
+
+	memcpy(mh, h, sizeof(*h));
+	mh->magic = 0;
+	memset(c, 0, sizeof(*c));
+	if ((r = pthread_mutexattr_init(&a)) != 0 ||
+	    (r = pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED)) != 0 ||
+	    (r = pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST)) != 0 ||
+	    (r = pthread_mutex_init(&c->mu, &a)) != 0)
+		return r;
+	pthread_mutexattr_destroy(&a);
+	c->st[0].next_id = 1;
+	c->st[0].done_base = 1;
+	c->st[0].forgot = 1;
+	c->st[0].redo_slot = -1;
+	c->st[1] = c->st[0];
+	FAULT("mid_create");
+	__atomic_store_n(&mh->magic, PQ_MAGIC, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static int
+handle_new(const char *name, int fd, void *base, size_t size,
+    const struct pq_hdr *h, struct pq **qp)
+{
+	struct pq *q;
+
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		return seterr(name, PKIT_EXIT_FAIL, "%s", strerror(errno));
+	strlcpy(q->name, name, sizeof(q->name));
+	q->fd = fd;
+	q->size = size;
+	q->hdr = *h;
+	q->c = (struct pq_ctl *)((char *)base + h->off_ctl);
+	q->slots = (struct pq_slot *)((char *)base + h->off_slots);
+	q->done = (unsigned char *)base + h->off_done;
+	q->slotbuf = (unsigned char *)base + h->off_slotbuf;
+	q->ring = (unsigned char *)base + h->off_ring;
+	q->cap = h->ring_cap;
+	q->slot = -1;
+	/* Scratch for leases and for walking a dead slot's records. */
+	q->lease = calloc(h->slotbuf_size / PQ_FRAMING, sizeof(*q->lease));
+	q->offs = calloc(h->slotbuf_size / PQ_FRAMING, sizeof(*q->offs));
+	if (q->lease == NULL || q->offs == NULL) {
+		free(q->lease);
+		free(q->offs);
+		free(q);
+		return seterr(name, PKIT_EXIT_FAIL, "%s", strerror(ENOMEM));
+	}
+	*qp = q;
+	return 0;
+}
+
+int
+pq_create(const char *name, const struct pq_config *cfg, int flags,
+    struct pq **qp)
+{
+	struct pq_config def = { 0, PQ_DEFBYTES, 0, 0600 };
+	struct pq_hdr h;
+	char path[NAME_MAX_LEN + 16];
+	void *base;
+	int fd, r;
+
+	if ((r = shm_path(name, path, sizeof(path))) != 0)
+		return r;
+	if (cfg == NULL)
+		cfg = &def;
+	if (cfg->mode & ~(mode_t)0777)
+		return seterr(name, PKIT_EXIT_FAIL, "bad mode %04o",
+		    (unsigned)cfg->mode);
+	if (cfg->mode & S_IWOTH)
+		return seterr(name, PKIT_EXIT_FAIL,
+		    "mode %04o is world-writable; refused", (unsigned)cfg->mode);
+	if ((cfg->mode & 0600) != 0600)
+		return seterr(name, PKIT_EXIT_FAIL,
+		    "mode %04o must let the owner read and write",
+		    (unsigned)cfg->mode);
+	if (cfg->max_bytes < PQ_MINBYTES || cfg->max_bytes > PQ_MAXBYTES)
+		return seterr(name, PKIT_EXIT_FAIL,
+		    "size %llu out of range (%d..%llu bytes)",
+		    (unsigned long long)cfg->max_bytes, PQ_MINBYTES,
+		    (unsigned long long)PQ_MAXBYTES);
+	sigbus_install();
+	fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+	if (fd == -1 && errno == EEXIST && (flags & PQ_EXIST_OK)) {
+		struct pq *tmp;
+
+		return pq_open(name, qp != NULL ? qp : &tmp);
+	}
+	if (fd == -1 && errno == EEXIST)
+		return seterr(name, PKIT_EXIT_FAIL, "queue exists");
+	if (fd == -1)
+		return seterr(name, PKIT_EXIT_FAIL, "shm_open: %s",
+		    strerror(errno));
+	if (token(fd, -1, F_WRLCK) == -1 || fchmod(fd, cfg->mode) == -1) {
+		r = errno;
+		goto fail;
+	}
+	layout(&h, cfg);
+	if (ftruncate(fd, (off_t)h.total_size) == -1) {
+		r = errno;
+		goto fail;
+	}
+	/* Allocate every page now: a full /dev/shm fails here, not SIGBUS. */
+	if ((r = posix_fallocate(fd, 0, (off_t)h.total_size)) != 0)
+		goto fail;
+	base = mmap(NULL, h.total_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+	    fd, 0);
+	if (base == MAP_FAILED) {
+		r = errno;
+		goto fail;
+	}
+	if ((r = format(base, &h)) != 0)
+		goto fail;
+	h.magic = PQ_MAGIC;
+	token(fd, -1, F_UNLCK);
+	if (qp == NULL) {
+		close(fd);
+		return 0;
+	}
+	return handle_new(name, fd, base, h.total_size, &h, qp);
+fail:
+	shm_unlink(path);
+	close(fd);
+	return seterr(name, PKIT_EXIT_FAIL, "cannot create: %s", strerror(r));
+}
+
+static int
+in_group(gid_t g)
+{
+	gid_t groups[NGROUPS_MAX];
+	int i, n;
+
+	if (getegid() == g)
+		return 1;
+	if ((n = getgroups(NGROUPS_MAX, groups)) == -1)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (groups[i] == g)
+			return 1;
+	return 0;
+}
+
+/* May we use a segment with these owner and mode bits? NULL if so. */
+static const char *
+owner_invalid(const struct stat *st)
+{
+	static char why[96];
+
+	if (!S_ISREG(st->st_mode))
+		return "not a regular file";
+	if (st->st_mode & S_IWOTH)
+		return "segment is world-writable; refused";
+	if (st->st_uid != geteuid() &&
+	    !((st->st_mode & 0060) == 0060 && in_group(st->st_gid))) {
+		snprintf(why, sizeof(why),
+		    "segment is owned by uid %lu, not by us; refused",
+		    (unsigned long)st->st_uid);
+		return why;
+	}
+	return NULL;
+}
+
+#ifdef __GLIBC__
+/* The mutex must look like one we made (robust, process-shared). */
+static int
+mutex_kind_ok(const pthread_mutex_t *m)
+{
+	static int kind = -1;
+
+	if (kind == -1) {
+		pthread_mutexattr_t a;
+		pthread_mutex_t t;
+
+		pthread_mutexattr_init(&a);
+		pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+		pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+		pthread_mutex_init(&t, &a);
+		kind = t.__data.__kind;
+		pthread_mutex_destroy(&t);
+		pthread_mutexattr_destroy(&a);
+	}
+	return m->__data.__kind == kind;
+}
+#else
+static int
+mutex_kind_ok(const pthread_mutex_t *m)
+{
+	(void)m;
+	return 1;
+}
+#endif
+
+int
+pq_open(const char *name, struct pq **qp)
+{
+	struct pq_hdr h;
+	struct stat st;
+	char path[NAME_MAX_LEN + 16];
+	const char *why;
+	int64_t give_up;
+	void *base;
+	ssize_t n;
+	int fd, r;
+
+	if ((r = shm_path(name, path, sizeof(path))) != 0)
+		return r;
+	sigbus_install();
+	if ((fd = shm_open(path, O_RDWR | O_NOFOLLOW, 0)) == -1) {
+		if (errno == ENOENT)
+			return seterr(name, PKIT_EXIT_FAIL, "no such queue");
+		if (errno == ELOOP)
+			return seterr(name, PKIT_EXIT_FAIL,
+			    "segment is a symbolic link; refused");
+		return seterr(name, PKIT_EXIT_FAIL, "%s", strerror(errno));
+	}
+	give_up = mono_now() + OPEN_WAIT;
+	for (;;) {
+		if (fstat(fd, &st) == -1) {
+			r = seterr(name, PKIT_EXIT_FAIL, "%s", strerror(errno));
+			goto fail;
+		}
+		if ((why = owner_invalid(&st)) != NULL) {
+			r = seterr(name, PKIT_EXIT_FAIL, "%s", why);
+			goto fail;
+		}
+		memset(&h, 0, sizeof(h));
+		n = st.st_size >= PAGE ? pread(fd, &h, sizeof(h), 0) : 0;
+		if (n == (ssize_t)sizeof(h) && h.magic != 0)
+			break;
+		/* Being created (its creator holds byte 0)?  Wait a little. */
+		if (mono_now() >= give_up || !token_held(fd, -1)) {
+			r = seterr(name, PKIT_EXIT_FAIL, st.st_size < PAGE ?
+			    "segment truncated or incomplete; remove it with "
+			    "pqueue-rm" : "incomplete queue (its creator "
+			    "died); remove it with pqueue-rm");
+			goto fail;
+		}
+		usleep(10000);
+	}
+	if ((why = hdr_invalid(&h, (uint64_t)st.st_size)) != NULL) {
+		r = seterr(name, PKIT_EXIT_FAIL, "%s", why);
+		goto fail;
+	}
+	if (h.owner_uid != st.st_uid) {
+		r = seterr(name, PKIT_EXIT_FAIL,
+		    "segment owner changed since it was created; refused");
+		goto fail;
+	}
+	base = mmap(NULL, h.total_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+	    fd, 0);
+	if (base == MAP_FAILED) {
+		r = seterr(name, PKIT_EXIT_FAIL, "mmap: %s", strerror(errno));
+		goto fail;
+	}
+	if ((why = pq_validate(base, h.total_size)) != NULL ||
+	    memcmp(base, &h, sizeof(h)) != 0) {
+		r = seterr(name, PKIT_EXIT_FAIL, "queue segment corrupt: %s",
+		    why != NULL ? why : "header changed under us");
+		goto fail;
+	}
+	if (!mutex_kind_ok((const pthread_mutex_t *)((char *)base +
+	    h.off_ctl))) {
+		r = seterr(name, PKIT_EXIT_FAIL,
+		    "queue segment corrupt: its lock is not a robust mutex");
+		goto fail;
+	}
+	return handle_new(name, fd, base, h.total_size, &h, qp);
+fail:
+	close(fd);
+	return r;
+}
+
+/* --- put --------------------------------------------------------------- */
+
+int
+pq_put(struct pq *q, const char *const *msgs, const size_t *lens, size_t n,
+    size_t *nput, int64_t deadline)
+{
+	struct pq_state *st;
+	const struct pq_state *s;
+	size_t i = 0, lim = n, k, j;
+	uint64_t bytes, cnt, sz, pos, nb;
+	int r;
+
+	*nput = 0;
+	for (j = 0; j < n; j++)
+		if (lens[j] > q->hdr.max_msg) {
+			lim = j;
+			break;
+		}
+	if (lim > 0 && (r = pq_lock(q, deadline)) != 0)
+		return r;
+	while (i < lim) {
+		s = cur(q);
+		if (s->closed) {
+			pq_unlock(q);
+			return seterr(q->name, PKIT_EXIT_NO, "queue closed");
+		}
+		bytes = s->used + s->inflight_bytes;
+		cnt = s->nmsgs + s->inflight;
+		for (k = 0; i + k < lim && k < q->hdr.idwin / 2; k++) {
+			sz = RECSZ(lens[i + k]);
+			if (bytes + sz > q->cap ||
+			    (q->hdr.max_msgs != 0 && cnt >= q->hdr.max_msgs))
+				break;
+			bytes += sz;
+			cnt++;
+		}
+		if (k == 0) {
+			if (expired(deadline)) {
+				pq_unlock(q);
+				return seterr(q->name, PKIT_EXIT_TIMEOUT,
+				    "queue full");
+			}
+			if ((r = attach_wait(q, deadline)) != 0)
+				return r;
+			maybe_reclaim(q);
+			if ((r = wait_for(q, &q->c->get_seq, W_PUT,
+			    deadline)) != 0)
+				return r;
+			continue;
+		}
+		st = stage(q);
+		pos = ring_add(q, st->head, st->used);
+		nb = 0;
+		for (j = 0; j < k; j++) {
+			sz = RECSZ(lens[i + j]);
+			rec_write(q, pos, st->next_id + j, 0, msgs[i + j],
+			    (uint32_t)lens[i + j], j == 0);
+			pos = ring_add(q, pos, sz);
+			nb += sz;
+		}
+		st->used += nb;
+		st->nmsgs += k;
+		st->unfinished += k;
+		st->next_id += k;
+		st->puts += k;
+		/* Forget the oldest ids if the done window would overflow. */
+		if (st->next_id - st->done_base > q->hdr.idwin) {
+			st->redo_clr_from = st->done_base;
+			st->redo_clr_to = st->next_id - q->hdr.idwin;
+			st->done_base = st->forgot = st->redo_clr_to;
+		}
+		commit(q);
+		FAULT("after_commit");
+		if (cur(q)->nwait_get > 0) {
+			bump(&q->c->put_seq);
+			futex_wake(&q->c->put_seq,
+			    (int)(k + 1 < cur(q)->nwait_get ? k + 1 :
+			    cur(q)->nwait_get));
+		}
+		i += k;
+		*nput = i;
+	}
+	if (lim > 0)
+		pq_unlock(q);
+	if (lim < n)
+		return seterr(q->name, PKIT_EXIT_FAIL,
+		    "message of %zu bytes is over the limit of %u bytes",
+		    lens[lim], q->hdr.max_msg);
+	return 0;
+}
+
+/* --- get, commit, release ---------------------------------------------- */
+
+/*
+ * Mark id done in the staged state: 0 marked, 1 already done (or the
+ * count is already 0), 2 never put.
+ */
+static int
+done_mark(struct pq *q, struct pq_state *n, uint64_t id)
+{
+	uint64_t b;
+
+	if (id == 0 || id >= n->next_id)
+		return 2;
+	if (id < n->done_base && id >= n->forgot)
+		return 1;
+	if (id < n->done_base) {
+		/* Older than the window: counted, not remembered. */
+		if (n->unfinished == 0)
+			return 1;
+		n->unfinished--;
+		return 0;
+	}
+	if (bit_get(q, id) || n->unfinished == 0)
+		return 1;
+	n->unfinished--;
+	n->redo_set = id;
+	for (b = n->done_base; b < n->next_id && (b == id || bit_get(q, b));
+	    b++)
+		;
+	if (b > n->done_base) {
+		n->redo_clr_from = n->done_base;
+		n->redo_clr_to = b;
+		n->done_base = b;
+	}
+	return 0;
+}
+
+static void
+wake_joiners(struct pq *q)
+{
+	if (cur(q)->unfinished == 0) {
+		bump(&q->c->done_seq);
+		futex_wake(&q->c->done_seq, INT_MAX);
+	}
+}
+
+/*
+ * Settle our lease in the staged state: the first ncommit are delivered,
+ * the rest go back to the front.  The caller commits, then wakes.
+ */
+static int
+settle(struct pq *q, struct pq_state *n, size_t ncommit, int flags)
+{
+	const unsigned char *buf = q->slotbuf +
+	    (size_t)q->slot * q->hdr.slotbuf_size;
+	struct pq_slot img = q->slots[q->slot];
+	size_t rest = q->nlease - ncommit;
+	uint64_t off;
+
+	if (n->inflight < q->nlease || n->inflight_bytes < q->lease_bytes) {
+		mark_broken(q);
+		return seterr(q->name, PKIT_EXIT_FAIL,
+		    "queue segment corrupt: lease accounting");
+	}
+	if (rest > 0) {
+		off = (uint64_t)((const unsigned char *)q->lease[ncommit].data -
+		    sizeof(struct pq_rec) - buf);
+		if (buf_walk(q, buf + off, q->lease_bytes - off,
+		    (uint32_t)rest) == -1) {
+			mark_broken(q);
+			return seterr(q->name, PKIT_EXIT_FAIL,
+			    "queue segment corrupt: lease records");
+		}
+		requeue(q, n, buf + off, q->lease_bytes - off, (uint32_t)rest);
+	}
+	n->inflight -= q->nlease;
+	n->inflight_bytes -= q->lease_bytes;
+	n->gets += ncommit;
+	if (flags & PQ_DONE)
+		done_mark(q, n, q->lease[0].id);
+	img.state = SLOT_ATTACHED;
+	img.nmsgs = 0;
+	img.nbytes = 0;
+	img.first_id = 0;
+	img.attempts = 0;
+	set_slot(n, q->slot, &img);
+	return 0;
+}
+
+static void
+settle_wake(struct pq *q, size_t requeued)
+{
+	const struct pq_state *s = cur(q);
+
+	if (s->nwait_put > 0) {
+		bump(&q->c->get_seq);
+		futex_wake(&q->c->get_seq, (int)s->nwait_put);
+	}
+	if (s->nwait_get > 0 && (requeued > 0 ||
+	    (s->closed && s->inflight == 0))) {
+		bump(&q->c->put_seq);
+		futex_wake(&q->c->put_seq, INT_MAX);
+	}
+	wake_joiners(q);
+}
+
+/* Lease up to max records into our slot buffer (staged in n). */
+static int
+take(struct pq *q, struct pq_state *n, size_t max)
+{
+	unsigned char *buf = q->slotbuf + (size_t)q->slot * q->hdr.slotbuf_size;
+	struct pq_slot img = q->slots[q->slot];
+	struct pq_rec r;
+	uint64_t pos = 0, off, sz;
+	size_t k = 0;
+
+	while (k < max && n->nmsgs > 0) {
+		if (!(q->hdr.flags & PQ_F_LIFO)) {
+			off = n->head;
+			if (rec_check(q, off, n->used, &r, &sz) == -1)
+				goto corrupt;
+		} else if (rec_check_back(q, ring_add(q, n->head, n->used),
+		    n->used, &r, &off, &sz) == -1)
+			goto corrupt;
+		if (pos + sz > q->hdr.slotbuf_size)
+			break;
+		if (r.id >= n->forgot && r.id < n->next_id &&
+		    (r.id < n->done_base || bit_get(q, r.id))) {
+			/* A redelivered copy of a message already done. */
+			n->dropped++;
+		} else {
+			ring_read(q, off, buf + pos, sz);
+			q->lease[k].id = r.id;
+			q->lease[k].attempts = r.attempts;
+			q->lease[k].len = r.len;
+			q->lease[k].data = (const char *)buf + pos +
+			    sizeof(struct pq_rec);
+			n->inflight++;
+			n->inflight_bytes += sz;
+			pos += sz;
+			k++;
+		}
+		if (!(q->hdr.flags & PQ_F_LIFO))
+			n->head = ring_add(q, n->head, sz);
+		n->used -= sz;
+		n->nmsgs--;
+	}
+	q->nlease = k;
+	q->lease_bytes = pos;
+	if (k > 0) {
+		img.state = SLOT_HELD;
+		img.nmsgs = (uint32_t)k;
+		img.nbytes = pos;
+		img.first_id = q->lease[0].id;
+		img.attempts = q->lease[0].attempts;
+		img.since = mono_now();
+		img.pid = (int32_t)getpid();
+		set_slot(n, q->slot, &img);
+	}
+	return 0;
+corrupt:
+	q->nlease = 0;
+	mark_broken(q);
+	return seterr(q->name, PKIT_EXIT_FAIL,
+	    "queue segment corrupt: bad record in the ring");
+}
+
+int
+pq_get(struct pq *q, size_t max, int64_t deadline, const struct pq_msg **msgs,
+    size_t *nout)
+{
+	struct pq_state *n;
+	const struct pq_state *s;
+	size_t had;
+	int r;
+
+	*nout = 0;
+	*msgs = NULL;
+	if (max == 0)
+		max = 1;
+	if ((r = pq_lock(q, deadline)) != 0)
+		return r;
+	if ((r = attach_wait(q, deadline)) != 0)
+		return r;
+	if (q->nlease > 0) {
+		n = stage(q);
+		if ((r = settle(q, n, q->nlease, 0)) != 0) {
+			pq_unlock(q);
+			return r;
+		}
+		commit(q);
+		q->nlease = 0;
+		settle_wake(q, 0);
+	}
+	for (;;) {
+		maybe_reclaim(q);
+		s = cur(q);
+		if (s->nmsgs > 0) {
+			n = stage(q);
+			if ((r = take(q, n, max)) != 0) {
+				pq_unlock(q);
+				return r;
+			}
+			had = q->nlease;
+			commit(q);
+			if (had == 0)
+				continue;	/* all were done copies */
+			/* Others waiting and more to get: pass the baton. */
+			if (cur(q)->nmsgs > 0 && cur(q)->nwait_get > 0) {
+				bump(&q->c->put_seq);
+				futex_wake(&q->c->put_seq, 1);
+			}
+			pq_unlock(q);
+			FAULT("after_take");
+			*msgs = q->lease;
+			*nout = q->nlease;
+			return 0;
+		}
+		if (s->closed && s->inflight == 0) {
+			pq_unlock(q);
+			return seterr(q->name, PKIT_EXIT_NO,
+			    "queue closed and drained");
+		}
+		if (expired(deadline)) {
+			pq_unlock(q);
+			return seterr(q->name, PKIT_EXIT_TIMEOUT, "queue empty");
+		}
+		if ((r = wait_for(q, &q->c->put_seq, W_GET, deadline)) != 0)
+			return r;
+	}
+}
+
+int
+pq_commit(struct pq *q, size_t ncommit, int flags)
+{
+	struct pq_state *n;
+	size_t rest;
+	int r;
+
+	if (q->nlease == 0)
+		return 0;
+	if (ncommit > q->nlease)
+		ncommit = q->nlease;
+	if ((flags & PQ_DONE) && (q->nlease != 1 || ncommit != 1))
+		return seterr(q->name, PKIT_EXIT_FAIL,
+		    "PQ_DONE needs a lease of one message, committed");
+	rest = q->nlease - ncommit;
+	if ((r = pq_lock(q, PQ_FOREVER)) != 0)
+		return r;
+	n = stage(q);
+	if ((r = settle(q, n, ncommit, flags)) != 0) {
+		pq_unlock(q);
+		return r;
+	}
+	FAULT("mid_commit");
+	commit(q);
+	q->nlease = 0;
+	settle_wake(q, rest);
+	pq_unlock(q);
+	return 0;
+}
+
+int
+pq_release(struct pq *q)
+{
+	return pq_commit(q, 0, 0);
+}
+
+/* --- close, done, join, stat, remove, list ----------------------------- */
+
+int
+pq_close(struct pq *q)
+{
+	struct pq_state *n;
+	int r;
+
+	if ((r = pq_lock(q, mono_now() + OPEN_WAIT)) != 0)
+		return r;
+	n = stage(q);
+	n->closed = 1;
+	commit(q);
+	wake_all(q->c);
+	pq_unlock(q);
+	return 0;
+}
+
+int
+pq_done(struct pq *q, uint64_t count)
+{
+	struct pq_state *n;
+	int r = 0;
+
+	if ((r = pq_lock(q, mono_now() + OPEN_WAIT)) != 0)
+		return r;
+	n = stage(q);
+	if (count > n->unfinished) {
+		n->unfinished = 0;
+		r = seterr(q->name, PKIT_EXIT_NO,
+		    "task_done called too many times");
+	} else
+		n->unfinished -= count;
+	FAULT("in_done");
+	commit(q);
+	wake_joiners(q);
+	pq_unlock(q);
+	return r;
+}
+
+int
+pq_done_id(struct pq *q, uint64_t id, int *already)
+{
+	struct pq_state *n;
+	int r, m;
+
+	*already = 0;
+	if ((r = pq_lock(q, mono_now() + OPEN_WAIT)) != 0)
+		return r;
+	n = stage(q);
+	m = done_mark(q, n, id);
+	if (m == 2) {
+		pq_unlock(q);
+		return seterr(q->name, PKIT_EXIT_FAIL,
+		    "no message with id %llu was ever put",
+		    (unsigned long long)id);
+	}
+	*already = m == 1;
+	FAULT("in_done");
+	commit(q);
+	wake_joiners(q);
+	pq_unlock(q);
+	return 0;
+}
+
+int
+pq_join(struct pq *q, int64_t deadline)
+{
+	int r;
+
+	if ((r = pq_lock(q, deadline)) != 0)
+		return r;
+	for (;;) {
+		if (cur(q)->unfinished == 0) {
+			pq_unlock(q);
+			return 0;
+		}
+		if (expired(deadline)) {
+			pq_unlock(q);
+			return seterr(q->name, PKIT_EXIT_TIMEOUT,
+			    "%llu tasks not done",
+			    (unsigned long long)cur(q)->unfinished);
+		}
+		if ((r = attach_wait(q, deadline)) != 0)
+			return r;
+		maybe_reclaim(q);
+		if ((r = wait_for(q, &q->c->done_seq, W_JOIN, deadline)) != 0)
+			return r;
+	}
+}
+
+int
+pq_stat(struct pq *q, struct pq_info *info, int64_t deadline)
+{
+	const struct pq_state *s;
+	int64_t now;
+	uint32_t i;
+	int r;
+
+	memset(info, 0, sizeof(*info));
+	if ((r = pq_lock(q, deadline)) != 0)
+		return r;
+	s = cur(q);
+	now = mono_now();
+	info->nmsgs = s->nmsgs;
+	info->bytes = s->used;
+	info->max_msgs = q->hdr.max_msgs;
+	info->max_bytes = q->cap;
+	info->max_msg = q->hdr.max_msg;
+	info->closed = s->closed != 0;
+	info->lifo = (q->hdr.flags & PQ_F_LIFO) != 0;
+	info->unfinished = s->unfinished;
+	info->inflight = s->inflight;
+	info->inflight_bytes = s->inflight_bytes;
+	info->next_id = s->next_id;
+	info->puts = s->puts;
+	info->gets = s->gets;
+	info->requeues = s->requeues;
+	info->recoveries = s->recoveries;
+	info->dropped = s->dropped;
+	info->nwait_get = s->nwait_get;
+	info->nwait_put = s->nwait_put;
+	info->nwait_join = s->nwait_join;
+	info->uid = (uid_t)q->hdr.owner_uid;
+	info->mode = (mode_t)q->hdr.mode;
+	for (i = 0; i < q->hdr.nslots && info->nleases < PQ_NSLOTS; i++) {
+		const struct pq_slot *sl = &q->slots[i];
+		struct pq_lease *l;
+
+		if (sl->state != SLOT_HELD)
+			continue;
+		l = &info->leases[info->nleases++];
+		l->pid = (pid_t)sl->pid;
+		l->alive = (int)i == q->slot || token_held(q->fd, (int)i);
+		l->nmsgs = sl->nmsgs;
+		l->attempts = sl->attempts;
+		l->first_id = sl->first_id;
+		l->age_ns = now - sl->since;
+	}
+	pq_unlock(q);
+	return 0;
+}
+
+int
+pq_remove(const char *name)
+{
+	struct pq_hdr h;
+	struct stat st;
+	char path[NAME_MAX_LEN + 16];
+	struct pq_ctl *c;
+	void *base;
+	int fd, r, locked;
+
+	if ((r = shm_path(name, path, sizeof(path))) != 0)
+		return r;
+	sigbus_install();
+	if ((fd = shm_open(path, O_RDWR | O_NOFOLLOW, 0)) == -1) {
+		if (errno == ENOENT)
+			return seterr(name, PKIT_EXIT_FAIL, "no such queue");
+		if (errno == ELOOP)
+			return seterr(name, PKIT_EXIT_FAIL,
+			    "segment is a symbolic link; refused");
+		return seterr(name, PKIT_EXIT_FAIL, "%s", strerror(errno));
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid()) {
+		close(fd);
+		return seterr(name, PKIT_EXIT_FAIL,
+		    "segment is not ours; refused");
+	}
+	/* A sound queue: mark it removed and wake its waiters first. */
+	if (st.st_size >= PAGE && pread(fd, &h, sizeof(h), 0) ==
+	    (ssize_t)sizeof(h) && hdr_invalid(&h, (uint64_t)st.st_size) ==
+	    NULL && (base = mmap(NULL, h.total_size, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, fd, 0)) != MAP_FAILED) {
+		c = (struct pq_ctl *)((char *)base + h.off_ctl);
+		if (pq_validate(base, h.total_size) == NULL &&
+		    mutex_kind_ok(&c->mu)) {
+			struct timespec ts = ns_to_timespec(mono_now() +
+			    OPEN_WAIT);
+
+			r = pthread_mutex_clocklock(&c->mu, CLOCK_MONOTONIC,
+			    &ts);
+			if (r == EOWNERDEAD)
+				pthread_mutex_consistent(&c->mu);
+			locked = r == 0 || r == EOWNERDEAD;
+			__atomic_store_n(&c->removed, 1, __ATOMIC_RELEASE);
+			wake_all(c);
+			FAULT("in_remove");
+			if (shm_unlink(path) == -1 && errno != ENOENT)
+				r = errno;
+			else
+				r = 0;
+			if (locked)
+				pthread_mutex_unlock(&c->mu);
+			close(fd);
+			if (r != 0)
+				return seterr(name, PKIT_EXIT_FAIL,
+				    "shm_unlink: %s", strerror(r));
+			return 0;
+		}
+	}
+	close(fd);
+	if (shm_unlink(path) == -1)
+		return seterr(name, PKIT_EXIT_FAIL, "shm_unlink: %s",
+		    strerror(errno));
+	return 0;
+}
+
+int
+pq_list(void (*fn)(const char *, void *), void *arg)
+{
+	struct dirent *d;
+	struct stat st;
+	DIR *dp;
+
+	if ((dp = opendir("/dev/shm")) == NULL)
+		return seterr("/dev/shm", PKIT_EXIT_FAIL, "%s",
+		    strerror(errno));
+	while ((d = readdir(dp)) != NULL) {
+		if (strncmp(d->d_name, "pqueue.", 7) != 0 ||
+		    name_invalid(d->d_name + 7) != NULL)
+			continue;
+		if (fstatat(dirfd(dp), d->d_name, &st,
+		    AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(st.st_mode) ||
+		    st.st_uid != geteuid())
+			continue;
+		fn(d->d_name + 7, arg);
+	}
+	closedir(dp);
+	return 0;
+}

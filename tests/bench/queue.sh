@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
+# queue.sh: pqueue beside what a user would use instead.
+#  1. Streaming: MSGS (default 1 000 000) 64-byte lines from a producer
+#     process to a consumer process through pqueue-put | pqueue-get, beside
+#     a pipe through cat (the floor), a POSIX message queue C pair and
+#     Python's multiprocessing.Queue.  Each run checks the line count.
+#  2. One message: N (default 1000) x `pqueue-put q x; pqueue-get q`,
+#     beside the same with a POSIX mq command pair, and exec'ing a tiny
+#     program twice (linked like the tools, with libbsd).
+# Medians over interleaved rounds.  Targets: streaming >= 20x Python's
+# Queue and >= 3x the mq C pair; one put+get <= 1.0x the mq command pair
+# and <= 1.3x two tiny execs.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+MSGS=${MSGS:-$([ "${QUICK:-0}" = 1 ] && echo 100000 || echo 1000000)}
+N=${N:-$([ "${QUICK:-0}" = 1 ] && echo 200 || echo 1000)}
+# shellcheck source=tests/bench/lib.sh
+. "$here/lib.sh"
+bench_init >/dev/null
+command -v pqueue-put >/dev/null || { echo "queue.sh: pqueue-put not on PATH" >&2; exit 125; }
+
+work=$(mktemp -d)
+cleanup() {
+	pqueue-rm "bench.$$" 2>/dev/null || true
+	"$work/mqpair" unlink "/bench.$$" 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+cc -O2 -o "$work/mqpair" "$here/mqpair.c" -lrt
+printf '#include <stdlib.h>\nint main(void) { return getprogname() == NULL; }\n' > "$work/tiny.c"
+# shellcheck disable=SC2046 # pkg-config's words are meant to split
+cc -O2 -o "$work/tiny" "$work/tiny.c" $(pkg-config --cflags --libs libbsd-overlay)
+awk -v n="$MSGS" 'BEGIN { for (i = 0; i < n; i++) printf "%063d\n", i }' > "$work/in"
+cat > "$work/mpq.py" <<'PY'
+import multiprocessing as mp, sys
+
+def produce(q, path):
+    with open(path) as f:
+        for line in f:
+            q.put(line)
+    q.put(None)
+
+if __name__ == "__main__":
+    q = mp.Queue(10000)
+    p = mp.Process(target=produce, args=(q, sys.argv[1]))
+    p.start()
+    n = 0
+    while q.get() is not None:
+        n += 1
+    p.join()
+    print(n)
+PY
+export work MSGS N
+export Q="bench.$$" MQ="/bench.$$"
+
+# check: the consumer's line count must be MSGS.
+check='[ "$(cat "$work/count")" -eq "$MSGS" ]'
+bench_case "streaming $MSGS 64-byte lines, producer -> consumer" lines "$MSGS" \
+	"pqueue put to get" "pqueue-create \$Q; pqueue-put \$Q < \$work/in &
+		pqueue-get -c \$MSGS \$Q | wc -l > \$work/count; wait; pqueue-rm \$Q; $check" \
+	"pipe through cat" "cat \$work/in | cat | wc -l > \$work/count; $check" \
+	"POSIX mq C pair" "\$work/mqpair create \$MQ; \$work/mqpair send \$MQ < \$work/in &
+		\$work/mqpair recv \$MQ | wc -l > \$work/count; wait; \$work/mqpair unlink \$MQ; $check" \
+	"Python mp.Queue" "python3 \$work/mpq.py \$work/in > \$work/count; $check"
+
+bench_case "one message: $N x put then get, one process each" "put+get" "$N" \
+	"pqueue-put, pqueue-get" "pqueue-create \$Q; for i in \$(seq \$N); do
+		pqueue-put \$Q m\$i; [ \"\$(pqueue-get \$Q)\" = m\$i ]; done; pqueue-rm \$Q" \
+	"POSIX mq CLI pair" "\$work/mqpair create \$MQ; for i in \$(seq \$N); do
+		\$work/mqpair put \$MQ m\$i; [ \"\$(\$work/mqpair get \$MQ)\" = m\$i ]; done
+		\$work/mqpair unlink \$MQ" \
+	"two tiny execs" "for i in \$(seq \$N); do \$work/tiny; [ \"\$(\$work/tiny; echo m\$i)\" = m\$i ]; done"
+
+# The targets, as speed-ups of pkit over each (data.tsv: title name median n).
+ratio() {	# ratio TITLE A B: median(B) / median(A)
+	awk -F'\t' -v t="$1" -v a="$2" -v b="$3" '$1 == t && $2 == a { ta = $3 }
+		$1 == t && $2 == b { tb = $3 } END { printf "%.2f", tb / ta }' "$BENCH_OUT/data.tsv"
+}
+s="streaming $MSGS 64-byte lines, producer -> consumer"
+o="one message: $N x put then get, one process each"
+bench_note "pqueue streaming is $(ratio "$s" "pqueue put to get" "Python mp.Queue")x Python's Queue (target >= 20), $(ratio "$s" "pqueue put to get" "POSIX mq C pair")x the mq C pair (target >= 3), $(ratio "$s" "pipe through cat" "pqueue put to get")x slower than a pipe."
+bench_note "one put+get costs $(ratio "$o" "POSIX mq CLI pair" "pqueue-put, pqueue-get")x the mq command pair (target <= 1.0) and $(ratio "$o" "two tiny execs" "pqueue-put, pqueue-get")x two tiny execs (target <= 1.3)."

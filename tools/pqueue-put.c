@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * pqueue-put: put messages in a queue (Queue.put).  Each MSG operand is
+ * one message; with none, each line of stdin (NUL-terminated with -0) is
+ * one, the last even without a terminator, so a producer can stream
+ * into the queue.  Stdin is read in large chunks and every run of
+ * messages that fits is committed at once; memory stays bounded by the
+ * chunk size whatever the length of the stream.
+ */
+#include <err.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "pkit.h"
+
+#define CHUNK	(256 * 1024)		/* > PQ_MAXMSG + 1 */
+#define BATCH	4096			/* messages per pq_put */
+
+static int	put_args(struct pq *, char **, int, int64_t);
+static int	put_stream(struct pq *, int, int64_t);
+static int	put_all(struct pq *, const char *const *, const size_t *,
+		    size_t, size_t *, int64_t);
+static void	finish(int) __attribute__((noreturn));
+static void	oversize(struct pq *, char *, size_t, size_t, int)
+		    __attribute__((noreturn));
+static void	usage(FILE *);
+
+int
+main(int argc, char *argv[])
+{
+	struct pq *q;
+	int64_t timeout = -1;
+	int ch, delim = '\n', r;
+
+	cli_gnu_opts(argc, argv, usage);
+	while ((ch = getopt(argc, argv, "+0hnt:")) != -1) {
+		switch (ch) {
+		case '0':
+			delim = '\0';
+			break;
+		case 'h':
+			cli_usage_help(usage);
+		case 'n':
+			timeout = 0;
+			break;
+		case 't':
+			timeout = dur_parse_or_die(optarg);
+			break;
+		default:
+			cli_usage_error(usage);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		cli_usage_error(usage);
+	name_check_or_die(argv[0], "queue");
+	pq_catch_signals();
+	if ((r = pq_open(argv[0], &q)) != 0)
+		errx(r, "%s", pq_error());
+	if (argc > 1)
+		r = put_args(q, argv + 1, argc - 1, timeout);
+	else
+		r = put_stream(q, delim, timeout);
+	finish(r);
+}
+
+/*
+ * pq_put, with -t (or -n) bounding each wait for room: the deadline
+ * starts again whenever some messages went in.
+ */
+static int
+put_all(struct pq *q, const char *const *msgs, const size_t *lens, size_t n,
+    size_t *nput, int64_t timeout)
+{
+	size_t done;
+	int r;
+
+	*nput = 0;
+	for (;;) {
+		r = pq_put(q, msgs + *nput, lens + *nput, n - *nput, &done,
+		    timeout < 0 ? PQ_FOREVER : mono_now() + timeout);
+		*nput += done;
+		if (r != PKIT_EXIT_TIMEOUT || done == 0 || timeout == 0)
+			return r;
+	}
+}
+
+/* Each operand is one message. */
+static int
+put_args(struct pq *q, char **msgs, int n, int64_t timeout)
+{
+	size_t *lens, i, done;
+	int r;
+
+	if ((lens = calloc((size_t)n, sizeof(*lens))) == NULL)
+		err(PKIT_EXIT_FAIL, "calloc");
+	for (i = 0; i < (size_t)n; i++)
+		lens[i] = strlen(msgs[i]);
+	r = put_all(q, (const char *const *)msgs, lens, (size_t)n, &done,
+	    timeout);
+	free(lens);
+	return r;
+}
+
+/*
+ * Stdin, one message per delimited record.  buf[start, end) holds what
+ * is read and not yet put; a record longer than the queue's limit is
+ * refused once it is known to be too long (the ones before it are put).
+ */
+static int
+put_stream(struct pq *q, int delim, int64_t timeout)
+{
+	static const char *ptrs[BATCH];
+	static size_t lens[BATCH];
+	char *buf, *p;
+	size_t start = 0, end = 0, nb, done, max = pq_max_msg(q);
+	ssize_t n;
+	int eof = 0, r;
+
+	if ((buf = malloc(CHUNK)) == NULL)
+		err(PKIT_EXIT_FAIL, "malloc");
+	while (!eof) {
+		n = read(STDIN_FILENO, buf + end, CHUNK - end);
+		if (n == -1 && errno == EINTR) {
+			if (pq_signalled())
+				return 128 + pq_signalled();
+			continue;
+		}
+		if (n == -1)
+			err(PKIT_EXIT_FAIL, "stdin");
+		eof = n == 0;
+		end += (size_t)n;
+		for (;;) {
+			nb = 0;
+			while (nb < BATCH && (p = memchr(buf + start, delim,
+			    end - start)) != NULL) {
+				ptrs[nb] = buf + start;
+				lens[nb++] = (size_t)(p - (buf + start));
+				start = (size_t)(p - buf) + 1;
+			}
+			if (nb < BATCH && eof && start < end) {
+				ptrs[nb] = buf + start;	/* no terminator */
+				lens[nb++] = end - start;
+				start = end;
+			}
+			if (nb == 0)
+				break;
+			r = put_all(q, ptrs, lens, nb, &done, timeout);
+			if (r == PKIT_EXIT_FAIL && done < nb &&
+			    lens[done] > max)
+				oversize(q, buf, (size_t)(ptrs[done] - buf),
+				    end, delim);
+			if (r != 0)
+				return r;
+		}
+		memmove(buf, buf + start, end - start);
+		end -= start;
+		start = 0;
+		if (end > max)
+			oversize(q, buf, 0, end, delim);
+	}
+	return 0;
+}
+
+/* Count the rest of an over-long record from stdin, then fail. */
+static void
+oversize(struct pq *q, char *buf, size_t from, size_t end, int delim)
+{
+	size_t total;
+	char *p;
+	ssize_t n;
+
+	if ((p = memchr(buf + from, delim, end - from)) != NULL)
+		total = (size_t)(p - (buf + from));
+	else {
+		total = end - from;
+		while ((n = read(STDIN_FILENO, buf, CHUNK)) > 0 ||
+		    (n == -1 && errno == EINTR && !pq_signalled())) {
+			if (n <= 0)
+				continue;
+			if ((p = memchr(buf, delim, (size_t)n)) != NULL) {
+				total += (size_t)(p - buf);
+				break;
+			}
+			total += (size_t)n;
+		}
+	}
+	errx(PKIT_EXIT_FAIL, "%s: message of %zu bytes is over the limit of "
+	    "%u bytes", pq_name(q), total, pq_max_msg(q));
+}
+
+/* Exit with r: a message for failures, the signal's own death for 128+N. */
+static void
+finish(int r)
+{
+	if (r > 128 && pq_signalled())
+		pq_die_by_signal();
+	if (r == PKIT_EXIT_FAIL)
+		errx(r, "%s", pq_error());
+	exit(r);
+}
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp, "usage: pqueue-put [-n | -t DURATION] [-0] NAME "
+	    "[MSG...]\n");
+}
