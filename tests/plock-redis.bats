@@ -486,3 +486,14 @@ rush() {
 	assert_failure 125
 	[[ "$stderr" == *"wrong value"* ]]
 }
+
+@test "pqueue tools: a redis: queue name is refused with 125, not yet supported, no password shown" {
+	local t
+	for t in pqueue-create pqueue-put pqueue-get pqueue-stat pqueue-close pqueue-done pqueue-join; do
+		run --separate-stderr "$t" "redis://u:sekrit@127.0.0.1:$REDIS_PORT/q"
+		[ "$status" -eq 125 ] || fail "$t: status $status"
+		[ "${#stderr_lines[@]}" -eq 1 ] || fail "$t: $stderr"
+		[[ "$stderr" == *"not supported on redis yet"* ]] || fail "$t: $stderr"
+		[[ "$stderr" != *sekrit* ]] || fail "$t: password shown"
+	done
+}
