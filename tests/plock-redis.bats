@@ -497,3 +497,49 @@ rush() {
 		[[ "$stderr" != *sekrit* ]] || fail "$t: password shown"
 	done
 }
+
+# own_server: start a second, throwaway redis-server for this test only
+# (tracked, ended by pid at teardown); its port in $oport, pid in $opid.
+own_server() {
+	local _
+	oport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	redis-server --bind 127.0.0.1 --port "$oport" --dir "$BATS_TEST_TMPDIR" \
+		--save '' --appendonly no --logfile "$BATS_TEST_TMPDIR/own.log" \
+		</dev/null >/dev/null 2>&1 3>&- &
+	opid=$!
+	pkit_track "$opid"
+	wait_until 5 sh -c 'redis-cli -p "$1" ping 2>/dev/null | grep -q PONG' sh "$oport"
+}
+
+@test "plock redis: the server lost under a holder: a warning, the lease lost, CMD's status still" {
+	local n
+	own_server
+	n=redis://127.0.0.1:$oport/gone
+	PKIT_LOCK_LEASE=300ms run --separate-stderr plock "$n" sh -c '
+		kill "$1"; sleep 1.2; exit 5' sh "$opid"
+	assert_failure 5
+	assert_output ""
+	[[ "$stderr" == *"$n: cannot renew the lease: "* ]] || fail "$stderr"
+	[[ "$stderr" == *"$n: lease lost"* ]] || fail "$stderr"
+}
+
+@test "plock redis: a waiter whose server goes away exits 125 in one line" {
+	local n w t0 st
+	own_server
+	n=redis://127.0.0.1:$oport/gone
+	plock "$n" sleep 30 3>&- 2>/dev/null &
+	pkit_track $!
+	wait_until 5 plock -q "$n"
+	plock -t 30 "$n" true 3>&- 2> "$BATS_TEST_TMPDIR/err" &
+	w=$!
+	pkit_track "$w"
+	wait_until 5 waiting "$w"
+	t0=$(date +%s%N)
+	kill "$opid"
+	st=0
+	wait "$w" || st=$?
+	[ "$st" -eq 125 ] || fail "status $st"
+	[ $(( ($(date +%s%N) - t0) / 1000000 )) -lt 3000 ]
+	run cat "$BATS_TEST_TMPDIR/err"
+	assert_output "plock: $n: the server closed the connection"
+}
