@@ -95,6 +95,10 @@ name_check_or_die(const char *s, const char *what)
 {
 	const char *why;
 
+	/* Not quoted: a redis: name may carry a password. */
+	if (strncmp(s, "redis:", 6) == 0)
+		errx(PKIT_EXIT_FAIL, "redis: %s names: not supported on redis "
+		    "yet (plock takes them)", what);
 	if ((why = name_invalid(s)) != NULL)
 		errx(PKIT_EXIT_FAIL, "bad %s name '%s': %s", what, safe(s), why);
 }

@@ -415,9 +415,9 @@ rush() {
 			i=0
 			until grep -q ready "$3" || [ $i -gt 200 ]; do sleep 0.02; i=$((i + 1)); done
 			kill -s "$2" "$p"
-			wait "$p"' sh "$n" "$sig" "$BATS_TEST_TMPDIR/sig"
+			wait "$p"' sh "$n" "$sig" "$BATS_TEST_TMPDIR/sig.$sig"
 		assert_failure 7
-		run cat "$BATS_TEST_TMPDIR/sig"
+		run cat "$BATS_TEST_TMPDIR/sig.$sig"
 		assert_line "got $sig"
 	done
 }

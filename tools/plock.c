@@ -8,9 +8,14 @@
  * plock's pid, its status is the shell's $?, and the kernel drops the lock
  * when the command and whatever inherited the descriptor have ended.
  * Without a command, -q asks who holds the lock.
+ *
+ * A redis: name is a lease on a Redis server instead (lib/redislock.c):
+ * there plock cannot chainload, since somebody must renew the lease and
+ * let go of it afterwards, so it runs the command as its child.
  */
 #include <err.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,9 +28,15 @@
 #include "exitcode.h"
 #include "lock.h"
 #include "parse.h"
+#include "redislock.h"
 
 static int	query(const char *, int);
 static void	busy(const char *);
+static int	run_redis(const char *, enum lock_kind, int, int64_t, int,
+		    char *const []);
+static int	query_redis(const char *, int);
+static void	busy_redis(const char *);
+static void	print_holder(pid_t, int64_t, const char *, int);
 static void	usage(FILE *);
 
 int
@@ -75,14 +86,15 @@ main(int argc, char *argv[])
 	if ((nowait && targ != NULL) || argc < 1)
 		cli_usage_error(usage);
 	name = argv[0];
-	if (strchr(name, '/') == NULL)
+	if (!redis_name_is(name) && strchr(name, '/') == NULL)
 		name_check_or_die(name, "lock");
 
 	/* Without a command: the query. */
 	if (argc == 1) {
 		if (!quiet || kind != LOCK_EXCLUSIVE || nowait || targ != NULL)
 			cli_usage_error(usage);
-		return query(name, verbose);
+		return redis_name_is(name) ? query_redis(name, verbose) :
+		    query(name, verbose);
 	}
 	if (verbose)
 		cli_usage_error(usage);
@@ -93,6 +105,8 @@ main(int argc, char *argv[])
 	}
 	if (nowait)
 		deadline = 0;
+	if (redis_name_is(name))
+		return run_redis(name, kind, count, deadline, quiet, argv + 1);
 
 	if (lock_open(&lk, name, kind, &why) == -1)
 		errx(PKIT_EXIT_FAIL, "%s: %s", name, why);
@@ -114,9 +128,6 @@ query(const char *name, int verbose)
 {
 	struct lock_holder *hv;
 	const char *why;
-	char when[64];
-	struct tm tm;
-	time_t t;
 	int i, n;
 
 	if ((n = lock_holders(name, &hv, &why)) == -1)
@@ -125,17 +136,8 @@ query(const char *name, int verbose)
 		warnx("%s: %s", name, why);
 		return PKIT_EXIT_OK;
 	}
-	for (i = 0; i < n; i++) {
-		if (!verbose) {
-			printf("%ld\n", (long)hv[i].pid);
-			continue;
-		}
-		strlcpy(when, "-", sizeof(when));
-		t = hv[i].since / 1000000000;
-		if (hv[i].since >= 0 && localtime_r(&t, &tm) != NULL)
-			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S%z", &tm);
-		printf("%ld %s\n", (long)hv[i].pid, when);
-	}
+	for (i = 0; i < n; i++)
+		print_holder(hv[i].pid, hv[i].since, NULL, verbose);
 	free(hv);
 	if (fflush(stdout) != 0)
 		err(PKIT_EXIT_FAIL, "stdout");
@@ -163,6 +165,90 @@ busy(const char *name)
 	if (i < n)
 		strlcat(pids, " ...", sizeof(pids));
 	warnx("%s: busy, held by pid%s%s", name, n > 1 ? "s" : "", pids);
+	free(hv);
+}
+
+/* One line of -q: PID, with -v since when (and on Redis, which host). */
+static void
+print_holder(pid_t pid, int64_t since, const char *host, int verbose)
+{
+	char when[64];
+	struct tm tm;
+	time_t t;
+
+	if (!verbose) {
+		printf("%ld\n", (long)pid);
+		return;
+	}
+	strlcpy(when, "-", sizeof(when));
+	t = since / 1000000000;
+	if (since >= 0 && localtime_r(&t, &tm) != NULL)
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S%z", &tm);
+	printf("%ld %s%s%s\n", (long)pid, when, host != NULL ? " " : "",
+	    host != NULL ? host : "");
+}
+
+/* plock on a redis: name: take the lease, run CMD as a child renewing it. */
+static int
+run_redis(const char *name, enum lock_kind kind, int count, int64_t deadline,
+    int quiet, char *const argv[])
+{
+	struct rlock lk;
+	const char *why;
+	int r;
+
+	signal(SIGPIPE, SIG_IGN);	/* a dropped connection is an error */
+	if (rlock_open(&lk, name, kind, count, &why) == -1)
+		errx(PKIT_EXIT_FAIL, "%s: %s", lk.url.shown, why);
+	if ((r = rlock_take(&lk, deadline, &why)) == -1)
+		errx(PKIT_EXIT_FAIL, "%s: %s", lk.url.shown, why);
+	if (r == 1) {
+		if (!quiet)
+			busy_redis(name);
+		return PKIT_EXIT_TIMEOUT;
+	}
+	return rlock_run(&lk, argv);
+}
+
+/* plock -q on a redis: name. */
+static int
+query_redis(const char *name, int verbose)
+{
+	struct rlock_holder *hv;
+	const char *why, *shown;
+	int i, n;
+
+	if ((n = rlock_holders(name, &hv, &shown, &why)) == -1)
+		errx(PKIT_EXIT_FAIL, "%s: %s", shown, why);
+	for (i = 0; i < n; i++)
+		print_holder(hv[i].pid, hv[i].since, hv[i].host, verbose);
+	free(hv);
+	if (fflush(stdout) != 0)
+		err(PKIT_EXIT_FAIL, "stdout");
+	return n > 0 ? PKIT_EXIT_OK : PKIT_EXIT_NO;
+}
+
+/* The busy line on Redis: the holders' pids and hosts. */
+static void
+busy_redis(const char *name)
+{
+	struct rlock_holder *hv;
+	const char *why, *shown;
+	char pids[256];
+	size_t len = 0;
+	int i, n;
+
+	if ((n = rlock_holders(name, &hv, &shown, &why)) <= 0) {
+		warnx("%s: busy", shown);
+		return;
+	}
+	pids[0] = '\0';
+	for (i = 0; i < n && len < sizeof(pids) - 24; i++)
+		len += snprintf(pids + len, sizeof(pids) - len, " %ld",
+		    (long)hv[i].pid);
+	if (i < n)
+		strlcat(pids, " ...", sizeof(pids));
+	warnx("%s: busy, held by pid%s%s", shown, n > 1 ? "s" : "", pids);
 	free(hv);
 }
 

@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * redis.c: Redis names and connections (see redis.h).
+ *
+ * A URL is parsed by hand, strictly: anything we do not understand is
+ * refused rather than guessed at, since a wrong guess would put a lock or
+ * a queue on another server.  The user and password may be
+ * percent-encoded (a '@', ':' or '/' in them must be).  Every message
+ * built here names the server through redis_url.shown, which never holds
+ * the password.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "dur.h"
+#include "parse.h"
+#include "redis.h"
+
+static int	parse_server(const char *s, struct redis_url *u,
+		    int want_name, const char **why);
+static int	unescape(char *dst, size_t size, const char *s, size_t len);
+static void	mask(const char *s, char *dst, size_t size);
+static struct timeval ns_to_timeval(int64_t ns);
+
+int
+redis_name_is(const char *s)
+{
+	return strncmp(s, "redis:", 6) == 0;
+}
+
+int
+redis_url_parse(const char *s, struct redis_url *u, const char **why)
+{
+	static char buf[128];
+	const char *env, *n;
+
+	memset(u, 0, sizeof(*u));
+	mask(s, u->shown, sizeof(u->shown));
+	if (!redis_name_is(s)) {
+		*why = "not a redis: name";
+		return -1;
+	}
+	if (strncmp(s, "redis://", 8) == 0)
+		return parse_server(s + 8, u, 1, why);
+
+	/* redis:NAME, on the server of $PKIT_REDIS_URL. */
+	n = s + 6;
+	if ((env = getenv("PKIT_REDIS_URL")) == NULL || *env == '\0') {
+		*why = "PKIT_REDIS_URL is not set (needed by redis:NAME)";
+		return -1;
+	}
+	if (strncmp(env, "redis://", 8) != 0) {
+		*why = "PKIT_REDIS_URL is not a redis:// URL";
+		return -1;
+	}
+	if (parse_server(env + 8, u, 0, why) == -1) {
+		snprintf(buf, sizeof(buf), "PKIT_REDIS_URL: %s", *why);
+		*why = buf;
+		return -1;
+	}
+	if ((*why = name_invalid(n)) != NULL)
+		return -1;
+	strlcpy(u->name, n, sizeof(u->name));
+	return 0;
+}
+
+/*
+ * [USER:PASSWORD@]HOST[:PORT][/DB]/NAME (want_name) or
+ * [USER:PASSWORD@]HOST[:PORT][/DB][/] (a server for redis:NAME).
+ */
+static int
+parse_server(const char *s, struct redis_url *u, int want_name,
+    const char **why)
+{
+	const char *auth_end, *host, *host_end, *p, *path, *colon;
+	char num[16], *end;
+	long long port;
+	long v;
+	size_t len;
+
+	path = s + strcspn(s, "/");
+	auth_end = NULL;
+	for (p = s; p < path; p++)
+		if (*p == '@')
+			auth_end = p;
+	host = s;
+	if (auth_end != NULL) {
+		if ((colon = memchr(s, ':', auth_end - s)) == NULL) {
+			*why = "user without a password (write USER:PASSWORD@)";
+			return -1;
+		}
+		if (unescape(u->user, sizeof(u->user), s, colon - s) == -1 ||
+		    unescape(u->pass, sizeof(u->pass), colon + 1,
+		    auth_end - colon - 1) == -1) {
+			*why = "bad user or password (too long or bad %-escape)";
+			return -1;
+		}
+		host = auth_end + 1;
+	}
+
+	/* HOST, [V6ADDR], then :PORT */
+	if (*host == '[') {
+		if ((host_end = memchr(host, ']', path - host)) == NULL) {
+			*why = "bad host: no closing ]";
+			return -1;
+		}
+		len = host_end - host - 1;
+		p = host_end + 1;
+		host++;
+	} else {
+		host_end = memchr(host, ':', path - host);
+		if (host_end == NULL)
+			host_end = path;
+		len = host_end - host;
+		p = host_end;
+	}
+	if (len == 0 || len >= sizeof(u->host)) {
+		*why = len == 0 ? "no host" : "host name too long";
+		return -1;
+	}
+	memcpy(u->host, host, len);
+	u->host[len] = '\0';
+	for (end = u->host; *end != '\0'; end++)
+		if (!isalnum((unsigned char)*end) && strchr(".-_:", *end) == NULL) {
+			*why = "bad host";
+			return -1;
+		}
+	u->port = REDIS_PORT_DEFAULT;
+	if (p < path) {
+		if (*p != ':' || path - p - 1 == 0 ||
+		    (size_t)(path - p - 1) >= sizeof(num)) {
+			*why = "bad port";
+			return -1;
+		}
+		memcpy(num, p + 1, path - p - 1);
+		num[path - p - 1] = '\0';
+		if (num_parse(num, 1, 65535, &port, why) == -1) {
+			*why = "bad port";
+			return -1;
+		}
+		u->port = (int)port;
+	}
+
+	/* [/DB]/NAME */
+	u->db = 0;
+	if (*path == '/')
+		path++;
+	p = path + strcspn(path, "/");
+	if (*p == '/' || (!want_name && *path != '\0')) {
+		if (p - path == 0 || (size_t)(p - path) >= sizeof(num)) {
+			*why = "bad database number";
+			return -1;
+		}
+		memcpy(num, path, p - path);
+		num[p - path] = '\0';
+		errno = 0;
+		v = strtol(num, &end, 10);
+		if (!isdigit((unsigned char)num[0]) || *end != '\0' ||
+		    errno != 0 || v > 65535) {
+			*why = "bad database number";
+			return -1;
+		}
+		u->db = (int)v;
+		path = *p == '/' ? p + 1 : p;
+	}
+	if (!want_name) {
+		if (*path != '\0') {
+			*why = "a server URL ends after the database number";
+			return -1;
+		}
+		return 0;
+	}
+	if (*path == '\0') {
+		*why = "no name after the server";
+		return -1;
+	}
+	if ((*why = name_invalid(path)) != NULL)
+		return -1;
+	strlcpy(u->name, path, sizeof(u->name));
+	return 0;
+}
+
+/* Decode %XX escapes of s[0..len) into dst; -1 if bad or too long. */
+static int
+unescape(char *dst, size_t size, const char *s, size_t len)
+{
+	size_t i, j = 0;
+	unsigned int c;
+
+	for (i = 0; i < len; i++) {
+		if (j + 1 >= size)
+			return -1;
+		if (s[i] == '%') {
+			if (i + 2 >= len || !isxdigit((unsigned char)s[i + 1]) ||
+			    !isxdigit((unsigned char)s[i + 2]) ||
+			    sscanf(s + i + 1, "%2x", &c) != 1 || c == 0)
+				return -1;
+			dst[j++] = (char)c;
+			i += 2;
+		} else
+			dst[j++] = s[i];
+	}
+	dst[j] = '\0';
+	return 0;
+}
+
+/*
+ * A copy of s fit to print: the password of redis://USER:PASSWORD@...
+ * replaced by ***, and the copy cut short on anything unprintable.
+ */
+static void
+mask(const char *s, char *dst, size_t size)
+{
+	const char *auth, *end, *at = NULL, *colon, *p;
+	size_t j = 0;
+
+	auth = strncmp(s, "redis://", 8) == 0 ? s + 8 : NULL;
+	end = auth != NULL ? auth + strcspn(auth, "/") : NULL;
+	if (auth != NULL)
+		for (p = auth; p < end; p++)
+			if (*p == '@')
+				at = p;
+	colon = at != NULL ? memchr(auth, ':', at - auth) : NULL;
+	for (p = s; *p != '\0' && j + 4 < size; p++) {
+		if (colon != NULL && p > colon && p < at)
+			continue;
+		if (colon != NULL && p == at) {
+			memcpy(dst + j, "***", 3);
+			j += 3;
+		}
+		dst[j++] = isprint((unsigned char)*p) ? *p : '?';
+	}
+	dst[j] = '\0';
+}
+
+redisContext *
+redis_connect(const struct redis_url *u, const char **why)
+{
+	static char buf[256];
+	redisContext *c;
+	redisReply *r;
+	const char *argv[3];
+	char db[16];
+	int argc;
+
+	c = redisConnectWithTimeout(u->host, u->port,
+	    ns_to_timeval(REDIS_CONNECT_NS));
+	if (c == NULL) {
+		*why = "out of memory";
+		return NULL;
+	}
+	if (c->err) {
+		snprintf(buf, sizeof(buf), "cannot connect: %s",
+		    redis_why(c, NULL));
+		*why = buf;
+		redisFree(c);
+		return NULL;
+	}
+	if (fcntl(c->fd, F_SETFD, FD_CLOEXEC) == -1 ||
+	    redisSetTimeout(c, ns_to_timeval(REDIS_COMMAND_NS)) != REDIS_OK) {
+		*why = strerror(errno);
+		redisFree(c);
+		return NULL;
+	}
+	if (u->pass[0] != '\0' || u->user[0] != '\0') {
+		argc = 0;
+		argv[argc++] = "AUTH";
+		if (u->user[0] != '\0')
+			argv[argc++] = u->user;
+		argv[argc++] = u->pass;
+		if ((r = redis_run(c, argc, argv, why)) == NULL) {
+			redisFree(c);
+			return NULL;
+		}
+		freeReplyObject(r);
+	}
+	if (u->db != 0) {
+		snprintf(db, sizeof(db), "%d", u->db);
+		argv[0] = "SELECT";
+		argv[1] = db;
+		if ((r = redis_run(c, 2, argv, why)) == NULL) {
+			redisFree(c);
+			return NULL;
+		}
+		freeReplyObject(r);
+	}
+	return c;
+}
+
+redisReply *
+redis_run(redisContext *c, int argc, const char **argv, const char **why)
+{
+	redisReply *r;
+
+	r = redisCommandArgv(c, argc, argv, NULL);
+	if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+		*why = redis_why(c, r);
+		if (r != NULL)
+			freeReplyObject(r);
+		return NULL;
+	}
+	return r;
+}
+
+redisReply *
+redis_eval(redisContext *c, const char *script, int nkeys, int argc,
+    const char **argv, const char **why)
+{
+	const char *av[32];
+	char nk[16];
+	int i;
+
+	if (argc + 3 > (int)(sizeof(av) / sizeof(av[0]))) {
+		*why = "too many arguments";
+		return NULL;
+	}
+	snprintf(nk, sizeof(nk), "%d", nkeys);
+	av[0] = "EVAL";
+	av[1] = script;
+	av[2] = nk;
+	for (i = 0; i < argc; i++)
+		av[i + 3] = argv[i];
+	return redis_run(c, argc + 3, av, why);
+}
+
+const char *
+redis_why(redisContext *c, const redisReply *r)
+{
+	static char buf[256];
+	const char *s;
+	size_t n;
+
+	if (r == NULL) {
+		if (c == NULL || c->err == 0)
+			return "no reply";
+		if (c->err == REDIS_ERR_EOF)
+			return "the server closed the connection";
+		if (c->err == REDIS_ERR_IO && (errno == EAGAIN ||
+		    strstr(c->errstr, "temporarily unavailable") != NULL ||
+		    strstr(c->errstr, "timed out") != NULL))
+			return "no answer from the server (timed out)";
+		s = c->errstr;
+	} else
+		s = r->str;
+	if (strstr(s, "WRONGTYPE") != NULL)
+		return "wrong type of value at one of its keys (not pkit's?)";
+	if (strstr(s, "not an integer") != NULL)
+		return "wrong value at one of its keys (not pkit's?)";
+	if (strstr(s, "WRONGPASS") != NULL ||
+	    strstr(s, "invalid password") != NULL ||
+	    strstr(s, "invalid username-password") != NULL)
+		return "authentication refused";
+	if (strstr(s, "NOAUTH") != NULL)
+		return "authentication required (give USER:PASSWORD@)";
+	if (strstr(s, "NOPERM") != NULL)
+		return "not permitted by the server's ACL";
+	if (strstr(s, "LOADING") != NULL)
+		return "the server is loading its data";
+	if (strncmp(s, "ERR ", 4) == 0)
+		s += 4;
+	n = strcspn(s, "\r\n");
+	if (n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if (isupper((unsigned char)buf[0]) && !isupper((unsigned char)buf[1]))
+		buf[0] = (char)tolower((unsigned char)buf[0]);
+	return buf;
+}
+
+static struct timeval
+ns_to_timeval(int64_t ns)
+{
+	struct timeval tv;
+
+	tv.tv_sec = ns / 1000000000;
+	tv.tv_usec = (ns % 1000000000) / 1000;
+	return tv;
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * redis.h: names on a Redis server, and connections to it (the Redis
+ * backend's plumbing, shared by plock and the queue tools).
+ *
+ * A name selects Redis when it is written
+ *	redis://[USER:PASSWORD@]HOST[:PORT][/DB]/NAME
+ * or redis:NAME, which takes the server from $PKIT_REDIS_URL
+ * (redis://[USER:PASSWORD@]HOST[:PORT][/DB]).  NAME follows the same
+ * rules as a plain queue or lock name.  The password is kept for AUTH and
+ * never appears in redis_url.shown, the form every message uses.
+ */
+#ifndef PKIT_REDIS_H
+#define PKIT_REDIS_H
+
+#include <stdint.h>
+
+#include <hiredis/hiredis.h>
+
+#include "parse.h"
+
+#define REDIS_PORT_DEFAULT	6379
+#define REDIS_CONNECT_NS	((int64_t)5 * 1000000000)	/* connect, AUTH */
+#define REDIS_COMMAND_NS	((int64_t)10 * 1000000000)	/* one reply */
+
+struct redis_url {
+	char	host[256];
+	int	port;
+	int	db;
+	char	user[128];
+	char	pass[256];
+	char	name[NAME_MAX_LEN + 1];
+	char	shown[512];	/* the name as given, its password masked */
+};
+
+/* True if s names something on Redis (it starts with "redis:"). */
+int		 redis_name_is(const char *s);
+
+/*
+ * Parse a Redis name into *u.  Returns 0, or -1 with *why set (a reason
+ * that never quotes the password).
+ */
+int		 redis_url_parse(const char *s, struct redis_url *u,
+		    const char **why);
+
+/*
+ * A connection to u's server, authenticated and on u's database, its
+ * descriptor close-on-exec, each reply awaited at most REDIS_COMMAND_NS.
+ * NULL with *why set if the server cannot be reached within
+ * REDIS_CONNECT_NS or refuses us.
+ */
+redisContext	*redis_connect(const struct redis_url *u, const char **why);
+
+/*
+ * Run a command (redisCommandArgv) and check its reply: NULL with *why set
+ * on a lost connection or an error reply (WRONGTYPE and refused
+ * authentication said in plain words).  Free the reply with
+ * freeReplyObject.
+ */
+redisReply	*redis_run(redisContext *c, int argc, const char **argv,
+		    const char **why);
+
+/* EVAL script with the keys and arguments in argv, as redis_run. */
+redisReply	*redis_eval(redisContext *c, const char *script, int nkeys,
+		    int argc, const char **argv, const char **why);
+
+/* A reply's error (or a connection's) in one lower-case line. */
+const char	*redis_why(redisContext *c, const redisReply *r);
+
+#endif

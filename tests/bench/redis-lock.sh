@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
+# redis-lock.sh: plock on Redis beside what a user would do with
+# redis-cli, on a private redis-server (127.0.0.1, a free port).
+#  1. Uncontended: N (default 300) x `plock redis://.../NAME true` beside
+#     the bare minimum by hand: `redis-cli SET NAME x NX PX 10000` then
+#     `redis-cli DEL NAME` (no token check, no renewal, no fencing).
+#  2. The ticket workload: 4 processes x ITERS (default 50) lock,
+#     increment a counter file, unlock; the count must come out right.
+# Medians over interleaved rounds.  Target: plock <= 0.5x the redis-cli
+# pair uncontended (one process and one connection instead of two).
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+: "${ROUNDS:=5}"
+ITERS=${ITERS:-$([ "${QUICK:-0}" = 1 ] && echo 20 || echo 50)}
+N=${N:-$([ "${QUICK:-0}" = 1 ] && echo 100 || echo 300)}
+# shellcheck source=tests/bench/lib.sh
+. "$here/lib.sh"
+bench_init >/dev/null
+command -v plock >/dev/null || { echo "redis-lock.sh: plock not on PATH" >&2; exit 125; }
+command -v redis-server >/dev/null ||
+	{ echo "redis-lock.sh: redis-server not found (./bootstrap installs it)" >&2; exit 125; }
+
+work=$(mktemp -d)
+pid=0
+cleanup() {
+	[ "$pid" -gt 1 ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+redis-server --bind 127.0.0.1 --port "$port" --dir "$work" --save '' \
+	--appendonly no --logfile "$work/log" </dev/null >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do
+	redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && break
+	sleep 0.05
+done
+export port work N ITERS
+T=$(type -P true)
+export T
+export STEP='n=$(cat "$1"); echo $((n + 1)) > "$1"'
+
+bench_case "redis, uncontended: $N x lock and run true" runs "$N" \
+	"plock redis://" 'for ((i = 0; i < N; i++)); do plock "redis://127.0.0.1:$port/solo" "$T"; done' \
+	"redis-cli SET NX + DEL" 'for ((i = 0; i < N; i++)); do
+		redis-cli -p "$port" set solo2 x nx px 10000 >/dev/null; "$T"
+		redis-cli -p "$port" del solo2 >/dev/null; done' \
+	"plock NAME (files)" 'for ((i = 0; i < N; i++)); do PKIT_DIR=$work plock solo "$T"; done'
+
+bench_case "redis, ticket workload: 4 procs x $ITERS lock/increment/unlock" steps $((4 * ITERS)) \
+	"plock redis://" 'echo 0 > "$work/c"
+	for p in 1 2 3 4; do
+		for ((i = 0; i < ITERS; i++)); do plock "redis://127.0.0.1:$port/tickets" sh -c "$STEP" sh "$work/c"; done &
+	done
+	wait
+	[ "$(cat "$work/c")" -eq $((4 * ITERS)) ]' \
+	"plock NAME (files)" 'echo 0 > "$work/c"
+	for p in 1 2 3 4; do
+		for ((i = 0; i < ITERS; i++)); do PKIT_DIR=$work plock tickets sh -c "$STEP" sh "$work/c"; done &
+	done
+	wait
+	[ "$(cat "$work/c")" -eq $((4 * ITERS)) ]'
+
+awk -F'\t' -v a="redis, uncontended: $N x lock and run true" '
+	$1 == a { u[$2] = $3 } END {
+	printf "plock redis:// = %.2fx the redis-cli SET NX + DEL pair uncontended (target <= 0.5)\n",
+	    u["plock redis://"] / u["redis-cli SET NX + DEL"] }' \
+	"$BENCH_OUT/data.tsv" | while IFS= read -r line; do bench_note "$line"; done
