@@ -54,7 +54,7 @@ _pkit() {
 	plock)		opts="-s -c -n -t -q -v -h"; args="ct"; names=locks ;;
 	pqueue-create)	opts="-p -m -s -L -M -h"; args="msM"; names=queues ;;
 	pqueue-put)	opts="-n -t -0 -h"; args="t"; names=queues ;;
-	pqueue-get)	opts="-n -t -c -f -0 -i -h"; args="tc"; names=queues ;;
+	pqueue-get)	opts="-n -t -c -f -r -0 -i -h"; args="tcr"; names=queues ;;
 	pqueue-done)	opts="-c -h"; args="c"; names=queues ;;
 	pqueue-join)	opts="-t -h"; args="t"; names=queues ;;
 	pqueue-stat)	opts="-e -F -k -h"; args=""; names=queues ;;
