@@ -178,3 +178,11 @@ num_needle() {
 	refused "pidfile: empty path" pdaemon -k ""
 	refused "pidfile: empty path" pdaemon -k -t 1 ""
 }
+
+@test "args: pqueue-rm never echoes a redis: name, which may hold a password" {
+	run --separate-stderr pqueue-rm 'redis://user:s3cret@127.0.0.1/q'
+	assert_failure 125
+	[ -z "$output" ]
+	[[ "$stderr" != *s3cret* ]] || fail "password shown: $stderr"
+	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
+}

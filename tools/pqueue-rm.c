@@ -8,6 +8,7 @@
 #include <err.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #define LIBBSD_OPENBSD_VIS	/* the OpenBSD strnvis, no #warning */
 #include <vis.h>
@@ -38,7 +39,11 @@ main(int argc, char *argv[])
 	if (argc < 1)
 		cli_usage_error(usage);
 	for (i = 0; i < argc; i++) {
-		if ((why = name_invalid(argv[i])) != NULL) {
+		if (strncmp(argv[i], "redis:", 6) == 0) {
+			/* Not echoed: a redis: name may carry a password. */
+			warnx("redis: queue names: not supported on redis yet");
+			status = PKIT_EXIT_FAIL;
+		} else if ((why = name_invalid(argv[i])) != NULL) {
 			/* vis(3)-escaped: a newline must not split the line */
 			if (stravis(&shown, argv[i], VIS_CSTYLE | VIS_OCTAL |
 			    VIS_NL | VIS_TAB) == -1)
