@@ -316,5 +316,12 @@ pidfile_cases() {
 	echo "# put VmHWM: first $first kB, peak $peak kB over $n samples" >&3
 	[ "$n" -ge 2 ]
 	[ "$peak" -lt 16384 ]
+	# AddressSanitizer's allocator grows its own caches by a few MB as
+	# it runs (first 3.4 MB, peak 6.5 MB seen); there any per-message
+	# leak (32+ bytes with redzones, 10.7 million times) is still caught
+	# by the absolute bound above.
+	if ldd "$(command -v pqueue-put)" 2>/dev/null | grep -q libasan; then
+		return 0
+	fi
 	[ "$peak" -le $((first + 1024)) ]
 }
