@@ -95,10 +95,9 @@ name_check_or_die(const char *s, const char *what)
 {
 	const char *why;
 
-	/* Not quoted: a redis: name may carry a password. */
+	/* Checked by the backend, never quoted: it may carry a password. */
 	if (strncmp(s, "redis:", 6) == 0)
-		errx(PKIT_EXIT_FAIL, "redis: %s names: not supported on redis "
-		    "yet (plock takes them)", what);
+		return;
 	if ((why = name_invalid(s)) != NULL)
 		errx(PKIT_EXIT_FAIL, "bad %s name '%s': %s", what, safe(s), why);
 }

@@ -45,7 +45,7 @@
 #include "exitcode.h"
 #include "fault.h"
 #include "parse.h"
-#include "pqueue.h"
+#include "pqbackend.h"
 
 #define PQ_MAGIC	UINT64_C(0x0100455545555150)	/* "PQUEUE\0\1" */
 #define PQ_VERSION	1
@@ -132,7 +132,7 @@ _Static_assert(PQ_FRAMING == sizeof(struct pq_rec) + sizeof(struct pq_trl),
     "framing");
 _Static_assert(sizeof(struct pq_hdr) <= PAGE, "header fits a page");
 
-struct pq {
+struct pqb {
 	char		 name[NAME_MAX_LEN + 1];
 	int		 fd;
 	size_t		 size;
@@ -155,11 +155,8 @@ static char errbuf[512];
 static volatile sig_atomic_t signo;
 static uint32_t *volatile sleep_word;	/* the futex word we may sleep on */
 
-static int	seterr(const char *, int, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-static int
-seterr(const char *name, int code, const char *fmt, ...)
+int
+pq_seterr(const char *name, int code, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -179,14 +176,14 @@ pq_error(void)
 	return errbuf;
 }
 
-const char *
-pq_name(const struct pq *q)
+static const char *
+pqs_name(const struct pqb *q)
 {
 	return q->name;
 }
 
-uint32_t
-pq_max_msg(const struct pq *q)
+static uint32_t
+pqs_max_msg(const struct pqb *q)
 {
 	return q->hdr.max_msg;
 }
@@ -380,7 +377,7 @@ token_held(int fd, int i)
 /* --- the ring ---------------------------------------------------------- */
 
 static void
-ring_write(struct pq *q, uint64_t off, const void *src, size_t n)
+ring_write(struct pqb *q, uint64_t off, const void *src, size_t n)
 {
 	size_t first = n < q->cap - off ? n : q->cap - off;
 
@@ -389,7 +386,7 @@ ring_write(struct pq *q, uint64_t off, const void *src, size_t n)
 }
 
 static void
-ring_read(const struct pq *q, uint64_t off, void *dst, size_t n)
+ring_read(const struct pqb *q, uint64_t off, void *dst, size_t n)
 {
 	size_t first = n < q->cap - off ? n : q->cap - off;
 
@@ -398,13 +395,13 @@ ring_read(const struct pq *q, uint64_t off, void *dst, size_t n)
 }
 
 static uint64_t
-ring_add(const struct pq *q, uint64_t off, uint64_t n)
+ring_add(const struct pqb *q, uint64_t off, uint64_t n)
 {
 	return (off + n) % q->cap;
 }
 
 static uint64_t
-ring_sub(const struct pq *q, uint64_t off, uint64_t n)
+ring_sub(const struct pqb *q, uint64_t off, uint64_t n)
 {
 	return (off + q->cap - n % q->cap) % q->cap;
 }
@@ -414,7 +411,7 @@ ring_sub(const struct pq *q, uint64_t off, uint64_t n)
  * fault points, the process may die halfway through the payload.
  */
 static void
-rec_write(struct pq *q, uint64_t off, uint64_t id, uint32_t attempts,
+rec_write(struct pqb *q, uint64_t off, uint64_t id, uint32_t attempts,
     const void *data, uint32_t len, int faultable)
 {
 	struct pq_rec r = { len, attempts, id };
@@ -437,7 +434,7 @@ rec_write(struct pq *q, uint64_t off, uint64_t id, uint32_t attempts,
  * use; its size in *szp.  -1 if it does not frame properly.
  */
 static int
-rec_check(const struct pq *q, uint64_t off, uint64_t avail,
+rec_check(const struct pqb *q, uint64_t off, uint64_t avail,
     struct pq_rec *r, uint64_t *szp)
 {
 	struct pq_trl t;
@@ -460,7 +457,7 @@ rec_check(const struct pq *q, uint64_t off, uint64_t avail,
 
 /* The record ending at end (LIFO's top): its start in *offp. */
 static int
-rec_check_back(const struct pq *q, uint64_t end, uint64_t avail,
+rec_check_back(const struct pqb *q, uint64_t end, uint64_t avail,
     struct pq_rec *r, uint64_t *offp, uint64_t *szp)
 {
 	struct pq_trl t;
@@ -483,7 +480,7 @@ rec_check_back(const struct pq *q, uint64_t end, uint64_t avail,
 
 /* Walk nmsgs records over exactly used bytes from head: 0 if they frame. */
 static int
-ring_walk(const struct pq *q, const struct pq_state *s)
+ring_walk(const struct pqb *q, const struct pq_state *s)
 {
 	struct pq_rec r;
 	uint64_t off = s->head, left = s->used, i, sz;
@@ -502,7 +499,7 @@ ring_walk(const struct pq *q, const struct pq_state *s)
  * in q->offs[i].  -1 if they do not frame.
  */
 static int
-buf_walk(struct pq *q, const unsigned char *buf, uint64_t nbytes,
+buf_walk(struct pqb *q, const unsigned char *buf, uint64_t nbytes,
     uint32_t nmsgs)
 {
 	struct pq_rec r;
@@ -532,7 +529,7 @@ buf_walk(struct pq *q, const unsigned char *buf, uint64_t nbytes,
 /* --- done bits --------------------------------------------------------- */
 
 static int
-bit_get(const struct pq *q, uint64_t id)
+bit_get(const struct pqb *q, uint64_t id)
 {
 	uint64_t b = id % q->hdr.idwin;
 
@@ -540,7 +537,7 @@ bit_get(const struct pq *q, uint64_t id)
 }
 
 static void
-bit_put(struct pq *q, uint64_t id, int v)
+bit_put(struct pqb *q, uint64_t id, int v)
 {
 	uint64_t b = id % q->hdr.idwin;
 
@@ -661,14 +658,14 @@ pq_validate(const void *base, size_t size)
 /* --- commit, redo, recovery -------------------------------------------- */
 
 static const struct pq_state *
-cur(const struct pq *q)
+cur(const struct pqb *q)
 {
 	return &q->c->st[q->c->cur & 1];
 }
 
 /* Stage the next state in the spare copy; nothing is visible yet. */
 static struct pq_state *
-stage(struct pq *q)
+stage(struct pqb *q)
 {
 	struct pq_ctl *c = q->c;
 	struct pq_state *n = &c->st[(c->cur & 1) ^ 1];
@@ -682,7 +679,7 @@ stage(struct pq *q)
 
 /* Write what the current state's redo record says; idempotent. */
 static void
-redo(struct pq *q)
+redo(struct pqb *q)
 {
 	const struct pq_state *s = cur(q);
 	uint64_t id;
@@ -699,7 +696,7 @@ redo(struct pq *q)
 
 /* The one store that publishes a staged state. */
 static void
-commit(struct pq *q)
+commit(struct pqb *q)
 {
 	struct pq_ctl *c = q->c;
 
@@ -732,7 +729,7 @@ counters_drop(struct pq_state *n, uint32_t waiting)
  * records' capacity was reserved while they were leased.
  */
 static void
-requeue(struct pq *q, struct pq_state *n, const unsigned char *buf,
+requeue(struct pqb *q, struct pq_state *n, const unsigned char *buf,
     uint64_t nbytes, uint32_t nmsgs)
 {
 	struct pq_rec r;
@@ -764,7 +761,7 @@ requeue(struct pq *q, struct pq_state *n, const unsigned char *buf,
 }
 
 static void
-mark_broken(struct pq *q)
+mark_broken(struct pqb *q)
 {
 	q->c->broken = 1;
 	wake_all(q->c);
@@ -776,7 +773,7 @@ mark_broken(struct pq *q)
  * number of messages requeued, or -1 if its records are garbage.
  */
 static int
-reclaim_slot(struct pq *q, int i)
+reclaim_slot(struct pqb *q, int i)
 {
 	struct pq_slot s = q->slots[i], img;
 	struct pq_state *n;
@@ -812,7 +809,7 @@ reclaim_slot(struct pq *q, int i)
  * every attached slot; else only those holding a lease or waiting.
  */
 static void
-reclaim(struct pq *q, int all)
+reclaim(struct pqb *q, int all)
 {
 	uint32_t i;
 
@@ -834,7 +831,7 @@ reclaim(struct pq *q, int all)
 }
 
 static void
-maybe_reclaim(struct pq *q)
+maybe_reclaim(struct pqb *q)
 {
 	const struct pq_state *s = cur(q);
 
@@ -852,7 +849,7 @@ maybe_reclaim(struct pq *q)
  * everyone.  Idempotent: if we die here, the next owner does it again.
  */
 static void
-repair(struct pq *q)
+repair(struct pqb *q)
 {
 	struct pq_state *n;
 
@@ -876,25 +873,25 @@ repair(struct pq *q)
 /* --- locking and waiting ----------------------------------------------- */
 
 static int
-check(struct pq *q)
+check(struct pqb *q)
 {
 	const char *why;
 
 	if (__atomic_load_n(&q->c->removed, __ATOMIC_ACQUIRE))
-		return seterr(q->name, PKIT_EXIT_FAIL, "queue removed");
+		return pq_seterr(q->name, PKIT_EXIT_FAIL, "queue removed");
 	if (q->c->broken)
-		return seterr(q->name, PKIT_EXIT_FAIL,
+		return pq_seterr(q->name, PKIT_EXIT_FAIL,
 		    "queue segment corrupt; remove it with pqueue-rm");
 	if ((why = state_invalid(&q->hdr, q->c)) != NULL) {
 		mark_broken(q);
-		return seterr(q->name, PKIT_EXIT_FAIL,
+		return pq_seterr(q->name, PKIT_EXIT_FAIL,
 		    "queue segment corrupt: %s", why);
 	}
 	return 0;
 }
 
 static void
-pq_unlock(struct pq *q)
+pq_unlock(struct pqb *q)
 {
 	pthread_mutex_unlock(&q->c->mu);
 }
@@ -904,7 +901,7 @@ pq_unlock(struct pq *q)
  * does not fail on a momentary holder); repair after a dead owner.
  */
 static int
-pq_lock(struct pq *q, int64_t deadline)
+pq_lock(struct pqb *q, int64_t deadline)
 {
 	struct timespec ts;
 	int64_t now;
@@ -927,10 +924,10 @@ pq_lock(struct pq *q, int64_t deadline)
 		pthread_mutex_consistent(&q->c->mu);
 		break;
 	case ETIMEDOUT:
-		return seterr(q->name, PKIT_EXIT_TIMEOUT,
+		return pq_seterr(q->name, PKIT_EXIT_TIMEOUT,
 		    "queue busy: its lock is held (by a stopped process?)");
 	default:
-		return seterr(q->name, PKIT_EXIT_FAIL, "lock: %s",
+		return pq_seterr(q->name, PKIT_EXIT_FAIL, "lock: %s",
 		    strerror(r));
 	}
 	FAULT("after_lock");
@@ -942,7 +939,7 @@ pq_lock(struct pq *q, int64_t deadline)
 }
 
 static void
-adopt(struct pq *q, int i)
+adopt(struct pqb *q, int i)
 {
 	struct pq_slot img;
 	struct pq_state *n;
@@ -961,7 +958,7 @@ adopt(struct pq *q, int i)
  * 124 if all are in use.
  */
 static int
-attach(struct pq *q)
+attach(struct pqb *q)
 {
 	uint32_t i;
 
@@ -985,13 +982,13 @@ attach(struct pq *q)
 		adopt(q, (int)i);
 		return 0;
 	}
-	return seterr(q->name, PKIT_EXIT_TIMEOUT,
+	return pq_seterr(q->name, PKIT_EXIT_TIMEOUT,
 	    "all %u slots are in use by live processes", q->hdr.nslots);
 }
 
 /* attach, waiting (politely polling) for a slot until deadline. */
 static int
-attach_wait(struct pq *q, int64_t deadline)
+attach_wait(struct pqb *q, int64_t deadline)
 {
 	struct timespec ts = { 0, 50 * 1000000 };
 	int r;
@@ -1012,7 +1009,7 @@ attach_wait(struct pq *q, int64_t deadline)
 }
 
 static void
-set_waiting(struct pq *q, uint32_t bit, int on)
+set_waiting(struct pqb *q, uint32_t bit, int on)
 {
 	struct pq_slot img = q->slots[q->slot];
 	struct pq_state *n = stage(q);
@@ -1038,7 +1035,7 @@ set_waiting(struct pq *q, uint32_t bit, int on)
  * leases; the lock is held on entry and on a 0 return, not otherwise.
  */
 static int
-wait_for(struct pq *q, uint32_t *word, uint32_t bit, int64_t deadline)
+wait_for(struct pqb *q, uint32_t *word, uint32_t bit, int64_t deadline)
 {
 	uint32_t seen = __atomic_load_n(word, __ATOMIC_ACQUIRE);
 	int64_t until = deadline, now, step;
@@ -1083,7 +1080,7 @@ shm_path(const char *name, char *buf, size_t len)
 	const char *why;
 
 	if ((why = name_invalid(name)) != NULL)
-		return seterr(name, PKIT_EXIT_FAIL, "bad queue name: %s", why);
+		return pq_seterr(name, PKIT_EXIT_FAIL, "bad queue name: %s", why);
 	snprintf(buf, len, "/pqueue.%s", name);
 	return 0;
 }
@@ -1155,12 +1152,12 @@ format(void *base, const struct pq_hdr *h)
 
 static int
 handle_new(const char *name, int fd, void *base, size_t size,
-    const struct pq_hdr *h, struct pq **qp)
+    const struct pq_hdr *h, struct pqb **qp)
 {
-	struct pq *q;
+	struct pqb *q;
 
 	if ((q = calloc(1, sizeof(*q))) == NULL)
-		return seterr(name, PKIT_EXIT_FAIL, "%s", strerror(errno));
+		return pq_seterr(name, PKIT_EXIT_FAIL, "%s", strerror(errno));
 	strlcpy(q->name, name, sizeof(q->name));
 	q->fd = fd;
 	q->size = size;
@@ -1179,17 +1176,17 @@ handle_new(const char *name, int fd, void *base, size_t size,
 		free(q->lease);
 		free(q->offs);
 		free(q);
-		return seterr(name, PKIT_EXIT_FAIL, "%s", strerror(ENOMEM));
+		return pq_seterr(name, PKIT_EXIT_FAIL, "%s", strerror(ENOMEM));
 	}
 	*qp = q;
 	return 0;
 }
 
 int
-pq_create(const char *name, const struct pq_config *cfg, int flags,
-    struct pq **qp)
+pqs_create(const char *name, const struct pq_config *cfg, int flags,
+    struct pqb **qp)
 {
-	struct pq_config def = { 0, PQ_DEFBYTES, 0, 0600 };
+	struct pq_config def = { 0, PQ_DEFBYTES, 0, 0600, 0 };
 	struct pq_hdr h;
 	char path[NAME_MAX_LEN + 16];
 	void *base;
@@ -1200,31 +1197,35 @@ pq_create(const char *name, const struct pq_config *cfg, int flags,
 	if (cfg == NULL)
 		cfg = &def;
 	if (cfg->mode & ~(mode_t)0777)
-		return seterr(name, PKIT_EXIT_FAIL, "bad mode %04o",
+		return pq_seterr(name, PKIT_EXIT_FAIL, "bad mode %04o",
 		    (unsigned)cfg->mode);
 	if (cfg->mode & S_IWOTH)
-		return seterr(name, PKIT_EXIT_FAIL,
+		return pq_seterr(name, PKIT_EXIT_FAIL,
 		    "mode %04o is world-writable; refused", (unsigned)cfg->mode);
 	if ((cfg->mode & 0600) != 0600)
-		return seterr(name, PKIT_EXIT_FAIL,
+		return pq_seterr(name, PKIT_EXIT_FAIL,
 		    "mode %04o must let the owner read and write",
 		    (unsigned)cfg->mode);
+	if (cfg->lease_ns != 0)
+		return pq_seterr(name, PKIT_EXIT_FAIL, "a lease time is for "
+		    "queues on redis (here a lease lasts as long as its "
+		    "holder)");
 	if (cfg->max_bytes < PQ_MINBYTES || cfg->max_bytes > PQ_MAXBYTES)
-		return seterr(name, PKIT_EXIT_FAIL,
+		return pq_seterr(name, PKIT_EXIT_FAIL,
 		    "size %llu out of range (%d..%llu bytes)",
 		    (unsigned long long)cfg->max_bytes, PQ_MINBYTES,
 		    (unsigned long long)PQ_MAXBYTES);
 	sigbus_install();
 	fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
 	if (fd == -1 && errno == EEXIST && (flags & PQ_EXIST_OK)) {
-		struct pq *tmp;
+		struct pqb *tmp;
 
-		return pq_open(name, qp != NULL ? qp : &tmp);
+		return pqs_open(name, qp != NULL ? qp : &tmp);
 	}
 	if (fd == -1 && errno == EEXIST)
-		return seterr(name, PKIT_EXIT_FAIL, "queue exists");
+		return pq_seterr(name, PKIT_EXIT_FAIL, "queue exists");
 	if (fd == -1)
-		return seterr(name, PKIT_EXIT_FAIL, "shm_open: %s",
+		return pq_seterr(name, PKIT_EXIT_FAIL, "shm_open: %s",
 		    strerror(errno));
 	if (token(fd, -1, F_WRLCK) == -1 || fchmod(fd, cfg->mode) == -1) {
 		r = errno;
@@ -1256,7 +1257,7 @@ pq_create(const char *name, const struct pq_config *cfg, int flags,
 fail:
 	shm_unlink(path);
 	close(fd);
-	return seterr(name, PKIT_EXIT_FAIL, "cannot create: %s", strerror(r));
+	return pq_seterr(name, PKIT_EXIT_FAIL, "cannot create: %s", strerror(r));
 }
 
 static int
@@ -1326,7 +1327,7 @@ mutex_kind_ok(const pthread_mutex_t *m)
 #endif
 
 int
-pq_open(const char *name, struct pq **qp)
+pqs_open(const char *name, struct pqb **qp)
 {
 	struct pq_hdr h;
 	struct stat st;
@@ -1342,20 +1343,20 @@ pq_open(const char *name, struct pq **qp)
 	sigbus_install();
 	if ((fd = shm_open(path, O_RDWR | O_NOFOLLOW, 0)) == -1) {
 		if (errno == ENOENT)
-			return seterr(name, PKIT_EXIT_FAIL, "no such queue");
+			return pq_seterr(name, PKIT_EXIT_FAIL, "no such queue");
 		if (errno == ELOOP)
-			return seterr(name, PKIT_EXIT_FAIL,
+			return pq_seterr(name, PKIT_EXIT_FAIL,
 			    "segment is a symbolic link; refused");
-		return seterr(name, PKIT_EXIT_FAIL, "%s", strerror(errno));
+		return pq_seterr(name, PKIT_EXIT_FAIL, "%s", strerror(errno));
 	}
 	give_up = mono_now() + OPEN_WAIT;
 	for (;;) {
 		if (fstat(fd, &st) == -1) {
-			r = seterr(name, PKIT_EXIT_FAIL, "%s", strerror(errno));
+			r = pq_seterr(name, PKIT_EXIT_FAIL, "%s", strerror(errno));
 			goto fail;
 		}
 		if ((why = owner_invalid(&st)) != NULL) {
-			r = seterr(name, PKIT_EXIT_FAIL, "%s", why);
+			r = pq_seterr(name, PKIT_EXIT_FAIL, "%s", why);
 			goto fail;
 		}
 		memset(&h, 0, sizeof(h));
@@ -1364,7 +1365,7 @@ pq_open(const char *name, struct pq **qp)
 			break;
 		/* Being created (its creator holds byte 0)?  Wait a little. */
 		if (mono_now() >= give_up || !token_held(fd, -1)) {
-			r = seterr(name, PKIT_EXIT_FAIL, st.st_size < PAGE ?
+			r = pq_seterr(name, PKIT_EXIT_FAIL, st.st_size < PAGE ?
 			    "segment truncated or incomplete; remove it with "
 			    "pqueue-rm" : "incomplete queue (its creator "
 			    "died); remove it with pqueue-rm");
@@ -1373,17 +1374,17 @@ pq_open(const char *name, struct pq **qp)
 		usleep(10000);
 	}
 	if ((why = hdr_invalid(&h, (uint64_t)st.st_size)) != NULL) {
-		r = seterr(name, PKIT_EXIT_FAIL, "%s", why);
+		r = pq_seterr(name, PKIT_EXIT_FAIL, "%s", why);
 		goto fail;
 	}
 	if (h.owner_uid != st.st_uid) {
-		r = seterr(name, PKIT_EXIT_FAIL,
+		r = pq_seterr(name, PKIT_EXIT_FAIL,
 		    "segment owner changed since it was created; refused");
 		goto fail;
 	}
 	/* chmod after create must not share a queue -M did not share. */
 	if ((st.st_mode & 0777 & ~(mode_t)h.mode) != 0) {
-		r = seterr(name, PKIT_EXIT_FAIL, "segment mode %04o is wider "
+		r = pq_seterr(name, PKIT_EXIT_FAIL, "segment mode %04o is wider "
 		    "than it was created with (%04o); refused",
 		    (unsigned)(st.st_mode & 0777), (unsigned)h.mode);
 		goto fail;
@@ -1391,18 +1392,18 @@ pq_open(const char *name, struct pq **qp)
 	base = mmap(NULL, h.total_size, PROT_READ | PROT_WRITE, MAP_SHARED,
 	    fd, 0);
 	if (base == MAP_FAILED) {
-		r = seterr(name, PKIT_EXIT_FAIL, "mmap: %s", strerror(errno));
+		r = pq_seterr(name, PKIT_EXIT_FAIL, "mmap: %s", strerror(errno));
 		goto fail;
 	}
 	if ((why = pq_validate(base, h.total_size)) != NULL ||
 	    memcmp(base, &h, sizeof(h)) != 0) {
-		r = seterr(name, PKIT_EXIT_FAIL, "queue segment corrupt: %s",
+		r = pq_seterr(name, PKIT_EXIT_FAIL, "queue segment corrupt: %s",
 		    why != NULL ? why : "header changed under us");
 		goto fail;
 	}
 	if (!mutex_kind_ok((const pthread_mutex_t *)((char *)base +
 	    h.off_ctl))) {
-		r = seterr(name, PKIT_EXIT_FAIL,
+		r = pq_seterr(name, PKIT_EXIT_FAIL,
 		    "queue segment corrupt: its lock is not a robust mutex");
 		goto fail;
 	}
@@ -1414,8 +1415,8 @@ fail:
 
 /* --- put --------------------------------------------------------------- */
 
-int
-pq_put(struct pq *q, const char *const *msgs, const size_t *lens, size_t n,
+static int
+pqs_put(struct pqb *q, const char *const *msgs, const size_t *lens, size_t n,
     size_t *nput, int64_t deadline)
 {
 	struct pq_state *st;
@@ -1436,7 +1437,7 @@ pq_put(struct pq *q, const char *const *msgs, const size_t *lens, size_t n,
 		s = cur(q);
 		if (s->closed) {
 			pq_unlock(q);
-			return seterr(q->name, PKIT_EXIT_NO, "queue closed");
+			return pq_seterr(q->name, PKIT_EXIT_NO, "queue closed");
 		}
 		bytes = s->used + s->inflight_bytes;
 		cnt = s->nmsgs + s->inflight;
@@ -1451,7 +1452,7 @@ pq_put(struct pq *q, const char *const *msgs, const size_t *lens, size_t n,
 		if (k == 0) {
 			if (expired(deadline)) {
 				pq_unlock(q);
-				return seterr(q->name, PKIT_EXIT_TIMEOUT,
+				return pq_seterr(q->name, PKIT_EXIT_TIMEOUT,
 				    "queue full");
 			}
 			if ((r = attach_wait(q, deadline)) != 0)
@@ -1497,7 +1498,7 @@ pq_put(struct pq *q, const char *const *msgs, const size_t *lens, size_t n,
 	if (lim > 0)
 		pq_unlock(q);
 	if (lim < n)
-		return seterr(q->name, PKIT_EXIT_FAIL,
+		return pq_seterr(q->name, PKIT_EXIT_FAIL,
 		    "message of %zu bytes is over the limit of %u bytes",
 		    lens[lim], q->hdr.max_msg);
 	return 0;
@@ -1510,7 +1511,7 @@ pq_put(struct pq *q, const char *const *msgs, const size_t *lens, size_t n,
  * count is already 0), 2 never put.
  */
 static int
-done_mark(struct pq *q, struct pq_state *n, uint64_t id)
+done_mark(struct pqb *q, struct pq_state *n, uint64_t id)
 {
 	uint64_t b;
 
@@ -1541,7 +1542,7 @@ done_mark(struct pq *q, struct pq_state *n, uint64_t id)
 }
 
 static void
-wake_joiners(struct pq *q)
+wake_joiners(struct pqb *q)
 {
 	if (cur(q)->unfinished == 0) {
 		bump(&q->c->done_seq);
@@ -1554,7 +1555,7 @@ wake_joiners(struct pq *q)
  * the rest go back to the front.  The caller commits, then wakes.
  */
 static int
-settle(struct pq *q, struct pq_state *n, size_t ncommit, int flags)
+settle(struct pqb *q, struct pq_state *n, size_t ncommit, int flags)
 {
 	const unsigned char *buf = q->slotbuf +
 	    (size_t)q->slot * q->hdr.slotbuf_size;
@@ -1564,7 +1565,7 @@ settle(struct pq *q, struct pq_state *n, size_t ncommit, int flags)
 
 	if (n->inflight < q->nlease || n->inflight_bytes < q->lease_bytes) {
 		mark_broken(q);
-		return seterr(q->name, PKIT_EXIT_FAIL,
+		return pq_seterr(q->name, PKIT_EXIT_FAIL,
 		    "queue segment corrupt: lease accounting");
 	}
 	if (rest > 0) {
@@ -1573,7 +1574,7 @@ settle(struct pq *q, struct pq_state *n, size_t ncommit, int flags)
 		if (buf_walk(q, buf + off, q->lease_bytes - off,
 		    (uint32_t)rest) == -1) {
 			mark_broken(q);
-			return seterr(q->name, PKIT_EXIT_FAIL,
+			return pq_seterr(q->name, PKIT_EXIT_FAIL,
 			    "queue segment corrupt: lease records");
 		}
 		requeue(q, n, buf + off, q->lease_bytes - off, (uint32_t)rest);
@@ -1593,7 +1594,7 @@ settle(struct pq *q, struct pq_state *n, size_t ncommit, int flags)
 }
 
 static void
-settle_wake(struct pq *q, size_t requeued)
+settle_wake(struct pqb *q, size_t requeued)
 {
 	const struct pq_state *s = cur(q);
 
@@ -1611,7 +1612,7 @@ settle_wake(struct pq *q, size_t requeued)
 
 /* Lease up to max records into our slot buffer (staged in n). */
 static int
-take(struct pq *q, struct pq_state *n, size_t max)
+take(struct pqb *q, struct pq_state *n, size_t max)
 {
 	unsigned char *buf = q->slotbuf + (size_t)q->slot * q->hdr.slotbuf_size;
 	struct pq_slot img = q->slots[q->slot];
@@ -1666,12 +1667,12 @@ take(struct pq *q, struct pq_state *n, size_t max)
 corrupt:
 	q->nlease = 0;
 	mark_broken(q);
-	return seterr(q->name, PKIT_EXIT_FAIL,
+	return pq_seterr(q->name, PKIT_EXIT_FAIL,
 	    "queue segment corrupt: bad record in the ring");
 }
 
-int
-pq_get(struct pq *q, size_t max, int64_t deadline, const struct pq_msg **msgs,
+static int
+pqs_get(struct pqb *q, size_t max, int64_t deadline, const struct pq_msg **msgs,
     size_t *nout)
 {
 	struct pq_state *n;
@@ -1723,20 +1724,20 @@ pq_get(struct pq *q, size_t max, int64_t deadline, const struct pq_msg **msgs,
 		}
 		if (s->closed && s->inflight == 0) {
 			pq_unlock(q);
-			return seterr(q->name, PKIT_EXIT_NO,
+			return pq_seterr(q->name, PKIT_EXIT_NO,
 			    "queue closed and drained");
 		}
 		if (expired(deadline)) {
 			pq_unlock(q);
-			return seterr(q->name, PKIT_EXIT_TIMEOUT, "queue empty");
+			return pq_seterr(q->name, PKIT_EXIT_TIMEOUT, "queue empty");
 		}
 		if ((r = wait_for(q, &q->c->put_seq, W_GET, deadline)) != 0)
 			return r;
 	}
 }
 
-int
-pq_commit(struct pq *q, size_t ncommit, int flags)
+static int
+pqs_commit(struct pqb *q, size_t ncommit, int flags)
 {
 	struct pq_state *n;
 	size_t rest;
@@ -1747,7 +1748,7 @@ pq_commit(struct pq *q, size_t ncommit, int flags)
 	if (ncommit > q->nlease)
 		ncommit = q->nlease;
 	if ((flags & PQ_DONE) && (q->nlease != 1 || ncommit != 1))
-		return seterr(q->name, PKIT_EXIT_FAIL,
+		return pq_seterr(q->name, PKIT_EXIT_FAIL,
 		    "PQ_DONE needs a lease of one message, committed");
 	rest = q->nlease - ncommit;
 	if ((r = pq_lock(q, PQ_FOREVER)) != 0)
@@ -1766,15 +1767,15 @@ pq_commit(struct pq *q, size_t ncommit, int flags)
 }
 
 int
-pq_release(struct pq *q)
+pqs_release(struct pqb *q)
 {
-	return pq_commit(q, 0, 0);
+	return pqs_commit(q, 0, 0);
 }
 
 /* --- close, done, join, stat, remove, list ----------------------------- */
 
-int
-pq_close(struct pq *q)
+static int
+pqs_close(struct pqb *q)
 {
 	struct pq_state *n;
 	int r;
@@ -1789,8 +1790,8 @@ pq_close(struct pq *q)
 	return 0;
 }
 
-int
-pq_done(struct pq *q, uint64_t count)
+static int
+pqs_done(struct pqb *q, uint64_t count)
 {
 	struct pq_state *n;
 	int r = 0;
@@ -1800,7 +1801,7 @@ pq_done(struct pq *q, uint64_t count)
 	n = stage(q);
 	if (count > n->unfinished) {
 		n->unfinished = 0;
-		r = seterr(q->name, PKIT_EXIT_NO,
+		r = pq_seterr(q->name, PKIT_EXIT_NO,
 		    "task_done called too many times");
 	} else
 		n->unfinished -= count;
@@ -1811,8 +1812,8 @@ pq_done(struct pq *q, uint64_t count)
 	return r;
 }
 
-int
-pq_done_id(struct pq *q, uint64_t id, int *already)
+static int
+pqs_done_id(struct pqb *q, uint64_t id, int *already)
 {
 	struct pq_state *n;
 	int r, m;
@@ -1824,7 +1825,7 @@ pq_done_id(struct pq *q, uint64_t id, int *already)
 	m = done_mark(q, n, id);
 	if (m == 2) {
 		pq_unlock(q);
-		return seterr(q->name, PKIT_EXIT_FAIL,
+		return pq_seterr(q->name, PKIT_EXIT_FAIL,
 		    "no message with id %llu was ever put",
 		    (unsigned long long)id);
 	}
@@ -1836,8 +1837,8 @@ pq_done_id(struct pq *q, uint64_t id, int *already)
 	return 0;
 }
 
-int
-pq_join(struct pq *q, int64_t deadline)
+static int
+pqs_join(struct pqb *q, int64_t deadline)
 {
 	int r;
 
@@ -1850,7 +1851,7 @@ pq_join(struct pq *q, int64_t deadline)
 		}
 		if (expired(deadline)) {
 			pq_unlock(q);
-			return seterr(q->name, PKIT_EXIT_TIMEOUT,
+			return pq_seterr(q->name, PKIT_EXIT_TIMEOUT,
 			    "%llu tasks not done",
 			    (unsigned long long)cur(q)->unfinished);
 		}
@@ -1862,8 +1863,8 @@ pq_join(struct pq *q, int64_t deadline)
 	}
 }
 
-int
-pq_stat(struct pq *q, struct pq_info *info, int64_t deadline)
+static int
+pqs_stat(struct pqb *q, struct pq_info *info, int64_t deadline)
 {
 	const struct pq_state *s;
 	int64_t now;
@@ -1917,7 +1918,7 @@ pq_stat(struct pq *q, struct pq_info *info, int64_t deadline)
 }
 
 int
-pq_remove(const char *name)
+pqs_remove(const char *name)
 {
 	struct pq_hdr h;
 	struct stat st;
@@ -1931,16 +1932,16 @@ pq_remove(const char *name)
 	sigbus_install();
 	if ((fd = shm_open(path, O_RDWR | O_NOFOLLOW, 0)) == -1) {
 		if (errno == ENOENT)
-			return seterr(name, PKIT_EXIT_FAIL, "no such queue");
+			return pq_seterr(name, PKIT_EXIT_FAIL, "no such queue");
 		if (errno == ELOOP)
-			return seterr(name, PKIT_EXIT_FAIL,
+			return pq_seterr(name, PKIT_EXIT_FAIL,
 			    "segment is a symbolic link; refused");
-		return seterr(name, PKIT_EXIT_FAIL, "%s", strerror(errno));
+		return pq_seterr(name, PKIT_EXIT_FAIL, "%s", strerror(errno));
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    st.st_uid != geteuid()) {
 		close(fd);
-		return seterr(name, PKIT_EXIT_FAIL,
+		return pq_seterr(name, PKIT_EXIT_FAIL,
 		    "segment is not ours; refused");
 	}
 	/* A sound queue: mark it removed and wake its waiters first. */
@@ -1970,14 +1971,14 @@ pq_remove(const char *name)
 				pthread_mutex_unlock(&c->mu);
 			close(fd);
 			if (r != 0)
-				return seterr(name, PKIT_EXIT_FAIL,
+				return pq_seterr(name, PKIT_EXIT_FAIL,
 				    "shm_unlink: %s", strerror(r));
 			return 0;
 		}
 	}
 	close(fd);
 	if (shm_unlink(path) == -1)
-		return seterr(name, PKIT_EXIT_FAIL, "shm_unlink: %s",
+		return pq_seterr(name, PKIT_EXIT_FAIL, "shm_unlink: %s",
 		    strerror(errno));
 	return 0;
 }
@@ -1990,7 +1991,7 @@ pq_list(void (*fn)(const char *, void *), void *arg)
 	DIR *dp;
 
 	if ((dp = opendir("/dev/shm")) == NULL)
-		return seterr("/dev/shm", PKIT_EXIT_FAIL, "%s",
+		return pq_seterr("/dev/shm", PKIT_EXIT_FAIL, "%s",
 		    strerror(errno));
 	while ((d = readdir(dp)) != NULL) {
 		if (strncmp(d->d_name, "pqueue.", 7) != 0 ||
@@ -2005,3 +2006,24 @@ pq_list(void (*fn)(const char *, void *), void *arg)
 	closedir(dp);
 	return 0;
 }
+
+/* --- the backend's table (pqbackend.h) --------------------------------- */
+
+static int64_t
+pqs_renew_every(const struct pqb *q)
+{
+	(void)q;
+	return -1;	/* leases live as long as their holder: no renewal */
+}
+
+static int
+pqs_renew(struct pqb *q)
+{
+	(void)q;
+	return 0;
+}
+
+const struct pq_ops pq_shm_ops = {
+	pqs_put, pqs_get, pqs_commit, pqs_close, pqs_done, pqs_done_id,
+	pqs_join, pqs_stat, pqs_name, pqs_max_msg, pqs_renew_every, pqs_renew
+};

@@ -52,6 +52,14 @@
  * process and keep the handle.  Each process must open the queue itself:
  * never share a handle across fork.  pq_open/pq_create install a SIGBUS
  * handler that reports a truncated segment and exits 125.
+ *
+ * A name "redis://[USER:PASSWORD@]HOST[:PORT][/DB]/NAME" or "redis:NAME"
+ * (redis.h) selects the Redis backend instead (lib/pqredis.c), with the
+ * same calls and codes, and these differences: a lease is the consumer
+ * group's pending entry, taken for dead when not renewed for the queue's
+ * lease time (pq_config.lease_ns, 30 s by default; pq_renew), as no kernel
+ * can tell us that a remote process died; no LIFO, no mode; pq_list and
+ * pq_validate know only shared memory.
  */
 #ifndef PKIT_PQUEUE_H
 #define PKIT_PQUEUE_H
@@ -78,6 +86,7 @@ struct pq_config {
 	uint64_t	max_bytes;	/* ring bytes (framing included) */
 	int		lifo;		/* 1 = last in, first out */
 	mode_t		mode;		/* 0600 by default; never o+w */
+	int64_t		lease_ns;	/* Redis: a lease runs out; 0 default */
 };
 
 /* One leased message: data points into the caller's slot buffer. */
@@ -109,6 +118,7 @@ struct pq_info {
 	uint32_t	nwait_get, nwait_put, nwait_join;
 	uid_t		uid;
 	mode_t		mode;
+	int64_t		lease_ns;		/* Redis: lease time; 0 shm */
 	size_t		nleases;
 	struct pq_lease	leases[PQ_NSLOTS];
 };
@@ -199,9 +209,23 @@ void	pq_catch_signals(void);
 int	pq_signalled(void);
 void	pq_die_by_signal(void) __attribute__((noreturn));
 
-/* The queue's name and its largest message, for messages. */
+/* The queue's name (a password masked) and largest message. */
 const char	*pq_name(const struct pq *q);
 uint32_t	 pq_max_msg(const struct pq *q);
+
+/* The name as it was given, password and all: to derive NAME.dead. */
+const char	*pq_spec(const struct pq *q);
+
+/* True if q is on Redis. */
+int		 pq_is_redis(const struct pq *q);
+
+/*
+ * A holder of a long lease (a worker running its command) calls
+ * pq_renew() at least every pq_renew_every() ns (-1: never needed, as on
+ * shared memory, where a lease lives as long as its holder).
+ */
+int64_t		 pq_renew_every(const struct pq *q);
+int		 pq_renew(struct pq *q);
 
 /*
  * Validate a segment image (header and control block) without touching

@@ -39,7 +39,7 @@ static int	handle(struct pq *, const struct pqw_opts *, char *const [],
 		    const struct pq_msg *, int *);
 static pid_t	spawn(char *const [], const struct pq_msg *, int *);
 static void	feed(int, const struct pqw_opts *, const struct pq_msg *);
-static int	wait_child(pid_t, int *);
+static int	wait_child(struct pq *, pid_t, int *);
 static int	set_aside(struct pq *, const struct pqw_opts *,
 		    const struct pq_msg *, uint32_t);
 
@@ -103,7 +103,7 @@ handle(struct pq *q, const struct pqw_opts *o, char *const argv[],
 	}
 	FAULT("worker_run");
 	feed(in, o, m);
-	if ((r = wait_child(pid, &ws)) != 0) {
+	if ((r = wait_child(q, pid, &ws)) != 0) {
 		pq_release(q);
 		errno = r;
 		warn("waitpid");
@@ -228,16 +228,19 @@ feed(int fd, const struct pqw_opts *o, const struct pq_msg *m)
 }
 
 /*
- * Wait for CMD, forwarding INT/TERM/HUP to it.  The signals are blocked
- * except inside ppoll, so one arriving between the check and the sleep
- * wakes the sleep.  0, or an errno.
+ * Wait for CMD, forwarding INT/TERM/HUP to it, renewing the lease as
+ * often as the backend needs (on Redis; never on shared memory).  The
+ * signals are blocked except inside ppoll, so one arriving between the
+ * check and the sleep wakes the sleep.  0, or an errno.
  */
 static int
-wait_child(pid_t pid, int *ws)
+wait_child(struct pq *q, pid_t pid, int *ws)
 {
 	struct pollfd pfd;
+	struct timespec ts;
 	sigset_t block, old;
-	int fd, sig, sent = 0, e = 0;
+	int64_t every = pq_renew_every(q), next = 0, now;
+	int fd, sig, sent = 0, e = 0, warned = 0;
 	pid_t r;
 
 	if (pid <= 1)
@@ -262,10 +265,20 @@ wait_child(pid_t pid, int *ws)
 		}
 		if (r != 0)
 			continue;
+		if (every > 0 && (now = mono_now()) >= next) {
+			if (next != 0 && pq_renew(q) != 0 && !warned++)
+				warnx("%s", pq_error());
+			next = now + every;
+		}
 		if (fd >= 0) {
 			pfd.fd = fd;
 			pfd.events = POLLIN;
-			ppoll(&pfd, 1, NULL, &old);
+			if (every > 0) {
+				now = next - mono_now();
+				ts.tv_sec = now > 0 ? now / 1000000000 : 0;
+				ts.tv_nsec = now > 0 ? now % 1000000000 : 0;
+			}
+			ppoll(&pfd, 1, every > 0 ? &ts : NULL, &old);
 		} else {
 			/* No pidfd (Linux < 5.3): a signal may wait for CMD. */
 			sigprocmask(SIG_SETMASK, &old, NULL);
@@ -294,17 +307,21 @@ set_aside(struct pq *q, const struct pqw_opts *o, const struct pq_msg *m,
 {
 	static struct pq *dq;
 	static int missing;
-	char name[NAME_MAX_LEN + 8];
+	char name[1200], shown[600];
 	const char *data = m->data;
 	size_t len = m->len, nput;
 	int r = 0;
 
-	snprintf(name, sizeof(name), "%s.dead", pq_name(q));
+	/* shown: a redis: name with its password masked, for messages */
+	snprintf(name, sizeof(name), "%s.dead", pq_spec(q));
+	snprintf(shown, sizeof(shown), "%s.dead", pq_name(q));
 	if (dq == NULL && !missing) {
-		if (name_invalid(name) != NULL)
+		if (!pq_is_redis(q) && name_invalid(name) != NULL)
 			missing = 1;
 		else if ((r = pq_open(name, &dq)) != 0) {
-			if (strstr(pq_error(), ": no such queue") == NULL) {
+			if (strstr(pq_error(), ": no such queue") == NULL &&
+			    strstr(pq_error(), "bad redis queue name") ==
+			    NULL) {
 				warnx("%s", pq_error());
 				pq_release(q);
 				return r;
@@ -324,11 +341,11 @@ set_aside(struct pq *q, const struct pqw_opts *o, const struct pq_msg *m,
 	}
 	if (dq != NULL && r == 0)
 		warnx("%s: message %" PRIu64 " failed %" PRIu32
-		    " times: moved to %s", pq_name(q), m->id, failed, name);
+		    " times: moved to %s", pq_name(q), m->id, failed, shown);
 	else
 		warnx("%s: message %" PRIu64 " failed %" PRIu32
 		    " times: dropped (no open queue %s)", pq_name(q), m->id,
-		    failed, name);
+		    failed, shown);
 	if ((r = pq_commit(q, 1, PQ_DONE)) != 0)
 		warnx("%s", pq_error());
 	return r;

@@ -35,3 +35,11 @@ timed_run() {
 zombies_of() {
 	ps -o pid=,stat= --ppid "$1" 2>/dev/null | awk '$2 ~ /^Z/ { print $1 }'
 }
+
+# shm_only WHY: skip this test in the Redis run of its suite (see
+# tests/redis-run), saying which documented difference it touches.
+shm_only() {
+	if [ "${PKIT_TEST_BACKEND:-}" = redis ]; then
+		skip "shared memory only: $*"
+	fi
+}

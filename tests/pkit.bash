@@ -6,7 +6,9 @@
 # setup() and pkit_teardown in teardown().  Each test then gets:
 #   - its own runtime directory ($PKIT_DIR), so records and locks of one
 #     test never meet another's;
-#   - pkit_name PREFIX: a queue or lock name unique to this test;
+#   - pkit_name PREFIX: a queue or lock name unique to this test (with
+#     PKIT_TEST_BACKEND=redis, a redis:NAME on the server in
+#     $PKIT_REDIS_URL, to run the same suite against Redis);
 #   - pkit_track PID...: processes to end (by pid, never by pattern) at
 #     teardown; pids started with pspawn in this test are found from the
 #     runtime directory's records as well;
@@ -26,6 +28,7 @@ pkit_setup() {
 # remember it so that pkit_teardown removes the queue of that name.
 pkit_name() {
 	local n="${1:-q}-${PKIT_TEST_TAG:?call pkit_setup first}-$RANDOM"
+	[ "${PKIT_TEST_BACKEND:-}" = redis ] && n="redis:$n"
 	printf '%s\n' "$n" >> "$BATS_TEST_TMPDIR/.pkit-queues"
 	printf '%s\n' "$n"
 }
@@ -78,7 +81,10 @@ pkit_teardown() {
 	fi
 	if [ -f "$BATS_TEST_TMPDIR/.pkit-queues" ] && command -v pqueue-rm >/dev/null; then
 		while read -r q; do
-			[ -e "/dev/shm/pqueue.$q" ] && pqueue-rm "$q" 2>/dev/null
+			case $q in
+			redis:*) pqueue-rm "$q" 2>/dev/null ;;
+			*) [ -e "/dev/shm/pqueue.$q" ] && pqueue-rm "$q" 2>/dev/null ;;
+			esac
 		done < "$BATS_TEST_TMPDIR/.pkit-queues"
 	fi
 	return 0

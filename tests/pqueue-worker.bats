@@ -227,6 +227,7 @@ bats_require_minimum_version 1.5.0
 }
 
 @test "pqueue-get worker: SIGKILLed mid-task: CMD dies too, nothing lost, join stays right" {
+	shm_only "the kernel tells of a dead worker at once (Redis: after the lease time; tests/pqueue-redis.bats)"
 	local q p cp j st
 	q=$(pkit_name w)
 	pqueue-create "$q"

@@ -38,12 +38,12 @@ mkfd(const struct pq_config *cfg, struct pq_hdr *h, void **basep)
 	return fd;
 }
 
-static struct pq *
+static struct pqb *
 mkqueue(uint64_t maxmsgs, uint64_t bytes, int lifo)
 {
-	struct pq_config cfg = { maxmsgs, bytes, lifo, 0600 };
+	struct pq_config cfg = { maxmsgs, bytes, lifo, 0600, 0 };
 	struct pq_hdr h;
-	struct pq *q;
+	struct pqb *q;
 	void *base;
 	int fd = mkfd(&cfg, &h, &base);
 
@@ -53,11 +53,11 @@ mkqueue(uint64_t maxmsgs, uint64_t bytes, int lifo)
 }
 
 /* A second handle on the same segment, with its own open file description. */
-static struct pq *
-reopen(const struct pq *q)
+static struct pqb *
+reopen(const struct pqb *q)
 {
 	char path[64];
-	struct pq *q2;
+	struct pqb *q2;
 	int fd;
 
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", q->fd);
@@ -70,11 +70,11 @@ reopen(const struct pq *q)
 }
 
 static int
-put1(struct pq *q, const char *s, int64_t deadline)
+put1(struct pqb *q, const char *s, int64_t deadline)
 {
 	size_t len = strlen(s), n;
 
-	return pq_put(q, &s, &len, 1, &n, deadline);
+	return pqs_put(q, &s, &len, 1, &n, deadline);
 }
 
 static const int sizes[] = { 0, 1, 5, 8, 13, 40, 100 };
@@ -93,7 +93,7 @@ fill(char *buf, int i, int len)
 static void
 test_wrap(int lifo)
 {
-	struct pq *q = mkqueue(0, 512, lifo);
+	struct pqb *q = mkqueue(0, 512, lifo);
 	const struct pq_msg *m;
 	char bufs[NSIZES][128], want[128];
 	const char *ptrs[NSIZES];
@@ -108,12 +108,12 @@ test_wrap(int lifo)
 	}
 	for (off = 0; off < q->cap; off += 8) {
 		q->c->st[q->c->cur].head = off;
-		r = pq_put(q, ptrs, lens, NSIZES, &nput, mono_now());
+		r = pqs_put(q, ptrs, lens, NSIZES, &nput, mono_now());
 		if (r != 0 || nput != NSIZES || ring_walk(q, cur(q)) != 0) {
 			ok = 0;
 			break;
 		}
-		if ((r = pq_get(q, 100, mono_now(), &m, &n)) != 0 ||
+		if ((r = pqs_get(q, 100, mono_now(), &m, &n)) != 0 ||
 		    n != NSIZES) {
 			ok = 0;
 			break;
@@ -126,8 +126,8 @@ test_wrap(int lifo)
 				ok = 0;
 		}
 		/* Give the last three back: they come first, in order. */
-		if (pq_commit(q, NSIZES - 3, 0) != 0 ||
-		    pq_get(q, 100, mono_now(), &m, &n) != 0 || n != 3)
+		if (pqs_commit(q, NSIZES - 3, 0) != 0 ||
+		    pqs_get(q, 100, mono_now(), &m, &n) != 0 || n != 3)
 			ok = 0;
 		for (k = 0; k < 3 && ok; k++) {
 			i = lifo ? 2 - k : NSIZES - 3 + k;
@@ -137,7 +137,7 @@ test_wrap(int lifo)
 			    m[k].attempts != 1)
 				ok = 0;
 		}
-		if (pq_commit(q, 3, 0) != 0 || cur(q)->nmsgs != 0 ||
+		if (pqs_commit(q, 3, 0) != 0 || cur(q)->nmsgs != 0 ||
 		    cur(q)->used != 0 || cur(q)->inflight != 0)
 			ok = 0;
 		if (!ok)
@@ -147,7 +147,7 @@ test_wrap(int lifo)
 		printf("# wrap failed at offset %llu (lifo %d)\n",
 		    (unsigned long long)off, lifo);
 	CHECK(ok);
-	CHECK(pq_done(q, cur(q)->unfinished) == 0);
+	CHECK(pqs_done(q, cur(q)->unfinished) == 0);
 	CHECK(cur(q)->requeues == 3 * (q->cap / 8));
 }
 
@@ -155,7 +155,7 @@ test_wrap(int lifo)
 static void
 test_records(void)
 {
-	struct pq *q = mkqueue(0, 256, 0);
+	struct pqb *q = mkqueue(0, 256, 0);
 	struct pq_rec r;
 	char data[57], back[57];
 	uint64_t off, sz;
@@ -186,7 +186,7 @@ test_records(void)
 static void
 test_order(void)
 {
-	struct pq *f = mkqueue(0, 4096, 0), *l = mkqueue(0, 4096, 1);
+	struct pqb *f = mkqueue(0, 4096, 0), *l = mkqueue(0, 4096, 1);
 	const struct pq_msg *m;
 	size_t n;
 
@@ -194,15 +194,15 @@ test_order(void)
 	    put1(f, "3", -1) == 0);
 	CHECK(put1(l, "1", -1) == 0 && put1(l, "2", -1) == 0 &&
 	    put1(l, "3", -1) == 0);
-	CHECK(pq_get(f, 1, -1, &m, &n) == 0 && n == 1 && m[0].data[0] == '1' &&
+	CHECK(pqs_get(f, 1, -1, &m, &n) == 0 && n == 1 && m[0].data[0] == '1' &&
 	    m[0].id == 1);
-	CHECK(pq_get(f, 1, -1, &m, &n) == 0 && m[0].data[0] == '2');
-	CHECK(pq_get(f, 1, -1, &m, &n) == 0 && m[0].data[0] == '3');
-	CHECK(pq_get(l, 1, -1, &m, &n) == 0 && m[0].data[0] == '3' &&
+	CHECK(pqs_get(f, 1, -1, &m, &n) == 0 && m[0].data[0] == '2');
+	CHECK(pqs_get(f, 1, -1, &m, &n) == 0 && m[0].data[0] == '3');
+	CHECK(pqs_get(l, 1, -1, &m, &n) == 0 && m[0].data[0] == '3' &&
 	    m[0].id == 3);
-	CHECK(pq_get(l, 1, -1, &m, &n) == 0 && m[0].data[0] == '2');
-	CHECK(pq_get(l, 1, -1, &m, &n) == 0 && m[0].data[0] == '1');
-	CHECK(pq_get(f, 1, mono_now(), &m, &n) == PKIT_EXIT_TIMEOUT);
+	CHECK(pqs_get(l, 1, -1, &m, &n) == 0 && m[0].data[0] == '2');
+	CHECK(pqs_get(l, 1, -1, &m, &n) == 0 && m[0].data[0] == '1');
+	CHECK(pqs_get(f, 1, mono_now(), &m, &n) == PKIT_EXIT_TIMEOUT);
 	CHECK(cur(f)->nmsgs == 0 && cur(f)->inflight == 0 &&
 	    cur(f)->gets == 3);
 }
@@ -210,7 +210,7 @@ test_order(void)
 static void
 test_limits(void)
 {
-	struct pq *q = mkqueue(3, 4096, 0);
+	struct pqb *q = mkqueue(3, 4096, 0);
 	const char *big;
 	char *buf;
 	size_t len, n;
@@ -233,7 +233,7 @@ test_limits(void)
 		const char *ms[2] = { "ok", big };
 		size_t ls[2] = { 2, len };
 
-		CHECK(pq_put(q, ms, ls, 2, &n, -1) == PKIT_EXIT_FAIL);
+		CHECK(pqs_put(q, ms, ls, 2, &n, -1) == PKIT_EXIT_FAIL);
 		CHECK(n == 1 && cur(q)->nmsgs == 1);
 		CHECK(strstr(pq_error(), "over the limit") != NULL);
 	}
@@ -248,76 +248,76 @@ test_limits(void)
 static void
 test_close(void)
 {
-	struct pq *q = mkqueue(0, 4096, 0);
+	struct pqb *q = mkqueue(0, 4096, 0);
 	const struct pq_msg *m;
 	size_t n;
 
 	CHECK(put1(q, "a", -1) == 0 && put1(q, "b", -1) == 0);
-	CHECK(pq_close(q) == 0);
+	CHECK(pqs_close(q) == 0);
 	CHECK(put1(q, "c", -1) == PKIT_EXIT_NO);
-	CHECK(pq_get(q, 1, -1, &m, &n) == 0 && m[0].data[0] == 'a');
-	CHECK(pq_get(q, 1, -1, &m, &n) == 0 && m[0].data[0] == 'b');
-	CHECK(pq_get(q, 1, -1, &m, &n) == PKIT_EXIT_NO);
+	CHECK(pqs_get(q, 1, -1, &m, &n) == 0 && m[0].data[0] == 'a');
+	CHECK(pqs_get(q, 1, -1, &m, &n) == 0 && m[0].data[0] == 'b');
+	CHECK(pqs_get(q, 1, -1, &m, &n) == PKIT_EXIT_NO);
 	CHECK(cur(q)->gets == 2);
 }
 
 static void
 test_done(void)
 {
-	struct pq *q = mkqueue(0, 4096, 0);
+	struct pqb *q = mkqueue(0, 4096, 0);
 	int already;
 	uint64_t i;
 
 	CHECK(put1(q, "a", -1) == 0 && put1(q, "b", -1) == 0 &&
 	    put1(q, "c", -1) == 0);
 	CHECK(cur(q)->unfinished == 3);
-	CHECK(pq_join(q, mono_now()) == PKIT_EXIT_TIMEOUT);
-	CHECK(pq_done(q, 2) == 0 && cur(q)->unfinished == 1);
-	CHECK(pq_done_id(q, 3, &already) == 0 && !already);
+	CHECK(pqs_join(q, mono_now()) == PKIT_EXIT_TIMEOUT);
+	CHECK(pqs_done(q, 2) == 0 && cur(q)->unfinished == 1);
+	CHECK(pqs_done_id(q, 3, &already) == 0 && !already);
 	CHECK(cur(q)->unfinished == 0);
-	CHECK(pq_join(q, mono_now()) == 0);
-	CHECK(pq_done_id(q, 3, &already) == 0 && already);
-	CHECK(pq_done(q, 1) == PKIT_EXIT_NO && cur(q)->unfinished == 0);
+	CHECK(pqs_join(q, mono_now()) == 0);
+	CHECK(pqs_done_id(q, 3, &already) == 0 && already);
+	CHECK(pqs_done(q, 1) == PKIT_EXIT_NO && cur(q)->unfinished == 0);
 	CHECK(strstr(pq_error(), "too many") != NULL);
-	CHECK(pq_done_id(q, 99, &already) == PKIT_EXIT_FAIL);
+	CHECK(pqs_done_id(q, 99, &already) == PKIT_EXIT_FAIL);
 	/* By id, at most once each; the window slides as ids complete. */
 	q = mkqueue(0, 65536, 0);
 	for (i = 0; i < 10; i++)
 		CHECK(put1(q, "m", -1) == 0);
-	CHECK(pq_done_id(q, 2, &already) == 0 && !already);
-	CHECK(pq_done_id(q, 2, &already) == 0 && already);
+	CHECK(pqs_done_id(q, 2, &already) == 0 && !already);
+	CHECK(pqs_done_id(q, 2, &already) == 0 && already);
 	CHECK(cur(q)->unfinished == 9 && cur(q)->done_base == 1);
-	CHECK(pq_done_id(q, 1, &already) == 0 && cur(q)->done_base == 3);
+	CHECK(pqs_done_id(q, 1, &already) == 0 && cur(q)->done_base == 3);
 	CHECK(bit_get(q, 1) == 0 && bit_get(q, 2) == 0);
 	for (i = 3; i <= 10; i++)
-		CHECK(pq_done_id(q, i, &already) == 0 && !already);
+		CHECK(pqs_done_id(q, i, &already) == 0 && !already);
 	CHECK(cur(q)->unfinished == 0 && cur(q)->done_base == 11);
-	CHECK(pq_join(q, mono_now()) == 0);
+	CHECK(pqs_join(q, mono_now()) == 0);
 }
 
 /* A copy of a message already done by id is dropped when taken. */
 static void
 test_done_drop(void)
 {
-	struct pq *q = mkqueue(0, 4096, 0);
+	struct pqb *q = mkqueue(0, 4096, 0);
 	const struct pq_msg *m;
 	size_t n;
 	int already;
 
 	CHECK(put1(q, "a", -1) == 0 && put1(q, "b", -1) == 0);
-	CHECK(pq_get(q, 1, -1, &m, &n) == 0 && m[0].id == 1);
-	CHECK(pq_done_id(q, 1, &already) == 0);
-	CHECK(pq_release(q) == 0 && cur(q)->nmsgs == 2);
-	CHECK(pq_get(q, 1, -1, &m, &n) == 0 && m[0].id == 2);
+	CHECK(pqs_get(q, 1, -1, &m, &n) == 0 && m[0].id == 1);
+	CHECK(pqs_done_id(q, 1, &already) == 0);
+	CHECK(pqs_release(q) == 0 && cur(q)->nmsgs == 2);
+	CHECK(pqs_get(q, 1, -1, &m, &n) == 0 && m[0].id == 2);
 	CHECK(cur(q)->dropped == 1);
-	CHECK(pq_commit(q, 1, PQ_DONE) == 0 && cur(q)->unfinished == 0);
+	CHECK(pqs_commit(q, 1, PQ_DONE) == 0 && cur(q)->unfinished == 0);
 }
 
 /* A holder that dies with a lease: the next getter gets it, attempts+1. */
 static void
 test_dead_lease(void)
 {
-	struct pq *q = mkqueue(0, 4096, 0), *q2;
+	struct pqb *q = mkqueue(0, 4096, 0), *q2;
 	const struct pq_msg *m;
 	size_t n;
 	pid_t pid;
@@ -326,17 +326,17 @@ test_dead_lease(void)
 	CHECK(put1(q, "one", -1) == 0 && put1(q, "two", -1) == 0);
 	if ((pid = fork()) == 0) {
 		q2 = reopen(q);
-		if (pq_get(q2, 2, -1, &m, &n) != 0 || n != 2)
+		if (pqs_get(q2, 2, -1, &m, &n) != 0 || n != 2)
 			_exit(1);
 		_exit(0);	/* without committing */
 	}
 	CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && st == 0);
 	CHECK(cur(q)->inflight == 2 && cur(q)->nmsgs == 0);
-	CHECK(pq_get(q, 1, mono_now() + 1000000000, &m, &n) == 0 && n == 1);
+	CHECK(pqs_get(q, 1, mono_now() + 1000000000, &m, &n) == 0 && n == 1);
 	CHECK(memcmp(m[0].data, "one", 3) == 0 && m[0].attempts == 1);
-	CHECK(pq_get(q, 1, mono_now(), &m, &n) == 0 &&
+	CHECK(pqs_get(q, 1, mono_now(), &m, &n) == 0 &&
 	    memcmp(m[0].data, "two", 3) == 0);
-	CHECK(pq_commit(q, 1, 0) == 0);
+	CHECK(pqs_commit(q, 1, 0) == 0);
 	CHECK(cur(q)->requeues == 2 && cur(q)->inflight == 0 &&
 	    cur(q)->unfinished == 2);
 }
@@ -345,7 +345,7 @@ test_dead_lease(void)
 static void
 test_dead_owner(void)
 {
-	struct pq *q = mkqueue(0, 4096, 0), *q2;
+	struct pqb *q = mkqueue(0, 4096, 0), *q2;
 	const struct pq_msg *m;
 	size_t n;
 	pid_t pid;
@@ -360,8 +360,8 @@ test_dead_owner(void)
 	CHECK(pid > 0 && waitpid(pid, &st, 0) == pid);
 	CHECK(put1(q, "y", mono_now() + 1000000000) == 0);
 	CHECK(cur(q)->recoveries == 1);
-	CHECK(pq_get(q, 5, -1, &m, &n) == 0 && n == 2);
-	CHECK(pq_commit(q, 2, 0) == 0);
+	CHECK(pqs_get(q, 5, -1, &m, &n) == 0 && n == 2);
+	CHECK(pqs_commit(q, 2, 0) == 0);
 }
 
 /*
@@ -371,7 +371,7 @@ test_dead_owner(void)
 static void
 test_repair_unattached(void)
 {
-	struct pq *q = mkqueue(0, 4096, 0), *q2, *q3;
+	struct pqb *q = mkqueue(0, 4096, 0), *q2, *q3;
 	const struct pq_msg *m;
 	struct pq_info info;
 	size_t n;
@@ -381,17 +381,17 @@ test_repair_unattached(void)
 	CHECK(put1(q, "kept", -1) == 0);
 	if ((pid = fork()) == 0) {
 		q2 = reopen(q);
-		if (pq_get(q2, 1, -1, &m, &n) != 0)
+		if (pqs_get(q2, 1, -1, &m, &n) != 0)
 			_exit(1);
 		pthread_mutex_lock(&q2->c->mu);
 		_exit(0);
 	}
 	CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && st == 0);
 	q3 = reopen(q);
-	CHECK(pq_stat(q3, &info, mono_now() + 1000000000) == 0);
+	CHECK(pqs_stat(q3, &info, mono_now() + 1000000000) == 0);
 	CHECK(info.recoveries == 1 && info.requeues == 1 && info.nmsgs == 1 &&
 	    info.inflight == 0 && info.nleases == 0);
-	CHECK(pq_get(q3, 1, mono_now(), &m, &n) == 0 && m[0].attempts == 1 &&
+	CHECK(pqs_get(q3, 1, mono_now(), &m, &n) == 0 && m[0].attempts == 1 &&
 	    memcmp(m[0].data, "kept", 4) == 0);
 }
 
@@ -399,7 +399,7 @@ test_repair_unattached(void)
 static void
 test_busy(void)
 {
-	struct pq *q = mkqueue(0, 4096, 0), *q2;
+	struct pqb *q = mkqueue(0, 4096, 0), *q2;
 	int64_t t0;
 	pid_t pid;
 	int st;
@@ -428,7 +428,7 @@ test_busy(void)
 static void
 test_wakeup(void)
 {
-	struct pq *q = mkqueue(0, 4096, 0), *q2;
+	struct pqb *q = mkqueue(0, 4096, 0), *q2;
 	const struct pq_msg *m;
 	size_t n;
 	pid_t pid;
@@ -436,9 +436,9 @@ test_wakeup(void)
 
 	if ((pid = fork()) == 0) {
 		q2 = reopen(q);
-		if (pq_get(q2, 1, mono_now() + 5000000000LL, &m, &n) != 0 ||
+		if (pqs_get(q2, 1, mono_now() + 5000000000LL, &m, &n) != 0 ||
 		    memcmp(m[0].data, "wake", 4) != 0 ||
-		    pq_commit(q2, 1, 0) != 0)
+		    pqs_commit(q2, 1, 0) != 0)
 			_exit(1);
 		_exit(0);
 	}
@@ -452,7 +452,7 @@ test_wakeup(void)
 static void
 test_validate(void)
 {
-	struct pq_config cfg = { 0, 4096, 0, 0600 };
+	struct pq_config cfg = { 0, 4096, 0, 0600, 0 };
 	struct pq_hdr h, *mh;
 	struct pq_ctl *c;
 	unsigned char *base, *copy;
@@ -512,7 +512,7 @@ test_validate(void)
 	    c->st[0].used = h.ring_cap), 0);
 	/* And a ring whose records do not frame is found by the walk. */
 	{
-		struct pq *q = mkqueue(0, 4096, 0);
+		struct pqb *q = mkqueue(0, 4096, 0);
 
 		CHECK(put1(q, "hello", -1) == 0);
 		CHECK(ring_walk(q, cur(q)) == 0);

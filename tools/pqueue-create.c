@@ -18,14 +18,21 @@ static void	usage(FILE *);
 int
 main(int argc, char *argv[])
 {
-	struct pq_config cfg = { 0, PQ_DEFBYTES, 0, 0600 };
+	struct pq_config cfg = { 0, PQ_DEFBYTES, 0, 0600, 0 };
 	int ch, flags = 0, r;
 
 	cli_gnu_opts(argc, argv, usage);
-	while ((ch = getopt(argc, argv, "+hLm:M:ps:")) != -1) {
+	while ((ch = getopt(argc, argv, "+hl:Lm:M:ps:")) != -1) {
 		switch (ch) {
 		case 'h':
 			cli_usage_help(usage);
+		case 'l':
+			if ((cfg.lease_ns = dur_parse_or_die(optarg)) <
+			    100000000 || cfg.lease_ns > (int64_t)86400 *
+			    1000000000)
+				errx(PKIT_EXIT_FAIL, "bad lease time '%s': "
+				    "from 100ms to 1 day", optarg);
+			break;
 		case 'L':
 			cfg.lifo = 1;
 			break;
@@ -79,5 +86,5 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp, "usage: pqueue-create [-p] [-m MAXMSGS] [-s BYTES] [-L] "
-	    "[-M MODE] NAME\n");
+	    "[-M MODE] [-l LEASE] NAME\n");
 }

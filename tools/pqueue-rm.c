@@ -39,11 +39,9 @@ main(int argc, char *argv[])
 	if (argc < 1)
 		cli_usage_error(usage);
 	for (i = 0; i < argc; i++) {
-		if (strncmp(argv[i], "redis:", 6) == 0) {
-			/* Not echoed: a redis: name may carry a password. */
-			warnx("redis: queue names: not supported on redis yet");
-			status = PKIT_EXIT_FAIL;
-		} else if ((why = name_invalid(argv[i])) != NULL) {
+		/* A redis: name is checked, never echoed, by pq_remove. */
+		if (strncmp(argv[i], "redis:", 6) != 0 &&
+		    (why = name_invalid(argv[i])) != NULL) {
 			/* vis(3)-escaped: a newline must not split the line */
 			if (stravis(&shown, argv[i], VIS_CSTYLE | VIS_OCTAL |
 			    VIS_NL | VIS_TAB) == -1)

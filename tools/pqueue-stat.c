@@ -59,10 +59,11 @@ main(int argc, char *argv[])
 		return info.nmsgs == 0 ? PKIT_EXIT_OK : PKIT_EXIT_NO;
 	if (ask == 'F')
 		return is_full(&info) ? PKIT_EXIT_OK : PKIT_EXIT_NO;
+	/* pq_name: a redis: name with its password masked */
 	if (keys)
-		print_keys(argv[0], &info);
+		print_keys(pq_name(q), &info);
 	else
-		print_human(argv[0], &info);
+		print_human(pq_name(q), &info);
 	if (fflush(stdout) != 0 || ferror(stdout))
 		err(PKIT_EXIT_FAIL, "stdout");
 	return PKIT_EXIT_OK;
@@ -102,8 +103,12 @@ print_human(const char *name, const struct pq_info *i)
 	    " requeued, %" PRIu64 " dropped as done, %" PRIu64
 	    " recoveries\n", i->puts, i->gets, i->requeues, i->dropped,
 	    i->recoveries);
-	printf("mode:        %04o, owner uid %lu\n", (unsigned)i->mode,
-	    (unsigned long)i->uid);
+	if (i->lease_ns > 0)
+		printf("lease time:  %.1fs (on redis: a lease not renewed "
+		    "that long is taken for dead)\n", (double)i->lease_ns / 1e9);
+	else
+		printf("mode:        %04o, owner uid %lu\n", (unsigned)i->mode,
+		    (unsigned long)i->uid);
 	for (k = 0; k < i->nleases; k++) {
 		const struct pq_lease *l = &i->leases[k];
 
@@ -143,8 +148,12 @@ print_keys(const char *name, const struct pq_info *i)
 	printf("requeues=%" PRIu64 "\n", i->requeues);
 	printf("dropped=%" PRIu64 "\n", i->dropped);
 	printf("recoveries=%" PRIu64 "\n", i->recoveries);
-	printf("mode=%04o\n", (unsigned)i->mode);
-	printf("uid=%lu\n", (unsigned long)i->uid);
+	if (i->lease_ns > 0)
+		printf("lease_ms=%" PRId64 "\n", i->lease_ns / 1000000);
+	else {
+		printf("mode=%04o\n", (unsigned)i->mode);
+		printf("uid=%lu\n", (unsigned long)i->uid);
+	}
 	for (k = 0; k < i->nleases; k++) {
 		const struct pq_lease *l = &i->leases[k];
 

@@ -24,8 +24,8 @@
 
 #define FUZZ_MAXSIZE	(1 << 20)
 
-static struct pq	*fuzz_handle(const uint8_t *, size_t, void **, int *);
-static void		 fuzz_free(struct pq *, void *, size_t, int);
+static struct pqb	*fuzz_handle(const uint8_t *, size_t, void **, int *);
+static void		 fuzz_free(struct pqb *, void *, size_t, int);
 static void		 mutex_fresh(pthread_mutex_t *);
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -38,7 +38,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *one = "fuzz";
 	size_t len = 4, n, nput, i;
 	unsigned sum = 0;
-	struct pq *q;
+	struct pqb *q;
 	void *base;
 	int fd, r;
 
@@ -47,10 +47,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((q = fuzz_handle(data, size, &base, &fd)) == NULL)
 		return 0;
 	if ((info = malloc(sizeof(*info))) != NULL) {
-		(void)pq_stat(q, info, 0);
+		(void)pqs_stat(q, info, 0);
 		free(info);
 	}
-	r = pq_get(q, 8, 0, &msgs, &n);
+	r = pqs_get(q, 8, 0, &msgs, &n);
 	if (r == 0) {
 		if (n == 0 || n > 8)
 			abort();
@@ -64,18 +64,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (k = 0; k < msgs[i].len; k++)
 				sum += p[k];
 		}
-		(void)pq_commit(q, n / 2, 0);
+		(void)pqs_commit(q, n / 2, 0);
 	}
 	if (getenv("FUZZ_SEGMENT_TRACE") != NULL)
 		fprintf(stderr, "fuzz_segment: get %d, %zu messages\n", r,
 		    r == 0 ? n : 0);
-	(void)pq_put(q, &one, &len, 1, &nput, 0);
-	if (pq_get(q, 1, 0, &msgs, &n) == 0)
-		(void)pq_release(q);
-	(void)pq_done(q, 1);
-	if (pq_get(q, 1, 0, &msgs, &n) == 0)
-		(void)pq_commit(q, n, PQ_DONE);
-	(void)pq_join(q, 0);
+	(void)pqs_put(q, &one, &len, 1, &nput, 0);
+	if (pqs_get(q, 1, 0, &msgs, &n) == 0)
+		(void)pqs_release(q);
+	(void)pqs_done(q, 1);
+	if (pqs_get(q, 1, 0, &msgs, &n) == 0)
+		(void)pqs_commit(q, n, PQ_DONE);
+	(void)pqs_join(q, 0);
 	fuzz_free(q, base, size, fd);
 	/* keep the reads of the payload from being optimised away */
 	__asm__ volatile("" : : "r"(sum));
@@ -83,11 +83,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 /* The image in a fresh memfd, mapped; a handle if the engine accepts it. */
-static struct pq *
+static struct pqb *
 fuzz_handle(const uint8_t *data, size_t size, void **basep, int *fdp)
 {
 	struct pq_hdr *h;
-	struct pq *q;
+	struct pqb *q;
 	void *base;
 	int fd;
 
@@ -124,7 +124,7 @@ fuzz_handle(const uint8_t *data, size_t size, void **basep, int *fdp)
  * another thread still in the lock's list_op_pending window).
  */
 static void
-fuzz_free(struct pq *q, void *base, size_t size, int fd)
+fuzz_free(struct pqb *q, void *base, size_t size, int fd)
 {
 	free(q->lease);
 	free(q->offs);
@@ -154,7 +154,7 @@ mutex_fresh(pthread_mutex_t *m)
 static void
 small_layout(struct pq_hdr *h, int lifo, uint64_t max_msgs)
 {
-	struct pq_config cfg = { max_msgs, 1024, lifo, 0600 };
+	struct pq_config cfg = { max_msgs, 1024, lifo, 0600, 0 };
 	uint64_t off;
 
 	layout(h, &cfg);
@@ -185,7 +185,7 @@ emit(const char *dir, const char *name, int lifo, int nput, int nget,
 {
 	const struct pq_msg *msgs;
 	struct pq_hdr h;
-	struct pq *q;
+	struct pqb *q;
 	char path[4096], msg[64];
 	const char *p;
 	size_t len, n, nput_done;
@@ -206,15 +206,15 @@ emit(const char *dir, const char *name, int lifo, int nput, int nget,
 		len = (size_t)snprintf(msg, sizeof(msg), "message %d%.*s", i,
 		    i % 7, "xxxxxxx");
 		p = msg;
-		if (pq_put(q, &p, &len, 1, &nput_done, 0) != 0)
+		if (pqs_put(q, &p, &len, 1, &nput_done, 0) != 0)
 			errx(1, "put %d: %s", i, pq_error());
-		if (i < nget && pq_get(q, 1, 0, &msgs, &n) == 0)
-			(void)pq_commit(q, n, PQ_DONE);
+		if (i < nget && pqs_get(q, 1, 0, &msgs, &n) == 0)
+			(void)pqs_commit(q, n, PQ_DONE);
 	}
-	if (hold && pq_get(q, 3, 0, &msgs, &n) != 0)
+	if (hold && pqs_get(q, 3, 0, &msgs, &n) != 0)
 		errx(1, "hold: %s", pq_error());
 	if (close_it)
-		(void)pq_close(q);
+		(void)pqs_close(q);
 	if (pq_validate(base, h.total_size) != NULL)
 		errx(1, "%s: not valid: %s", name,
 		    pq_validate(base, h.total_size));

@@ -1,0 +1,1096 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * pqredis.c: the queue on a Redis server (redis: names), behind the same
+ * API as the shared-memory engine (pqueue.h, pqbackend.h).
+ *
+ * Keys, for a queue NAME (the braces keep them in one cluster slot):
+ *	pkit:queue:{NAME}	hash: "magic" = "pkit-queue 1", the limits,
+ *				closed, unfinished, next_id, bytes, counters
+ *	pkit:queue:{NAME}:s	stream, one consumer group "g"; message ID has
+ *				stream id "0-ID", its one field "d" the data
+ *	pkit:queue:{NAME}:done	zset of ids marked done (the last PQ_IDWIN)
+ *	pkit:queue:{NAME}:att	hash: ID -> earlier deliveries not committed
+ *	pkit:queue:{NAME}:ev:get, :ev:put, :ev:join
+ *				channels: try again (waiters subscribe to one)
+ *
+ * Every step is one Lua script, atomic on the server.  Put adds (XADD)
+ * what fits the count and byte limits and moves "unfinished" in the same
+ * script; get first claims (XAUTOCLAIM) leases that were given back or
+ * have run out, so they come first, then reads new ones (XREADGROUP);
+ * commit acknowledges and deletes (XACK, XDEL), and gives the rest back
+ * by setting their idle time past the lease.  A lease is the consumer
+ * group's pending entry: no kernel can tell us that a remote taker died,
+ * so a lease not renewed for lease_ms is taken to be dead and its
+ * messages are delivered again.  Worker mode renews every third of it.
+ * Waiters subscribe to the channel, then try again, then sleep on it
+ * until the deadline (or, while leases are out, until the soonest could
+ * run out): no polling.  "bytes" counts every message in the stream,
+ * queued or leased, with the same framing as shared memory.
+ */
+#include <err.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dur.h"
+#include "exitcode.h"
+#include "pqbackend.h"
+#include "redis.h"
+
+#define MAGIC		"pkit-queue 1"
+#define NKEYS		5
+#define PUT_MAX		1024		/* messages per put script */
+#define PUT_BYTES	(1024 * 1024)	/* bytes per put script */
+#define GET_MAX		256		/* messages per get script */
+#define LEASE_DEF_MS	30000
+#define IDLE_GONE	"31536000000"	/* ms: a lease given back (a year) */
+#define IDLE_BACK	"31535000000"	/* ms: idle that long: given back */
+
+struct pqb {
+	struct redis_url u;
+	redisContext	*c;		/* commands */
+	redisContext	*sub;		/* subscribed to a channel, or NULL */
+	const char	*subkind;	/* which: "get", "put" or "join" */
+	char		 key[NKEYS][NAME_MAX_LEN + 32];
+	char		 consumer[320];
+	uint32_t	 max_msg;
+	int64_t		 lease_ms;
+	redisReply	*held;		/* the reply the lease points into */
+	struct pq_msg	*lease;
+	size_t		 nlease, cap;
+};
+
+/* Every script starts here: KEYS meta s done att ev. */
+#define PRELUDE \
+"local meta = redis.call('HMGET', KEYS[1], 'magic', 'closed', 'lease_ms',\n" \
+"  'max_msgs', 'max_bytes', 'max_msg', 'bytes', 'next_id', 'unfinished')\n" \
+"if meta[1] ~= '" MAGIC "' then return {-1} end\n" \
+"local function wake(k) redis.call('PUBLISH', KEYS[5] .. ':' .. k, 1) end\n" \
+"local function size(n) return 24 + n + (8 - n % 8) % 8 end\n"
+
+/* done_mark(id): 0 marked now, 1 already, 2 never put. */
+#define DONE_MARK \
+"local function done_mark(id)\n" \
+"  id = tonumber(id)\n" \
+"  local nx = tonumber(redis.call('HGET', KEYS[1], 'next_id'))\n" \
+"  if id == nil or id < 1 or id > nx then return 2 end\n" \
+"  if id > nx - 65536 then\n" \
+"    if redis.call('ZADD', KEYS[3], 'NX', id, id) == 0 then return 1 end\n" \
+"    redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', nx - 65536)\n" \
+"  end\n" \
+"  local u = tonumber(redis.call('HGET', KEYS[1], 'unfinished'))\n" \
+"  if u > 0 then redis.call('HINCRBY', KEYS[1], 'unfinished', -1) end\n" \
+"  if u <= 1 then wake('join') end\n" \
+"  return 0\n" \
+"end\n"
+
+/* ARGV max_msgs max_bytes max_msg lease_ms exist_ok */
+static const char create_lua[] =
+"local t = redis.call('TYPE', KEYS[1])['ok']\n"
+"if t ~= 'none' then\n"
+"  if t == 'hash' and redis.call('HGET', KEYS[1], 'magic') == '" MAGIC "'\n"
+"      and redis.call('TYPE', KEYS[2])['ok'] == 'stream' then\n"
+"    if ARGV[5] == '1' then return 1 end\n"
+"    return -1\n"
+"  end\n"
+"  return -2\n"
+"end\n"
+"for i = 2, 4 do\n"
+"  if redis.call('EXISTS', KEYS[i]) == 1 then return -2 end\n"
+"end\n"
+"redis.call('XGROUP', 'CREATE', KEYS[2], 'g', '0-0', 'MKSTREAM')\n"
+"redis.call('HSET', KEYS[1], 'max_msgs', ARGV[1], 'max_bytes', ARGV[2],\n"
+"  'max_msg', ARGV[3], 'lease_ms', ARGV[4], 'closed', 0, 'unfinished', 0,\n"
+"  'next_id', 0, 'bytes', 0, 'puts', 0, 'gets', 0, 'requeues', 0,\n"
+"  'dropped', 0, 'recoveries', 0, 'created', redis.call('TIME')[1])\n"
+"redis.call('HSET', KEYS[1], 'magic', '" MAGIC "')\n"
+"return 0\n";
+
+static const char open_lua[] =
+"local t = redis.call('TYPE', KEYS[1])['ok']\n"
+"if t == 'none' then return {0} end\n"
+"if t ~= 'hash' or redis.call('TYPE', KEYS[2])['ok'] ~= 'stream' then\n"
+"  return {-2}\n"
+"end\n"
+PRELUDE
+"return {1, tonumber(meta[6]), tonumber(meta[3])}\n";
+
+/* ARGV msg... : {0, nput} or {-2} closed */
+static const char put_lua[] =
+PRELUDE
+"if meta[2] == '1' then return {-2} end\n"
+"local maxm, maxb = tonumber(meta[4]), tonumber(meta[5])\n"
+"local bytes, nx = tonumber(meta[7]), tonumber(meta[8])\n"
+"local cnt = redis.call('XLEN', KEYS[2])\n"
+"local n = 0\n"
+"for i = 1, #ARGV do\n"
+"  local sz = size(#ARGV[i])\n"
+"  if (maxm > 0 and cnt >= maxm) or bytes + sz > maxb then break end\n"
+"  nx = nx + 1\n"
+"  redis.call('XADD', KEYS[2], '0-' .. nx, 'd', ARGV[i])\n"
+"  cnt, bytes, n = cnt + 1, bytes + sz, n + 1\n"
+"end\n"
+"if n > 0 then\n"
+"  redis.call('HSET', KEYS[1], 'bytes', bytes, 'next_id', nx)\n"
+"  redis.call('HINCRBY', KEYS[1], 'unfinished', n)\n"
+"  redis.call('HINCRBY', KEYS[1], 'puts', n)\n"
+"  wake('get')\n"
+"end\n"
+"return {0, n}\n";
+
+/*
+ * ARGV consumer max.  {1, id, attempts, data, ...}; {0, wait_ms} nothing
+ * now (wait_ms -1: nothing leased, else when a lease could run out);
+ * {-3} closed and drained.
+ */
+static const char get_lua[] =
+PRELUDE
+"local lease, max = tonumber(meta[3]), tonumber(ARGV[2])\n"
+"local out, n, dropped = {1}, 0, 0\n"
+"local function take(e, att)\n"
+"  local sid, f = e[1], e[2]\n"
+"  local id = string.sub(sid, 3)\n"
+"  if type(f) ~= 'table' then\n"
+"    redis.call('XACK', KEYS[2], 'g', sid)\n"
+"    redis.call('HDEL', KEYS[4], id, 'r' .. id)\n"
+"  elseif redis.call('ZSCORE', KEYS[3], id) then\n"
+"    redis.call('XACK', KEYS[2], 'g', sid)\n"
+"    redis.call('XDEL', KEYS[2], sid)\n"
+"    redis.call('HDEL', KEYS[4], id, 'r' .. id)\n"
+"    redis.call('HINCRBY', KEYS[1], 'bytes', -size(#f[2]))\n"
+"    dropped = dropped + 1\n"
+"  else\n"
+"    out[#out + 1] = id\n"
+"    out[#out + 1] = att\n"
+"    out[#out + 1] = f[2]\n"
+"    n = n + 1\n"
+"  end\n"
+"end\n"
+"local c = redis.call('XAUTOCLAIM', KEYS[2], 'g', ARGV[1], lease, '0-0',\n"
+"  'COUNT', max)\n"
+"for _, e in ipairs(c[2]) do\n"
+"  local id = string.sub(e[1], 3)\n"
+"  local a\n"
+"  if redis.call('HDEL', KEYS[4], 'r' .. id) == 1 then\n"
+"    a = tonumber(redis.call('HGET', KEYS[4], id) or 0)\n"
+"  else\n"
+"    a = redis.call('HINCRBY', KEYS[4], id, 1)\n"
+"    redis.call('HINCRBY', KEYS[1], 'requeues', 1)\n"
+"    redis.call('HINCRBY', KEYS[1], 'recoveries', 1)\n"
+"  end\n"
+"  take(e, a)\n"
+"end\n"
+"if n < max then\n"
+"  local r = redis.call('XREADGROUP', 'GROUP', 'g', ARGV[1], 'COUNT',\n"
+"    max - n, 'STREAMS', KEYS[2], '>')\n"
+"  if r then\n"
+"    for _, e in ipairs(r[1][2]) do take(e, 0) end\n"
+"  end\n"
+"end\n"
+"if dropped > 0 then\n"
+"  redis.call('HINCRBY', KEYS[1], 'dropped', dropped)\n"
+"  wake('put')\n"
+"end\n"
+"if n > 0 then return out end\n"
+"if meta[2] == '1' and redis.call('XLEN', KEYS[2]) == 0 then\n"
+"  return {-3}\n"
+"end\n"
+"local p = redis.call('XPENDING', KEYS[2], 'g', '-', '+', 100)\n"
+"if #p == 0 then\n"
+"  for _, cs in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[2], 'g')) do\n"
+"    local name, pend, idle\n"
+"    for i = 1, #cs, 2 do\n"
+"      if cs[i] == 'name' then name = cs[i + 1]\n"
+"      elseif cs[i] == 'pending' then pend = cs[i + 1]\n"
+"      elseif cs[i] == 'idle' then idle = cs[i + 1] end\n"
+"    end\n"
+"    if pend == 0 and idle > 60000 and name ~= ARGV[1] then\n"
+"      redis.call('XGROUP', 'DELCONSUMER', KEYS[2], 'g', name)\n"
+"    end\n"
+"  end\n"
+"  return {0, -1}\n"
+"end\n"
+"local idle = 0\n"
+"for _, e in ipairs(p) do\n"
+"  if e[3] > idle then idle = e[3] end\n"
+"end\n"
+"local w = lease - idle\n"
+"if w < 1 then w = 1 end\n"
+"return {0, w}\n";
+
+/*
+ * ARGV consumer ncommit done, then id len for each message of the lease:
+ * the first ncommit are acknowledged, the rest given back.  {0}.
+ */
+static const char commit_lua[] =
+PRELUDE
+DONE_MARK
+"local k = tonumber(ARGV[2])\n"
+"local acked, freed, back = 0, 0, 0\n"
+"for i = 4, #ARGV, 2 do\n"
+"  local id, sid = ARGV[i], '0-' .. ARGV[i]\n"
+"  if (i - 4) / 2 < k then\n"
+"    redis.call('XACK', KEYS[2], 'g', sid)\n"
+"    if redis.call('XDEL', KEYS[2], sid) == 1 then\n"
+"      acked, freed = acked + 1, freed + size(tonumber(ARGV[i + 1]))\n"
+"      redis.call('HDEL', KEYS[4], id, 'r' .. id)\n"
+"    end\n"
+"  else\n"
+"    local p = redis.call('XPENDING', KEYS[2], 'g', sid, sid, 1, ARGV[1])\n"
+"    if #p == 1 then\n"
+"      redis.call('XCLAIM', KEYS[2], 'g', ARGV[1], 0, sid, 'IDLE',\n"
+"        '" IDLE_GONE "', 'JUSTID')\n"
+"      redis.call('HINCRBY', KEYS[4], id, 1)\n"
+"      redis.call('HSET', KEYS[4], 'r' .. id, 1)\n"
+"      back = back + 1\n"
+"    end\n"
+"  end\n"
+"end\n"
+"if acked > 0 then\n"
+"  redis.call('HINCRBY', KEYS[1], 'bytes', -freed)\n"
+"  redis.call('HINCRBY', KEYS[1], 'gets', acked)\n"
+"end\n"
+"if ARGV[3] == '1' and k >= 1 then done_mark(ARGV[4]) end\n"
+"if acked > 0 then wake('put') end\n"
+"if back > 0 then redis.call('HINCRBY', KEYS[1], 'requeues', back) end\n"
+"if back > 0 or (acked > 0 and meta[2] == '1') then wake('get') end\n"
+"return {0}\n";
+
+/* ARGV consumer id...: renew our leases of these ids.  {0}. */
+static const char renew_lua[] =
+PRELUDE
+"for i = 2, #ARGV do\n"
+"  local sid = '0-' .. ARGV[i]\n"
+"  local p = redis.call('XPENDING', KEYS[2], 'g', sid, sid, 1, ARGV[1])\n"
+"  if #p == 1 then\n"
+"    redis.call('XCLAIM', KEYS[2], 'g', ARGV[1], 0, sid, 'JUSTID')\n"
+"  end\n"
+"end\n"
+"return {0}\n";
+
+static const char close_lua[] =
+PRELUDE
+"redis.call('HSET', KEYS[1], 'closed', 1)\n"
+"wake('get')\n"
+"wake('put')\n"
+"wake('join')\n"
+"return {0}\n";
+
+/* ARGV count: {0} or {1} too many (unfinished left at 0). */
+static const char done_lua[] =
+PRELUDE
+"local u, c = tonumber(meta[9]), tonumber(ARGV[1])\n"
+"local r = 0\n"
+"if c > u then c, r = u, 1 end\n"
+"if c > 0 then redis.call('HINCRBY', KEYS[1], 'unfinished', -c) end\n"
+"if u - c == 0 then wake('join') end\n"
+"return {r}\n";
+
+/* ARGV id: {0 marked now | 1 already | 2 never put} */
+static const char done_id_lua[] =
+PRELUDE
+DONE_MARK
+"return {done_mark(ARGV[1])}\n";
+
+static const char join_lua[] =
+PRELUDE
+"return {0, tonumber(meta[9])}\n";
+
+/* {0, meta..., xlen, pending entries} */
+static const char stat_lua[] =
+PRELUDE
+"local m = redis.call('HGETALL', KEYS[1])\n"
+"local p = redis.call('XPENDING', KEYS[2], 'g', '-', '+', 1000)\n"
+"local back = #redis.call('XPENDING', KEYS[2], 'g', 'IDLE', " IDLE_BACK ",\n"
+"  '-', '+', 1000)\n"
+"local att = {}\n"
+"for _, e in ipairs(p) do\n"
+"  att[#att + 1] = tonumber(redis.call('HGET', KEYS[4],\n"
+"    string.sub(e[1], 3)) or 0)\n"
+"end\n"
+"return {0, m, redis.call('XLEN', KEYS[2]), p, att,\n"
+"  redis.call('PUBSUB', 'NUMSUB', KEYS[5] .. ':get', KEYS[5] .. ':put',\n"
+"    KEYS[5] .. ':join'), redis.call('XPENDING', KEYS[2], 'g')[1], back}\n";
+
+/* {0} no such queue, {-2} not ours, {1} removed */
+static const char remove_lua[] =
+"local t = redis.call('TYPE', KEYS[1])['ok']\n"
+"if t == 'none' then return {0} end\n"
+"if t ~= 'hash' or redis.call('HGET', KEYS[1], 'magic') ~= '" MAGIC "' then\n"
+"  return {-2}\n"
+"end\n"
+"redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])\n"
+"for _, k in ipairs({':get', ':put', ':join'}) do\n"
+"  redis.call('PUBLISH', KEYS[5] .. k, 1)\n"
+"end\n"
+"return {1}\n";
+
+static int	 setup(const char *, struct pqb *);
+static redisReply *eval(struct pqb *, const char *, size_t, const char **,
+		    const size_t *, int *);
+static int	 status_of(struct pqb *, redisReply *, int *);
+static int	 subscribe(struct pqb *, const char *);
+static int	 sleep_on(struct pqb *, const char *, int64_t, int64_t);
+static int	 timed_out(int64_t);
+static int	 lease_drop(struct pqb *);
+static long long int_at(const redisReply *, size_t);
+
+static const char *
+pqr_name(const struct pqb *q)
+{
+	return q->u.shown;
+}
+
+static uint32_t
+pqr_max_msg(const struct pqb *q)
+{
+	return q->max_msg;
+}
+
+/* Parse the name, connect, and make the keys and our consumer name. */
+static int
+setup(const char *name, struct pqb *q)
+{
+	const char *why;
+	char host[256];
+	unsigned char rnd[4];
+	size_t i;
+	static const char *suffix[NKEYS] = { "", ":s", ":done", ":att",
+	    ":ev" };
+
+	memset(q, 0, sizeof(*q));
+	if (redis_url_parse(name, &q->u, &why) != 0)
+		return pq_seterr("pqueue", PKIT_EXIT_FAIL,
+		    "bad redis queue name: %s", why);
+	for (i = 0; i < NKEYS; i++)
+		snprintf(q->key[i], sizeof(q->key[i]), "pkit:queue:{%s}%s",
+		    q->u.name, suffix[i]);
+	if (gethostname(host, sizeof(host)) == -1)
+		strlcpy(host, "?", sizeof(host));
+	host[sizeof(host) - 1] = '\0';
+	arc4random_buf(rnd, sizeof(rnd));
+	snprintf(q->consumer, sizeof(q->consumer), "%ld@%s.%02x%02x%02x%02x",
+	    (long)getpid(), host, rnd[0], rnd[1], rnd[2], rnd[3]);
+	if ((q->c = redis_connect(&q->u, &why)) == NULL)
+		return pq_seterr(q->u.shown, PKIT_EXIT_FAIL, "%s", why);
+	return 0;
+}
+
+int
+pqr_create(const char *name, const struct pq_config *cfg, int flags,
+    struct pqb **qp)
+{
+	struct pq_config def = { 0, PQ_DEFBYTES, 0, 0600, 0 };
+	struct pqb *q;
+	redisReply *r;
+	char a[5][32];
+	const char *av[5];
+	uint64_t cap;
+	int st, e;
+
+	if (cfg == NULL)
+		cfg = &def;
+	if ((q = malloc(sizeof(*q))) == NULL)
+		return pq_seterr("pqueue", PKIT_EXIT_FAIL, "out of memory");
+	if ((e = setup(name, q)) != 0)
+		goto fail;
+	e = PKIT_EXIT_FAIL;
+	if (cfg->lifo) {
+		pq_seterr(q->u.shown, e, "LIFO queues are not supported on "
+		    "redis (a stream is read in order)");
+		goto fail;
+	}
+	if (cfg->mode != 0600) {
+		pq_seterr(q->u.shown, e, "a mode has no meaning on redis "
+		    "(its ACLs decide who may use the queue)");
+		goto fail;
+	}
+	if (cfg->max_bytes < PQ_MINBYTES || cfg->max_bytes > PQ_MAXBYTES) {
+		pq_seterr(q->u.shown, e, "size %llu out of range (%d..%llu "
+		    "bytes)", (unsigned long long)cfg->max_bytes, PQ_MINBYTES,
+		    (unsigned long long)PQ_MAXBYTES);
+		goto fail;
+	}
+	cap = (cfg->max_bytes + 7) & ~(uint64_t)7;
+	q->max_msg = (uint32_t)((cap < PQ_SLOTBUF ? cap : PQ_SLOTBUF) -
+	    PQ_FRAMING);
+	q->lease_ms = cfg->lease_ns > 0 ? cfg->lease_ns / 1000000 :
+	    LEASE_DEF_MS;
+	snprintf(a[0], sizeof(a[0]), "%" PRIu64, cfg->max_msgs);
+	snprintf(a[1], sizeof(a[1]), "%" PRIu64, cap);
+	snprintf(a[2], sizeof(a[2]), "%" PRIu32, q->max_msg);
+	snprintf(a[3], sizeof(a[3]), "%" PRId64, q->lease_ms);
+	snprintf(a[4], sizeof(a[4]), "%d", (flags & PQ_EXIST_OK) != 0);
+	for (e = 0; e < 5; e++)
+		av[e] = a[e];
+	e = PKIT_EXIT_FAIL;
+	if ((r = eval(q, create_lua, 5, av, NULL, &e)) == NULL)
+		goto fail;
+	st = (int)r->integer;
+	freeReplyObject(r);
+	if (st == -1) {
+		pq_seterr(q->u.shown, e, "queue exists");
+		goto fail;
+	}
+	if (st == -2) {
+		pq_seterr(q->u.shown, e, "its keys hold something else "
+		    "(not pkit's?); refused");
+		goto fail;
+	}
+	if (st == 1) {
+		/* -p on an existing queue: open it as it is. */
+		redisFree(q->c);
+		free(q);
+		return qp != NULL ? pqr_open(name, qp) : 0;
+	}
+	if (qp == NULL) {
+		redisFree(q->c);
+		free(q);
+		return 0;
+	}
+	*qp = q;
+	return 0;
+fail:
+	if (q->c != NULL)
+		redisFree(q->c);
+	free(q);
+	return e;
+}
+
+int
+pqr_open(const char *name, struct pqb **qp)
+{
+	struct pqb *q;
+	redisReply *r;
+	int e = PKIT_EXIT_FAIL;
+
+	if ((q = malloc(sizeof(*q))) == NULL)
+		return pq_seterr("pqueue", PKIT_EXIT_FAIL, "out of memory");
+	if ((e = setup(name, q)) != 0)
+		goto fail;
+	e = PKIT_EXIT_FAIL;
+	if ((r = eval(q, open_lua, 0, NULL, NULL, &e)) == NULL)
+		goto fail;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements < 1) {
+		freeReplyObject(r);
+		pq_seterr(q->u.shown, e, "unexpected reply from the server");
+		goto fail;
+	}
+	switch (int_at(r, 0)) {
+	case 0:
+		freeReplyObject(r);
+		pq_seterr(q->u.shown, e, "no such queue");
+		goto fail;
+	case 1:
+		break;
+	default:
+		freeReplyObject(r);
+		pq_seterr(q->u.shown, e, "its keys hold something else "
+		    "(not pkit's?); refused");
+		goto fail;
+	}
+	q->max_msg = (uint32_t)int_at(r, 1);
+	q->lease_ms = int_at(r, 2);
+	freeReplyObject(r);
+	if (q->max_msg == 0 || q->max_msg > PQ_MAXMSG || q->lease_ms < 1) {
+		pq_seterr(q->u.shown, e, "corrupt queue (bad limits); "
+		    "refused");
+		goto fail;
+	}
+	*qp = q;
+	return 0;
+fail:
+	if (q->c != NULL)
+		redisFree(q->c);
+	free(q);
+	return e;
+}
+
+int
+pqr_remove(const char *name)
+{
+	struct pqb q;
+	redisReply *r;
+	int e = PKIT_EXIT_FAIL;
+	long long st;
+
+	if ((e = setup(name, &q)) != 0)
+		return e;
+	e = PKIT_EXIT_FAIL;
+	r = eval(&q, remove_lua, 0, NULL, NULL, &e);
+	redisFree(q.c);
+	if (r == NULL)
+		return e;
+	st = r->type == REDIS_REPLY_ARRAY ? int_at(r, 0) : -2;
+	freeReplyObject(r);
+	if (st == 0)
+		return pq_seterr(q.u.shown, e, "no such queue");
+	if (st != 1)
+		return pq_seterr(q.u.shown, e, "its keys hold something else "
+		    "(not pkit's?); refused");
+	return 0;
+}
+
+/*
+ * EVAL script on q's keys with n arguments (lens NULL: C strings).  NULL
+ * with pq_error() set (and *code) on a lost connection or an error reply.
+ */
+static redisReply *
+eval(struct pqb *q, const char *script, size_t n, const char **args,
+    const size_t *lens, int *code)
+{
+	static const char **av;
+	static size_t *al, cap;
+	redisReply *r;
+	size_t i, k = 0;
+
+	if (n + 3 + NKEYS > cap) {
+		free(av);
+		free(al);
+		cap = n + 3 + NKEYS;
+		if ((av = calloc(cap, sizeof(*av))) == NULL ||
+		    (al = calloc(cap, sizeof(*al))) == NULL) {
+			cap = 0;
+			*code = pq_seterr(q->u.shown, PKIT_EXIT_FAIL,
+			    "out of memory");
+			return NULL;
+		}
+	}
+	av[k] = "EVAL", al[k++] = 4;
+	av[k] = script, al[k++] = strlen(script);
+	av[k] = "5", al[k++] = 1;
+	for (i = 0; i < NKEYS; i++)
+		av[k] = q->key[i], al[k++] = strlen(q->key[i]);
+	for (i = 0; i < n; i++)
+		av[k] = args[i], al[k++] = lens != NULL ? lens[i] :
+		    strlen(args[i]);
+	r = redisCommandArgv(q->c, (int)k, av, al);
+	if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+		*code = pq_seterr(q->u.shown, PKIT_EXIT_FAIL, "%s",
+		    redis_why(q->c, r));
+		if (r != NULL)
+			freeReplyObject(r);
+		return NULL;
+	}
+	return r;
+}
+
+/*
+ * The first element of a script's reply: -1 (the queue is gone) becomes
+ * 125 "queue removed"; otherwise *st is set and 0 returned.
+ */
+static int
+status_of(struct pqb *q, redisReply *r, int *st)
+{
+	if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
+	    r->element[0]->type != REDIS_REPLY_INTEGER) {
+		freeReplyObject(r);
+		return pq_seterr(q->u.shown, PKIT_EXIT_FAIL,
+		    "unexpected reply from the server");
+	}
+	*st = (int)r->element[0]->integer;
+	if (*st == -1) {
+		freeReplyObject(r);
+		return pq_seterr(q->u.shown, PKIT_EXIT_FAIL, "queue removed");
+	}
+	return 0;
+}
+
+static long long
+int_at(const redisReply *r, size_t i)
+{
+	const redisReply *e;
+
+	if (r->type != REDIS_REPLY_ARRAY || i >= r->elements)
+		return 0;
+	e = r->element[i];
+	if (e->type == REDIS_REPLY_INTEGER)
+		return e->integer;
+	if (e->type == REDIS_REPLY_STRING)
+		return strtoll(e->str, NULL, 10);
+	return 0;
+}
+
+/*
+ * Subscribe to the queue's channel for waiters of this kind (a second
+ * connection): the subscription is how pqueue-stat counts waiters, and
+ * the server drops it when the process dies.
+ */
+static int
+subscribe(struct pqb *q, const char *kind)
+{
+	redisReply *r;
+	const char *av[2], *why;
+	char ch[sizeof(q->key[4]) + 8];
+
+	if (q->sub != NULL)
+		redisFree(q->sub);
+	q->subkind = kind;
+	if ((q->sub = redis_connect(&q->u, &why)) == NULL)
+		return pq_seterr(q->u.shown, PKIT_EXIT_FAIL, "%s", why);
+	snprintf(ch, sizeof(ch), "%s:%s", q->key[4], kind);
+	av[0] = "SUBSCRIBE";
+	av[1] = ch;
+	if ((r = redis_run(q->sub, 2, av, &why)) == NULL) {
+		redisFree(q->sub);
+		q->sub = NULL;
+		return pq_seterr(q->u.shown, PKIT_EXIT_FAIL, "%s", why);
+	}
+	freeReplyObject(r);
+	return 0;
+}
+
+static int
+timed_out(int64_t deadline)
+{
+	return deadline != PQ_FOREVER && mono_now() >= deadline;
+}
+
+/*
+ * Sleep until something is published on the channel, deadline, or
+ * recheck_ms (-1: none) pass.  0 (try again), or 128+N for a signal.  A
+ * subscription the server dropped (e.g. its output buffer overflowed
+ * while we were busy) is made again: the caller then tries again before
+ * sleeping, so nothing published in between is missed.
+ */
+static int
+sleep_on(struct pqb *q, const char *kind, int64_t deadline,
+    int64_t recheck_ms)
+{
+	struct pollfd pfd;
+	redisReply *r;
+	int64_t ms = recheck_ms, left;
+	int woke = 0, n;
+
+	if (q->sub == NULL || strcmp(q->subkind, kind) != 0)
+		return subscribe(q, kind);
+	while (redisGetReplyFromReader(q->sub, (void **)&r) == REDIS_OK &&
+	    r != NULL) {
+		freeReplyObject(r);
+		woke = 1;
+	}
+	if (woke)
+		return 0;
+	if (deadline != PQ_FOREVER) {
+		left = (deadline - mono_now() + 999999) / 1000000;
+		if (left < 0)
+			left = 0;
+		if (ms < 0 || left < ms)
+			ms = left;
+	}
+	if (ms > 3600000)
+		ms = 3600000;
+	pfd.fd = q->sub->fd;
+	pfd.events = POLLIN;
+	n = poll(&pfd, 1, (int)ms);
+	if (n == -1 && errno == EINTR && pq_signalled())
+		return 128 + pq_signalled();
+	if (n > 0 && redisBufferRead(q->sub) != REDIS_OK) {
+		return subscribe(q, kind);
+	}
+	while (redisGetReplyFromReader(q->sub, (void **)&r) == REDIS_OK &&
+	    r != NULL)
+		freeReplyObject(r);
+	return 0;
+}
+
+static int
+pqr_put(struct pqb *q, const char *const *msgs, const size_t *lens,
+    size_t n, size_t *nput, int64_t deadline)
+{
+	redisReply *r;
+	size_t ok, batch, bytes;
+	int e, st, got;
+
+	*nput = 0;
+	/* Messages over the limit are refused; those before it are put. */
+	for (ok = 0; ok < n && lens[ok] <= q->max_msg; ok++)
+		;
+	while (*nput < ok) {
+		bytes = 0;
+		for (batch = 0; *nput + batch < ok && batch < PUT_MAX &&
+		    (batch == 0 || bytes + lens[*nput + batch] <= PUT_BYTES);
+		    batch++)
+			bytes += lens[*nput + batch];
+		if ((r = eval(q, put_lua, batch, (const char **)msgs + *nput,
+		    lens + *nput, &e)) == NULL)
+			return e;
+		if ((e = status_of(q, r, &st)) != 0)
+			return e;
+		got = (int)int_at(r, 1);
+		freeReplyObject(r);
+		if (st == -2)
+			return pq_seterr(q->u.shown, PKIT_EXIT_NO,
+			    "queue closed");
+		*nput += (size_t)got;
+		if (got > 0)
+			continue;
+		/* Full: wait for room. */
+		if (deadline == 0 || timed_out(deadline))
+			return pq_seterr(q->u.shown, PKIT_EXIT_TIMEOUT,
+			    "queue full");
+		if ((e = sleep_on(q, "put", deadline, -1)) != 0)
+			return e;
+		if (pq_signalled())
+			return 128 + pq_signalled();
+	}
+	if (ok < n)
+		return pq_seterr(q->u.shown, PKIT_EXIT_FAIL, "message of %zu "
+		    "bytes is over the limit of %" PRIu32 " bytes", lens[ok],
+		    q->max_msg);
+	return 0;
+}
+
+/* Forget the current lease (after it was committed or given back). */
+static int
+lease_drop(struct pqb *q)
+{
+	if (q->held != NULL)
+		freeReplyObject(q->held);
+	q->held = NULL;
+	q->nlease = 0;
+	return 0;
+}
+
+static int
+pqr_commit(struct pqb *q, size_t ncommit, int flags)
+{
+	static const char **av;
+	static char (*num)[24];
+	static size_t cap;
+	redisReply *r;
+	size_t i, k = 0, need = 3 + 2 * q->nlease;
+	int e, st;
+
+	if (q->nlease == 0)
+		return 0;
+	if (ncommit > q->nlease)
+		ncommit = q->nlease;
+	if (need > cap) {
+		free(av);
+		free(num);
+		cap = need;
+		if ((av = calloc(cap, sizeof(*av))) == NULL ||
+		    (num = calloc(cap, sizeof(*num))) == NULL) {
+			cap = 0;
+			return pq_seterr(q->u.shown, PKIT_EXIT_FAIL,
+			    "out of memory");
+		}
+	}
+	av[k++] = q->consumer;
+	snprintf(num[k], sizeof(num[k]), "%zu", ncommit);
+	av[k] = num[k], k++;
+	av[k++] = (flags & PQ_DONE) ? "1" : "0";
+	for (i = 0; i < q->nlease; i++) {
+		snprintf(num[k], sizeof(num[k]), "%" PRIu64, q->lease[i].id);
+		av[k] = num[k], k++;
+		snprintf(num[k], sizeof(num[k]), "%" PRIu32, q->lease[i].len);
+		av[k] = num[k], k++;
+	}
+	r = eval(q, commit_lua, k, av, NULL, &e);
+	lease_drop(q);
+	if (r == NULL)
+		return e;
+	if ((e = status_of(q, r, &st)) != 0)
+		return e;
+	freeReplyObject(r);
+	return 0;
+}
+
+static int
+pqr_get(struct pqb *q, size_t max, int64_t deadline,
+    const struct pq_msg **msgs, size_t *n)
+{
+	redisReply *r;
+	const char *av[2];
+	char maxs[24];
+	size_t i, m;
+	int64_t wait;
+	int e, st;
+
+	*n = 0;
+	if ((e = pqr_commit(q, q->nlease, 0)) != 0)
+		return e;
+	if (max > GET_MAX)
+		max = GET_MAX;
+	if (max == 0)
+		max = 1;
+	snprintf(maxs, sizeof(maxs), "%zu", max);
+	av[0] = q->consumer;
+	av[1] = maxs;
+	for (;;) {
+		if ((r = eval(q, get_lua, 2, av, NULL, &e)) == NULL)
+			return e;
+		if ((e = status_of(q, r, &st)) != 0)
+			return e;
+		if (st == 1)
+			break;
+		wait = int_at(r, 1);
+		freeReplyObject(r);
+		if (st == -3)
+			return pq_seterr(q->u.shown, PKIT_EXIT_NO,
+			    "queue closed");
+		if (deadline == 0 || timed_out(deadline))
+			return pq_seterr(q->u.shown, PKIT_EXIT_TIMEOUT,
+			    "queue empty");
+		if ((e = sleep_on(q, "get", deadline, wait)) != 0)
+			return e;
+		if (pq_signalled())
+			return 128 + pq_signalled();
+	}
+	m = (r->elements - 1) / 3;
+	if (m > q->cap) {
+		free(q->lease);
+		if ((q->lease = calloc(m, sizeof(*q->lease))) == NULL) {
+			q->cap = 0;
+			freeReplyObject(r);
+			return pq_seterr(q->u.shown, PKIT_EXIT_FAIL,
+			    "out of memory");
+		}
+		q->cap = m;
+	}
+	for (i = 0; i < m; i++) {
+		const redisReply *d = r->element[3 + 3 * i];
+
+		q->lease[i].id = (uint64_t)int_at(r, 1 + 3 * i);
+		q->lease[i].attempts = (uint32_t)int_at(r, 2 + 3 * i);
+		q->lease[i].data = d->type == REDIS_REPLY_STRING ? d->str : "";
+		q->lease[i].len = d->type == REDIS_REPLY_STRING ?
+		    (uint32_t)d->len : 0;
+	}
+	q->held = r;
+	q->nlease = m;
+	*msgs = q->lease;
+	*n = m;
+	return 0;
+}
+
+static int
+pqr_close(struct pqb *q)
+{
+	redisReply *r;
+	int e, st;
+
+	if ((r = eval(q, close_lua, 0, NULL, NULL, &e)) == NULL)
+		return e;
+	if ((e = status_of(q, r, &st)) != 0)
+		return e;
+	freeReplyObject(r);
+	return 0;
+}
+
+static int
+pqr_done(struct pqb *q, uint64_t count)
+{
+	redisReply *r;
+	const char *av[1];
+	char cs[24];
+	int e, st;
+
+	snprintf(cs, sizeof(cs), "%" PRIu64, count);
+	av[0] = cs;
+	if ((r = eval(q, done_lua, 1, av, NULL, &e)) == NULL)
+		return e;
+	if ((e = status_of(q, r, &st)) != 0)
+		return e;
+	freeReplyObject(r);
+	if (st == 1)
+		return pq_seterr(q->u.shown, PKIT_EXIT_NO,
+		    "task_done called too many times");
+	return 0;
+}
+
+static int
+pqr_done_id(struct pqb *q, uint64_t id, int *already)
+{
+	redisReply *r;
+	const char *av[1];
+	char is[24];
+	int e, st;
+
+	*already = 0;
+	snprintf(is, sizeof(is), "%" PRIu64, id);
+	av[0] = is;
+	if ((r = eval(q, done_id_lua, 1, av, NULL, &e)) == NULL)
+		return e;
+	if ((e = status_of(q, r, &st)) != 0)
+		return e;
+	freeReplyObject(r);
+	if (st == 2)
+		return pq_seterr(q->u.shown, PKIT_EXIT_FAIL,
+		    "no message with id %" PRIu64 " was ever put", id);
+	*already = st == 1;
+	return 0;
+}
+
+static int
+pqr_join(struct pqb *q, int64_t deadline)
+{
+	redisReply *r;
+	long long left;
+	int e, st;
+
+	for (;;) {
+		if ((r = eval(q, join_lua, 0, NULL, NULL, &e)) == NULL)
+			return e;
+		if ((e = status_of(q, r, &st)) != 0)
+			return e;
+		left = int_at(r, 1);
+		freeReplyObject(r);
+		if (left == 0)
+			return 0;
+		if (deadline == 0 || timed_out(deadline))
+			return pq_seterr(q->u.shown, PKIT_EXIT_TIMEOUT,
+			    "%lld tasks not done", left);
+		if ((e = sleep_on(q, "join", deadline, -1)) != 0)
+			return e;
+		if (pq_signalled())
+			return 128 + pq_signalled();
+	}
+}
+
+/* A field of HGETALL's flat array. */
+static uint64_t
+field(const redisReply *m, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < m->elements; i += 2)
+		if (m->element[i]->type == REDIS_REPLY_STRING &&
+		    strcmp(m->element[i]->str, name) == 0 &&
+		    m->element[i + 1]->type == REDIS_REPLY_STRING)
+			return strtoull(m->element[i + 1]->str, NULL, 10);
+	return 0;
+}
+
+static int
+pqr_stat(struct pqb *q, struct pq_info *info, int64_t deadline)
+{
+	redisReply *r, *m, *p, *att;
+	size_t i, k;
+	int e, st;
+
+	(void)deadline;
+	memset(info, 0, sizeof(*info));
+	if ((r = eval(q, stat_lua, 0, NULL, NULL, &e)) == NULL)
+		return e;
+	if ((e = status_of(q, r, &st)) != 0)
+		return e;
+	if (r->elements < 8 || r->element[1]->type != REDIS_REPLY_ARRAY ||
+	    r->element[3]->type != REDIS_REPLY_ARRAY ||
+	    r->element[4]->type != REDIS_REPLY_ARRAY) {
+		freeReplyObject(r);
+		return pq_seterr(q->u.shown, PKIT_EXIT_FAIL,
+		    "unexpected reply from the server");
+	}
+	m = r->element[1];
+	p = r->element[3];
+	att = r->element[4];
+	info->max_msgs = field(m, "max_msgs");
+	info->max_bytes = field(m, "max_bytes");
+	info->max_msg = (uint32_t)field(m, "max_msg");
+	info->closed = field(m, "closed") != 0;
+	info->unfinished = field(m, "unfinished");
+	info->next_id = field(m, "next_id") + 1;
+	info->puts = field(m, "puts");
+	info->gets = field(m, "gets");
+	info->requeues = field(m, "requeues");
+	info->dropped = field(m, "dropped");
+	info->recoveries = field(m, "recoveries");
+	info->bytes = field(m, "bytes");
+	info->lease_ns = (int64_t)field(m, "lease_ms") * 1000000;
+	/* Given back (idle past IDLE_BACK): queued again, for the next get. */
+	info->inflight = (uint64_t)(int_at(r, 6) - int_at(r, 7));
+	info->nmsgs = (uint64_t)int_at(r, 2) - info->inflight;
+	if (r->element[5]->type == REDIS_REPLY_ARRAY &&
+	    r->element[5]->elements == 6) {
+		info->nwait_get = (uint32_t)int_at(r->element[5], 1);
+		info->nwait_put = (uint32_t)int_at(r->element[5], 3);
+		info->nwait_join = (uint32_t)int_at(r->element[5], 5);
+	}
+	info->uid = (uid_t)-1;
+	/* Leases: one per consumer, in the order of their first id. */
+	for (i = 0; i < p->elements; i++) {
+		const redisReply *e1 = p->element[i];
+		struct pq_lease *l = NULL;
+		const char *who;
+		int64_t idle;
+
+		if (e1->type != REDIS_REPLY_ARRAY || e1->elements < 4)
+			continue;
+		who = e1->element[1]->str;
+		idle = e1->element[2]->integer;
+		if (idle >= strtoll(IDLE_BACK, NULL, 10))
+			continue;
+		for (k = 0; k < info->nleases; k++)
+			if (info->leases[k].pid == (pid_t)strtol(who, NULL,
+			    10) && info->leases[k].age_ns == idle * 1000000)
+				l = &info->leases[k];
+		if (l == NULL) {
+			if (info->nleases == PQ_NSLOTS)
+				continue;
+			l = &info->leases[info->nleases++];
+			l->pid = (pid_t)strtol(who, NULL, 10);
+			l->first_id = strtoull(e1->element[0]->str + 2, NULL,
+			    10);
+			l->attempts = i < att->elements ?
+			    (uint32_t)att->element[i]->integer : 0;
+			l->age_ns = idle * 1000000;
+			l->alive = idle < (int64_t)field(m, "lease_ms");
+		}
+		l->nmsgs++;
+	}
+	freeReplyObject(r);
+	return 0;
+}
+
+static int64_t
+pqr_renew_every(const struct pqb *q)
+{
+	return q->lease_ms * 1000000 / 3;
+}
+
+static int
+pqr_renew(struct pqb *q)
+{
+	static const char **av;
+	static char (*ids)[24];
+	static size_t cap;
+	redisReply *r;
+	size_t i;
+	int e, st;
+
+	if (q->nlease == 0)
+		return 0;
+	if (q->nlease + 1 > cap) {
+		free(av);
+		free(ids);
+		cap = q->nlease + 1;
+		if ((av = calloc(cap, sizeof(*av))) == NULL ||
+		    (ids = calloc(cap, sizeof(*ids))) == NULL) {
+			cap = 0;
+			return pq_seterr(q->u.shown, PKIT_EXIT_FAIL,
+			    "out of memory");
+		}
+	}
+	av[0] = q->consumer;
+	for (i = 0; i < q->nlease; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "%" PRIu64, q->lease[i].id);
+		av[i + 1] = ids[i];
+	}
+	if ((r = eval(q, renew_lua, q->nlease + 1, av, NULL, &e)) == NULL)
+		return e;
+	if ((e = status_of(q, r, &st)) != 0)
+		return e;
+	freeReplyObject(r);
+	return 0;
+}
+
+const struct pq_ops pq_redis_ops = {
+	pqr_put, pqr_get, pqr_commit, pqr_close, pqr_done, pqr_done_id,
+	pqr_join, pqr_stat, pqr_name, pqr_max_msg, pqr_renew_every, pqr_renew
+};
