@@ -487,17 +487,6 @@ rush() {
 	[[ "$stderr" == *"wrong value"* ]]
 }
 
-@test "pqueue tools: a redis: queue name is refused with 125, not yet supported, no password shown" {
-	local t
-	for t in pqueue-create pqueue-put pqueue-get pqueue-stat pqueue-close pqueue-done pqueue-join; do
-		run --separate-stderr "$t" "redis://u:sekrit@127.0.0.1:$REDIS_PORT/q"
-		[ "$status" -eq 125 ] || fail "$t: status $status"
-		[ "${#stderr_lines[@]}" -eq 1 ] || fail "$t: $stderr"
-		[[ "$stderr" == *"not supported on redis yet"* ]] || fail "$t: $stderr"
-		[[ "$stderr" != *sekrit* ]] || fail "$t: password shown"
-	done
-}
-
 # own_server: start a second, throwaway redis-server for this test only
 # (tracked, ended by pid at teardown); its port in $oport, pid in $opid.
 own_server() {
