@@ -52,7 +52,7 @@ _pkit() {
 	pjoin)		opts="-a -t -v -h"; args="t" ;;
 	pdaemon)	opts="-r -p -o -C -T -k -t -s -h"; args="poCTt" ;;
 	plock)		opts="-s -c -n -t -q -v -h"; args="ct"; names=locks ;;
-	pqueue-create)	opts="-p -m -s -L -M -h"; args="msM"; names=queues ;;
+	pqueue-create)	opts="-p -m -s -L -M -l -h"; args="msMl"; names=queues ;;
 	pqueue-put)	opts="-n -t -0 -h"; args="t"; names=queues ;;
 	pqueue-get)	opts="-n -t -c -f -r -0 -i -h"; args="tcr"; names=queues ;;
 	pqueue-done)	opts="-c -h"; args="c"; names=queues ;;

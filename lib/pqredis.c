@@ -332,6 +332,11 @@ static const char remove_lua[] =
 static int	 setup(const char *, struct pqb *);
 static redisReply *eval(struct pqb *, const char *, size_t, const char **,
 		    const size_t *, int *);
+static int	 eval_send(struct pqb *, const char *, size_t, const char **,
+		    const size_t *);
+static redisReply *eval_recv(struct pqb *, int *);
+static int	 commit_send(struct pqb *, size_t, int);
+static int	 commit_recv(struct pqb *);
 static int	 status_of(struct pqb *, redisReply *, int *);
 static int	 subscribe(struct pqb *, const char *);
 static int	 sleep_on(struct pqb *, const char *, int64_t, int64_t);
@@ -543,9 +548,22 @@ static redisReply *
 eval(struct pqb *q, const char *script, size_t n, const char **args,
     const size_t *lens, int *code)
 {
+	int e;
+
+	if ((e = eval_send(q, script, n, args, lens)) != 0) {
+		*code = e;
+		return NULL;
+	}
+	return eval_recv(q, code);
+}
+
+/* Queue an EVAL on q's connection (sent with the next reply awaited). */
+static int
+eval_send(struct pqb *q, const char *script, size_t n, const char **args,
+    const size_t *lens)
+{
 	static const char **av;
 	static size_t *al, cap;
-	redisReply *r;
 	size_t i, k = 0;
 
 	if (n + 3 + NKEYS > cap) {
@@ -555,9 +573,8 @@ eval(struct pqb *q, const char *script, size_t n, const char **args,
 		if ((av = calloc(cap, sizeof(*av))) == NULL ||
 		    (al = calloc(cap, sizeof(*al))) == NULL) {
 			cap = 0;
-			*code = pq_seterr(q->u.shown, PKIT_EXIT_FAIL,
+			return pq_seterr(q->u.shown, PKIT_EXIT_FAIL,
 			    "out of memory");
-			return NULL;
 		}
 	}
 	av[k] = "EVAL", al[k++] = 4;
@@ -568,7 +585,20 @@ eval(struct pqb *q, const char *script, size_t n, const char **args,
 	for (i = 0; i < n; i++)
 		av[k] = args[i], al[k++] = lens != NULL ? lens[i] :
 		    strlen(args[i]);
-	r = redisCommandArgv(q->c, (int)k, av, al);
+	if (redisAppendCommandArgv(q->c, (int)k, av, al) != REDIS_OK)
+		return pq_seterr(q->u.shown, PKIT_EXIT_FAIL, "%s",
+		    redis_why(q->c, NULL));
+	return 0;
+}
+
+/* The reply to the oldest EVAL sent, as eval. */
+static redisReply *
+eval_recv(struct pqb *q, int *code)
+{
+	redisReply *r = NULL;
+
+	if (redisGetReply(q->c, (void **)&r) != REDIS_OK)
+		r = NULL;
 	if (r == NULL || r->type == REDIS_REPLY_ERROR) {
 		*code = pq_seterr(q->u.shown, PKIT_EXIT_FAIL, "%s",
 		    redis_why(q->c, r));
@@ -759,15 +789,26 @@ lease_drop(struct pqb *q)
 static int
 pqr_commit(struct pqb *q, size_t ncommit, int flags)
 {
-	static const char **av;
-	static char (*num)[24];
-	static size_t cap;
-	redisReply *r;
-	size_t i, k = 0, need = 3 + 2 * q->nlease;
-	int e, st;
+	int e;
 
 	if (q->nlease == 0)
 		return 0;
+	if ((e = commit_send(q, ncommit, flags)) != 0) {
+		lease_drop(q);
+		return e;
+	}
+	return commit_recv(q);
+}
+
+/* Send the commit of the current lease (its reply: commit_recv). */
+static int
+commit_send(struct pqb *q, size_t ncommit, int flags)
+{
+	static const char **av;
+	static char (*num)[24];
+	static size_t cap;
+	size_t i, k = 0, need = 3 + 2 * q->nlease;
+
 	if (ncommit > q->nlease)
 		ncommit = q->nlease;
 	if (need > cap) {
@@ -791,7 +832,17 @@ pqr_commit(struct pqb *q, size_t ncommit, int flags)
 		snprintf(num[k], sizeof(num[k]), "%" PRIu32, q->lease[i].len);
 		av[k] = num[k], k++;
 	}
-	r = eval(q, commit_lua, k, av, NULL, &e);
+	return eval_send(q, commit_lua, k, av, NULL);
+}
+
+/* The commit's reply; the lease is forgotten either way. */
+static int
+commit_recv(struct pqb *q)
+{
+	redisReply *r;
+	int e, st;
+
+	r = eval_recv(q, &e);
 	lease_drop(q);
 	if (r == NULL)
 		return e;
@@ -813,8 +864,11 @@ pqr_get(struct pqb *q, size_t max, int64_t deadline,
 	int e, st;
 
 	*n = 0;
-	if ((e = pqr_commit(q, q->nlease, 0)) != 0)
+	/* The commit of the last batch goes with the first try: one trip. */
+	if (q->nlease > 0 && (e = commit_send(q, q->nlease, 0)) != 0) {
+		lease_drop(q);
 		return e;
+	}
 	if (max > GET_MAX)
 		max = GET_MAX;
 	if (max == 0)
@@ -823,7 +877,11 @@ pqr_get(struct pqb *q, size_t max, int64_t deadline,
 	av[0] = q->consumer;
 	av[1] = maxs;
 	for (;;) {
-		if ((r = eval(q, get_lua, 2, av, NULL, &e)) == NULL)
+		if ((e = eval_send(q, get_lua, 2, av, NULL)) != 0)
+			return e;
+		if (q->nlease > 0 && (e = commit_recv(q)) != 0)
+			return e;
+		if ((r = eval_recv(q, &e)) == NULL)
 			return e;
 		if ((e = status_of(q, r, &st)) != 0)
 			return e;

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
+# redis-queue.sh: pqueue on Redis (redis:// names) beside what a user
+# would do with redis-cli, on a private redis-server (127.0.0.1, a free
+# port), and Python's multiprocessing.Queue.
+#  1. Streaming: MSGS (default 200 000) 64-byte lines from a producer to a
+#     consumer: pqueue-put | pqueue-get on a redis:// queue (acknowledged,
+#     at-least-once) beside `redis-cli --pipe` RPUSH and `redis-cli -r MSGS
+#     BLPOP` (no acknowledgement: a consumer killed mid-way loses what it
+#     popped), and Python's Queue (one machine only).
+#  2. One message: N (default 300) x `pqueue-put q x; pqueue-get q` beside
+#     `redis-cli RPUSH l x; redis-cli LPOP l`.
+# Medians over interleaved rounds.  Targets: streaming >= 5x the redis-cli
+# pair; one put+get <= 0.3x the redis-cli pair.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+: "${ROUNDS:=5}"
+MSGS=${MSGS:-$([ "${QUICK:-0}" = 1 ] && echo 50000 || echo 200000)}
+N=${N:-$([ "${QUICK:-0}" = 1 ] && echo 100 || echo 300)}
+# shellcheck source=tests/bench/lib.sh
+. "$here/lib.sh"
+bench_init >/dev/null
+command -v pqueue-put >/dev/null || { echo "redis-queue.sh: pqueue-put not on PATH" >&2; exit 125; }
+command -v redis-server >/dev/null ||
+	{ echo "redis-queue.sh: redis-server not found (./bootstrap installs it)" >&2; exit 125; }
+
+work=$(mktemp -d)
+pid=0
+cleanup() {
+	[ "$pid" -gt 1 ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+redis-server --bind 127.0.0.1 --port "$port" --dir "$work" --save '' \
+	--appendonly no --logfile "$work/log" </dev/null >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do
+	redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && break
+	sleep 0.05
+done
+awk -v n="$MSGS" 'BEGIN { for (i = 0; i < n; i++) printf "%063d\n", i }' > "$work/in"
+awk '{ printf "*3\r\n$5\r\nRPUSH\r\n$1\r\nl\r\n$%d\r\n%s\r\n", length($0), $0 }' \
+	"$work/in" > "$work/in.resp"
+cat > "$work/mpq.py" <<'PY'
+import multiprocessing as mp, sys
+
+def produce(q, path):
+    with open(path) as f:
+        for line in f:
+            q.put(line)
+    q.put(None)
+
+if __name__ == "__main__":
+    q = mp.Queue(10000)
+    p = mp.Process(target=produce, args=(q, sys.argv[1]))
+    p.start()
+    n = 0
+    while q.get() is not None:
+        n += 1
+    p.join()
+    print(n)
+PY
+export work MSGS N port
+export Q="redis://127.0.0.1:$port/bench"
+
+check='[ "$(cat "$work/count")" -eq "$MSGS" ]'
+s="redis, streaming $MSGS 64-byte lines, producer -> consumer"
+bench_case "$s" lines "$MSGS" \
+	"pqueue redis://" "pqueue-create -s 16777216 \$Q; pqueue-put \$Q < \$work/in &
+		pqueue-get -c \$MSGS \$Q | wc -l > \$work/count; wait; pqueue-rm \$Q; $check" \
+	"redis-cli --pipe + -r BLPOP" "redis-cli -p \$port --pipe < \$work/in.resp > /dev/null &
+		redis-cli -p \$port -r \$MSGS blpop l 0 | grep -c '^0' > \$work/count; wait
+		redis-cli -p \$port del l > /dev/null; $check" \
+	"Python mp.Queue" "python3 \$work/mpq.py \$work/in > \$work/count; $check"
+
+o="redis, one message: $N x put then get, one process each"
+bench_case "$o" "put+get" "$N" \
+	"pqueue-put, pqueue-get" "pqueue-create \$Q; for i in \$(seq \$N); do
+		pqueue-put \$Q m\$i; [ \"\$(pqueue-get \$Q)\" = m\$i ]; done; pqueue-rm \$Q" \
+	"redis-cli RPUSH, LPOP" "for i in \$(seq \$N); do
+		redis-cli -p \$port rpush l1 m\$i > /dev/null
+		[ \"\$(redis-cli -p \$port lpop l1)\" = m\$i ]; done"
+
+ratio() {	# ratio TITLE A B: median(B) / median(A)
+	awk -F'\t' -v t="$1" -v a="$2" -v b="$3" '$1 == t && $2 == a { ta = $3 }
+		$1 == t && $2 == b { tb = $3 } END { printf "%.2f", tb / ta }' "$BENCH_OUT/data.tsv"
+}
+bench_note "pqueue on redis streams $(ratio "$s" "pqueue redis://" "redis-cli --pipe + -r BLPOP")x as fast as the redis-cli pair (target >= 5) and $(ratio "$s" "pqueue redis://" "Python mp.Queue")x Python's Queue."
+bench_note "one put+get on redis costs $(ratio "$o" "redis-cli RPUSH, LPOP" "pqueue-put, pqueue-get")x the redis-cli pair (target <= 0.3)."
