@@ -393,8 +393,9 @@ pqr_create(const char *name, const struct pq_config *cfg, int flags,
 	struct pqb *q;
 	redisReply *r;
 	char a[5][32];
-	const char *av[5];
+	const char *av[5], *env, *why;
 	uint64_t cap;
+	int64_t ns;
 	int st, e;
 
 	if (cfg == NULL)
@@ -423,8 +424,19 @@ pqr_create(const char *name, const struct pq_config *cfg, int flags,
 	cap = (cfg->max_bytes + 7) & ~(uint64_t)7;
 	q->max_msg = (uint32_t)((cap < PQ_SLOTBUF ? cap : PQ_SLOTBUF) -
 	    PQ_FRAMING);
-	q->lease_ms = cfg->lease_ns > 0 ? cfg->lease_ns / 1000000 :
-	    LEASE_DEF_MS;
+	q->lease_ms = LEASE_DEF_MS;
+	if (cfg->lease_ns > 0)
+		q->lease_ms = cfg->lease_ns / 1000000;
+	else if ((env = getenv("PKIT_QUEUE_LEASE")) != NULL &&
+	    *env != '\0') {
+		if (dur_parse(env, &ns, &why) == -1 || ns < 100000000 ||
+		    ns > (int64_t)86400 * 1000000000) {
+			pq_seterr(q->u.shown, e, "bad PKIT_QUEUE_LEASE (100ms "
+			    "to 1 day)");
+			goto fail;
+		}
+		q->lease_ms = ns / 1000000;
+	}
 	snprintf(a[0], sizeof(a[0]), "%" PRIu64, cfg->max_msgs);
 	snprintf(a[1], sizeof(a[1]), "%" PRIu64, cap);
 	snprintf(a[2], sizeof(a[2]), "%" PRIu32, q->max_msg);

@@ -82,7 +82,7 @@ own_stop() {
 	pqueue-rm "redis:$n"
 }
 
-@test "pqueue redis: -l sets the lease time, which stat shows" {
+@test "pqueue redis: -l (or PKIT_QUEUE_LEASE) sets the lease time, which stat shows" {
 	local q
 	q=$(rq l)
 	pqueue-create -l 1.5s "$q"
@@ -98,6 +98,21 @@ own_stop() {
 	run --separate-stderr pqueue-create -l 50ms "$(rq l)"
 	assert_failure 125
 	assert_equal "$stderr" "pqueue-create: bad lease time '50ms': from 100ms to 1 day"
+	# PKIT_QUEUE_LEASE is the default; -l wins over it.
+	q=$(rq l)
+	PKIT_QUEUE_LEASE=2s pqueue-create "$q"
+	run pqueue-stat -k "$q"
+	assert_line lease_ms=2000
+	q=$(rq l)
+	PKIT_QUEUE_LEASE=2s pqueue-create -l 700ms "$q"
+	run pqueue-stat -k "$q"
+	assert_line lease_ms=700
+	q=$(rq l)
+	PKIT_QUEUE_LEASE=soon run --separate-stderr pqueue-create "$q"
+	assert_failure 125
+	assert_equal "$stderr" "pqueue-create: $q: bad PKIT_QUEUE_LEASE (100ms to 1 day)"
+	run pqueue-stat "$q"
+	assert_failure 125
 }
 
 @test "pqueue redis: a killed getter's message comes back once its lease runs out" {
@@ -265,4 +280,18 @@ own_stop() {
 	run pqueue-stat -k "$q"
 	assert_line waiting_join=0
 	assert_line size=1
+}
+
+@test "pqueue redis: SIGKILL in a loop on producers and consumers loses nothing acknowledged" {
+	# tests/stress_queue on a queue on the private server (lease 500ms):
+	# producers log each acknowledged put, stream getters and a worker
+	# are killed at random and restarted; then every acknowledged message
+	# must have been delivered whole, unfinished must reach 0 and
+	# pqueue-join return 0.
+	run "$top_builddir/tests/stress_queue" -r "redis://127.0.0.1:$REDIS_PORT" \
+		-p 2 -c 3 -n 3000 -k 500 -t 10 -d 30
+	echo "$output" | grep '^stress:' >&3
+	assert_success
+	assert_line --regexp '^stress: lost 0, '
+	assert_line --regexp '^stress: SIGKILLs sent [1-9][0-9]+'
 }

@@ -50,7 +50,8 @@ struct child {
 	int	done;		/* producer finished (exited 0) */
 };
 
-static char	 qname[64], dir[256], self[4096];
+static char	 qname[512], dir[256], self[4096];
+static const char *server;	/* -r: a redis:// server; else shared memory */
 static const char *fault;
 static int	 nprod = 3, ncons = 4, period_ms = 3, min_kills = 1500;
 static int	 nmsgs = 15000, limit_s = 25;
@@ -422,6 +423,7 @@ int
 main(int argc, char *argv[])
 {
 	struct timespec ts;
+	struct pq_config cfg = { 0, PQ_DEFBYTES, 0, 0600, 0 };
 	struct pq *q;
 	int64_t t0, t_end, next_kill;
 	const char *tmp;
@@ -433,7 +435,7 @@ main(int argc, char *argv[])
 		nmsgs = atoi(argv[5]);
 		return produce(atoi(argv[4]));
 	}
-	while ((ch = getopt(argc, argv, "c:d:k:n:p:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:d:k:n:p:r:t:")) != -1) {
 		switch (ch) {
 		case 'c':
 			ncons = atoi(optarg);
@@ -450,13 +452,16 @@ main(int argc, char *argv[])
 		case 'p':
 			nprod = atoi(optarg);
 			break;
+		case 'r':
+			server = optarg;
+			break;
 		case 't':
 			period_ms = atoi(optarg);
 			break;
 		default:
 			fprintf(stderr, "usage: stress_queue [-c CONSUMERS] "
 			    "[-d SECONDS] [-k MINKILLS] [-n MSGS] "
-			    "[-p PRODUCERS] [-t PERIOD_MS]\n");
+			    "[-p PRODUCERS] [-r REDIS_URL] [-t PERIOD_MS]\n");
 			return 2;
 		}
 	}
@@ -489,11 +494,20 @@ main(int argc, char *argv[])
 		perror(dir);
 		return 1;
 	}
-	snprintf(qname, sizeof(qname), "stress-%ld", (long)getpid());
+	/*
+	 * On Redis a killed taker's lease comes back when it runs out, not
+	 * at once: a short one keeps the drain quick.
+	 */
+	if (server != NULL) {
+		snprintf(qname, sizeof(qname), "%s/stress-%ld", server,
+		    (long)getpid());
+		cfg.lease_ns = 500000000;
+	} else
+		snprintf(qname, sizeof(qname), "stress-%ld", (long)getpid());
 	atexit(cleanup);
 	signal(SIGPIPE, SIG_IGN);
 	srandom((unsigned)getpid() ^ (unsigned)time(NULL));
-	if ((r = pq_create(qname, NULL, 0, &q)) != 0) {
+	if ((r = pq_create(qname, &cfg, 0, &q)) != 0) {
 		fprintf(stderr, "stress: %s\n", pq_error());
 		return 1;
 	}
