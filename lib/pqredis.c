@@ -45,7 +45,7 @@
 #define NKEYS		5
 #define PUT_MAX		1024		/* messages per put script */
 #define PUT_BYTES	(1024 * 1024)	/* bytes per put script */
-#define GET_MAX		256		/* messages per get script */
+#define GET_MAX		512		/* messages per get script */
 #define LEASE_DEF_MS	30000
 #define IDLE_GONE	"31536000000"	/* ms: a lease given back (a year) */
 #define IDLE_BACK	"31535000000"	/* ms: idle that long: given back */
@@ -157,7 +157,7 @@ PRELUDE
 "  if type(f) ~= 'table' then\n"
 "    redis.call('XACK', KEYS[2], 'g', sid)\n"
 "    redis.call('HDEL', KEYS[4], id, 'r' .. id)\n"
-"  elseif redis.call('ZSCORE', KEYS[3], id) then\n"
+"  elseif att > 0 and redis.call('ZSCORE', KEYS[3], id) then\n"
 "    redis.call('XACK', KEYS[2], 'g', sid)\n"
 "    redis.call('XDEL', KEYS[2], sid)\n"
 "    redis.call('HDEL', KEYS[4], id, 'r' .. id)\n"
@@ -231,15 +231,30 @@ PRELUDE
 DONE_MARK
 "local k = tonumber(ARGV[2])\n"
 "local acked, freed, back = 0, 0, 0\n"
-"for i = 4, #ARGV, 2 do\n"
-"  local id, sid = ARGV[i], '0-' .. ARGV[i]\n"
-"  if (i - 4) / 2 < k then\n"
-"    redis.call('XACK', KEYS[2], 'g', sid)\n"
-"    if redis.call('XDEL', KEYS[2], sid) == 1 then\n"
-"      acked, freed = acked + 1, freed + size(tonumber(ARGV[i + 1]))\n"
-"      redis.call('HDEL', KEYS[4], id, 'r' .. id)\n"
+"local sids, ids = {}, {}\n"
+"for i = 4, 3 + 2 * k, 2 do\n"
+"  sids[#sids + 1] = '0-' .. ARGV[i]\n"
+"  ids[#ids + 1] = ARGV[i]\n"
+"end\n"
+"if k > 0 then\n"
+"  redis.call('HDEL', KEYS[4], unpack(ids))\n"
+"  if redis.call('XACK', KEYS[2], 'g', unpack(sids)) == k then\n"
+"    acked = redis.call('XDEL', KEYS[2], unpack(sids))\n"
+"    for i = 4, 3 + 2 * k, 2 do\n"
+"      freed = freed + size(tonumber(ARGV[i + 1]))\n"
 "    end\n"
 "  else\n"
+"    for i = 1, k do\n"
+"      if redis.call('XDEL', KEYS[2], sids[i]) == 1 then\n"
+"        acked = acked + 1\n"
+"        freed = freed + size(tonumber(ARGV[3 + 2 * i]))\n"
+"      end\n"
+"    end\n"
+"  end\n"
+"end\n"
+"for i = 4 + 2 * k, #ARGV, 2 do\n"
+"  local id, sid = ARGV[i], '0-' .. ARGV[i]\n"
+"  do\n"
 "    local p = redis.call('XPENDING', KEYS[2], 'g', sid, sid, 1, ARGV[1])\n"
 "    if #p == 1 then\n"
 "      redis.call('XCLAIM', KEYS[2], 'g', ARGV[1], 0, sid, 'IDLE',\n"
