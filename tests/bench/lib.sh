@@ -100,3 +100,44 @@ bench_case() {
 bench_note() {
 	printf '\n%s\n' "$*" | tee -a "$BENCH_MD"
 }
+
+# bench_redis_start DIR: start a private redis-server on 127.0.0.1 at a
+# free port, its files in DIR; sets redis_port and redis_pid (stop it by
+# that pid, e.g. in an EXIT trap).
+# shellcheck disable=SC2034 # redis_port and redis_pid are for the caller
+bench_redis_start() {
+	redis_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$1" --save '' \
+		--appendonly no --logfile "$1/log" </dev/null >/dev/null 2>&1 &
+	redis_pid=$!
+	for _ in $(seq 1 100); do
+		redis-cli -p "$redis_port" ping 2>/dev/null | grep -q PONG && return 0
+		sleep 0.05
+	done
+	echo "bench: redis-server would not start; see $1/log" >&2
+	return 1
+}
+
+# bench_mpq FILE: write Python's multiprocessing.Queue case to FILE: a
+# producer process puts each line of argv[1], the parent counts them.
+bench_mpq() {
+	cat > "$1" <<'PY'
+import multiprocessing as mp, sys
+
+def produce(q, path):
+    with open(path) as f:
+        for line in f:
+            q.put(line)
+    q.put(None)
+
+if __name__ == "__main__":
+    q = mp.Queue(10000)
+    p = mp.Process(target=produce, args=(q, sys.argv[1]))
+    p.start()
+    n = 0
+    while q.get() is not None:
+        n += 1
+    p.join()
+    print(n)
+PY
+}

@@ -33,25 +33,7 @@ printf '#include <stdlib.h>\nint main(void) { return getprogname() == NULL; }\n'
 # shellcheck disable=SC2046 # pkg-config's words are meant to split
 cc -O2 -o "$work/tiny" "$work/tiny.c" $(pkg-config --cflags --libs libbsd-overlay)
 awk -v n="$MSGS" 'BEGIN { for (i = 0; i < n; i++) printf "%063d\n", i }' > "$work/in"
-cat > "$work/mpq.py" <<'PY'
-import multiprocessing as mp, sys
-
-def produce(q, path):
-    with open(path) as f:
-        for line in f:
-            q.put(line)
-    q.put(None)
-
-if __name__ == "__main__":
-    q = mp.Queue(10000)
-    p = mp.Process(target=produce, args=(q, sys.argv[1]))
-    p.start()
-    n = 0
-    while q.get() is not None:
-        n += 1
-    p.join()
-    print(n)
-PY
+bench_mpq "$work/mpq.py"
 export work MSGS N
 export Q="bench.$$" MQ="/bench.$$"
 

@@ -23,20 +23,14 @@ command -v redis-server >/dev/null ||
 	{ echo "redis-lock.sh: redis-server not found (./bootstrap installs it)" >&2; exit 125; }
 
 work=$(mktemp -d)
-pid=0
+redis_pid=0
 cleanup() {
-	[ "$pid" -gt 1 ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	[ "$redis_pid" -gt 1 ] && kill "$redis_pid" 2>/dev/null && wait "$redis_pid" 2>/dev/null
 	rm -rf "$work"
 }
 trap cleanup EXIT
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-redis-server --bind 127.0.0.1 --port "$port" --dir "$work" --save '' \
-	--appendonly no --logfile "$work/log" </dev/null >/dev/null 2>&1 &
-pid=$!
-for _ in $(seq 1 100); do
-	redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && break
-	sleep 0.05
-done
+bench_redis_start "$work"
+port=$redis_port
 export port work N ITERS
 T=$(type -P true)
 export T

@@ -26,42 +26,18 @@ command -v redis-server >/dev/null ||
 	{ echo "redis-queue.sh: redis-server not found (./bootstrap installs it)" >&2; exit 125; }
 
 work=$(mktemp -d)
-pid=0
+redis_pid=0
 cleanup() {
-	[ "$pid" -gt 1 ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	[ "$redis_pid" -gt 1 ] && kill "$redis_pid" 2>/dev/null && wait "$redis_pid" 2>/dev/null
 	rm -rf "$work"
 }
 trap cleanup EXIT
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-redis-server --bind 127.0.0.1 --port "$port" --dir "$work" --save '' \
-	--appendonly no --logfile "$work/log" </dev/null >/dev/null 2>&1 &
-pid=$!
-for _ in $(seq 1 100); do
-	redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && break
-	sleep 0.05
-done
+bench_redis_start "$work"
+port=$redis_port
 awk -v n="$MSGS" 'BEGIN { for (i = 0; i < n; i++) printf "%063d\n", i }' > "$work/in"
 awk '{ printf "*3\r\n$5\r\nRPUSH\r\n$1\r\nl\r\n$%d\r\n%s\r\n", length($0), $0 }' \
 	"$work/in" > "$work/in.resp"
-cat > "$work/mpq.py" <<'PY'
-import multiprocessing as mp, sys
-
-def produce(q, path):
-    with open(path) as f:
-        for line in f:
-            q.put(line)
-    q.put(None)
-
-if __name__ == "__main__":
-    q = mp.Queue(10000)
-    p = mp.Process(target=produce, args=(q, sys.argv[1]))
-    p.start()
-    n = 0
-    while q.get() is not None:
-        n += 1
-    p.join()
-    print(n)
-PY
+bench_mpq "$work/mpq.py"
 export work MSGS N port
 export Q="redis://127.0.0.1:$port/bench"
 
