@@ -43,3 +43,16 @@ shm_only() {
 		skip "shared memory only: $*"
 	fi
 }
+
+# lesson_path FILE: the lesson examples/FILE to run.  In the Redis run,
+# a copy whose queue (the line q=...) is on the private server instead,
+# beside the demo.sh it sources: the rest of the lesson runs unchanged.
+lesson_path() {
+	if [ "${PKIT_TEST_BACKEND:-}" = redis ]; then
+		sed 's/^q=/q=redis:/' "$top_srcdir/examples/$1" > "$BATS_TEST_TMPDIR/$1"
+		cp "$top_srcdir/examples/demo.sh" "$BATS_TEST_TMPDIR/"
+		printf '%s\n' "$BATS_TEST_TMPDIR/$1"
+	else
+		printf '%s\n' "$top_srcdir/examples/$1"
+	fi
+}

@@ -9,7 +9,7 @@ bats_require_minimum_version 1.5.0
 
 @test "lesson 12: join returns after all 20 tasks are done, once each; no consumer is left" {
 	local did joined w
-	run --separate-stderr timeout 60 sh "$top_srcdir/examples/12-joinable.sh"
+	run --separate-stderr timeout 60 sh "$(lesson_path 12-joinable.sh)"
 	assert_success
 	[ -z "$stderr" ]
 	[ "$(printf '%s\n' "${lines[@]}" | grep -c '^consumer [AB] did task [12]\.')" = 20 ]
@@ -27,4 +27,8 @@ bats_require_minimum_version 1.5.0
 	done
 	run ls /dev/shm
 	refute_output --partial "lesson12."
+	if [ "${PKIT_TEST_BACKEND:-}" = redis ]; then
+		run redis-cli -p "$REDIS_PORT" --scan --pattern 'pkit:queue:{lesson12.*'
+		assert_output ""
+	fi
 }
