@@ -98,8 +98,8 @@ bench_case "workers: $TASKS tasks running true(1), 4 at a time" tasks "$TASKS" \
 # The lease protocol on the C API.
 # shellcheck disable=SC2046 # pkg-config's words are meant to split
 cc -O2 -include "$top_builddir/config.h" -I"$top_srcdir/lib" \
-	$(pkg-config --cflags libbsd-overlay) -o "$work/leasecost" "$here/leasecost.c" \
-	"$top_builddir/lib/libpkit.a" $(pkg-config --libs libbsd-overlay)
+	$(pkg-config --cflags libbsd-overlay hiredis) -o "$work/leasecost" "$here/leasecost.c" \
+	"$top_builddir/lib/libpkit.a" $(pkg-config --libs libbsd-overlay hiredis)
 export LEASECOST="$work/leasecost"
 bench_case "lease protocol, C API, $MSGS 64-byte messages 1 -> 1" msgs "$MSGS" \
 	"lease+commit per batch" "[ \"\$(\$LEASECOST batch \$MSGS)\" -eq \$MSGS ]" \
