@@ -148,12 +148,6 @@ pq_max_msg(const struct pq *q)
 	return q->ops->max_msg(q->b);
 }
 
-int
-pq_is_redis(const struct pq *q)
-{
-	return q->ops == &pq_redis_ops;
-}
-
 int64_t
 pq_renew_every(const struct pq *q)
 {

@@ -385,7 +385,7 @@ setup(const char *name, struct pqb *q)
 	memset(q, 0, sizeof(*q));
 	if (redis_url_parse(name, &q->u, &why) != 0)
 		return pq_seterr("pqueue", PKIT_EXIT_FAIL,
-		    "bad redis queue name: %s", why);
+		    "bad queue name: %s", why);
 	for (i = 0; i < NKEYS; i++)
 		snprintf(q->key[i], sizeof(q->key[i]), "pkit:queue:{%s}%s",
 		    q->u.name, suffix[i]);

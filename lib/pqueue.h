@@ -216,9 +216,6 @@ uint32_t	 pq_max_msg(const struct pq *q);
 /* The name as it was given, password and all: to derive NAME.dead. */
 const char	*pq_spec(const struct pq *q);
 
-/* True if q is on Redis. */
-int		 pq_is_redis(const struct pq *q);
-
 /*
  * A holder of a long lease (a worker running its command) calls
  * pq_renew() at least every pq_renew_every() ns (-1: never needed, as on

@@ -32,7 +32,6 @@
 #include "execpipe.h"
 #include "exitcode.h"
 #include "fault.h"
-#include "parse.h"
 #include "pqworker.h"
 
 static int	handle(struct pq *, const struct pqw_opts *, char *const [],
@@ -315,13 +314,11 @@ set_aside(struct pq *q, const struct pqw_opts *o, const struct pq_msg *m,
 	/* shown: a redis: name with its password masked, for messages */
 	snprintf(name, sizeof(name), "%s.dead", pq_spec(q));
 	snprintf(shown, sizeof(shown), "%s.dead", pq_name(q));
+	/* NAME.dead that cannot exist (too long a name) is missing too. */
 	if (dq == NULL && !missing) {
-		if (!pq_is_redis(q) && name_invalid(name) != NULL)
-			missing = 1;
-		else if ((r = pq_open(name, &dq)) != 0) {
+		if ((r = pq_open(name, &dq)) != 0) {
 			if (strstr(pq_error(), ": no such queue") == NULL &&
-			    strstr(pq_error(), "bad redis queue name") ==
-			    NULL) {
+			    strstr(pq_error(), ": bad queue name: ") == NULL) {
 				warnx("%s", pq_error());
 				pq_release(q);
 				return r;
