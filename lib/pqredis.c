@@ -48,7 +48,9 @@
 #define GET_MAX		512		/* messages per get script */
 #define LEASE_DEF_MS	30000
 #define IDLE_GONE	"31536000000"	/* ms: a lease given back (a year) */
-#define IDLE_BACK	"31535000000"	/* ms: idle that long: given back */
+#define IDLE_BACK_MS	31535000000LL	/* ms: idle that long: given back */
+#define IDLE_BACK	"31535000000"	/* the same, for the scripts */
+#define NOT_OURS	"its keys hold something else (not pkit's?); refused"
 
 struct pqb {
 	struct redis_url u;
@@ -353,6 +355,11 @@ static redisReply *eval_recv(struct pqb *, int *);
 static int	 commit_send(struct pqb *, size_t, int);
 static int	 commit_recv(struct pqb *);
 static int	 status_of(struct pqb *, redisReply *, int *);
+static int	 check_open(struct pqb *);
+static void	 drop(struct pqb *);
+static int	 call(struct pqb *, const char *, size_t, const char **,
+		    int *);
+static int	 settle(struct pqb *, redisReply *, int *);
 static int	 subscribe(struct pqb *, const char *);
 static int	 sleep_on(struct pqb *, const char *, int64_t, int64_t);
 static int	 timed_out(int64_t);
@@ -408,7 +415,7 @@ pqr_create(const char *name, const struct pq_config *cfg, int flags,
 	struct pqb *q;
 	redisReply *r;
 	char a[5][32];
-	const char *av[5], *env, *why;
+	const char *av[5];
 	uint64_t cap;
 	int64_t ns;
 	int st, e;
@@ -439,19 +446,13 @@ pqr_create(const char *name, const struct pq_config *cfg, int flags,
 	cap = (cfg->max_bytes + 7) & ~(uint64_t)7;
 	q->max_msg = (uint32_t)((cap < PQ_SLOTBUF ? cap : PQ_SLOTBUF) -
 	    PQ_FRAMING);
-	q->lease_ms = LEASE_DEF_MS;
-	if (cfg->lease_ns > 0)
-		q->lease_ms = cfg->lease_ns / 1000000;
-	else if ((env = getenv("PKIT_QUEUE_LEASE")) != NULL &&
-	    *env != '\0') {
-		if (dur_parse(env, &ns, &why) == -1 || ns < 100000000 ||
-		    ns > (int64_t)86400 * 1000000000) {
-			pq_seterr(q->u.shown, e, "bad PKIT_QUEUE_LEASE (100ms "
-			    "to 1 day)");
-			goto fail;
-		}
-		q->lease_ms = ns / 1000000;
+	ns = cfg->lease_ns;
+	if (ns == 0 && redis_lease_env("PKIT_QUEUE_LEASE", &ns) == -1) {
+		pq_seterr(q->u.shown, e, "bad PKIT_QUEUE_LEASE (100ms to 1 "
+		    "day)");
+		goto fail;
 	}
+	q->lease_ms = ns > 0 ? ns / 1000000 : LEASE_DEF_MS;
 	snprintf(a[0], sizeof(a[0]), "%" PRIu64, cfg->max_msgs);
 	snprintf(a[1], sizeof(a[1]), "%" PRIu64, cap);
 	snprintf(a[2], sizeof(a[2]), "%" PRIu32, q->max_msg);
@@ -469,27 +470,20 @@ pqr_create(const char *name, const struct pq_config *cfg, int flags,
 		goto fail;
 	}
 	if (st == -2) {
-		pq_seterr(q->u.shown, e, "its keys hold something else "
-		    "(not pkit's?); refused");
+		pq_seterr(q->u.shown, e, NOT_OURS);
 		goto fail;
 	}
-	if (st == 1) {
-		/* -p on an existing queue: open it as it is. */
-		redisFree(q->c);
-		free(q);
-		return qp != NULL ? pqr_open(name, qp) : 0;
-	}
+	/* -p on an existing queue: open it as it is, on this connection. */
+	if (st == 1 && qp != NULL && (e = check_open(q)) != 0)
+		goto fail;
 	if (qp == NULL) {
-		redisFree(q->c);
-		free(q);
+		drop(q);
 		return 0;
 	}
 	*qp = q;
 	return 0;
 fail:
-	if (q->c != NULL)
-		redisFree(q->c);
-	free(q);
+	drop(q);
 	return e;
 }
 
@@ -497,49 +491,55 @@ int
 pqr_open(const char *name, struct pqb **qp)
 {
 	struct pqb *q;
-	redisReply *r;
-	int e = PKIT_EXIT_FAIL;
+	int e;
 
 	if ((q = malloc(sizeof(*q))) == NULL)
 		return pq_seterr("pqueue", PKIT_EXIT_FAIL, "out of memory");
-	if ((e = setup(name, q)) != 0)
-		goto fail;
-	e = PKIT_EXIT_FAIL;
-	if ((r = eval(q, open_lua, 0, NULL, NULL, &e)) == NULL)
-		goto fail;
-	if (r->type != REDIS_REPLY_ARRAY || r->elements < 1) {
-		freeReplyObject(r);
-		pq_seterr(q->u.shown, e, "unexpected reply from the server");
-		goto fail;
-	}
-	switch (int_at(r, 0)) {
-	case 0:
-		freeReplyObject(r);
-		pq_seterr(q->u.shown, e, "no such queue");
-		goto fail;
-	case 1:
-		break;
-	default:
-		freeReplyObject(r);
-		pq_seterr(q->u.shown, e, "its keys hold something else "
-		    "(not pkit's?); refused");
-		goto fail;
-	}
-	q->max_msg = (uint32_t)int_at(r, 1);
-	q->lease_ms = int_at(r, 2);
-	freeReplyObject(r);
-	if (q->max_msg == 0 || q->max_msg > PQ_MAXMSG || q->lease_ms < 1) {
-		pq_seterr(q->u.shown, e, "corrupt queue (bad limits); "
-		    "refused");
-		goto fail;
+	if ((e = setup(name, q)) != 0 || (e = check_open(q)) != 0) {
+		drop(q);
+		return e;
 	}
 	*qp = q;
 	return 0;
-fail:
+}
+
+/* Check that q's keys hold a pkit queue, and learn its limits. */
+static int
+check_open(struct pqb *q)
+{
+	redisReply *r;
+	long long st;
+	int e = PKIT_EXIT_FAIL;
+
+	if ((r = eval(q, open_lua, 0, NULL, NULL, &e)) == NULL)
+		return e;
+	st = r->type == REDIS_REPLY_ARRAY && r->elements >= 1 ?
+	    int_at(r, 0) : -3;
+	q->max_msg = (uint32_t)int_at(r, 1);
+	q->lease_ms = int_at(r, 2);
+	freeReplyObject(r);
+	if (st == 0)
+		return pq_seterr(q->u.shown, e, "no such queue");
+	if (st == -3)
+		return pq_seterr(q->u.shown, e,
+		    "unexpected reply from the server");
+	if (st != 1)
+		return pq_seterr(q->u.shown, e, NOT_OURS);
+	if (q->max_msg == 0 || q->max_msg > PQ_MAXMSG || q->lease_ms < 1)
+		return pq_seterr(q->u.shown, e, "corrupt queue (bad limits); "
+		    "refused");
+	return 0;
+}
+
+/* Close q's connections and free it. */
+static void
+drop(struct pqb *q)
+{
 	if (q->c != NULL)
 		redisFree(q->c);
+	if (q->sub != NULL)
+		redisFree(q->sub);
 	free(q);
-	return e;
 }
 
 int
@@ -562,8 +562,7 @@ pqr_remove(const char *name)
 	if (st == 0)
 		return pq_seterr(q.u.shown, e, "no such queue");
 	if (st != 1)
-		return pq_seterr(q.u.shown, e, "its keys hold something else "
-		    "(not pkit's?); refused");
+		return pq_seterr(q.u.shown, e, NOT_OURS);
 	return 0;
 }
 
@@ -654,6 +653,31 @@ status_of(struct pqb *q, redisReply *r, int *st)
 		freeReplyObject(r);
 		return pq_seterr(q->u.shown, PKIT_EXIT_FAIL, "queue removed");
 	}
+	return 0;
+}
+
+/* A script whose reply is only its status: *st, the reply freed. */
+static int
+call(struct pqb *q, const char *script, size_t n, const char **args,
+    int *st)
+{
+	redisReply *r;
+	int e;
+
+	if ((r = eval(q, script, n, args, NULL, &e)) == NULL)
+		return e;
+	return settle(q, r, st);
+}
+
+/* status_of, then free the reply. */
+static int
+settle(struct pqb *q, redisReply *r, int *st)
+{
+	int e;
+
+	if ((e = status_of(q, r, st)) != 0)
+		return e;
+	freeReplyObject(r);
 	return 0;
 }
 
@@ -871,12 +895,7 @@ commit_recv(struct pqb *q)
 
 	r = eval_recv(q, &e);
 	lease_drop(q);
-	if (r == NULL)
-		return e;
-	if ((e = status_of(q, r, &st)) != 0)
-		return e;
-	freeReplyObject(r);
-	return 0;
+	return r == NULL ? e : settle(q, r, &st);
 }
 
 static int
@@ -957,32 +976,22 @@ pqr_get(struct pqb *q, size_t max, int64_t deadline,
 static int
 pqr_close(struct pqb *q)
 {
-	redisReply *r;
-	int e, st;
+	int st;
 
-	if ((r = eval(q, close_lua, 0, NULL, NULL, &e)) == NULL)
-		return e;
-	if ((e = status_of(q, r, &st)) != 0)
-		return e;
-	freeReplyObject(r);
-	return 0;
+	return call(q, close_lua, 0, NULL, &st);
 }
 
 static int
 pqr_done(struct pqb *q, uint64_t count)
 {
-	redisReply *r;
 	const char *av[1];
 	char cs[24];
 	int e, st;
 
 	snprintf(cs, sizeof(cs), "%" PRIu64, count);
 	av[0] = cs;
-	if ((r = eval(q, done_lua, 1, av, NULL, &e)) == NULL)
+	if ((e = call(q, done_lua, 1, av, &st)) != 0)
 		return e;
-	if ((e = status_of(q, r, &st)) != 0)
-		return e;
-	freeReplyObject(r);
 	if (st == 1)
 		return pq_seterr(q->u.shown, PKIT_EXIT_NO,
 		    "task_done called too many times");
@@ -992,7 +1001,6 @@ pqr_done(struct pqb *q, uint64_t count)
 static int
 pqr_done_id(struct pqb *q, uint64_t id, int *already)
 {
-	redisReply *r;
 	const char *av[1];
 	char is[24];
 	int e, st;
@@ -1000,11 +1008,8 @@ pqr_done_id(struct pqb *q, uint64_t id, int *already)
 	*already = 0;
 	snprintf(is, sizeof(is), "%" PRIu64, id);
 	av[0] = is;
-	if ((r = eval(q, done_id_lua, 1, av, NULL, &e)) == NULL)
+	if ((e = call(q, done_id_lua, 1, av, &st)) != 0)
 		return e;
-	if ((e = status_of(q, r, &st)) != 0)
-		return e;
-	freeReplyObject(r);
 	if (st == 2)
 		return pq_seterr(q->u.shown, PKIT_EXIT_FAIL,
 		    "no message with id %" PRIu64 " was ever put", id);
@@ -1056,6 +1061,7 @@ static int
 pqr_stat(struct pqb *q, struct pq_info *info, int64_t deadline)
 {
 	redisReply *r, *m, *p, *att;
+	const char *owner[PQ_NSLOTS];	/* the consumer of each lease */
 	size_t i, k;
 	int e, st;
 
@@ -1109,15 +1115,15 @@ pqr_stat(struct pqb *q, struct pq_info *info, int64_t deadline)
 			continue;
 		who = e1->element[1]->str;
 		idle = e1->element[2]->integer;
-		if (idle >= strtoll(IDLE_BACK, NULL, 10))
+		if (idle >= IDLE_BACK_MS)
 			continue;
-		for (k = 0; k < info->nleases; k++)
-			if (info->leases[k].pid == (pid_t)strtol(who, NULL,
-			    10) && info->leases[k].age_ns == idle * 1000000)
+		for (k = 0; k < info->nleases && l == NULL; k++)
+			if (strcmp(owner[k], who) == 0)
 				l = &info->leases[k];
 		if (l == NULL) {
 			if (info->nleases == PQ_NSLOTS)
 				continue;
+			owner[info->nleases] = who;
 			l = &info->leases[info->nleases++];
 			l->pid = (pid_t)strtol(who, NULL, 10);
 			l->first_id = strtoull(e1->element[0]->str + 2, NULL,
@@ -1125,7 +1131,7 @@ pqr_stat(struct pqb *q, struct pq_info *info, int64_t deadline)
 			l->attempts = i < att->elements ?
 			    (uint32_t)att->element[i]->integer : 0;
 			l->age_ns = idle * 1000000;
-			l->alive = idle < (int64_t)field(m, "lease_ms");
+			l->alive = l->age_ns < info->lease_ns;
 		}
 		l->nmsgs++;
 	}
@@ -1145,9 +1151,8 @@ pqr_renew(struct pqb *q)
 	static const char **av;
 	static char (*ids)[24];
 	static size_t cap;
-	redisReply *r;
 	size_t i;
-	int e, st;
+	int st;
 
 	if (q->nlease == 0)
 		return 0;
@@ -1167,12 +1172,7 @@ pqr_renew(struct pqb *q)
 		snprintf(ids[i], sizeof(ids[i]), "%" PRIu64, q->lease[i].id);
 		av[i + 1] = ids[i];
 	}
-	if ((r = eval(q, renew_lua, q->nlease + 1, av, NULL, &e)) == NULL)
-		return e;
-	if ((e = status_of(q, r, &st)) != 0)
-		return e;
-	freeReplyObject(r);
-	return 0;
+	return call(q, renew_lua, q->nlease + 1, av, &st);
 }
 
 const struct pq_ops pq_redis_ops = {

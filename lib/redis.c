@@ -328,6 +328,21 @@ redis_eval(redisContext *c, const char *script, int nkeys, int argc,
 	return redis_run(c, argc + 3, av, why);
 }
 
+int
+redis_lease_env(const char *var, int64_t *ns)
+{
+	const char *s, *why;
+	int64_t v;
+
+	if ((s = getenv(var)) == NULL || *s == '\0')
+		return 0;
+	if (dur_parse(s, &v, &why) == -1 || v < REDIS_LEASE_MIN_NS ||
+	    v > REDIS_LEASE_MAX_NS)
+		return -1;
+	*ns = v;
+	return 0;
+}
+
 const char *
 redis_why(redisContext *c, const redisReply *r)
 {

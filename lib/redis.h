@@ -22,6 +22,8 @@
 #define REDIS_PORT_DEFAULT	6379
 #define REDIS_CONNECT_NS	((int64_t)5 * 1000000000)	/* connect, AUTH */
 #define REDIS_COMMAND_NS	((int64_t)10 * 1000000000)	/* one reply */
+#define REDIS_LEASE_MIN_NS	((int64_t)100000000)		/* 100ms */
+#define REDIS_LEASE_MAX_NS	((int64_t)86400 * 1000000000)	/* 1 day */
 
 struct redis_url {
 	char	host[256];
@@ -63,6 +65,14 @@ redisReply	*redis_run(redisContext *c, int argc, const char **argv,
 /* EVAL script with the keys and arguments in argv, as redis_run. */
 redisReply	*redis_eval(redisContext *c, const char *script, int nkeys,
 		    int argc, const char **argv, const char **why);
+
+/*
+ * The lease time in environment variable var (PKIT_LOCK_LEASE,
+ * PKIT_QUEUE_LEASE) into *ns, left alone if var is unset or empty.
+ * Returns 0, or -1 if it is not a duration from REDIS_LEASE_MIN_NS to
+ * REDIS_LEASE_MAX_NS.
+ */
+int		 redis_lease_env(const char *var, int64_t *ns);
 
 /* A reply's error (or a connection's) in one lower-case line. */
 const char	*redis_why(redisContext *c, const redisReply *r);

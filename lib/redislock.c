@@ -126,21 +126,15 @@ int
 rlock_open(struct rlock *lk, const char *name, enum lock_kind kind,
     int count, const char **why)
 {
-	const char *s;
-
 	memset(lk, 0, sizeof(*lk));
 	lk->kind = kind;
 	lk->count = count;
 	lk->lease_ns = RLOCK_LEASE_NS;
 	if (redis_url_parse(name, &lk->url, why) == -1)
 		return -1;
-	if ((s = getenv("PKIT_LOCK_LEASE")) != NULL && *s != '\0') {
-		if (dur_parse(s, &lk->lease_ns, why) == -1 ||
-		    lk->lease_ns < 100000000 ||
-		    lk->lease_ns > (int64_t)86400 * 1000000000) {
-			*why = "bad PKIT_LOCK_LEASE (100ms to 1 day)";
-			return -1;
-		}
+	if (redis_lease_env("PKIT_LOCK_LEASE", &lk->lease_ns) == -1) {
+		*why = "bad PKIT_LOCK_LEASE (100ms to 1 day)";
+		return -1;
 	}
 	make_keys(lk);
 	if ((lk->c = redis_connect(&lk->url, why)) == NULL)

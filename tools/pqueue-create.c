@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "pkit.h"
+#include "redis.h"
 
 static mode_t	mode_parse(const char *);
 static void	usage(FILE *);
@@ -28,8 +29,8 @@ main(int argc, char *argv[])
 			cli_usage_help(usage);
 		case 'l':
 			if ((cfg.lease_ns = dur_parse_or_die(optarg)) <
-			    100000000 || cfg.lease_ns > (int64_t)86400 *
-			    1000000000)
+			    REDIS_LEASE_MIN_NS || cfg.lease_ns >
+			    REDIS_LEASE_MAX_NS)
 				errx(PKIT_EXIT_FAIL, "bad lease time '%s': "
 				    "from 100ms to 1 day", optarg);
 			break;
