@@ -101,21 +101,35 @@ bench_note() {
 	printf '\n%s\n' "$*" | tee -a "$BENCH_MD"
 }
 
-# bench_redis_start DIR: start a private redis-server on 127.0.0.1 at a
-# free port, its files in DIR; sets redis_port and redis_pid (stop it by
-# that pid, e.g. in an EXIT trap).
-# shellcheck disable=SC2034 # redis_port and redis_pid are for the caller
-bench_redis_start() {
-	redis_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-	redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$1" --save '' \
-		--appendonly no --logfile "$1/log" </dev/null >/dev/null 2>&1 &
-	redis_pid=$!
+# bench_redis_setup: a work directory ($work, removed at exit) and a
+# private redis-server on 127.0.0.1 at a free port ($port), its files in
+# $work, stopped by its pid at exit (an EXIT trap).  Exits 125 without
+# redis-server.
+bench_redis_setup() {
+	command -v redis-server >/dev/null || {
+		echo "${0##*/}: redis-server not found (./bootstrap installs it)" >&2
+		exit 125
+	}
+	work=$(mktemp -d)
+	_bench_redis_pid=0
+	trap _bench_redis_cleanup EXIT
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	redis-server --bind 127.0.0.1 --port "$port" --dir "$work" --save '' \
+		--appendonly no --logfile "$work/log" </dev/null >/dev/null 2>&1 &
+	_bench_redis_pid=$!
 	for _ in $(seq 1 100); do
-		redis-cli -p "$redis_port" ping 2>/dev/null | grep -q PONG && return 0
+		redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && return 0
 		sleep 0.05
 	done
-	echo "bench: redis-server would not start; see $1/log" >&2
-	return 1
+	echo "bench: redis-server would not start; see $work/log" >&2
+	exit 1
+}
+
+_bench_redis_cleanup() {
+	if [ "$_bench_redis_pid" -gt 1 ]; then
+		kill "$_bench_redis_pid" 2>/dev/null && wait "$_bench_redis_pid" 2>/dev/null
+	fi
+	rm -rf "$work"
 }
 
 # bench_mpq FILE: write Python's multiprocessing.Queue case to FILE: a

@@ -19,18 +19,8 @@ N=${N:-$([ "${QUICK:-0}" = 1 ] && echo 100 || echo 300)}
 . "$here/lib.sh"
 bench_init >/dev/null
 command -v plock >/dev/null || { echo "redis-lock.sh: plock not on PATH" >&2; exit 125; }
-command -v redis-server >/dev/null ||
-	{ echo "redis-lock.sh: redis-server not found (./bootstrap installs it)" >&2; exit 125; }
-
-work=$(mktemp -d)
-redis_pid=0
-cleanup() {
-	[ "$redis_pid" -gt 1 ] && kill "$redis_pid" 2>/dev/null && wait "$redis_pid" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-bench_redis_start "$work"
-port=$redis_port
+work='' port=0	# set by bench_redis_setup
+bench_redis_setup
 export port work N ITERS
 T=$(type -P true)
 export T

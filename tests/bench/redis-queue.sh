@@ -23,18 +23,8 @@ N=${N:-$([ "${QUICK:-0}" = 1 ] && echo 50 || echo 300)}
 . "$here/lib.sh"
 bench_init >/dev/null
 command -v pqueue-put >/dev/null || { echo "redis-queue.sh: pqueue-put not on PATH" >&2; exit 125; }
-command -v redis-server >/dev/null ||
-	{ echo "redis-queue.sh: redis-server not found (./bootstrap installs it)" >&2; exit 125; }
-
-work=$(mktemp -d)
-redis_pid=0
-cleanup() {
-	[ "$redis_pid" -gt 1 ] && kill "$redis_pid" 2>/dev/null && wait "$redis_pid" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-bench_redis_start "$work"
-port=$redis_port
+work='' port=0	# set by bench_redis_setup
+bench_redis_setup
 awk -v n="$MSGS" 'BEGIN { for (i = 0; i < n; i++) printf "%063d\n", i }' > "$work/in"
 awk '{ printf "*3\r\n$5\r\nRPUSH\r\n$1\r\nl\r\n$%d\r\n%s\r\n", length($0), $0 }' \
 	"$work/in" > "$work/in.resp"
