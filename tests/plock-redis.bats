@@ -487,19 +487,6 @@ rush() {
 	[[ "$stderr" == *"wrong value"* ]]
 }
 
-# own_server: start a second, throwaway redis-server for this test only
-# (tracked, ended by pid at teardown); its port in $oport, pid in $opid.
-own_server() {
-	local _
-	oport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-	redis-server --bind 127.0.0.1 --port "$oport" --dir "$BATS_TEST_TMPDIR" \
-		--save '' --appendonly no --logfile "$BATS_TEST_TMPDIR/own.log" \
-		</dev/null >/dev/null 2>&1 3>&- &
-	opid=$!
-	pkit_track "$opid"
-	wait_until 5 sh -c 'redis-cli -p "$1" ping 2>/dev/null | grep -q PONG' sh "$oport"
-}
-
 @test "plock redis: the server lost under a holder: a warning, the lease lost, CMD's status still" {
 	local n
 	own_server

@@ -28,27 +28,6 @@ rq() {
 	printf 'redis://127.0.0.1:%s/%s\n' "$REDIS_PORT" "$(pkit_name "$1")"
 }
 
-# own_server [ARG...]: a second redis-server for this test only, in
-# $BATS_TEST_TMPDIR/own (tracked, ended by pid); port $oport, pid $opid.
-own_server() {
-	mkdir -p "$BATS_TEST_TMPDIR/own"
-	: "${oport:=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
-	redis-server --bind 127.0.0.1 --port "$oport" \
-		--dir "$BATS_TEST_TMPDIR/own" --save '' \
-		--logfile "$BATS_TEST_TMPDIR/own/log" "$@" \
-		</dev/null >/dev/null 2>&1 3>&- &
-	opid=$!
-	pkit_track "$opid"
-	wait_until 5 sh -c 'redis-cli -p "$1" ping 2>/dev/null | grep -q PONG' sh "$oport"
-}
-
-# own_stop: stop the second server by its pid and wait for it.
-own_stop() {
-	[ "${opid:-0}" -gt 1 ] || return 0
-	kill -TERM "$opid"
-	wait "$opid" 2>/dev/null || true
-}
-
 @test "pqueue redis: the same commands: put, get, stat, close, join, rm" {
 	local q
 	q=$(rq r)
