@@ -2,7 +2,7 @@
 /*
  * fuzz_segment: libFuzzer target for the queue engine's trust boundary.
  * Each input is a whole segment image.  It is placed in a memfd, mapped
- * as pq_open maps /dev/shm/pqueue.NAME, and run through pq_validate; if
+ * as pq_open maps /dev/shm/pqueue.NAME, and run through pqs_validate; if
  * the engine accepts it, a handle is made on it and it is used: stat, a
  * get that leases what is there (dead leases found in the image are
  * requeued first), a partial commit, a put, a release, a done.  Nothing
@@ -15,7 +15,7 @@
  * too) and the mutex (re-initialised: pq_open refuses a mutex that is not
  * one of ours, and one "held" by a made-up thread would only be waited
  * out).  Seed images use a small layout (2 slots of 512 bytes, a 1 KiB
- * ring, a 64-id window), one pq_validate accepts; built with
+ * ring, a 64-id window), one pqs_validate accepts; built with
  * -DSEGMENT_GEN this file is the generator of tests/fuzz/corpus/segment.
  */
 #include <sys/mman.h>
