@@ -18,7 +18,13 @@
  * it stays, unlocked, and reads as not running (pdaemon -k removes it, a
  * new start takes it over).  With -r the daemon is a supervisor: the
  * pidfile names it, only it holds the lock, it restarts CMD with backoff,
- * forwards signals, and removes the file when it stops.
+ * forwards signals, and removes the file when it stops.  CMD is started
+ * through lib/spawn, pinned pids through lib/proc's pidref.
+ *
+ * Tier: tool body (pdaemon's phases).  Each phase says what went wrong
+ * with warn(3), on the caller's stderr or, once detached, on the log, and
+ * returns pdaemon's exit code; it never exits the calling process (the
+ * processes it forks end themselves with _exit).
  */
 #include <sys/stat.h>
 #include <sys/types.h>

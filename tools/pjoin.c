@@ -12,7 +12,8 @@
  * processes the kernel may know it (lib/proc's proc_pidfd_status); else
  * the status is unknown and counts as 0.  A zombie that its parent does
  * not reap within a second is taken as ended with an unknown status.
- * pjoin never sends a signal.
+ * pjoin never sends a signal.  The pidfd and /proc calls are lib/proc's,
+ * the keeper test lib/keeper's.  Tier: tool (prints, exits).
  */
 #include <err.h>
 #include <errno.h>

@@ -8,7 +8,8 @@
  * stays behind to record how each copy ends (lib/jobrec.h) before it
  * reaps it.  Here: options, operands, the copies' descriptors and
  * environment, and with -D a pidfd on the process that ran pspawn, opened
- * while it is still our parent, for the keeper to watch.
+ * while it is still our parent, for the keeper to watch.  Tier: tool -
+ * it prints its own errors and exits with the table's code.
  */
 #include <err.h>
 #include <fcntl.h>
