@@ -71,6 +71,7 @@ static void	supervise(struct start *) __attribute__((noreturn));
 static int	supervise_wait(pid_t, int *);
 static int	supervise_pause(int64_t);
 static int	stop_remnants(const char *, struct pidlock *, int64_t);
+static int	probe_failed(const char *, const char *);
 static void	log_line(const char *, ...) __attribute__((format(printf, 1, 2)));
 static void	status_text(int, char *, size_t);
 static int	path_absolute(const char *, char *, size_t);
@@ -182,13 +183,8 @@ start_lock(struct start *s)
 			    (long)pl.pid);
 			return PKIT_EXIT_NO;
 		}
-		if (state == PIDLOCK_ERROR) {
-			if (why != NULL)
-				warnx("%s: %s", path, why);
-			else
-				warn("%s", path);
-			return PKIT_EXIT_FAIL;
-		}
+		if (state == PIDLOCK_ERROR)
+			return probe_failed(path, why);
 		if (mono_now() > deadline) {
 			warnx("%s: locked by another process", path);
 			return PKIT_EXIT_NO;
@@ -458,12 +454,9 @@ daemon_stop(const char *path, int64_t grace)
 	state = pidlock_probe(path, &pl, &why);
 	switch (state) {
 	case PIDLOCK_ERROR:
-		if (why != NULL)
-			warnx("%s: %s", path, why);
-		else
-			warn("%s", path);
+		r = probe_failed(path, why);
 		pidlock_close(&pl);
-		return PKIT_EXIT_FAIL;
+		return r;
 	case PIDLOCK_STALE:
 		/* Left behind by a CMD that exited: not running, tidy up. */
 		if (pidlock_unlink(path, &pl) == -1)
@@ -561,11 +554,7 @@ daemon_status(const char *path)
 	pidlock_close(&pl);
 	switch (state) {
 	case PIDLOCK_ERROR:
-		if (why != NULL)
-			warnx("%s: %s", path, why);
-		else
-			warn("%s", path);
-		return PKIT_EXIT_FAIL;
+		return probe_failed(path, why);
 	case PIDLOCK_RUNNING:
 		if (printf("%ld\n", (long)pl.pid) < 0 || fflush(stdout) == EOF) {
 			warn("stdout");
@@ -575,6 +564,17 @@ daemon_status(const char *path)
 	default:
 		return PKIT_EXIT_NO;
 	}
+}
+
+/* Say why PATH could not be probed: pidlock's reason, else errno. */
+static int
+probe_failed(const char *path, const char *why)
+{
+	if (why != NULL)
+		warnx("%s: %s", path, why);
+	else
+		warn("%s", path);
+	return PKIT_EXIT_FAIL;
 }
 
 /* One line on the log: local time with milliseconds, then the message. */
