@@ -12,8 +12,9 @@
  * the task runs at most once at a time, and a message whose CMD
  * succeeded is never given back.  CMD is started through lib/spawn.
  *
- * Tier: tool body (worker mode): it reports on stderr what went wrong
- * and returns the worker's exit status; it never exits.
+ * Tier: a tool body (pqueue-get -x runs it), not an engine: it may print
+ * (warn/warnx: a message dropped, a command that could not run), and
+ * returns the exit status for the tool to exit with; it never exits.
  */
 #include <sys/uio.h>
 #include <sys/wait.h>
