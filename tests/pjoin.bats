@@ -149,7 +149,8 @@ load spawn-helper
 
 @test "pjoin: -v prints PID STATUS as each ends" {
 	local slow fast
-	slow=$(pspawn sh -c 'sleep 0.5; exit 2')
+	# 3 s: the second pspawn may take a second under load
+	slow=$(pspawn sh -c 'sleep 3; exit 2')
 	fast=$(pspawn sh -c 'sleep 0.1; exit 1')
 	run --separate-stderr pjoin -v "$slow" "$fast"
 	assert_failure 2
