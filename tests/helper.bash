@@ -44,6 +44,15 @@ shm_only() {
 	fi
 }
 
+# files_only WHY: skip this test of tests/plock.bats in its Redis run,
+# saying which documented difference of a lease it touches (plock(1),
+# "Locks on Redis": no chainloading, no lock file, no instant release).
+files_only() {
+	if [ "${PKIT_TEST_BACKEND:-}" = redis ]; then
+		skip "file locks only: $*"
+	fi
+}
+
 # lesson_path FILE: the lesson examples/FILE to run.  In the Redis run,
 # a copy whose queue (the line q=...) is on the private server instead,
 # beside the demo.sh it sources: the rest of the lesson runs unchanged.

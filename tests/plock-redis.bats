@@ -183,6 +183,20 @@ rush() {
 	[ -z "$stderr" ]
 }
 
+@test "plock redis: the busy line asks on the connection plock already has" {
+	local n c0 c1
+	own_server
+	n=redis://127.0.0.1:$oport/$(pkit_name l)
+	hold "$n"
+	c0=$(redis-cli -p "$oport" info stats | tr -d '\r' | sed -n 's/^total_connections_received://p')
+	run --separate-stderr plock -n "$n" echo never
+	assert_failure 124
+	[[ "$stderr" == "plock: $n: busy, held by pid $held" ]]
+	c1=$(redis-cli -p "$oport" info stats | tr -d '\r' | sed -n 's/^total_connections_received://p')
+	# plock's one connection, and the second redis-cli's own.
+	[ $((c1 - c0)) -eq 2 ] || fail "connections: $((c1 - c0 - 1)) by plock -n"
+}
+
 @test "plock redis: -t 1 on a held lock exits 124 after about 1 s, -t 0 at once" {
 	local n
 	n=$(rname)

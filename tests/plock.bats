@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: ISC
 # plock: exclusive, shared and counting locks, their codes and timings,
 # the lifetime rules (kernel-released, inherited, never stale), the holder
-# query, and bad input.
+# query, and bad input.  tests/redis-run runs it again on Redis
+# (PKIT_TEST_BACKEND=redis: pkit_name gives redis: names); what a lease
+# does differently, as plock(1) documents, is skipped there (files_only).
 # shellcheck disable=SC2154 # top_builddir, output, status come from bats
 # shellcheck disable=SC2016 # $ in single quotes is for the inner shell
 
@@ -71,11 +73,12 @@ cpu_ticks() {
 
 # The ticket rush: 8 buyers, 2 tickets, each buying under plock.
 rush() {
-	local db=$BATS_TEST_TMPDIR/tickets _
+	local db=$BATS_TEST_TMPDIR/tickets n _
+	n=$(pkit_name tickets)
 	echo 2 > "$db"
 	: > "$db.log"
 	for _ in 1 2 3 4 5 6 7 8; do
-		plock tickets sh -c '
+		plock "$n" sh -c '
 			n=$(cat "$1"); sleep 0.005
 			if [ "$n" -gt 0 ]; then echo $((n - 1)) > "$1"; echo sold >> "$1.log"
 			else echo failed >> "$1.log"; fi' sh "$db" 3>&- &
@@ -300,6 +303,7 @@ rush() {
 }
 
 @test "plock: a SIGKILLed holder hands the lock to the next waiter at once" {
+	files_only "the kernel releases at once, a lease runs out"
 	local n w
 	n=$(pkit_name x)
 	hold "$n"
@@ -317,6 +321,7 @@ rush() {
 }
 
 @test "plock: a SIGKILLed -c holder hands its slot to a waiter at once" {
+	files_only "the kernel releases at once, a lease runs out"
 	local n w
 	n=$(pkit_name c)
 	hold "$n" -c 1
@@ -333,6 +338,7 @@ rush() {
 }
 
 @test "plock: the command is plock itself: same pid, -q names it" {
+	files_only "chainloading (on Redis plock stays the parent)"
 	local n p
 	n=$(pkit_name x)
 	plock "$n" sh -c 'echo $$ > "$1"; exec sleep 30' sh "$BATS_TEST_TMPDIR/pid" 3>&- &
@@ -347,6 +353,7 @@ rush() {
 }
 
 @test "plock: the taker SIGKILLed, an inheriting child holds on; -q names it, not the dead pid" {
+	files_only "an inherited lock descriptor"
 	local n p c
 	n=$(pkit_name x)
 	plock "$n" sh -c 'sleep 2 & echo $! > "$1"; wait' sh "$BATS_TEST_TMPDIR/child" 3>&- &
@@ -378,6 +385,7 @@ rush() {
 }
 
 @test "plock: a child started with the lock fd closed does not hold the lock" {
+	files_only "the lock descriptor (no PKIT_LOCK_FD on Redis)"
 	local n c
 	n=$(pkit_name x)
 	run plock "$n" bash -c 'sleep 30 {PKIT_LOCK_FD}>&- >/dev/null 2>&1 3>&- & echo $!'
@@ -390,6 +398,7 @@ rush() {
 }
 
 @test "plock: PKIT_LOCK_FD names the lock file, and no other fd leaks in" {
+	files_only "the lock descriptor (no PKIT_LOCK_FD on Redis)"
 	local n expect got
 	n=$(pkit_name x)
 	run plock "$n" sh -c 'readlink "/proc/$$/fd/$PKIT_LOCK_FD"'
@@ -470,6 +479,7 @@ rush() {
 }
 
 @test "plock: a plain name is a 0600 file in locks/, never a symlink" {
+	files_only "the lock file"
 	local n
 	n=$(pkit_name x)
 	run plock "$n" true
@@ -507,6 +517,7 @@ rush() {
 }
 
 @test "plock: -q -v gives since-when from the holder's own record" {
+	files_only "the -v line (on Redis PID SINCE HOST)"
 	local n t0
 	n=$(pkit_name x)
 	t0=$(date +%s)
@@ -520,6 +531,7 @@ rush() {
 }
 
 @test "plock: -q -v never shows a stale or half-written record as current" {
+	files_only "the since-when records in locks/"
 	local n f r
 	n=$(pkit_name x)
 	plock "$n" true
@@ -542,6 +554,7 @@ rush() {
 }
 
 @test "plock: -c: the waiter at the head of the line gets the next slot, not a newcomer" {
+	files_only "the turnstile (none on Redis)"
 	local n a
 	n=$(pkit_name c)
 	plock -c 1 "$n" sleep 1 3>&- &
@@ -590,6 +603,7 @@ second"
 }
 
 @test "plock: SIGKILL to plock's pid while CMD runs hits CMD itself: nothing is left holding" {
+	files_only "the kernel releases at once, a lease runs out"
 	local n p
 	n=$(pkit_name x)
 	plock "$n" sh -c 'echo $$ > "$1"; exec sleep 30' sh "$BATS_TEST_TMPDIR/pid" 3>&- &
@@ -607,6 +621,7 @@ second"
 }
 
 @test "plock: started with stdout closed, the lock never lands on fd 0, 1 or 2" {
+	files_only "the lock descriptor (no PKIT_LOCK_FD on Redis)"
 	local n
 	n=$(pkit_name x)
 	plock "$n" sh -c 'echo "$PKIT_LOCK_FD" >&2; echo oops 2>/dev/null; true' >&- 2> "$BATS_TEST_TMPDIR/err" <&-

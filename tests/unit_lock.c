@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * unit_lock: C unit tests for lib/lock.c through its API, with a child
+ * unit_lock: C unit tests for the file locks (lib/lock-file.c) through the
+ * lock API (lib/lock.h), with a child
  * process as the other party: a held lock is busy for us, a deadline is
  * kept, holders are named, a semaphore admits COUNT, and a lock is free
  * again the moment its holder dies.  Prints TAP-like lines; exits 1 if any
@@ -37,8 +38,7 @@ static int failed, total;
 static pid_t
 holder(const char *name, enum lock_kind kind, int count)
 {
-	struct lock lk;
-	const char *why;
+	struct lock *lk;
 	int p[2];
 	pid_t pid;
 	char c;
@@ -47,10 +47,9 @@ holder(const char *name, enum lock_kind kind, int count)
 		exit(2);
 	if ((pid = fork()) == 0) {
 		close(p[0]);
-		if (lock_open(&lk, name, kind, &why) == -1 ||
-		    lock_take(&lk, kind, count, -1) != 0)
+		if (lock_open(&lk, name, kind, count) == -1 ||
+		    lock_take(lk, -1) != 0)
 			_exit(2);
-		lock_record(&lk);
 		if (write(p[1], "x", 1) != 1)
 			_exit(2);
 		pause();
@@ -76,19 +75,33 @@ end(pid_t pid)
 static int
 try(const char *name, enum lock_kind kind, int count, int64_t wait_ns)
 {
-	struct lock lk;
-	const char *why;
+	struct lock *lk;
 	pid_t pid;
 	int st;
 
 	if ((pid = fork()) == 0) {
-		if (lock_open(&lk, name, kind, &why) == -1)
+		if (lock_open(&lk, name, kind, count) == -1)
 			_exit(3);
-		_exit(lock_take(&lk, kind, count,
+		_exit(lock_take(lk,
 		    wait_ns == 0 ? 0 : mono_now() + wait_ns) == 0 ? 0 : 1);
 	}
 	waitpid(pid, &st, 0);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The holders of NAME, as plock -q asks: lock_peek, then lock_holders. */
+static int
+holders(const char *name, struct lock_holder **hv)
+{
+	struct lock *lk;
+	int n;
+
+	*hv = NULL;
+	if (lock_peek(&lk, name) == -1)
+		return -1;
+	n = lock_holders(lk, hv);
+	lock_close(lk);
+	return n;
 }
 
 /* Remove the runtime directory: DIR/locks/ and its files. */
@@ -120,7 +133,7 @@ int
 main(void)
 {
 	struct lock_holder *hv;
-	struct lock lk;
+	struct lock *lk;
 	const char *why;
 	char dir[] = "/tmp/unit_lock.XXXXXX";
 	int64_t t0, ms;
@@ -131,19 +144,20 @@ main(void)
 		return 2;
 
 	/* Bad input is refused with a reason. */
-	CHECK(lock_open(&lk, "/nonexistent-pkit/x", LOCK_EXCLUSIVE, &why) == -1);
+	CHECK(lock_open(&lk, "/nonexistent-pkit/x", LOCK_EXCLUSIVE, 0) == -1);
+	why = lock_error();
 	CHECK(why != NULL && *why != '\0');
 
 	/* Free: taken at once; the query finds nobody. */
 	CHECK(try("u", LOCK_EXCLUSIVE, 0, 0) == 0);
-	CHECK(lock_holders("u", &hv, &why) == 0);
+	CHECK(holders("u", &hv) == 0);
 	free(hv);
 
 	/* Exclusive: busy for others, the holder named, since known. */
 	a = holder("u", LOCK_EXCLUSIVE, 0);
 	CHECK(try("u", LOCK_EXCLUSIVE, 0, 0) == 1);
 	CHECK(try("u", LOCK_SHARED, 0, 0) == 1);
-	n = lock_holders("u", &hv, &why);
+	n = holders("u", &hv);
 	CHECK(n == 1 && hv[0].pid == a && hv[0].since > 0);
 	free(hv);
 
@@ -162,7 +176,7 @@ main(void)
 	b = holder("s", LOCK_SHARED, 0);
 	CHECK(try("s", LOCK_SHARED, 0, 0) == 0);
 	CHECK(try("s", LOCK_EXCLUSIVE, 0, 0) == 1);
-	n = lock_holders("s", &hv, &why);
+	n = holders("s", &hv);
 	CHECK(n == 2 && hv[0].since > 0 && hv[1].since > 0);
 	free(hv);
 	end(a);

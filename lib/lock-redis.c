@@ -1,6 +1,13 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * redislock.c: plock's locks on Redis, as leases (see redislock.h).
+ * lock-redis.c: plock's locks on Redis, as leases: the Redis backend of
+ * the lock API (lock.h, lockbackend.h), for redis: names.  An engine: it
+ * never prints or exits.
+ *
+ * A lock there is a lease, not a kernel lock: the holder must keep
+ * renewing it (lock_run does, lib/lockrun.c), and a holder that stops
+ * (SIGSTOP, a frozen host, a partition) loses it when the lease runs out.
+ * Each grant comes with a fencing token that increases for ever per name.
  *
  * Keys, for a lock NAME (the braces keep them in one cluster slot):
  *	pkit:lock:{NAME}		exclusive holder: a string, SET NX PX
@@ -14,10 +21,6 @@
  * hosts with skewed clocks agree on when a lease ends.  As with the file
  * locks, -c holders count as shared against an exclusive holder.
  */
-#include <sys/prctl.h>
-#include <sys/wait.h>
-
-#include <err.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -27,9 +30,21 @@
 #include <unistd.h>
 
 #include "dur.h"
-#include "execpipe.h"
-#include "exitcode.h"
-#include "redislock.h"
+#include "lockbackend.h"
+#include "redis.h"
+
+#define LEASE_NS	((int64_t)10 * 1000000000)	/* PKIT_LOCK_LEASE */
+
+struct lockb {
+	struct redis_url url;
+	redisContext	*c;
+	enum lock_kind	 kind;
+	int		 count;
+	int64_t		 lease_ns;
+	char		 key[5][NAME_MAX_LEN + 40];	/* x, shared, count, fence, free */
+	char		 member[400];	/* what we hold: "TOKEN SINCE PID HOST" */
+	long long	 token;		/* fencing token of this grant */
+};
 
 /* KEYS x shared count fence; ARGV kind token lease-ms count "PID HOST" */
 static const char take_lua[] =
@@ -116,34 +131,81 @@ static const char holders_lua[] =
 
 static const char *kind_word[] = { "x", "s", "c" };
 
-static void	make_keys(struct rlock *);
-static int	attempt(struct rlock *, int64_t *, const char **);
-static int	renew(struct rlock *, const char **);
-static void	release(struct rlock *);
+static int	rl_open(const char *, enum lock_kind, int, int,
+		    struct lockb **, char *, size_t, const char **);
+static int	rl_take(struct lockb *, int64_t, const char **);
+static int	rl_holders(struct lockb *, struct lock_holder **,
+		    const char **);
+static void	rl_close(struct lockb *);
+static int64_t	rl_lease_ns(const struct lockb *);
+static long long rl_token(const struct lockb *);
+static int	rl_renew(struct lockb *, const char **);
+static int	rl_release(struct lockb *, const char **);
+static void	make_keys(struct lockb *);
+static int	attempt(struct lockb *, int64_t *, const char **);
 static int	cmp_holder(const void *, const void *);
 
-int
-rlock_open(struct rlock *lk, const char *name, enum lock_kind kind,
-    int count, const char **why)
+const struct lock_ops lock_redis_ops = {
+	.open = rl_open,
+	.take = rl_take,
+	.holders = rl_holders,
+	.close = rl_close,
+	.exec = NULL,		/* a lease needs renewing: no chainloading */
+	.lease_ns = rl_lease_ns,
+	.token = rl_token,
+	.renew = rl_renew,
+	.release = rl_release,
+};
+
+/*
+ * Parse NAME, read PKIT_LOCK_LEASE (not to peek) and connect.  shown gets
+ * the name with its password masked, even if it does not parse.
+ */
+static int
+rl_open(const char *name, enum lock_kind kind, int count, int peek,
+    struct lockb **bp, char *shown, size_t len, const char **why)
 {
-	memset(lk, 0, sizeof(*lk));
-	lk->kind = kind;
-	lk->count = count;
-	lk->lease_ns = RLOCK_LEASE_NS;
-	if (redis_url_parse(name, &lk->url, why) == -1)
-		return -1;
-	if (redis_lease_env("PKIT_LOCK_LEASE", &lk->lease_ns) == -1) {
-		*why = "bad PKIT_LOCK_LEASE (100ms to 1 day)";
+	struct lockb *lk;
+	int r;
+
+	if ((lk = calloc(1, sizeof(*lk))) == NULL) {
+		*why = strerror(errno);
 		return -1;
 	}
+	lk->kind = kind;
+	lk->count = count;
+	lk->lease_ns = LEASE_NS;
+	r = redis_url_parse(name, &lk->url, why);
+	strlcpy(shown, lk->url.shown, len);
+	if (r == -1)
+		goto fail;
+	if (!peek && redis_lease_env("PKIT_LOCK_LEASE", &lk->lease_ns) == -1) {
+		*why = "bad PKIT_LOCK_LEASE (100ms to 1 day)";
+		goto fail;
+	}
 	make_keys(lk);
+	/* A dropped connection must be an error we report, not our death. */
+	if (!peek)
+		signal(SIGPIPE, SIG_IGN);
 	if ((lk->c = redis_connect(&lk->url, why)) == NULL)
-		return -1;
+		goto fail;
+	*bp = lk;
 	return 0;
+fail:
+	free(lk);
+	return -1;
 }
 
 static void
-make_keys(struct rlock *lk)
+rl_close(struct lockb *lk)
+{
+	if (lk->c != NULL)
+		redisFree(lk->c);
+	free(lk);
+}
+
+static void
+make_keys(struct lockb *lk)
 {
 	static const char *suffix[] = { "", ":shared", ":count", ":fence",
 	    ":free" };
@@ -154,8 +216,13 @@ make_keys(struct rlock *lk)
 		    lk->url.name, suffix[i]);
 }
 
-int
-rlock_take(struct rlock *lk, int64_t deadline, const char **why)
+/*
+ * Take the lock.  A waiter sleeps on a subscription to the lock's release
+ * channel, woken by a release or when the earliest holder's lease runs
+ * out; it never polls.
+ */
+static int
+rl_take(struct lockb *lk, int64_t deadline, const char **why)
 {
 	redisContext *sub;
 	redisReply *r;
@@ -221,7 +288,7 @@ rlock_take(struct rlock *lk, int64_t deadline, const char **why)
  * soonest lease in the way runs out), -1 error.
  */
 static int
-attempt(struct rlock *lk, int64_t *wait_ms, const char **why)
+attempt(struct lockb *lk, int64_t *wait_ms, const char **why)
 {
 	redisReply *r;
 	const char *av[9];
@@ -272,109 +339,21 @@ attempt(struct rlock *lk, int64_t *wait_ms, const char **why)
 	return got;
 }
 
-int
-rlock_run(struct rlock *lk, char *const argv[])
+static int64_t
+rl_lease_ns(const struct lockb *lk)
 {
-	sigset_t set, old;
-	struct timespec ts;
-	const char *why;
-	char num[32];
-	int64_t next, left, last_ok;
-	pid_t pid, ppid;
-	int fds[2], e, sig, status = 0, warned = 0, lost = 0;
+	return lk->lease_ns;
+}
 
-	snprintf(num, sizeof(num), "%lld", lk->token);
-	if (setenv("PKIT_LOCK_TOKEN", num, 1) == -1 || execpipe_open(fds) == -1) {
-		warn("%s", lk->url.shown);
-		release(lk);
-		return PKIT_EXIT_FAIL;
-	}
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, &old);
-	ppid = getpid();
-	if ((pid = fork()) == -1) {
-		warn("fork");
-		release(lk);
-		return PKIT_EXIT_FAIL;
-	}
-	if (pid == 0) {
-		/* If plock is killed, so is CMD: no critical section is left
-		 * running with nobody renewing its lease. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != ppid)
-			_exit(PKIT_EXIT_FAIL);
-		signal(SIGPIPE, SIG_DFL);
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		execpipe_exec(fds, argv);
-	}
-	if ((e = execpipe_wait(fds)) != 0) {
-		while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
-			;
-		release(lk);
-		return execpipe_report(argv[0], e);
-	}
-
-	last_ok = mono_now();
-	next = last_ok + lk->lease_ns / 3;
-	for (;;) {
-		left = next - mono_now();
-		if (left < 0)
-			left = 0;
-		ts.tv_sec = left / 1000000000;
-		ts.tv_nsec = left % 1000000000;
-		sig = sigtimedwait(&set, NULL, &ts);
-		if (sig == -1) {
-			if (errno != EAGAIN)
-				continue;
-			/* Time to renew. */
-			next = mono_now() + lk->lease_ns / 3;
-			if (lost)
-				continue;
-			switch (renew(lk, &why)) {
-			case 1:
-				last_ok = mono_now();
-				warned = 0;
-				break;
-			case 0:
-				warnx("%s: lease lost: another holder may "
-				    "have the lock now (fence with "
-				    "PKIT_LOCK_TOKEN)", lk->url.shown);
-				lost = 1;
-				break;
-			default:
-				if (!warned)
-					warnx("%s: cannot renew the lease: %s",
-					    lk->url.shown, why);
-				warned = 1;
-				if (mono_now() - last_ok >= lk->lease_ns) {
-					warnx("%s: lease lost: another holder "
-					    "may have the lock now",
-					    lk->url.shown);
-					lost = 1;
-				}
-			}
-			continue;
-		}
-		if (sig == SIGCHLD) {
-			if (waitpid(pid, &status, WNOHANG) == pid)
-				break;
-			continue;
-		}
-		if (pid > 1)
-			kill(pid, sig);
-	}
-	if (!lost)
-		release(lk);
-	return status_to_exit(status);
+static long long
+rl_token(const struct lockb *lk)
+{
+	return lk->token;
 }
 
 /* Renew our lease: 1 renewed, 0 lost to expiry, -1 error (*why). */
 static int
-renew(struct rlock *lk, const char **why)
+rl_renew(struct lockb *lk, const char **why)
 {
 	redisReply *r;
 	const char *av[6];
@@ -402,22 +381,25 @@ renew(struct rlock *lk, const char **why)
 	return ok;
 }
 
-/* Let go (compare and delete) and wake the waiters; warn if we cannot. */
-static void
-release(struct rlock *lk)
+/*
+ * Let go (compare and delete) and wake the waiters: 0, or -1 with *why
+ * (the lease then runs out by itself).  Once only: the member is
+ * forgotten either way.
+ */
+static int
+rl_release(struct lockb *lk, const char **why)
 {
 	redisReply *r;
-	const char *av[6], *why;
+	const char *av[6];
 
 	if (lk->member[0] == '\0')
-		return;
+		return 0;
 	if (lk->c == NULL || lk->c->err) {
 		if (lk->c != NULL)
 			redisFree(lk->c);
-		if ((lk->c = redis_connect(&lk->url, &why)) == NULL) {
-			warnx("%s: cannot release, the lease runs out by "
-			    "itself: %s", lk->url.shown, why);
-			return;
+		if ((lk->c = redis_connect(&lk->url, why)) == NULL) {
+			lk->member[0] = '\0';
+			return -1;
 		}
 	}
 	av[0] = lk->key[0];
@@ -426,39 +408,29 @@ release(struct rlock *lk)
 	av[3] = lk->key[4];
 	av[4] = kind_word[lk->kind];
 	av[5] = lk->member;
-	if ((r = redis_eval(lk->c, release_lua, 4, 6, av, &why)) == NULL)
-		warnx("%s: cannot release, the lease runs out by itself: %s",
-		    lk->url.shown, why);
-	else
-		freeReplyObject(r);
+	r = redis_eval(lk->c, release_lua, 4, 6, av, why);
 	lk->member[0] = '\0';
+	if (r == NULL)
+		return -1;
+	freeReplyObject(r);
+	return 0;
 }
 
-int
-rlock_holders(const char *name, struct rlock_holder **hv,
-    const char **shown, const char **why)
+/* The live holders, sorted by pid, on the handle's connection. */
+static int
+rl_holders(struct lockb *lk, struct lock_holder **hv, const char **why)
 {
-	static struct rlock lk;
-	struct rlock_holder *h = NULL;
+	struct lock_holder *h = NULL;
 	redisReply *r;
 	const char *av[3];
 	char *p, *end;
 	size_t i, n = 0;
 
 	*hv = NULL;
-	memset(&lk, 0, sizeof(lk));
-	lk.url.shown[0] = '\0';
-	*shown = lk.url.shown;
-	if (redis_url_parse(name, &lk.url, why) == -1)
-		return -1;
-	make_keys(&lk);
-	if ((lk.c = redis_connect(&lk.url, why)) == NULL)
-		return -1;
-	av[0] = lk.key[0];
-	av[1] = lk.key[1];
-	av[2] = lk.key[2];
-	r = redis_eval(lk.c, holders_lua, 3, 3, av, why);
-	redisFree(lk.c);
+	av[0] = lk->key[0];
+	av[1] = lk->key[1];
+	av[2] = lk->key[2];
+	r = redis_eval(lk->c, holders_lua, 3, 3, av, why);
 	if (r == NULL)
 		return -1;
 	if (r->type != REDIS_REPLY_ARRAY) {
@@ -497,7 +469,7 @@ rlock_holders(const char *name, struct rlock_holder **hv,
 static int
 cmp_holder(const void *a, const void *b)
 {
-	const struct rlock_holder *x = a, *y = b;
+	const struct lock_holder *x = a, *y = b;
 
 	return (x->pid > y->pid) - (x->pid < y->pid);
 }

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * lock.c: named locks that never go stale, and an honest holder query.
+ * lock-file.c: named locks that never go stale, and an honest holder
+ * query: the file backend of the lock API (lock.h, lockbackend.h), for
+ * plain names (a file in the runtime directory's locks/) and paths.  An
+ * engine: it never prints or exits.
  *
  * Every lock lives on an open file description (OFD) of the lock file, so
  * the kernel drops it when the last descriptor on that OFD closes, whoever
@@ -28,7 +31,8 @@
  *
  * The query does not trust /proc/locks' pid (that is whoever took the
  * lock, who may have died since): it looks for the processes that have a
- * descriptor on the lock file whose /proc/PID/fdinfo shows the lock.  Each
+ * descriptor on the lock file whose /proc/PID/fdinfo shows the lock
+ * (lib/holders.c).  Each
  * holder also writes a since-when record (one write, checksummed) before
  * it runs the command; the query shows it only if it is whole and names
  * the process that took the live lock.
@@ -50,7 +54,8 @@
 #include <unistd.h>
 
 #include "dur.h"
-#include "lock.h"
+#include "holders.h"
+#include "lockbackend.h"
 #include "proc.h"
 #include "rundir.h"
 
@@ -62,6 +67,17 @@
 #define SIGWAKE		SIGRTMIN	/* stops wait_any_slot's threads */
 #define REC_LEN		64		/* a since-when record's size */
 _Static_assert(12 + 1 + 20 + 1 + 20 + 1 + 8 + 1 == REC_LEN, "record layout");
+
+struct lockb {
+	char		*name;		/* as given: a name, or a path with '/' */
+	enum lock_kind	 kind;
+	int		 count;		/* the semaphore's size (LOCK_COUNTING) */
+	int		 fd;		/* the lock's descriptor (close-on-exec) */
+	int		 dirfd;		/* runtime dir's locks/: files, records */
+	dev_t		 dev;		/* the lock file's identity */
+	ino_t		 ino;
+	char		 key[16];	/* this holder's record: "x", "c3", "s0" */
+};
 
 struct waiter {
 	pthread_t	 thread;
@@ -82,10 +98,17 @@ static int alarm_armed;
 static struct sigaction alarm_old;
 static sigset_t alarm_oldmask;
 
+static int	file_open(const char *, enum lock_kind, int, int,
+		    struct lockb **, char *, size_t, const char **);
+static int	file_take(struct lockb *, int64_t, const char **);
+static int	file_holders(struct lockb *, struct lock_holder **,
+		    const char **);
+static void	file_close(struct lockb *);
+static void	file_exec(struct lockb *, char *const []);
 static int	take_flock(int, int, int64_t);
-static int	take_counting(struct lock *, int, int64_t);
-static int	take_slot_record(struct lock *);
-static int	wait_any_slot(struct lock *, int, int64_t);
+static int	take_counting(struct lockb *, int, int64_t);
+static int	take_slot_record(struct lockb *);
+static int	wait_any_slot(struct lockb *, int, int64_t);
 static void	*slot_waiter(void *);
 static void	 on_wake(int);
 static int	ofd_lock(int, short, off_t, int);
@@ -93,28 +116,55 @@ static int	ofd_take(int, off_t, int64_t);
 static int	sleep_prepare(int64_t);
 static void	alarm_disarm(void);
 static void	on_alarm(int);
-static int	reopen(struct lock *);
+static int	reopen(struct lockb *);
 static int	locks_dir(const char **);
 static int	rec_name(char *, size_t, dev_t, ino_t, const char *);
+static void	record(struct lockb *);
 static void	rec_format(char *, long, long long, long long);
 static unsigned	rec_sum(const char *, size_t);
 static int	proc_locks_has(ino_t);
 static int	scan_pid(pid_t, dev_t, ino_t, struct found **, size_t *);
+static int	scan_fd(void *, const struct fdlock *, size_t);
 static int64_t	rec_since(int, dev_t, ino_t, const struct found *);
 static int	found_cmp(const void *, const void *);
 
-int
-lock_open(struct lock *lk, const char *name, enum lock_kind kind,
-    const char **why)
+const struct lock_ops lock_file_ops = {
+	.open = file_open,
+	.take = file_take,
+	.holders = file_holders,
+	.close = file_close,
+	.exec = file_exec,
+};
+
+/*
+ * Open NAME's lock file, creating it if missing (see lock_open); with
+ * peek, only remember the name: file_holders looks at the file itself.
+ */
+static int
+file_open(const char *name, enum lock_kind kind, int count, int peek,
+    struct lockb **bp, char *shown, size_t len, const char **why)
 {
+	struct lockb *lk;
 	struct stat st;
 	int flags = O_RDWR | O_CREAT | O_NOCTTY | O_CLOEXEC;
 
-	memset(lk, 0, sizeof(*lk));
-	lk->name = name;
-	lk->fd = lk->dirfd = -1;
-	if ((lk->dirfd = locks_dir(why)) == -1)
+	(void)shown;	/* the name as given */
+	(void)len;
+	if ((lk = calloc(1, sizeof(*lk))) == NULL ||
+	    (lk->name = strdup(name)) == NULL) {
+		free(lk);
+		*why = strerror(errno);
 		return -1;
+	}
+	lk->kind = kind;
+	lk->count = count;
+	lk->fd = lk->dirfd = -1;
+	if (peek) {
+		*bp = lk;
+		return 0;
+	}
+	if ((lk->dirfd = locks_dir(why)) == -1)
+		goto fail;
 	if (strchr(name, '/') == NULL)
 		lk->fd = openat(lk->dirfd, name, flags | O_NOFOLLOW, 0600);
 	else {
@@ -148,22 +198,32 @@ lock_open(struct lock *lk, const char *name, enum lock_kind kind,
 	}
 	lk->dev = st.st_dev;
 	lk->ino = st.st_ino;
+	*bp = lk;
 	return 0;
 fail:
-	if (lk->fd != -1)
-		close(lk->fd);
-	close(lk->dirfd);
-	lk->fd = lk->dirfd = -1;
+	file_close(lk);
 	return -1;
 }
 
-int
-lock_take(struct lock *lk, enum lock_kind kind, int count, int64_t deadline)
+static void
+file_close(struct lockb *lk)
+{
+	if (lk->fd != -1)
+		close(lk->fd);
+	if (lk->dirfd != -1)
+		close(lk->dirfd);
+	free(lk->name);
+	free(lk);
+}
+
+/* Take it (see lock_take), then write this holder's since-when record. */
+static int
+file_take(struct lockb *lk, int64_t deadline, const char **why)
 {
 	int r;
 
 	expired = 0;
-	switch (kind) {
+	switch (lk->kind) {
 	case LOCK_EXCLUSIVE:
 		r = take_flock(lk->fd, LOCK_EX, deadline);
 		if (r == 0)
@@ -175,10 +235,14 @@ lock_take(struct lock *lk, enum lock_kind kind, int count, int64_t deadline)
 			(void)take_slot_record(lk);
 		break;
 	default:
-		r = take_counting(lk, count, deadline);
+		r = take_counting(lk, lk->count, deadline);
 		break;
 	}
+	if (r == -1)
+		*why = strerror(errno);
 	alarm_disarm();
+	if (r == 0)
+		record(lk);
 	return r;
 }
 
@@ -206,7 +270,7 @@ take_flock(int fd, int op, int64_t deadline)
 
 /* The semaphore: turnstile, then a slot, then flock shared. */
 static int
-take_counting(struct lock *lk, int count, int64_t deadline)
+take_counting(struct lockb *lk, int count, int64_t deadline)
 {
 	int i, r, slot = -1;
 
@@ -245,7 +309,7 @@ take_counting(struct lock *lk, int count, int64_t deadline)
  * Needs a writable descriptor; without one there is no record.
  */
 static int
-take_slot_record(struct lock *lk)
+take_slot_record(struct lockb *lk)
 {
 	int k;
 
@@ -264,7 +328,7 @@ take_slot_record(struct lock *lk)
  * now held on lk->fd; -2 if the deadline passed; -1 on error.
  */
 static int
-wait_any_slot(struct lock *lk, int count, int64_t deadline)
+wait_any_slot(struct lockb *lk, int count, int64_t deadline)
 {
 	struct waiter *wv;
 	struct sigaction sa, oldsa;
@@ -504,7 +568,7 @@ locks_dir(const char **why)
 
 /* A second, independent OFD on the lock file (close-on-exec). */
 static int
-reopen(struct lock *lk)
+reopen(struct lockb *lk)
 {
 	struct stat st;
 	int fd;
@@ -525,8 +589,12 @@ reopen(struct lock *lk)
 	return fd;
 }
 
-void
-lock_record(struct lock *lk)
+/*
+ * Write this holder's since-when record (best effort; a failure only
+ * means plock -q -v shows '-' for it).
+ */
+static void
+record(struct lockb *lk)
 {
 	char rec[96], buf[REC_LEN + 1];
 	struct timespec rt, bt;
@@ -580,8 +648,13 @@ rec_sum(const char *s, size_t n)
 	return h;
 }
 
-void
-lock_exec(struct lock *lk, char *const argv[])
+/*
+ * Chainload argv holding the lock: lk->fd is handed to the command (its
+ * number in PKIT_LOCK_FD), every other descriptor of ours is
+ * close-on-exec.  Returns only if the exec failed, with errno set.
+ */
+static void
+file_exec(struct lockb *lk, char *const argv[])
 {
 	char num[16];
 
@@ -596,9 +669,16 @@ lock_exec(struct lock *lk, char *const argv[])
 	execvp(argv[0], argv);
 }
 
-int
-lock_holders(const char *name, struct lock_holder **hv, const char **why)
+/*
+ * The processes that hold the lock now, found in /proc (each one has a
+ * descriptor on the lock's open file description with the lock on it),
+ * sorted by pid.  Returns how many (0: free); -2 with *why set if it is
+ * held by processes the caller may not look into; or -1 with *why set.
+ */
+static int
+file_holders(struct lockb *lk, struct lock_holder **hv, const char **why)
 {
+	const char *name = lk->name;
 	struct found *fv = NULL;
 	struct stat st;
 	struct dirent *d;
@@ -706,87 +786,67 @@ proc_locks_has(ino_t ino)
 	return has;
 }
 
+/* What scan_pid collects, through proc_fdlocks' callback scan_fd. */
+struct scan {
+	pid_t		 pid;
+	struct found	**fv;
+	size_t		*fn;
+};
+
 /*
  * Add to *fv the descriptors of process pid that hold a flock on the
- * inode: its fdinfo shows a "lock:" line for it.  A process that vanished
- * or that we may not look into is skipped.  -1 only when out of memory.
+ * inode (lib/holders.c).  A process that vanished or that we may not look
+ * into is skipped.  -1 only when out of memory.
  */
 static int
 scan_pid(pid_t pid, dev_t dev, ino_t ino, struct found **fv, size_t *fn)
 {
-	char path[320], line[256], kind[16], type[16], key[16];
+	struct scan sc = { pid, fv, fn };
+
+	return proc_fdlocks(pid, dev, ino, scan_fd, &sc) == -2 ? -1 : 0;
+}
+
+/*
+ * One descriptor on the lock file: a holder if its open file description
+ * has the flock; its key names the record (the flock's WRITE: "x"; a
+ * shared holder's record slot "sK"; a semaphore's slot "cK").  -2 when
+ * out of memory, which stops the walk.
+ */
+static int
+scan_fd(void *arg, const struct fdlock *lv, size_t n)
+{
+	struct scan *sc = arg;
 	struct found *nv;
-	struct dirent *d;
-	struct stat st;
-	FILE *fp;
-	DIR *fds;
-	long long start;
-	long locker;
-	pid_t held;
-	int dfd;
+	char key[16];
+	pid_t held = -1;
+	size_t i;
 
-	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)pid);
-	if ((dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return 0;
-	if ((fds = fdopendir(dfd)) == NULL) {
-		close(dfd);
-		return 0;
-	}
-	while ((d = readdir(fds)) != NULL) {
-		if (d->d_name[0] == '.')
-			continue;
-		/* stat through the magic link: is it our file at all? */
-		if (fstatat(dfd, d->d_name, &st, 0) == -1 ||
-		    st.st_dev != dev || st.st_ino != ino)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%ld/fdinfo/%s",
-		    (long)pid, d->d_name);
-		if ((fp = fopen(path, "re")) == NULL)
-			continue;
-		held = -1;
-		key[0] = '\0';
-		while (fgets(line, sizeof(line), fp) != NULL) {
-			char *p = line;
-
-			if (strncmp(p, "lock:", 5) != 0)
-				continue;
-			p = strchr(p, ':') + 1;
-			if ((p = strchr(p, ':')) == NULL)
-				continue;
-			/* The locks fdinfo shows are all on this fd's file. */
-			if (sscanf(p + 1, "%15s %*s %15s %ld %*s %lld", kind,
-			    type, &locker, &start) != 4)
-				continue;
-			if (strcmp(kind, "FLOCK") == 0) {
-				held = locker;
-				if (strcmp(type, "WRITE") == 0 && key[0] == '\0')
-					strlcpy(key, "x", sizeof(key));
-			} else if (strcmp(kind, "OFDLCK") == 0) {
-				if (start >= SHARED_REC &&
-				    start < SHARED_REC + SHARED_REC_MAX)
-					snprintf(key, sizeof(key), "s%lld",
-					    start - SHARED_REC);
-				else if (start >= SLOT(0) &&
-				    start < SLOT(LOCK_COUNT_MAX))
-					snprintf(key, sizeof(key), "c%lld",
-					    start - SLOT(0));
-			}
+	key[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (strcmp(lv[i].kind, "FLOCK") == 0) {
+			held = lv[i].locker;
+			if (strcmp(lv[i].type, "WRITE") == 0 && key[0] == '\0')
+				strlcpy(key, "x", sizeof(key));
+		} else if (strcmp(lv[i].kind, "OFDLCK") == 0) {
+			if (lv[i].start >= SHARED_REC &&
+			    lv[i].start < SHARED_REC + SHARED_REC_MAX)
+				snprintf(key, sizeof(key), "s%lld",
+				    lv[i].start - SHARED_REC);
+			else if (lv[i].start >= SLOT(0) &&
+			    lv[i].start < SLOT(LOCK_COUNT_MAX))
+				snprintf(key, sizeof(key), "c%lld",
+				    lv[i].start - SLOT(0));
 		}
-		fclose(fp);
-		if (held == -1)
-			continue;	/* open, not holding: e.g. a waiter */
-		nv = reallocarray(*fv, *fn + 1, sizeof(**fv));
-		if (nv == NULL) {
-			closedir(fds);
-			return -1;
-		}
-		*fv = nv;
-		nv[*fn].pid = pid;
-		nv[*fn].locker = held;
-		strlcpy(nv[*fn].key, key, sizeof(nv[*fn].key));
-		(*fn)++;
 	}
-	closedir(fds);
+	if (held == -1)
+		return 0;	/* open, not holding: e.g. a waiter */
+	if ((nv = reallocarray(*sc->fv, *sc->fn + 1, sizeof(**sc->fv))) == NULL)
+		return -2;
+	*sc->fv = nv;
+	nv[*sc->fn].pid = sc->pid;
+	nv[*sc->fn].locker = held;
+	strlcpy(nv[*sc->fn].key, key, sizeof(nv[*sc->fn].key));
+	(*sc->fn)++;
 	return 0;
 }
 
