@@ -1,0 +1,48 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
+# Many producers and consumers at once: nothing lost, nothing doubled.
+# shellcheck disable=SC2154 # top_srcdir and the like come from helper.bash
+
+load ../helper
+bats_require_minimum_version 1.5.0
+
+@test "concurrency: 3 streaming producers, 3 -f consumers: each message once" {
+	local q i pids=() cons=()
+	q=$(pkit_name cc)
+	pqueue-create -s 8192 "$q"
+	for i in 1 2 3; do
+		pqueue-get -f "$q" > "$BATS_TEST_TMPDIR/c$i" & cons+=($!)
+	done
+	for i in 1 2 3; do
+		seq 1 5000 | sed "s/^/p$i-/" | pqueue-put "$q" & pids+=($!)
+	done
+	pkit_track "${pids[@]}" "${cons[@]}"
+	wait "${pids[@]}"
+	pqueue-close "$q"
+	wait "${cons[@]}"
+	run sh -c "cat $BATS_TEST_TMPDIR/c? | wc -l"
+	assert_output 15000
+	run sh -c "cat $BATS_TEST_TMPDIR/c? | sort | uniq -d | wc -l"
+	assert_output 0
+	for i in 1 2 3; do
+		# Each producer's messages arrive in its order in each consumer.
+		grep "^p$i-" "$BATS_TEST_TMPDIR/c1" | cut -d- -f2 | sort -n -c
+	done
+	run pqueue-stat -k "$q"
+	assert_line "size=0"
+	assert_line "inflight=0"
+	assert_line "unfinished=15000"
+}
+
+@test "concurrency: 20 one-shot putters and getters in parallel lose nothing" {
+	local q i
+	q=$(pkit_name cc)
+	pqueue-create -m 4 "$q"
+	for i in $(seq 20); do
+		pqueue-get -t 20 "$q" > "$BATS_TEST_TMPDIR/g$i" &
+		pqueue-put -t 20 "$q" "m$i" &
+	done
+	wait
+	run sh -c "cat $BATS_TEST_TMPDIR/g* | sort"
+	assert_output "$(seq 20 | sed 's/^/m/' | sort)"
+}
