@@ -2,6 +2,8 @@
 /*
  * cli.c: --help, --version and usage exits, the same for every tool.
  */
+#include <err.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,4 +36,21 @@ cli_usage_help(void (*usage)(FILE *))
 {
 	usage(stdout);
 	exit(fflush(stdout) == 0 ? PKIT_EXIT_OK : PKIT_EXIT_FAIL);
+}
+
+void
+cli_conflict(const char *a, const char *b)
+{
+	cli_misuse("%s and %s cannot be used together", a, b);
+}
+
+void
+cli_misuse(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarnx(fmt, ap);
+	va_end(ap);
+	exit(PKIT_EXIT_FAIL);
 }

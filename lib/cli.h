@@ -20,4 +20,18 @@ void	cli_usage_error(void (*usage)(FILE *)) __attribute__((noreturn));
 /* Print usage to stdout and exit 0 (-h). */
 void	cli_usage_help(void (*usage)(FILE *)) __attribute__((noreturn));
 
+/*
+ * Two options (or an option and an operand) that exclude each other: print
+ * "prog: A and B cannot be used together" and exit 125 (bad usage).  One
+ * line that names the conflict, rather than the whole usage.
+ */
+void	cli_conflict(const char *, const char *) __attribute__((noreturn));
+
+/*
+ * Any other misuse the synopsis alone does not explain ("-T needs -r"):
+ * print "prog: " and the message, one line, and exit 125.
+ */
+void	cli_misuse(const char *, ...)
+	    __attribute__((noreturn, format(printf, 1, 2)));
+
 #endif

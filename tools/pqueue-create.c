@@ -46,7 +46,7 @@ main(int argc, char *argv[])
 			flags |= PQ_EXIST_OK;
 			break;
 		case 's':
-			cfg.max_bytes = (uint64_t)num_parse_or_die(optarg,
+			cfg.max_bytes = (uint64_t)size_parse_or_die(optarg,
 			    PQ_MINBYTES, (long long)PQ_MAXBYTES, "size");
 			break;
 		default:

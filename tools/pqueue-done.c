@@ -38,8 +38,10 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 1 || argc > 2 || (argc == 2 && cflag))
+	if (argc < 1 || argc > 2)
 		cli_usage_error(usage);
+	if (argc == 2 && cflag)
+		cli_conflict("-c", "ID");
 	name_check_or_die(argv[0], "queue");
 	if (argc == 2)
 		id = num_parse_or_die(argv[1], 1, LLONG_MAX, "message id");

@@ -86,8 +86,12 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 1 || (cflag && o.follow) || (o.max_attempts && argc < 2))
+	if (argc < 1)
 		cli_usage_error(usage);
+	if (cflag && o.follow)
+		cli_conflict("-c", "-f");
+	if (o.max_attempts && argc < 2)
+		cli_misuse("-r needs a command");
 	if (o.follow)
 		o.count = 0;
 	name_check_or_die(argv[0], "queue");

@@ -14,6 +14,8 @@ load ../helper
 	assert_file_exists "$d$prefix/share/man/man7/pkit.7"
 	assert_file_exists "$d$prefix/share/pkit/bats/pkit.bash"
 	assert_file_exists "$d$prefix/share/doc/pkit/examples/demo.sh"
+	assert_file_exists "$d$prefix/share/doc/pkit/README.md"
+	cmp "$top_srcdir/LICENSE" "$d$prefix/share/doc/pkit/LICENSE"
 	assert_file_exists "$d$prefix/share/bash-completion/completions/pkit.bash"
 	assert_link_exists "$d$prefix/share/bash-completion/completions/plock"
 	for t in "$top_builddir"/tools/*; do
@@ -27,4 +29,17 @@ load ../helper
 	assert_success
 	run find "$d" -type f -o -type l
 	assert_output ""
+}
+
+@test "install: every tool links glibc dynamically, so NSS resolves host names" {
+	local t n=0
+	for t in "$top_builddir"/tools/*; do
+		[ -x "$t" ] && [ -f "$t" ] || continue
+		n=$((n + 1))
+		# A program interpreter (ld.so) is what a static binary lacks.
+		run readelf -l "$t"
+		assert_success
+		[[ "$output" == *"program interpreter"* ]] || fail "$t: statically linked"
+	done
+	[ "$n" -ge 12 ] || fail "only $n tools built"
 }

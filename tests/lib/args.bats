@@ -186,3 +186,40 @@ num_needle() {
 	[[ "$stderr" != *s3cret* ]] || fail "password shown: $stderr"
 	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
 }
+
+@test "adversarial: every pair of options that exclude each other is named" {
+	local q
+	q=$(pkit_name q)
+	pqueue-create "$q"
+	refused "plock: -s and -c cannot be used together" plock -s -c 2 lk true
+	refused "plock: -s and -c cannot be used together" plock -c 2 -s lk true
+	refused "plock: -n and -t cannot be used together" plock -n -t 1 lk true
+	refused "plock: -v and a command cannot be used together" plock -q -v lk true
+	refused "plock: -s needs a command" plock -q -s lk
+	refused "plock: -t needs a command" plock -q -t 1 lk
+	refused "pqueue-get: -c and -f cannot be used together" pqueue-get -c 2 -f "$q"
+	refused "pqueue-get: -r needs a command" pqueue-get -r 2 "$q"
+	refused "pqueue-stat: -e and -F cannot be used together" pqueue-stat -e -F "$q"
+	refused "pqueue-stat: -e and -k cannot be used together" pqueue-stat -e -k "$q"
+	refused "pqueue-stat: -F needs a queue NAME" pqueue-stat -F
+	refused "pqueue-done: -c and ID cannot be used together" pqueue-done -c 2 "$q" 1
+	refused "pdaemon: -k and -s cannot be used together" pdaemon -k -s /nonexistent.pid
+	refused "pdaemon: -s and -t cannot be used together" pdaemon -s -t 1 /nonexistent.pid
+	refused "pdaemon: -k and -p cannot be used together" pdaemon -k -p x /nonexistent.pid
+	refused "pdaemon: -s and -r cannot be used together" pdaemon -s -r /nonexistent.pid
+	refused "pdaemon: -t needs -k" pdaemon -t 1 true
+	refused "pdaemon: -T needs -r" pdaemon -T title true
+}
+
+@test "adversarial: sizes take K, M and G, and refuse overflow on one line" {
+	local q v
+	q=$(pkit_name q)
+	for v in 5T 1KB 1KK K 1.5K -1K " 1K" 1Ki; do
+		refused "bad size '$v': not a number of bytes" pqueue-create -s "$v" "$q"
+	done
+	for v in 5G 4097M 99999999999999999G 99999999999999999999; do
+		refused "bad size '$v': too large (64..4294967296)" pqueue-create -s "$v" "$q"
+	done
+	refused "bad size '0K': too small" pqueue-create -s 0K "$q"
+	assert_file_not_exists "/dev/shm/pqueue.$q"
+}

@@ -629,3 +629,19 @@ second"
 	[ "$output" -ge 3 ] || fail "lock on fd $output"
 	assert_file_empty "$PKIT_DIR/locks/$n"
 }
+
+@test "plock: -s with -c, and -n with -t, name the conflict on one line" {
+	run --separate-stderr plock -s -c 2 lk true
+	assert_failure 125
+	assert_equal "$stderr" "plock: -s and -c cannot be used together"
+	run --separate-stderr plock -c 2 -s lk true
+	assert_failure 125
+	assert_equal "$stderr" "plock: -s and -c cannot be used together"
+	run --separate-stderr plock -n -t 1 lk true
+	assert_failure 125
+	assert_equal "$stderr" "plock: -n and -t cannot be used together"
+	run --separate-stderr plock -q -c 2 lk
+	assert_failure 125
+	assert_equal "$stderr" "plock: -c needs a command"
+	assert_equal "$output" ""
+}

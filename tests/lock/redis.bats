@@ -448,7 +448,7 @@ rush() {
 	assert_failure 125
 	[ "$elapsed" -lt 1000 ]
 	[ "${#stderr_lines[@]}" -eq 1 ]
-	[[ "$stderr" == "plock: redis://127.0.0.1:$port/x: cannot connect: "* ]]
+	[[ "$stderr" == "plock: redis://127.0.0.1:$port/x: cannot connect to 127.0.0.1:$port: "* ]]
 	timed_run --separate-stderr plock -q "redis://127.0.0.1:$port/x"
 	assert_failure 125
 }

@@ -114,6 +114,27 @@ bats_require_minimum_version 1.5.0
 	assert_line "lifo=1"
 }
 
+@test "pqueue-create: -s takes K, M and G suffixes, 1K being 1024" {
+	local q v
+	for v in 64K:65536 2M:2097152 1k:1024 3m:3145728; do
+		q=$(pkit_name c)
+		pqueue-create -s "${v%%:*}" "$q"
+		run pqueue-stat -k "$q"
+		assert_line "maxbytes=${v#*:}"
+	done
+	q=$(pkit_name c)
+	run --separate-stderr pqueue-create -s 5G "$q"
+	assert_failure 125
+	assert_equal "$stderr" "pqueue-create: bad size '5G': too large (64..4294967296)"
+	run --separate-stderr pqueue-create -s 99999999999999999999G "$q"
+	assert_failure 125
+	assert_equal "${#stderr_lines[@]}" 1
+	[[ "$stderr" == *"too large"* ]] || fail "$stderr"
+	run --separate-stderr pqueue-create -s 5T "$q"
+	assert_failure 125
+	[[ "$stderr" == *"not a number of bytes, with K, M or G"* ]] || fail "$stderr"
+}
+
 @test "pqueue-create: bad numbers, sizes and names are usage errors" {
 	local q
 	q=$(pkit_name c)

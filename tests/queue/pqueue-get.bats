@@ -276,3 +276,16 @@ bats_require_minimum_version 1.5.0
 	assert_failure 125
 	[[ "$stderr" == *"$q: no such queue"* ]]
 }
+
+@test "pqueue-get: -c with -f names the conflict on one line" {
+	local q
+	q=$(pkit_name g)
+	pqueue-create "$q"
+	run --separate-stderr pqueue-get -c 2 -f "$q"
+	assert_failure 125
+	assert_equal "$stderr" "pqueue-get: -c and -f cannot be used together"
+	assert_equal "$output" ""
+	run --separate-stderr pqueue-get -r 2 "$q"
+	assert_failure 125
+	assert_equal "$stderr" "pqueue-get: -r needs a command"
+}

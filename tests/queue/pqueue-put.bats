@@ -169,10 +169,12 @@ bats_require_minimum_version 1.5.0
 	q=$(pkit_name p)
 	pqueue-create "$q"
 	pqueue-close "$q"
-	run pqueue-put "$q" x
+	run --separate-stderr pqueue-put "$q" x
 	assert_failure 1
-	run sh -c "echo x | pqueue-put $q"
+	assert_equal "$stderr" "pqueue-put: $q: queue closed"
+	run --separate-stderr sh -c "echo x | pqueue-put $q"
 	assert_failure 1
+	assert_equal "$stderr" "pqueue-put: $q: queue closed"
 	run pqueue-stat -k "$q"
 	assert_line "size=0"
 }

@@ -204,7 +204,14 @@ rq() {
 	run --separate-stderr pqueue-put "redis://u:sekrit@127.0.0.1:$REDIS_PORT/q" x
 	assert_equal "$stderr" "pqueue-put: redis://u:***@127.0.0.1:$REDIS_PORT/q: authentication refused"
 	run --separate-stderr pqueue-put "redis://127.0.0.1:1/q" x
-	assert_equal "$stderr" "pqueue-put: redis://127.0.0.1:1/q: cannot connect: connection refused"
+	assert_equal "$stderr" "pqueue-put: redis://127.0.0.1:1/q: cannot connect to 127.0.0.1:1: connection refused"
+	# redis:NAME does not say where it goes: the message does, not the password.
+	PKIT_REDIS_URL='redis://u:sekrit@127.0.0.1:1' run --separate-stderr pqueue-put redis:q x
+	assert_failure 125
+	assert_equal "$stderr" "pqueue-put: redis:q: cannot connect to 127.0.0.1:1: connection refused"
+	PKIT_REDIS_URL='redis://[::1]:1' run --separate-stderr pqueue-stat redis:q
+	assert_failure 125
+	[[ "$stderr" == "pqueue-stat: redis:q: cannot connect to [::1]:1: "* ]] || fail "$stderr"
 	PKIT_REDIS_URL='' run --separate-stderr pqueue-put redis:q x
 	assert_failure 125
 	[[ "$stderr" == *PKIT_REDIS_URL* ]] || fail "$stderr"
