@@ -577,8 +577,14 @@ hdr_invalid(const struct pq_hdr *h, uint64_t size)
 
 	if (h->magic != PQ_MAGIC)
 		return "not a pqueue segment (bad magic)";
-	if (h->version != PQ_VERSION)
-		return "made by another layout version of pkit";
+	if (h->version != PQ_VERSION) {
+		static char why[96];
+
+		/* Never migrated in place: drain it with the pkit that made it. */
+		snprintf(why, sizeof(why), "made by another layout version of "
+		    "pkit (%u; this pkit reads %d)", h->version, PQ_VERSION);
+		return why;
+	}
 	if (h->hdr_size != sizeof(*h) || h->ctl_size != sizeof(struct pq_ctl))
 		return "made by another build of pkit (header sizes differ)";
 	if (h->abi != pq_abi())
