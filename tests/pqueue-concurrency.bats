@@ -74,15 +74,15 @@ all_gone() {
 }
 
 @test "concurrency: 300 blocked putters and 300 blocked getters, some killed, block no one" {
-	local qf qe i st ok=0 pp=() gp=() live=()
+	local qf qe i st ok=0 pp=() gp=()
 	qf=$(pkit_name full)
 	qe=$(pkit_name empty)
 	pqueue-create -m 1 "$qf"
 	pqueue-create "$qe"
 	pqueue-put "$qf" first
 	for i in $(seq 300); do
-		pqueue-put -t 150 "$qf" "p$i" 2>/dev/null & pp+=($!)
-		pqueue-get -t 150 "$qe" > "$BATS_TEST_TMPDIR/g$i" 2>/dev/null & gp+=($!)
+		pqueue-put -t 300 "$qf" "p$i" 2>/dev/null & pp+=($!)
+		pqueue-get -t 300 "$qe" > "$BATS_TEST_TMPDIR/g$i" 2>/dev/null & gp+=($!)
 	done
 	# (On a loaded machine, starting 600 processes takes a while.)
 	wait_until 100 stat_is "$qf" waiting_put 300
@@ -109,9 +109,7 @@ all_gone() {
 		(( i % 10 == 9 )) && continue
 		assert_line "p$((i + 1))"
 	done
-	for i in $(seq 2 300); do
-		pqueue-put "$qe" "m$i"
-	done
+	seq 2 300 | sed 's/^/m/' | pqueue-put "$qe"
 	wait_until 40 all_gone "${pp[@]}" "${gp[@]}"
 	for i in $(seq 0 299); do
 		(( i % 10 == 9 )) && continue
