@@ -155,3 +155,25 @@ bats_require_minimum_version 1.5.0
 	assert_failure 125
 	assert_file_not_exists "/dev/shm/pqueue.$q"
 }
+
+@test "pqueue-create: the segment's memory follows -s (lease buffers no bigger than the ring)" {
+	local q small big
+	shm_only "a segment in /dev/shm"
+	q=$(pkit_name sz)
+	pqueue-create -s 4096 "$q"
+	small=$(stat -c %s "/dev/shm/pqueue.$q")
+	pqueue-rm "$q"
+	pqueue-create "$q"
+	big=$(stat -c %s "/dev/shm/pqueue.$q")
+	# pqueue-create(1): 64 buffers of min(64 KiB, -s), the ring, ~24 KiB.
+	[ "$small" -le $((64 * 4096 + 4096 + 32768)) ]
+	[ "$big" -le $((64 * 65536 + 1048576 + 32768)) ]
+	[ "$big" -gt $((64 * 65536 + 1048576)) ]
+	# A message as large as the ring allows still goes through.
+	pqueue-rm "$q"
+	pqueue-create -s 4096 "$q"
+	head -c 4072 /dev/zero | tr '\0' x | pqueue-put "$q"
+	run pqueue-get -n "$q"
+	assert_success
+	assert_equal "${#output}" 4072
+}

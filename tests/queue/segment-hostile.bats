@@ -230,7 +230,8 @@ fresh() {
 		all_refuse "$q" "$why"
 		removed "$q"
 	done <<-'EOF'
-	version 2|made by another layout version of pkit
+	version 1|made by another layout version of pkit
+	version 3|made by another layout version of pkit
 	version 0|made by another layout version of pkit
 	hdr_size 0|made by another build of pkit
 	abi 0|made for another ABI
@@ -278,7 +279,7 @@ fresh() {
 	state.done_base 999|message ids out of range
 	state.forgot 0|message ids out of range
 	state.unfinished 999|unfinished count out of range
-	state.nwait_get 65|waiter counts out of range
+	state.nwait_get 16777217|waiter counts out of range
 	state.redo_slot 64|redo slot out of range
 	state.redo_slot -2|redo slot out of range
 	state.redo_clr_to 99999999|redo range out of range

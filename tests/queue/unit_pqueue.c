@@ -484,7 +484,8 @@ test_validate(void)
 
 	MUTATE(mh->magic = 0, 0);
 	MUTATE(mh->magic ^= 1, 1);
-	MUTATE(mh->version = 2, 1);
+	MUTATE(mh->version = 1, 1);
+	MUTATE(mh->version = PQ_VERSION + 1, 1);
 	MUTATE(mh->abi ^= 1, 1);
 	MUTATE(mh->hdr_size = 8, 1);
 	MUTATE(mh->nslots++, 0);		/* the checksum alone */
@@ -509,7 +510,7 @@ test_validate(void)
 	MUTATE(c->st[0].nmsgs = 1, 0);
 	MUTATE(c->st[0].next_id = 0, 0);
 	MUTATE(c->st[0].unfinished = 5, 0);
-	MUTATE(c->st[0].nwait_get = 1000, 0);
+	MUTATE(c->st[0].nwait_get = WAIT_MAX + 1, 0);
 	MUTATE(c->st[0].redo_slot = 9999, 0);
 	MUTATE((c->st[0].inflight = 1, c->st[0].inflight_bytes = 24,
 	    c->st[0].used = h.ring_cap), 0);
