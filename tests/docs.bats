@@ -97,3 +97,72 @@ usage_of() {
 			fail "pkit.7 does not link $t(1)"
 	done
 }
+
+# pages: every page in man/.
+pages() {
+	local p
+	for p in "$top_srcdir"/man/*.[1-8]; do
+		[ -e "$p" ] && printf '%s\n' "$p"
+	done
+}
+
+@test "docs: every page renders the same words under groff, man -l and mandoc" {
+	local p f d=0
+	for p in $(pages); do
+		"$top_srcdir/tests/docs/words.sh" mandoc "$p" > "$BATS_TEST_TMPDIR/mandoc"
+		[ -s "$BATS_TEST_TMPDIR/mandoc" ] || fail "${p##*/}: mandoc rendered nothing"
+		for f in groff man; do
+			"$top_srcdir/tests/docs/words.sh" "$f" "$p" 2>/dev/null > "$BATS_TEST_TMPDIR/$f"
+			diff -u "$BATS_TEST_TMPDIR/mandoc" "$BATS_TEST_TMPDIR/$f" >&2 || {
+				echo "^ ${p##*/}: mandoc and $f differ" >&2
+				d=1
+			}
+		done
+	done
+	[ "$d" -eq 0 ]
+}
+
+@test "docs: every page is groff -ww clean" {
+	local p
+	for p in $(pages); do
+		run groff -mandoc -Tutf8 -ww -z "$p"
+		assert_success
+		[ -z "$output" ] || fail "${p##*/}: $output"
+	done
+}
+
+# A quote opened inside another, or closed twice, is what groff and mandoc
+# both make of '.Pq Ql a , Ql b': the words agree, the quotes are wrong.
+@test "docs: no rendered quote is nested or closed twice" {
+	local p bad
+	for p in $(pages); do
+		bad=$("$top_srcdir/tests/docs/words.sh" mandoc "$p" | perl -CSD -ne '
+			chomp; $ctx = substr("$ctx $_", -70);
+			for $c (split //) {
+				if ($c eq "\x{2018}") { print "$ctx\n" if $open; $open = 1 }
+				elsif ($c eq "\x{2019}" && !$open && !/\w\x{2019}\w/) { print "$ctx\n" }
+				elsif ($c eq "\x{2019}") { $open = 0 }
+			}')
+		[ -z "$bad" ] || fail "${p##*/}: quotes nested or unbalanced near:
+$bad"
+	done
+}
+
+# '.Fl t , default 10 s' makes flags of the prose: "-t, -default -10 -s".
+@test "docs: no .Fl turns the words after it into flags" {
+	local bad
+	bad=$(awk '
+		/^\.[A-Z]/ && / Fl / || /^\.Fl / {
+			n = split($0, w, " "); fl = 0; punct = 0
+			for (i = 1; i <= n; i++) {
+				if (w[i] == "Fl" || w[i] == ".Fl") { fl = 1; punct = 0; continue }
+				if (!fl) continue
+				if (w[i] ~ /^[A-Z][a-z][a-z]?$/) { fl = 0; continue }
+				if (w[i] ~ /^[.,;:?!()]$/) { punct = 1; continue }
+				if (w[i] == "|") continue
+				if (punct) { print FILENAME ":" FNR ": " $0; break }
+			}
+		}' "$top_srcdir"/man/*.[1-8])
+	[ -z "$bad" ] || fail "words after .Fl and a comma render as flags:
+$bad"
+}
