@@ -28,8 +28,18 @@ synopsis_of() {
 		squash
 }
 
+# The usage: what -h prints up to its first blank line.
 usage_of() {
-	"$1" -h | sed 's/^usage: //; s/^       //' | squash
+	"$1" -h | sed '/^$/q' | sed 's/^usage: //; s/^       //' | squash
+}
+
+# Option letters, one a line: of the SYNOPSIS, of the option lines of
+# --help ("  -X ..."), of the page's .Fl macros.
+synopsis_letters() {
+	synopsis_of "$1" | grep -o -- '[[ |]-[A-Za-z0-9]' | cut -c3 | sort -u
+}
+help_letters() {
+	"$1" --help | sed -n 's/^  -\([A-Za-z0-9]\)[ ,].*/\1/p' | sort -u
 }
 
 @test "docs: there are pages to check" {
@@ -60,6 +70,52 @@ usage_of() {
 		run --separate-stderr "$t" --help
 		assert_success
 		assert_output --partial "usage: $t"
+	done
+}
+
+@test "docs: --help lists every option of the SYNOPSIS, one line each, and the page" {
+	local t l
+	for t in $(tools); do
+		run --separate-stderr "$t" --help
+		assert_success
+		for l in $(synopsis_letters "$t") h; do
+			[ "$(grep -c -- "^  -$l[ ,]" <<< "$output")" -eq 1 ] ||
+				fail "$t --help: not one line for -$l:
+$output"
+		done
+		assert_line "  --version      print the version and exit"
+		assert_equal "${lines[-1]}" "see $t(1)"
+		assert_equal "$("$t" -h)" "$output"
+	done
+}
+
+@test "docs: --help lists no option that is not in the SYNOPSIS" {
+	local t l
+	for t in $(tools); do
+		for l in $(help_letters "$t"); do
+			[ "$l" = h ] && continue
+			synopsis_letters "$t" | grep -qx -- "$l" ||
+				fail "$t --help: -$l is not in the SYNOPSIS"
+		done
+	done
+}
+
+@test "docs: a usage error prints the synopsis alone, not the option lines" {
+	local t
+	for t in $(tools); do
+		run --separate-stderr "$t" -Z
+		[[ "$stderr" != *"see $t(1)"* ]] || fail "$t -Z printed the whole help"
+		[[ "$stderr" != *"  -h, --help"* ]] || fail "$t -Z printed the option lines"
+	done
+}
+
+@test "docs: every page documents -h, --help and --version" {
+	local t f
+	for t in $(tools); do
+		f="$top_srcdir/man/$t.1"
+		grep -q '^\.Fl h$\|^\.It Fl h , Fl \\-help$' "$f" || fail "$t.1: no -h"
+		grep -q '^\.Fl \\-help$\|^\.It Fl h , Fl \\-help$' "$f" || fail "$t.1: no --help"
+		grep -q '^\.Fl \\-version$\|^\.It Fl \\-version$' "$f" || fail "$t.1: no --version"
 	done
 }
 
