@@ -11,6 +11,10 @@
  * unforwarded to CMD.  The lease is never given up before CMD has ended:
  * the task runs at most once at a time, and a message whose CMD
  * succeeded is never given back.
+ *
+ * Tier: a tool body (pqueue-get -x runs it), not an engine: it may print
+ * (warn/warnx: a message dropped, a command that could not run), and
+ * returns the exit status for the tool to exit with.
  */
 #include <sys/prctl.h>
 #include <sys/syscall.h>

@@ -19,7 +19,7 @@
 
 #include <stdint.h>
 
-#include "pqueue.h"
+#include "queue.h"
 
 struct pqw_opts {
 	int64_t		wait;		/* ns to wait for each message; PQ_FOREVER */
