@@ -79,7 +79,7 @@ help_letters() {
 		run --separate-stderr "$t" --help
 		assert_success
 		for l in $(synopsis_letters "$t") h; do
-			[ "$(grep -c -- "^  -$l[ ,]" <<< "$output")" -eq 1 ] ||
+			[ "$(grep -c -- "^  -${l}[ ,]" <<< "$output")" -eq 1 ] ||
 				fail "$t --help: not one line for -$l:
 $output"
 		done
