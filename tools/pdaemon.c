@@ -134,4 +134,14 @@ usage(FILE *fp)
 	    "CMD [ARG...]\n"
 	    "       pdaemon -k [-t DURATION] PIDFILE\n"
 	    "       pdaemon -s PIDFILE\n");
+	fputs("\n"
+	    "  -r             supervise: restart CMD each time it exits\n"
+	    "  -p PIDFILE     keep a locked pidfile holding the daemon's pid\n"
+	    "  -o LOGFILE     append the daemon's stdout and stderr to LOGFILE\n"
+	    "  -C DIR         run in DIR instead of /\n"
+	    "  -T TITLE       with -r, the supervisor's name in ps and in the log\n"
+	    "  -k             stop the daemon of PIDFILE: TERM, wait, KILL after -t\n"
+	    "  -t DURATION    with -k, wait DURATION before KILL (default 10s)\n"
+	    "  -s             status: print the pid, exit 0 if running, else 1\n",
+	    fp);
 }

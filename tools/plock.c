@@ -190,4 +190,11 @@ usage(FILE *fp)
 	    "usage: plock [-s | -c COUNT] [-n | -t DURATION] [-q] NAME "
 	    "CMD [ARG...]\n"
 	    "       plock -q [-v] NAME\n");
+	fputs("\n"
+	    "  -s             shared: many shared holders, no exclusive one\n"
+	    "  -c COUNT       a semaphore: at most COUNT holders at once\n"
+	    "  -n             do not wait: exit 124 at once if busy\n"
+	    "  -t DURATION    wait at most DURATION, then exit 124\n"
+	    "  -q             with CMD: quiet on giving up; alone: print holders\n"
+	    "  -v             with -q: print each holder's start time too\n", fp);
 }

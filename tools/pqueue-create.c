@@ -86,4 +86,12 @@ usage(FILE *fp)
 {
 	fprintf(fp, "usage: pqueue-create [-p] [-m MAXMSGS] [-s BYTES] [-L] "
 	    "[-M MODE] [-l LEASE] NAME\n");
+	fputs("\n"
+	    "  -p             succeed if a valid queue NAME already exists\n"
+	    "  -m MAXMSGS     hold at most MAXMSGS messages\n"
+	    "  -s BYTES       the size of the ring (default 1048576)\n"
+	    "  -L             last in, first out (a LifoQueue)\n"
+	    "  -M MODE        create the segment with octal permissions MODE\n"
+	    "  -l LEASE       on Redis: how long an unrenewed delivery is leased\n",
+	    fp);
 }

@@ -60,4 +60,6 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp, "usage: pqueue-done [-c COUNT] NAME [ID]\n");
+	fputs("\n"
+	    "  -c COUNT       mark COUNT tasks done at once\n", fp);
 }

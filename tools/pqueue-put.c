@@ -217,4 +217,8 @@ usage(FILE *fp)
 {
 	fprintf(fp, "usage: pqueue-put [-n | -t DURATION] [-0] NAME "
 	    "[MSG...]\n");
+	fputs("\n"
+	    "  -n             do not wait: exit 124 at once if full\n"
+	    "  -t DURATION    wait at most DURATION for room, then exit 124\n"
+	    "  -0             messages on stdin end with NUL, not newline\n", fp);
 }

@@ -217,4 +217,8 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp, "usage: pqueue-stat [-e | -F] [-k] [NAME]\n");
+	fputs("\n"
+	    "  -e             print nothing; exit 0 if empty, 1 if not\n"
+	    "  -F             print nothing; exit 0 if full, 1 if not\n"
+	    "  -k             print key=value lines\n", fp);
 }

@@ -680,3 +680,14 @@ procs_of_reaper() {
 	assert_line "the clock service is not running"
 	gone "$SERVICE_DIR/clock.pid"
 }
+
+@test "lesson 5: the story shows its own run's log, not an earlier run's" {
+	export SERVICE_DIR=$BATS_TEST_TMPDIR/svc
+	mkdir -p "$SERVICE_DIR"
+	echo "tick 00:00:00 from an earlier run" > "$SERVICE_DIR/clock.log"
+	PKIT_DEMO_DELAY=0 run sh "$top_srcdir/examples/05-service.sh"
+	[[ "$output" =~ clock\ service,\ pid\ ([0-9]+) ]] && pkit_track "${BASH_REMATCH[1]}"
+	assert_success
+	refute_output --partial "earlier run"
+	assert_line --regexp '^tick [0-9:]+$'
+}

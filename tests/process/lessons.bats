@@ -78,6 +78,13 @@ script: the orphan finished"
 	assert_line "no worker left: 0 process"
 }
 
+@test "lesson 6: the workers do some work even at PKIT_DEMO_DELAY=0" {
+	PKIT_DEMO_DELAY=0 lesson 06-concurrency.sh
+	assert_success
+	assert_line --regexp '^worker 1 sum [1-9][0-9]*$'
+	refute_line --regexp '^worker [0-9]+ sum 0$'
+}
+
 @test "lesson 6: N workers give the same results one by one and at once" {
 	PKIT_DEMO_DELAY=0.01 lesson 06-concurrency.sh
 	assert_success

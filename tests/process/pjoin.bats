@@ -17,7 +17,8 @@ load spawn
 @test "pjoin: -h prints usage on stdout" {
 	run --separate-stderr pjoin -h
 	assert_success
-	assert_output "usage: pjoin [-a] [-t DURATION] [-v] PID..."
+	assert_line --index 0 "usage: pjoin [-a] [-t DURATION] [-v] PID..."
+	assert_line "see pjoin(1)"
 }
 
 @test "pjoin: a bad pid or duration exits 125" {
