@@ -136,7 +136,8 @@ name_check_or_die(const char *s, const char *what)
 	const char *why;
 
 	/* Checked by the backend, never quoted: it may carry a password. */
-	if (strncmp(s, "redis:", 6) == 0)
+	if (strncmp(s, "redis:", 6) == 0 ||
+	    strncmp(s, "redis-sentinel://", 17) == 0)
 		return;
 	if ((why = name_invalid(s)) != NULL)
 		errx(PKIT_EXIT_FAIL, "bad %s name '%s': %s", what, safe(s), why);

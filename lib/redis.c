@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include "dur.h"
 #include "parse.h"
@@ -23,6 +24,14 @@
 
 static int	parse_server(const char *s, struct redis_url *u,
 		    int want_name, const char **why);
+static int	parse_sentinel(const char *s, struct redis_url *u,
+		    const char **why);
+static int	parse_replicas(char *name, struct redis_url *u,
+		    const char **why);
+static redisContext *connect_to(const char *host, int port, int64_t ns,
+		    const char **why);
+static redisContext *connect_master(const struct redis_url *u,
+		    const char **why);
 static int	unescape(char *dst, size_t size, const char *s, size_t len);
 static void	mask(const char *s, char *dst, size_t size);
 static struct timeval ns_to_timeval(int64_t ns);
@@ -30,7 +39,8 @@ static struct timeval ns_to_timeval(int64_t ns);
 int
 redis_name_is(const char *s)
 {
-	return strncmp(s, "redis:", 6) == 0;
+	return strncmp(s, "redis:", 6) == 0 ||
+	    strncmp(s, "redis-sentinel://", 17) == 0;
 }
 
 int
@@ -47,6 +57,8 @@ redis_url_parse(const char *s, struct redis_url *u, const char **why)
 	}
 	if (strncmp(s, "redis://", 8) == 0)
 		return parse_server(s + 8, u, 1, why);
+	if (strncmp(s, "redis-sentinel://", 17) == 0)
+		return parse_sentinel(s + 17, u, why);
 
 	/* redis:NAME, on the server of $PKIT_REDIS_URL. */
 	n = s + 6;
@@ -63,10 +75,12 @@ redis_url_parse(const char *s, struct redis_url *u, const char **why)
 		*why = buf;
 		return -1;
 	}
-	if ((*why = name_invalid(n)) != NULL)
+	if (strlen(n) >= sizeof(u->name)) {
+		*why = "name too long";
 		return -1;
+	}
 	strlcpy(u->name, n, sizeof(u->name));
-	return 0;
+	return parse_replicas(u->name, u, why);
 }
 
 /*
@@ -179,10 +193,137 @@ parse_server(const char *s, struct redis_url *u, int want_name,
 		*why = "no name after the server";
 		return -1;
 	}
-	if ((*why = name_invalid(path)) != NULL)
+	if (strlen(path) >= sizeof(u->name)) {
+		*why = "name too long";
 		return -1;
+	}
 	strlcpy(u->name, path, sizeof(u->name));
+	return parse_replicas(u->name, u, why);
+}
+
+/*
+ * NAME[?replicas=N] in name: the suffix is taken off into u->replicas,
+ * and what is left must be a name.
+ */
+static int
+parse_replicas(char *name, struct redis_url *u, const char **why)
+{
+	long long n;
+	char *q;
+
+	if ((q = strchr(name, '?')) != NULL) {
+		if (strncmp(q, "?replicas=", 10) != 0) {
+			*why = "unknown option after '?' (only replicas=N)";
+			return -1;
+		}
+		if (num_parse(q + 10, 0, REDIS_REPLICAS_MAX, &n, why) == -1) {
+			*why = "bad replicas=N (0 to 64)";
+			return -1;
+		}
+		u->replicas = (int)n;
+		*q = '\0';
+	}
+	if ((*why = name_invalid(name)) != NULL)
+		return -1;
 	return 0;
+}
+
+/*
+ * [USER:PASSWORD@]HOST:PORT[,HOST:PORT...]/MASTER/NAME[?replicas=N]: the
+ * sentinels (a port is required: theirs is not Redis's), then the
+ * master's name as the sentinels know it.
+ */
+static int
+parse_sentinel(const char *s, struct redis_url *u, const char **why)
+{
+	const char *path, *p, *at = NULL, *colon, *item, *end, *pc;
+	char num[16];
+	long long port;
+	size_t len;
+
+	path = s + strcspn(s, "/");
+	for (p = s; p < path; p++)
+		if (*p == '@')
+			at = p;
+	if (at != NULL) {
+		if ((colon = memchr(s, ':', at - s)) == NULL) {
+			*why = "user without a password (write USER:PASSWORD@)";
+			return -1;
+		}
+		if (unescape(u->user, sizeof(u->user), s, colon - s) == -1 ||
+		    unescape(u->pass, sizeof(u->pass), colon + 1,
+		    at - colon - 1) == -1) {
+			*why = "bad user or password (too long or bad %-escape)";
+			return -1;
+		}
+		s = at + 1;
+	}
+	for (item = s; item < path; item = end + 1) {
+		end = item + strcspn(item, ",/");
+		if (u->nsentinel == REDIS_SENTINELS_MAX) {
+			*why = "too many sentinels (at most 8)";
+			return -1;
+		}
+		if ((pc = memrchr(item, ':', end - item)) == NULL ||
+		    pc == item || end - pc - 1 == 0 ||
+		    (size_t)(end - pc - 1) >= sizeof(num)) {
+			*why = "a sentinel is HOST:PORT";
+			return -1;
+		}
+		len = pc - item;
+		if (*item == '[' && pc[-1] == ']')
+			item++, len -= 2;
+		if (len == 0 || len >= sizeof(u->sentinel[0].host)) {
+			*why = "bad sentinel host";
+			return -1;
+		}
+		memcpy(u->sentinel[u->nsentinel].host, item, len);
+		u->sentinel[u->nsentinel].host[len] = '\0';
+		for (p = item; p < item + len; p++)
+			if (!isalnum((unsigned char)*p) &&
+			    strchr(".-_:", *p) == NULL) {
+				*why = "bad sentinel host";
+				return -1;
+			}
+		memcpy(num, pc + 1, end - pc - 1);
+		num[end - pc - 1] = '\0';
+		if (num_parse(num, 1, 65535, &port, why) == -1) {
+			*why = "bad sentinel port";
+			return -1;
+		}
+		u->sentinel[u->nsentinel++].port = (int)port;
+		if (*end != ',')
+			break;
+	}
+	if (u->nsentinel == 0) {
+		*why = "no sentinel";
+		return -1;
+	}
+	if (*path != '/' || (p = strchr(path + 1, '/')) == NULL) {
+		*why = "no /MASTER/NAME after the sentinels";
+		return -1;
+	}
+	len = p - path - 1;
+	if (len == 0 || len >= sizeof(u->master)) {
+		*why = "bad master name";
+		return -1;
+	}
+	memcpy(u->master, path + 1, len);
+	u->master[len] = '\0';
+	if (name_invalid(u->master) != NULL) {
+		*why = "bad master name";
+		return -1;
+	}
+	if (strlen(p + 1) >= sizeof(u->name)) {
+		*why = "name too long";
+		return -1;
+	}
+	if (p[1] == '\0') {
+		*why = "no name after the master";
+		return -1;
+	}
+	strlcpy(u->name, p + 1, sizeof(u->name));
+	return parse_replicas(u->name, u, why);
 }
 
 /* Decode %XX escapes of s[0..len) into dst; -1 if bad or too long. */
@@ -219,7 +360,8 @@ mask(const char *s, char *dst, size_t size)
 	const char *auth, *end, *at = NULL, *colon, *p;
 	size_t j = 0;
 
-	auth = strncmp(s, "redis://", 8) == 0 ? s + 8 : NULL;
+	auth = strncmp(s, "redis://", 8) == 0 ? s + 8 :
+	    strncmp(s, "redis-sentinel://", 17) == 0 ? s + 17 : NULL;
 	end = auth != NULL ? auth + strcspn(auth, "/") : NULL;
 	if (auth != NULL)
 		for (p = auth; p < end; p++)
@@ -238,18 +380,17 @@ mask(const char *s, char *dst, size_t size)
 	dst[j] = '\0';
 }
 
-redisContext *
-redis_connect(const struct redis_url *u, const char **why)
+/*
+ * A connection to host:port within ns, close-on-exec, each reply awaited
+ * at most REDIS_COMMAND_NS (or ns, if shorter).
+ */
+static redisContext *
+connect_to(const char *host, int port, int64_t ns, const char **why)
 {
 	static char buf[512];
 	redisContext *c;
-	redisReply *r;
-	const char *argv[3];
-	char db[16];
-	int argc;
 
-	c = redisConnectWithTimeout(u->host, u->port,
-	    ns_to_timeval(REDIS_CONNECT_NS));
+	c = redisConnectWithTimeout(host, port, ns_to_timeval(ns));
 	if (c == NULL) {
 		*why = "out of memory";
 		return NULL;
@@ -260,19 +401,100 @@ redis_connect(const struct redis_url *u, const char **why)
 		 * $PKIT_REDIS_URL's); the password is never part of it.
 		 */
 		snprintf(buf, sizeof(buf), "cannot connect to %s%s%s:%d: %s",
-		    strchr(u->host, ':') != NULL ? "[" : "", u->host,
-		    strchr(u->host, ':') != NULL ? "]" : "", u->port,
+		    strchr(host, ':') != NULL ? "[" : "", host,
+		    strchr(host, ':') != NULL ? "]" : "", port,
 		    redis_why(c, NULL));
 		*why = buf;
 		redisFree(c);
 		return NULL;
 	}
 	if (fcntl(c->fd, F_SETFD, FD_CLOEXEC) == -1 ||
-	    redisSetTimeout(c, ns_to_timeval(REDIS_COMMAND_NS)) != REDIS_OK) {
+	    redisSetTimeout(c, ns_to_timeval(ns < REDIS_COMMAND_NS ? ns :
+	    REDIS_COMMAND_NS)) != REDIS_OK) {
 		*why = strerror(errno);
 		redisFree(c);
 		return NULL;
 	}
+	return c;
+}
+
+/*
+ * Ask each sentinel in turn for the master's address, connect there, and
+ * check it calls itself master (a sentinel may be behind a failover).
+ */
+static redisContext *
+connect_master(const struct redis_url *u, const char **why)
+{
+	static char buf[512];
+	struct redis_url m;
+	redisContext *s, *c;
+	redisReply *r;
+	const char *av[3], *w = "no sentinel answered";
+	long long port;
+	int i, ok;
+
+	for (i = 0; i < u->nsentinel; i++) {
+		if ((s = connect_to(u->sentinel[i].host, u->sentinel[i].port,
+		    REDIS_CONNECT_NS / 5, &w)) == NULL)
+			continue;
+		av[0] = "SENTINEL";
+		av[1] = "get-master-addr-by-name";
+		av[2] = u->master;
+		r = redis_run(s, 3, av, &w);
+		redisFree(s);
+		if (r == NULL)
+			continue;
+		ok = r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+		    r->element[0]->type == REDIS_REPLY_STRING &&
+		    r->element[1]->type == REDIS_REPLY_STRING &&
+		    r->element[0]->len < sizeof(m.host) &&
+		    num_parse(r->element[1]->str, 1, 65535, &port, &w) == 0;
+		if (!ok) {
+			w = r->type == REDIS_REPLY_NIL ?
+			    "the sentinels do not know that master" :
+			    "unexpected reply from a sentinel";
+			freeReplyObject(r);
+			continue;
+		}
+		m = *u;
+		m.nsentinel = 0;
+		strlcpy(m.host, r->element[0]->str, sizeof(m.host));
+		m.port = (int)port;
+		freeReplyObject(r);
+		if ((c = redis_connect(&m, &w)) == NULL)
+			continue;
+		av[0] = "ROLE";
+		if ((r = redis_run(c, 1, av, &w)) == NULL) {
+			redisFree(c);
+			continue;
+		}
+		ok = r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+		    r->element[0]->type == REDIS_REPLY_STRING &&
+		    strcmp(r->element[0]->str, "master") == 0;
+		freeReplyObject(r);
+		if (ok)
+			return c;
+		redisFree(c);
+		w = "the server the sentinels name is not (yet) the master";
+	}
+	snprintf(buf, sizeof(buf), "no master %s: %s", u->master, w);
+	*why = buf;
+	return NULL;
+}
+
+redisContext *
+redis_connect(const struct redis_url *u, const char **why)
+{
+	redisContext *c;
+	redisReply *r;
+	const char *argv[3];
+	char db[16];
+	int argc;
+
+	if (u->nsentinel > 0)
+		return connect_master(u, why);
+	if ((c = connect_to(u->host, u->port, REDIS_CONNECT_NS, why)) == NULL)
+		return NULL;
 	if (u->pass[0] != '\0' || u->user[0] != '\0') {
 		argc = 0;
 		argv[argc++] = "AUTH";
@@ -298,6 +520,14 @@ redis_connect(const struct redis_url *u, const char **why)
 	return c;
 }
 
+static int last_retryable;	/* of redis_run's last failure */
+
+int
+redis_failed_retryable(void)
+{
+	return last_retryable;
+}
+
 redisReply *
 redis_run(redisContext *c, int argc, const char **argv, const char **why)
 {
@@ -305,6 +535,7 @@ redis_run(redisContext *c, int argc, const char **argv, const char **why)
 
 	r = redisCommandArgv(c, argc, argv, NULL);
 	if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+		last_retryable = redis_retryable(c, r);
 		*why = redis_why(c, r);
 		if (r != NULL)
 			freeReplyObject(r);
@@ -347,6 +578,66 @@ redis_lease_env(const char *var, int64_t *ns)
 		return -1;
 	*ns = v;
 	return 0;
+}
+
+int
+redis_wait(redisContext *c, const struct redis_url *u, int64_t timeout_ms,
+    const char **why)
+{
+	static char buf[128];
+	redisReply *r;
+	const char *av[3];
+	char n[16], t[24];
+	long long got;
+
+	if (u->replicas == 0)
+		return 0;
+	snprintf(n, sizeof(n), "%d", u->replicas);
+	snprintf(t, sizeof(t), "%lld", (long long)(timeout_ms > 0 ?
+	    timeout_ms : 1));
+	av[0] = "WAIT";
+	av[1] = n;
+	av[2] = t;
+	if ((r = redis_run(c, 3, av, why)) == NULL)
+		return -1;
+	got = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+	freeReplyObject(r);
+	if (got >= u->replicas)
+		return 0;
+	snprintf(buf, sizeof(buf), "only %lld of %d replicas confirmed the "
+	    "write (WAIT)", got < 0 ? 0 : got, u->replicas);
+	*why = buf;
+	return 1;
+}
+
+int
+redis_retryable(const redisContext *c, const redisReply *r)
+{
+	if (r == NULL)
+		return c == NULL || c->err != 0;
+	if (r->type != REDIS_REPLY_ERROR)
+		return 0;
+	return strncmp(r->str, "READONLY", 8) == 0 ||
+	    strncmp(r->str, "MASTERDOWN", 10) == 0 ||
+	    strncmp(r->str, "LOADING", 7) == 0 ||
+	    strncmp(r->str, "NOREPLICAS", 10) == 0;
+}
+
+int64_t
+redis_retry_deadline(int64_t deadline)
+{
+	return deadline > 0 ? deadline : mono_now() + REDIS_RETRY_NS;
+}
+
+void
+redis_backoff(int attempt)
+{
+	struct timespec ts;
+	int64_t ns = (int64_t)20000000 << (attempt < 3 ? attempt : 3);
+
+	ts.tv_sec = 0;
+	ts.tv_nsec = (long)ns;
+	nanosleep(&ts, NULL);
 }
 
 const char *

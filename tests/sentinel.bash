@@ -1,0 +1,85 @@
+# SPDX-License-Identifier: ISC
+# sentinel.bash: a private Redis Sentinel topology for one test.
+#
+# sentinel_start: one master, two replicas and three sentinels on
+# 127.0.0.1, at free ports, their files in $BATS_TEST_TMPDIR/topo, every
+# pid tracked (pkit_track: ended at teardown, by pid).  The sentinels
+# watch master "m" with a quorum of 2, down-after-milliseconds 1000 and
+# failover-timeout 5000, so a killed master is replaced in a few seconds.
+# Sets MPORT, MPID (the master), RPORT1 RPORT2, SPORTS ("p1 p2 p3") and
+# SNAME, the redis-sentinel:// prefix ("redis-sentinel://H:P,H:P,H:P/m").
+# shellcheck shell=bash
+
+_free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# _topo_server NAME PORT [ARG...]: a redis-server, tracked; its pid in $tpid.
+_topo_server() {
+	local n=$1 p=$2
+	shift 2
+	mkdir -p "$TOPO/$n"
+	redis-server --bind 127.0.0.1 --port "$p" --dir "$TOPO/$n" --save '' \
+		--appendonly no --daemonize no --logfile "$TOPO/$n/log" "$@" \
+		</dev/null >/dev/null 2>&1 3>&- &
+	tpid=$!
+	pkit_track "$tpid"
+	wait_until 10 sh -c 'redis-cli -p "$1" ping 2>/dev/null | grep -q PONG' sh "$p"
+}
+
+sentinel_start() {
+	local i p tpid
+	if ! command -v redis-sentinel >/dev/null; then
+		echo "redis-sentinel is needed: run ./bootstrap" >&2
+		return 1
+	fi
+	TOPO=$BATS_TEST_TMPDIR/topo
+	MPORT=$(_free_port) RPORT1=$(_free_port) RPORT2=$(_free_port)
+	_topo_server master "$MPORT" || return 1
+	MPID=$tpid
+	_topo_server r1 "$RPORT1" --replicaof 127.0.0.1 "$MPORT" || return 1
+	_topo_server r2 "$RPORT2" --replicaof 127.0.0.1 "$MPORT" || return 1
+	wait_until 20 sh -c 'redis-cli -p "$1" info replication | grep -q "^connected_slaves:2"' sh "$MPORT" || return 1
+	SPORTS=
+	SNAME=redis-sentinel://
+	for i in 1 2 3; do
+		p=$(_free_port)
+		mkdir -p "$TOPO/s$i"
+		cat > "$TOPO/s$i/sentinel.conf" <<-EOT
+		port $p
+		bind 127.0.0.1
+		daemonize no
+		dir $TOPO/s$i
+		logfile $TOPO/s$i/log
+		sentinel monitor m 127.0.0.1 $MPORT 2
+		sentinel down-after-milliseconds m 1000
+		sentinel failover-timeout m 5000
+		sentinel parallel-syncs m 2
+		EOT
+		redis-sentinel "$TOPO/s$i/sentinel.conf" </dev/null >/dev/null 2>&1 3>&- &
+		pkit_track "$!"
+		SPORTS="${SPORTS:+$SPORTS }$p"
+		[ "$i" -gt 1 ] && SNAME="$SNAME,"
+		SNAME="${SNAME}127.0.0.1:$p"
+	done
+	SNAME="$SNAME/m"
+	# Ready when each sentinel knows the two replicas and the two others.
+	for p in $SPORTS; do
+		wait_until 30 _sentinel_ready "$p" || return 1
+	done
+	export MPORT MPID RPORT1 RPORT2 SPORTS SNAME
+}
+
+_sentinel_ready() {
+	local out
+	out=$(redis-cli -p "$1" sentinel master m 2>/dev/null | tr '\n' ' ')
+	case $out in
+	*"num-slaves 2 "*"num-other-sentinels 2 "*) return 0 ;;
+	esac
+	return 1
+}
+
+# sentinel_master: the port of the master the sentinels name now.
+sentinel_master() {
+	redis-cli -p "${SPORTS%% *}" sentinel get-master-addr-by-name m 2>/dev/null | sed -n 2p
+}
