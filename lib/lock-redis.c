@@ -169,7 +169,8 @@ rl_open(const char *name, enum lock_kind kind, int count, int peek,
     struct lockb **bp, char *shown, size_t len, const char **why)
 {
 	struct lockb *lk;
-	int r;
+	int64_t until;
+	int r, n;
 
 	if ((lk = calloc(1, sizeof(*lk))) == NULL) {
 		*why = strerror(errno);
@@ -190,8 +191,13 @@ rl_open(const char *name, enum lock_kind kind, int count, int peek,
 	/* A dropped connection must be an error we report, not our death. */
 	if (!peek)
 		signal(SIGPIPE, SIG_IGN);
-	if ((lk->c = redis_connect(&lk->url, why)) == NULL)
-		goto fail;
+	/* On a Sentinel name, wait out a failover (REDIS_RETRY_NS). */
+	until = redis_retry_deadline(0);
+	for (n = 0; (lk->c = redis_connect(&lk->url, why)) == NULL; n++) {
+		if (lk->url.nsentinel == 0 || mono_now() >= until)
+			goto fail;
+		redis_backoff(n);
+	}
 	*bp = lk;
 	return 0;
 fail:
