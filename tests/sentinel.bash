@@ -10,8 +10,12 @@
 # SNAME, the redis-sentinel:// prefix ("redis-sentinel://H:P,H:P,H:P/m").
 # shellcheck shell=bash
 
-_free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+# _free_ports N: N distinct free ports (one python3: it starts slowly).
+_free_ports() {
+	python3 -c 'import socket, sys
+ss = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in ss))' "$1"
 }
 
 # _topo_server NAME PORT [ARG...]: a redis-server, tracked; its pid in $tpid.
@@ -34,32 +38,46 @@ sentinel_start() {
 		return 1
 	fi
 	TOPO=$BATS_TEST_TMPDIR/topo
-	MPORT=$(_free_port) RPORT1=$(_free_port) RPORT2=$(_free_port)
-	_topo_server master "$MPORT" || return 1
+	local ids=() ports=() j
+	# shellcheck disable=SC2207 # six numbers
+	ports=($(_free_ports 6))
+	MPORT=${ports[3]} RPORT1=${ports[4]} RPORT2=${ports[5]}
+	_topo_server master "$MPORT" --repl-diskless-sync-delay 0 || return 1
 	MPID=$tpid
-	_topo_server r1 "$RPORT1" --replicaof 127.0.0.1 "$MPORT" || return 1
-	_topo_server r2 "$RPORT2" --replicaof 127.0.0.1 "$MPORT" || return 1
+	_topo_server r1 "$RPORT1" --replicaof 127.0.0.1 "$MPORT" \
+		--repl-diskless-sync-delay 0 || return 1
+	_topo_server r2 "$RPORT2" --replicaof 127.0.0.1 "$MPORT" \
+		--repl-diskless-sync-delay 0 || return 1
 	wait_until 20 sh -c 'redis-cli -p "$1" info replication | grep -q "^connected_slaves:2"' sh "$MPORT" || return 1
 	SPORTS=
 	SNAME=redis-sentinel://
+	# Each sentinel is told the replicas and the other sentinels (by id),
+	# so that none waits for the INFO and hello rounds to find them.
 	for i in 1 2 3; do
-		p=$(_free_port)
+		ids+=("$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')")
+	done
+	for i in 0 1 2; do
+		p=${ports[$i]}
 		mkdir -p "$TOPO/s$i"
-		cat > "$TOPO/s$i/sentinel.conf" <<-EOT
-		port $p
-		bind 127.0.0.1
-		daemonize no
-		dir $TOPO/s$i
-		logfile $TOPO/s$i/log
-		sentinel monitor m 127.0.0.1 $MPORT 2
-		sentinel down-after-milliseconds m 1000
-		sentinel failover-timeout m 5000
-		sentinel parallel-syncs m 2
-		EOT
+		{
+			printf '%s\n' "port $p" "bind 127.0.0.1" "daemonize no" \
+				"dir $TOPO/s$i" "logfile $TOPO/s$i/log" \
+				"sentinel myid ${ids[$i]}" \
+				"sentinel monitor m 127.0.0.1 $MPORT 2" \
+				"sentinel down-after-milliseconds m 1000" \
+				"sentinel failover-timeout m 5000" \
+				"sentinel parallel-syncs m 2" \
+				"sentinel known-replica m 127.0.0.1 $RPORT1" \
+				"sentinel known-replica m 127.0.0.1 $RPORT2"
+			for j in 0 1 2; do
+				[ "$j" = "$i" ] ||
+					echo "sentinel known-sentinel m 127.0.0.1 ${ports[$j]} ${ids[$j]}"
+			done
+		} > "$TOPO/s$i/sentinel.conf"
 		redis-sentinel "$TOPO/s$i/sentinel.conf" </dev/null >/dev/null 2>&1 3>&- &
 		pkit_track "$!"
 		SPORTS="${SPORTS:+$SPORTS }$p"
-		[ "$i" -gt 1 ] && SNAME="$SNAME,"
+		[ "$i" -gt 0 ] && SNAME="$SNAME,"
 		SNAME="${SNAME}127.0.0.1:$p"
 	done
 	SNAME="$SNAME/m"
