@@ -250,6 +250,7 @@ no_sleeps() {
 	: > "$d/done"
 	# Kills count as deliveries: -r 50 so that none is set aside here.
 	for k in 1 2 3 4 5 6 7 8 9 10; do
+		echo "# kill $k" > "$d/round"
 		before=$(wc -l < "$d/done")
 		pqueue-get -j 4 -f -r 50 -L "$log" "$q" sh -c \
 			'echo "$PQUEUE_ID" >> "$0/runs"; sleep 0.01; echo "$PQUEUE_ID" >> "$0/done"' \
