@@ -284,3 +284,33 @@ no_sleeps() {
 	# ones in flight at a kill were.
 	[ "$(sort -n "$d/runs" | uniq -d | wc -l)" -le 40 ]
 }
+
+@test "pqueue-join -p: done/total, rate and ETA on stderr, plain lines when not a terminal, stdout clean" {
+	local q p
+	q=$(pkit_name pool)
+	pqueue-create "$q"
+	seq 12 | pqueue-put "$q"
+	pqueue-get -j 2 -f "$q" sleep 0.2 & p=$!
+	pkit_track "$p"
+	run --separate-stderr timeout 30 pqueue-join -p "$q"
+	assert_success
+	[ -z "$output" ]
+	[[ "$stderr" != *$'\r'* ]]
+	[ "${#stderr_lines[@]}" -ge 2 ]
+	[[ "${stderr_lines[0]}" =~ ^[0-9]+/12\ \([0-9]+%\),\ ([0-9.]+|\?)/s,\ ETA\ [0-9a-z?]+$ ]]
+	[[ "${stderr_lines[-1]}" =~ ^12/12\ \(100%\),\ [0-9.]+/s,\ ETA\ 0s$ ]]
+	pqueue-close "$q"
+	wait "$p"
+}
+
+@test "pqueue-join -p: one line redrawn with \\r on a terminal" {
+	command -v script > /dev/null || skip "needs script(1) for a terminal"
+	local q
+	q=$(pkit_name pool)
+	pqueue-create "$q"
+	pqueue-put "$q" a
+	pqueue-get -c 1 "$q" true
+	run timeout 10 script -qec "pqueue-join -p '$q'" /dev/null
+	assert_success
+	[[ "$output" == $'\r'"1/1 (100%), "*"ETA 0s"$'\e[K'* ]]
+}
