@@ -29,6 +29,8 @@ struct pq_ops {
 	uint32_t (*max_msg)(const struct pqb *);
 	int64_t	 (*renew_every)(const struct pqb *);	/* ns; -1: never */
 	int	 (*renew)(struct pqb *);
+	int	 (*peek)(struct pqb *, struct pq_entry *, size_t, size_t *,
+		    int64_t);
 };
 
 extern const struct pq_ops pq_shm_ops;

@@ -314,3 +314,27 @@ no_sleeps() {
 	assert_success
 	[[ "$output" == $'\r'"1/1 (100%), "*"ETA 0s"$'\e[K'* ]]
 }
+
+@test "pqueue-stat -l: lists queued and leased messages, ids, attempts, sizes, escaped previews, without taking them" {
+	local q p long
+	q=$(pkit_name pool)
+	pqueue-create "$q"
+	long=$(printf '%060d' 0)
+	pqueue-put "$q" "hello world" "$(printf 'tab\there\\x')" "$long"
+	pqueue-get "$q" sh -c 'cat > /dev/null; : > "$0"; sleep 30' "$BATS_TEST_TMPDIR/ready" & p=$!
+	pkit_track "$p"
+	wait_until 10 test -e "$BATS_TEST_TMPDIR/ready"
+	run --separate-stderr pqueue-stat -l "$q"
+	assert_success
+	[ "${#lines[@]}" = 3 ]
+	assert_line "$(printf '2\tqueued\t0\t10\ttab\\x09here\\x5cx')"
+	assert_line "$(printf '3\tqueued\t0\t60\t%048d...' 0)"
+	assert_line --regexp "^1	leased:[0-9]+	0	11	hello world\$"
+	# Nothing was taken.
+	[ "$(key "$q" size)" = 2 ]
+	[ "$(key "$q" inflight)" = 1 ]
+	run pqueue-stat -l
+	assert_failure 125
+	run pqueue-stat -l -k "$q"
+	assert_failure 125
+}
