@@ -26,7 +26,7 @@
 
 #include <stdint.h>
 
-#include "pqueue.h"
+#include "queue.h"
 
 #define PQW_MAX_JOBS		32	/* -j: half the queue's slots */
 #define PQW_DEF_ATTEMPTS	3	/* -r when not given */

@@ -151,13 +151,14 @@ e"
 }
 
 @test "pspawn: the keeper is titled and leaves no zombie when the command ends" {
-	run --separate-stderr pspawn sleep 0.3
+	# 2 s: the keeper must still be there when ps and tr run, under load
+	run --separate-stderr pspawn sleep 2
 	assert_success
 	local p=$output k
 	k=$(ps -o ppid= -p "$p" | tr -d ' ')
 	assert_equal "$(tr '\0' ' ' < "/proc/$k/cmdline" | sed 's/ *$//')" "pspawn: keeper sleep"
-	wait_until 5 eval '! kill -0 '"$p"' 2>/dev/null'
-	wait_until 5 eval '! kill -0 '"$k"' 2>/dev/null'
+	wait_until 10 eval '! kill -0 '"$p"' 2>/dev/null'
+	wait_until 10 eval '! kill -0 '"$k"' 2>/dev/null'
 	[ -z "$(zombies_of "$k")" ]
 }
 

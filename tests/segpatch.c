@@ -9,11 +9,22 @@
  * checksum, must catch the value; or state.FIELD (head, used, nmsgs,
  * next_id...) in the current copy of the control block; or cur (which
  * copy is current).  VALUE is a decimal number (negative ones wrap).  The
- * engine is included so that offsets and the checksum are its own.
+ * engine's layout is included so that offsets and the checksum are its
+ * own.
  */
-#include <err.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
-#include "../lib/pqueue.c"
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "queue-shm-layout.h"
 
 #define HF(f)	{ #f, offsetof(struct pq_hdr, f), sizeof(((struct pq_hdr *)0)->f) }
 #define SF(f)	{ "state." #f, offsetof(struct pq_state, f), \

@@ -1,13 +1,26 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * unit_pqueue: C unit tests for the queue engine.  The engine's source is
- * included so that the tests can build segments in a memfd (real OFD
- * tokens, a real robust mutex) and set the ring's head at every offset.
+ * unit_pqueue: C unit tests for the queue engine.  The engine's private
+ * layout (queue-shm-layout.h) is included so that the tests can build
+ * segments in a memfd (real OFD tokens, a real robust mutex) and set the
+ * ring's head at every offset.
  * Prints TAP-like lines; exits 1 if any check failed.
  */
-#include "../lib/pqueue.c"
-
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dur.h"
+#include "exitcode.h"
+#include "queue-shm-layout.h"
 
 static int failed, total;
 
@@ -26,14 +39,14 @@ mkfd(const struct pq_config *cfg, struct pq_hdr *h, void **basep)
 {
 	int fd;
 
-	layout(h, cfg);
+	pqs_layout(h, cfg);
 	h->magic = PQ_MAGIC;
 	fd = memfd_create("unit_pqueue", MFD_CLOEXEC);
 	if (fd == -1 || ftruncate(fd, (off_t)h->total_size) == -1)
 		abort();
 	*basep = mmap(NULL, h->total_size, PROT_READ | PROT_WRITE, MAP_SHARED,
 	    fd, 0);
-	if (*basep == MAP_FAILED || format(*basep, h) != 0)
+	if (*basep == MAP_FAILED || pqs_format(*basep, h) != 0)
 		abort();
 	return fd;
 }
@@ -47,7 +60,7 @@ mkqueue(uint64_t maxmsgs, uint64_t bytes, int lifo)
 	void *base;
 	int fd = mkfd(&cfg, &h, &base);
 
-	if (handle_new("unit", fd, base, h.total_size, &h, &q) != 0)
+	if (pqs_handle_new("unit", fd, base, h.total_size, &h, &q) != 0)
 		abort();
 	return q;
 }
@@ -63,7 +76,7 @@ reopen(const struct pqb *q)
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", q->fd);
 	if ((fd = open(path, O_RDWR | O_CLOEXEC)) == -1)
 		abort();
-	if (handle_new("unit", fd, (char *)q->c - q->hdr.off_ctl, q->size,
+	if (pqs_handle_new("unit", fd, (char *)q->c - q->hdr.off_ctl, q->size,
 	    &q->hdr, &q2) != 0)
 		abort();
 	return q2;
@@ -109,7 +122,7 @@ test_wrap(int lifo)
 	for (off = 0; off < q->cap; off += 8) {
 		q->c->st[q->c->cur].head = off;
 		r = pqs_put(q, ptrs, lens, NSIZES, &nput, mono_now());
-		if (r != 0 || nput != NSIZES || ring_walk(q, cur(q)) != 0) {
+		if (r != 0 || nput != NSIZES || pqs_ring_walk(q, cur(q)) != 0) {
 			ok = 0;
 			break;
 		}
@@ -165,22 +178,22 @@ test_records(void)
 	data[0] = 'A';
 	data[56] = 'Z';
 	for (off = 0; off < q->cap; off += 8) {
-		rec_write(q, off, 42, 3, data, sizeof(data), 0);
-		if (rec_check(q, off, q->cap, &r, &sz) != 0 || r.id != 42 ||
+		pqs_rec_write(q, off, 42, 3, data, sizeof(data), 0);
+		if (pqs_rec_check(q, off, q->cap, &r, &sz) != 0 || r.id != 42 ||
 		    r.attempts != 3 || r.len != sizeof(data) ||
 		    sz != RECSZ(sizeof(data)))
 			ok = 0;
 		ring_read(q, ring_add(q, off, sizeof(r)), back, sizeof(back));
 		if (memcmp(back, data, sizeof(data)) != 0)
 			ok = 0;
-		if (rec_check(q, off, sz - 8, &r, &sz) == 0)
+		if (pqs_rec_check(q, off, sz - 8, &r, &sz) == 0)
 			ok = 0;		/* not enough bytes: refused */
 	}
 	CHECK(ok);
 	/* A damaged trailer is refused. */
-	rec_write(q, 0, 1, 0, data, 8, 0);
+	pqs_rec_write(q, 0, 1, 0, data, 8, 0);
 	q->ring[RECSZ(8) - 1] ^= 0x55;
-	CHECK(rec_check(q, 0, q->cap, &r, &sz) == -1);
+	CHECK(pqs_rec_check(q, 0, q->cap, &r, &sz) == -1);
 }
 
 static void
@@ -464,9 +477,9 @@ test_validate(void)
 	base = b;
 	size = h.total_size;
 	copy = malloc(size);
-	CHECK(pq_validate(base, size) == NULL);
-	CHECK(pq_validate(base, size - PAGE) != NULL);
-	CHECK(pq_validate(base, 100) != NULL);
+	CHECK(pqs_validate(base, size) == NULL);
+	CHECK(pqs_validate(base, size - PAGE) != NULL);
+	CHECK(pqs_validate(base, 100) != NULL);
 
 #define MUTATE(stmt, fixcrc) do {					\
 	memcpy(copy, base, size);					\
@@ -476,7 +489,7 @@ test_validate(void)
 	stmt;								\
 	if (fixcrc)							\
 		mh->crc = hdr_crc(mh);					\
-	CHECK(pq_validate(copy, size) != NULL);				\
+	CHECK(pqs_validate(copy, size) != NULL);				\
 } while (0)
 
 	MUTATE(mh->magic = 0, 0);
@@ -515,12 +528,12 @@ test_validate(void)
 		struct pqb *q = mkqueue(0, 4096, 0);
 
 		CHECK(put1(q, "hello", -1) == 0);
-		CHECK(ring_walk(q, cur(q)) == 0);
+		CHECK(pqs_ring_walk(q, cur(q)) == 0);
 		q->ring[0] ^= 0xff;
-		CHECK(ring_walk(q, cur(q)) == -1);
+		CHECK(pqs_ring_walk(q, cur(q)) == -1);
 		q->c->st[q->c->cur].used += 8;
 		q->ring[0] ^= 0xff;
-		CHECK(ring_walk(q, cur(q)) == -1);
+		CHECK(pqs_ring_walk(q, cur(q)) == -1);
 	}
 	free(copy);
 	close(fd);

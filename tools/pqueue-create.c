@@ -11,7 +11,6 @@
 
 #include "cli.h"
 #include "pkit.h"
-#include "redis.h"
 
 static mode_t	mode_parse(const char *);
 static void	usage(FILE *);
@@ -29,8 +28,7 @@ main(int argc, char *argv[])
 			cli_usage_help(usage);
 		case 'l':
 			if ((cfg.lease_ns = dur_parse_or_die(optarg)) <
-			    REDIS_LEASE_MIN_NS || cfg.lease_ns >
-			    REDIS_LEASE_MAX_NS)
+			    PQ_LEASE_MIN_NS || cfg.lease_ns > PQ_LEASE_MAX_NS)
 				errx(PKIT_EXIT_FAIL, "bad lease time '%s': "
 				    "from 100ms to 1 day", optarg);
 			break;

@@ -2,25 +2,35 @@
 /*
  * fuzz_segment: libFuzzer target for the queue engine's trust boundary.
  * Each input is a whole segment image.  It is placed in a memfd, mapped
- * as pq_open maps /dev/shm/pqueue.NAME, and run through pq_validate; if
+ * as pq_open maps /dev/shm/pqueue.NAME, and run through pqs_validate; if
  * the engine accepts it, a handle is made on it and it is used: stat, a
  * get that leases what is there (dead leases found in the image are
  * requeued first), a partial commit, a put, a release, a done.  Nothing
  * may crash, read or write out of bounds, loop or block.
  *
- * The engine is included whole so that the handle is built by its own
- * handle_new().  Two things are fixed up in each image so that the
+ * The engine's layout (queue-shm-layout.h) is included, and the handle
+ * is built by the engine's own pqs_handle_new().  Two things are fixed up in each image so that the
  * fuzzer reaches what lies behind them: the header checksum (recomputed,
  * unless the image's last byte is 0xff, so the check itself is fuzzed
  * too) and the mutex (re-initialised: pq_open refuses a mutex that is not
  * one of ours, and one "held" by a made-up thread would only be waited
  * out).  Seed images use a small layout (2 slots of 512 bytes, a 1 KiB
- * ring, a 64-id window), one pq_validate accepts; built with
+ * ring, a 64-id window), one pqs_validate accepts; built with
  * -DSEGMENT_GEN this file is the generator of tests/fuzz/corpus/segment.
  */
-#include <err.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
-#include "../../lib/pqueue.c"
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "queue-shm-layout.h"
 
 #define FUZZ_MAXSIZE	(1 << 20)
 
@@ -102,13 +112,13 @@ fuzz_handle(const uint8_t *data, size_t size, void **basep, int *fdp)
 	h = base;
 	if (data[size - 1] != 0xff)
 		h->crc = hdr_crc(h);
-	if (pq_validate(base, size) != NULL) {
+	if (pqs_validate(base, size) != NULL) {
 		munmap(base, size);
 		close(fd);
 		return NULL;
 	}
 	mutex_fresh(&((struct pq_ctl *)((char *)base + h->off_ctl))->mu);
-	if (handle_new("fuzz", fd, base, size, h, &q) != 0) {
+	if (pqs_handle_new("fuzz", fd, base, size, h, &q) != 0) {
 		munmap(base, size);
 		close(fd);
 		return NULL;
@@ -157,7 +167,7 @@ small_layout(struct pq_hdr *h, int lifo, uint64_t max_msgs)
 	struct pq_config cfg = { max_msgs, 1024, lifo, 0600, 0 };
 	uint64_t off;
 
-	layout(h, &cfg);
+	pqs_layout(h, &cfg);
 	h->magic = PQ_MAGIC;
 	h->nslots = 2;
 	h->slotbuf_size = 512;
@@ -199,8 +209,8 @@ emit(const char *dir, const char *name, int lifo, int nput, int nget,
 		err(1, "memfd");
 	base = mmap(NULL, h.total_size, PROT_READ | PROT_WRITE, MAP_SHARED,
 	    fd, 0);
-	if (base == MAP_FAILED || format(base, &h) != 0 ||
-	    handle_new("gen", fd, base, h.total_size, &h, &q) != 0)
+	if (base == MAP_FAILED || pqs_format(base, &h) != 0 ||
+	    pqs_handle_new("gen", fd, base, h.total_size, &h, &q) != 0)
 		errx(1, "format");
 	for (i = 0; i < nput; i++) {
 		len = (size_t)snprintf(msg, sizeof(msg), "message %d%.*s", i,
@@ -215,9 +225,9 @@ emit(const char *dir, const char *name, int lifo, int nput, int nget,
 		errx(1, "hold: %s", pq_error());
 	if (close_it)
 		(void)pqs_close(q);
-	if (pq_validate(base, h.total_size) != NULL)
+	if (pqs_validate(base, h.total_size) != NULL)
 		errx(1, "%s: not valid: %s", name,
-		    pq_validate(base, h.total_size));
+		    pqs_validate(base, h.total_size));
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	if ((fp = fopen(path, "w")) == NULL ||
 	    fwrite(base, 1, h.total_size, fp) != h.total_size ||

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * pqredis.c: the queue on a Redis server (redis: names), behind the same
- * API as the shared-memory engine (pqueue.h, pqbackend.h).
+ * queue-redis.c: the queue on a Redis server (redis: names), behind the
+ * same API as the shared-memory engine (queue.h): it implements
+ * pq_redis_ops (queue-backend.h) and nothing else public.  Tier: an
+ * engine never prints or exits; it returns an exit status with the
+ * reason in pq_seterr (queue.c), and the tool prints it.
  *
  * Keys, for a queue NAME (the braces keep them in one cluster slot):
  *	pkit:queue:{NAME}	hash: "magic" = "pkit-queue 1", the limits,
@@ -27,7 +30,6 @@
  * run out): no polling.  "bytes" counts every message in the stream,
  * queued or leased, with the same framing as shared memory.
  */
-#include <err.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -38,7 +40,7 @@
 
 #include "dur.h"
 #include "exitcode.h"
-#include "pqbackend.h"
+#include "queue-backend.h"
 #include "redis.h"
 
 #define MAGIC		"pkit-queue 1"
@@ -428,7 +430,7 @@ setup(const char *name, struct pqb *q)
 	return 0;
 }
 
-int
+static int
 pqr_create(const char *name, const struct pq_config *cfg, int flags,
     struct pqb **qp)
 {
@@ -508,7 +510,7 @@ fail:
 	return e;
 }
 
-int
+static int
 pqr_open(const char *name, struct pqb **qp)
 {
 	struct pqb *q;
@@ -563,7 +565,7 @@ drop(struct pqb *q)
 	free(q);
 }
 
-int
+static int
 pqr_remove(const char *name)
 {
 	struct pqb q;
@@ -1245,8 +1247,13 @@ pqr_peek(struct pqb *q, struct pq_entry *ents, size_t max, size_t *n,
 	return 0;
 }
 
+/* The lease bounds of queue.h are those of every Redis lease. */
+_Static_assert(PQ_LEASE_MIN_NS == REDIS_LEASE_MIN_NS &&
+    PQ_LEASE_MAX_NS == REDIS_LEASE_MAX_NS, "lease bounds");
+
 const struct pq_ops pq_redis_ops = {
+	pqr_create, pqr_open, pqr_remove,
 	pqr_put, pqr_get, pqr_commit, pqr_close, pqr_done, pqr_done_id,
 	pqr_join, pqr_stat, pqr_name, pqr_max_msg, pqr_renew_every, pqr_renew,
-	pqr_peek
+	NULL, pqr_peek
 };

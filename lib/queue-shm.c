@@ -1,18 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * pqueue.c: the queue engine (API and guarantees in pqueue.h; design and
- * evidence in QUEUE-DESIGN.md).
- *
- * Segment layout (version 1), each region page- or line-aligned:
- *   header   immutable after create; magic stored last
- *   ctl      robust mutex, futex words, state copies st[0..1], cur
- *   slots    PQ_NSLOTS x 64 bytes: one per attached process
- *   done     a bitmap of PQ_IDWIN bits: id % PQ_IDWIN is done
- *   slotbuf  PQ_NSLOTS x PQ_SLOTBUF: each slot's leased records
- *   ring     ring_cap bytes of records
- * A record is { u32 len, u32 attempts, u64 id } payload, padding to 8,
- * { u32 len, u32 PQ_TRAILER }: the trailer lets LIFO pop from the tail.
- * File byte 0 is the creator's OFD lock, byte 1+i slot i's liveness token.
+ * queue-shm.c: the queue engine in POSIX shared memory, the default
+ * backend: it implements pq_shm_ops (queue-backend.h) and nothing else
+ * public.  API and guarantees in queue.h; the segment's layout in
+ * queue-shm-layout.h; design and evidence in QUEUE-DESIGN.md.  Tier: an
+ * engine never prints or exits; it returns an exit status with the
+ * reason in pq_seterr (a SIGBUS on the mapping is the API's to report).
  *
  * The commit rule: under the mutex, bulk bytes go only where nothing can
  * see them (free ring space, our own slot buffer); the new state is
@@ -33,8 +26,6 @@
 #include <grp.h>
 #include <limits.h>
 #include <pthread.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,223 +36,9 @@
 #include "exitcode.h"
 #include "fault.h"
 #include "parse.h"
-#include "pqbackend.h"
+#include "queue-shm-layout.h"
 
-#define PQ_MAGIC	UINT64_C(0x0100455545555150)	/* "PQUEUE\0\1" */
-#define PQ_VERSION	1
-#define PQ_TRAILER	UINT32_C(0x54524551)		/* "QERT" */
-#define PQ_F_LIFO	0x1
-#define PAGE		4096
-#define LOCK_GRACE	((int64_t)250 * 1000000)	/* -n still waits this long for the lock */
-#define RECHECK		((int64_t)250 * 1000000)	/* dead-lease recheck while leases are out */
-#define IDLE_RECHECK	((int64_t)1000 * 1000000)	/* dead-lock-owner recheck otherwise */
-#define RECLAIM_EVERY	((int64_t)50 * 1000000)
-#define OPEN_WAIT	((int64_t)1000 * 1000000)	/* for a queue being created */
-
-#define RECSZ(len)	(PQ_FRAMING + (((uint64_t)(len) + 7) & ~(uint64_t)7))
-
-enum { SLOT_FREE, SLOT_ATTACHED, SLOT_HELD };
-enum { W_GET = 1, W_PUT = 2, W_JOIN = 4 };
-
-struct pq_hdr {
-	uint64_t	magic;
-	uint32_t	version, hdr_size;
-	uint32_t	abi, flags;
-	uint32_t	owner_uid, mode;
-	uint32_t	nslots, slotbuf_size;
-	uint32_t	max_msg, ctl_size;
-	uint64_t	total_size, ring_cap, max_msgs, idwin;
-	uint64_t	off_ctl, off_slots, off_done, off_slotbuf, off_ring;
-	int64_t		created;
-	uint32_t	crc, pad;
-};
-
-struct pq_slot {
-	uint32_t	state, waiting;
-	int32_t		pid;
-	uint32_t	nmsgs;		/* leased records in this slot's buffer */
-	uint32_t	attempts, pad;
-	uint64_t	nbytes;		/* their bytes */
-	uint64_t	first_id;
-	int64_t		since;		/* CLOCK_MONOTONIC of the lease */
-	uint64_t	spare[2];
-};
-
-struct pq_state {
-	uint64_t	head, used, nmsgs;	/* ring: first record, bytes, count */
-	uint64_t	inflight, inflight_bytes;
-	uint64_t	unfinished, next_id;
-	uint64_t	done_base;		/* ids in [forgot, done_base) are done */
-	uint64_t	forgot;			/* ids below were forgotten */
-	uint64_t	puts, gets, requeues, recoveries, dropped;
-	uint32_t	closed, nwait_get, nwait_put, nwait_join;
-	int32_t		redo_slot;		/* slot to write from redo, or -1 */
-	uint32_t	pad;
-	uint64_t	redo_set;		/* id whose done bit to set, or 0 */
-	uint64_t	redo_clr_from, redo_clr_to;	/* ids whose bits to clear */
-	struct pq_slot	redo;
-};
-
-struct pq_ctl {
-	pthread_mutex_t		mu;
-	_Alignas(64) uint32_t	put_seq;	/* bumped: messages to get */
-	_Alignas(64) uint32_t	get_seq;	/* bumped: room to put */
-	_Alignas(64) uint32_t	done_seq;	/* bumped: unfinished hit 0 */
-	_Alignas(64) uint32_t	removed;
-	uint32_t		broken;
-	uint32_t		cur;
-	_Alignas(64) struct pq_state st[2];
-};
-
-struct pq_rec {
-	uint32_t	len, attempts;
-	uint64_t	id;
-};
-
-struct pq_trl {
-	uint32_t	len, magic;
-};
-
-/* The layout is the file format: pin it. */
-_Static_assert(sizeof(struct pq_hdr) == 136, "pq_hdr layout");
-_Static_assert(sizeof(struct pq_slot) == 64, "pq_slot layout");
-_Static_assert(sizeof(struct pq_state) == 224, "pq_state layout");
-_Static_assert(sizeof(struct pq_rec) == 16 && sizeof(struct pq_trl) == 8,
-    "record layout");
-_Static_assert(PQ_FRAMING == sizeof(struct pq_rec) + sizeof(struct pq_trl),
-    "framing");
-_Static_assert(sizeof(struct pq_hdr) <= PAGE, "header fits a page");
-
-struct pqb {
-	char		 name[NAME_MAX_LEN + 1];
-	int		 fd;
-	size_t		 size;
-	struct pq_hdr	 hdr;		/* private copy of the validated header */
-	struct pq_ctl	*c;
-	struct pq_slot	*slots;
-	unsigned char	*done;
-	unsigned char	*slotbuf;
-	unsigned char	*ring;
-	uint64_t	 cap;
-	int		 slot;		/* ours, or -1 */
-	struct pq_msg	*lease;		/* the current lease */
-	size_t		 nlease;
-	uint64_t	 lease_bytes;
-	uint32_t	*offs;		/* scratch: record offsets */
-	int64_t		 last_reclaim;
-};
-
-static char errbuf[512];
-static volatile sig_atomic_t signo;
-static uint32_t *volatile sleep_word;	/* the futex word we may sleep on */
-
-int
-pq_seterr(const char *name, int code, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	n = snprintf(errbuf, sizeof(errbuf), "%s: ", name);
-	if (n < 0 || (size_t)n >= sizeof(errbuf))
-		n = 0;
-	va_start(ap, fmt);
-	vsnprintf(errbuf + n, sizeof(errbuf) - n, fmt, ap);
-	va_end(ap);
-	return code;
-}
-
-const char *
-pq_error(void)
-{
-	return errbuf;
-}
-
-static const char *
-pqs_name(const struct pqb *q)
-{
-	return q->name;
-}
-
-static uint32_t
-pqs_max_msg(const struct pqb *q)
-{
-	return q->hdr.max_msg;
-}
-
-/* --- signals ----------------------------------------------------------- */
-
-/*
- * Record the signal; if we are about to sleep (or asleep) on a futex word,
- * move the word and wake it, so that a signal that lands between our
- * check of signo and the futex call cannot be lost.  Others sharing the
- * word see a spurious wake-up, which every waiter tolerates.
- */
-static void
-on_signal(int sig)
-{
-	uint32_t *w = sleep_word;
-
-	signo = sig;
-	if (w != NULL) {
-		__atomic_add_fetch(w, 1, __ATOMIC_RELEASE);
-		syscall(SYS_futex, w, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
-	}
-}
-
-void
-pq_catch_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = 0;	/* no SA_RESTART: waits must return EINTR */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-}
-
-int
-pq_signalled(void)
-{
-	return signo;
-}
-
-void
-pq_die_by_signal(void)
-{
-	int sig = signo != 0 ? signo : SIGTERM;
-
-	signal(sig, SIG_DFL);
-	raise(sig);
-	_exit(128 + sig);
-}
-
-static void
-on_sigbus(int sig)
-{
-	static const char msg[] =
-	    ": queue segment truncated under us (or /dev/shm full)\n";
-	const char *p = getprogname();
-
-	(void)sig;
-	if (p != NULL)
-		(void)!write(STDERR_FILENO, p, strlen(p));
-	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
-	_exit(PKIT_EXIT_FAIL);
-}
-
-static void
-sigbus_install(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sigbus;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGBUS, &sa, NULL);
-}
+static int	pqs_open(const char *, struct pqb **);
 
 /* --- small primitives -------------------------------------------------- */
 
@@ -280,25 +57,6 @@ pq_abi(void)
 	    (uint32_t)_Alignof(pthread_mutex_t) << 8 |
 	    (uint32_t)sizeof(void *) << 16 |
 	    (uint32_t)(e.b[0] == 1 ? 1 : 2) << 24 | libc << 28;
-}
-
-static uint32_t
-fnv1a(const void *p, size_t n)
-{
-	const unsigned char *b = p;
-	uint32_t h = 2166136261u;
-
-	while (n-- > 0)
-		h = (h ^ *b++) * 16777619u;
-	return h;
-}
-
-static uint32_t
-hdr_crc(const struct pq_hdr *h)
-{
-	/* Not the magic: it is stored last, after the checksum. */
-	return fnv1a((const char *)h + sizeof(h->magic),
-	    offsetof(struct pq_hdr, crc) - sizeof(h->magic));
 }
 
 static void
@@ -376,42 +134,12 @@ token_held(int fd, int i)
 
 /* --- the ring ---------------------------------------------------------- */
 
-static void
-ring_write(struct pqb *q, uint64_t off, const void *src, size_t n)
-{
-	size_t first = n < q->cap - off ? n : q->cap - off;
-
-	memcpy(q->ring + off, src, first);
-	memcpy(q->ring, (const char *)src + first, n - first);
-}
-
-static void
-ring_read(const struct pqb *q, uint64_t off, void *dst, size_t n)
-{
-	size_t first = n < q->cap - off ? n : q->cap - off;
-
-	memcpy(dst, q->ring + off, first);
-	memcpy((char *)dst + first, q->ring, n - first);
-}
-
-static uint64_t
-ring_add(const struct pqb *q, uint64_t off, uint64_t n)
-{
-	return (off + n) % q->cap;
-}
-
-static uint64_t
-ring_sub(const struct pqb *q, uint64_t off, uint64_t n)
-{
-	return (off + q->cap - n % q->cap) % q->cap;
-}
-
 /*
  * Write one record at off (free space): header, payload, trailer.  With
  * fault points, the process may die halfway through the payload.
  */
-static void
-rec_write(struct pqb *q, uint64_t off, uint64_t id, uint32_t attempts,
+void
+pqs_rec_write(struct pqb *q, uint64_t off, uint64_t id, uint32_t attempts,
     const void *data, uint32_t len, int faultable)
 {
 	struct pq_rec r = { len, attempts, id };
@@ -433,8 +161,8 @@ rec_write(struct pqb *q, uint64_t off, uint64_t id, uint32_t attempts,
  * Check the record starting at off, with at most avail ring bytes to
  * use; its size in *szp.  -1 if it does not frame properly.
  */
-static int
-rec_check(const struct pqb *q, uint64_t off, uint64_t avail,
+int
+pqs_rec_check(const struct pqb *q, uint64_t off, uint64_t avail,
     struct pq_rec *r, uint64_t *szp)
 {
 	struct pq_trl t;
@@ -472,21 +200,21 @@ rec_check_back(const struct pqb *q, uint64_t end, uint64_t avail,
 	if (sz > avail)
 		return -1;
 	off = ring_sub(q, end, sz);
-	if (rec_check(q, off, sz, r, szp) == -1 || *szp != sz)
+	if (pqs_rec_check(q, off, sz, r, szp) == -1 || *szp != sz)
 		return -1;
 	*offp = off;
 	return 0;
 }
 
 /* Walk nmsgs records over exactly used bytes from head: 0 if they frame. */
-static int
-ring_walk(const struct pqb *q, const struct pq_state *s)
+int
+pqs_ring_walk(const struct pqb *q, const struct pq_state *s)
 {
 	struct pq_rec r;
 	uint64_t off = s->head, left = s->used, i, sz;
 
 	for (i = 0; i < s->nmsgs; i++) {
-		if (rec_check(q, off, left, &r, &sz) == -1)
+		if (pqs_rec_check(q, off, left, &r, &sz) == -1)
 			return -1;
 		off = ring_add(q, off, sz);
 		left -= sz;
@@ -527,25 +255,6 @@ buf_walk(struct pqb *q, const unsigned char *buf, uint64_t nbytes,
 }
 
 /* --- done bits --------------------------------------------------------- */
-
-static int
-bit_get(const struct pqb *q, uint64_t id)
-{
-	uint64_t b = id % q->hdr.idwin;
-
-	return (q->done[b / 8] >> (b % 8)) & 1;
-}
-
-static void
-bit_put(struct pqb *q, uint64_t id, int v)
-{
-	uint64_t b = id % q->hdr.idwin;
-
-	if (v)
-		q->done[b / 8] |= (unsigned char)(1u << (b % 8));
-	else
-		q->done[b / 8] &= (unsigned char)~(1u << (b % 8));
-}
 
 /* --- validation -------------------------------------------------------- */
 
@@ -641,7 +350,7 @@ state_invalid(const struct pq_hdr *h, const struct pq_ctl *c)
 }
 
 const char *
-pq_validate(const void *base, size_t size)
+pqs_validate(const void *base, size_t size)
 {
 	struct pq_hdr h;
 	const char *why;
@@ -656,12 +365,6 @@ pq_validate(const void *base, size_t size)
 }
 
 /* --- commit, redo, recovery -------------------------------------------- */
-
-static const struct pq_state *
-cur(const struct pqb *q)
-{
-	return &q->c->st[q->c->cur & 1];
-}
 
 /* Stage the next state in the spare copy; nothing is visible yet. */
 static struct pq_state *
@@ -859,7 +562,7 @@ repair(struct pqb *q)
 	}
 	redo(q);
 	FAULT("mid_repair");
-	if (ring_walk(q, cur(q)) == -1) {
+	if (pqs_ring_walk(q, cur(q)) == -1) {
 		mark_broken(q);
 		return;
 	}
@@ -997,8 +700,8 @@ attach_wait(struct pqb *q, int64_t deadline)
 		pq_unlock(q);
 		if (deadline >= 0 && mono_now() >= deadline)
 			return r;
-		if (signo != 0)
-			return 128 + signo;
+		if (pq_signalled() != 0)
+			return 128 + pq_signalled();
 		nanosleep(&ts, NULL);
 		if ((r = pq_lock(q, deadline)) != 0)
 			return r;
@@ -1052,16 +755,16 @@ wait_for(struct pqb *q, uint32_t *word, uint32_t bit, int64_t deadline)
 	if (until < 0 || until > now + step)
 		until = now + step;
 	pq_unlock(q);
-	sleep_word = word;
-	if (signo == 0)
+	pq_sleep_on(word);
+	if (pq_signalled() == 0)
 		futex_wait(word, seen, until);
-	sleep_word = NULL;
+	pq_sleep_on(NULL);
 	if ((r = pq_lock(q, deadline)) != 0)
 		return r;
 	set_waiting(q, bit, 0);
-	if (signo != 0) {
+	if (pq_signalled() != 0) {
 		pq_unlock(q);
-		return 128 + signo;
+		return 128 + pq_signalled();
 	}
 	return 0;
 }
@@ -1085,8 +788,8 @@ shm_path(const char *name, char *buf, size_t len)
 	return 0;
 }
 
-static void
-layout(struct pq_hdr *h, const struct pq_config *cfg)
+void
+pqs_layout(struct pq_hdr *h, const struct pq_config *cfg)
 {
 	uint64_t off;
 
@@ -1123,8 +826,8 @@ layout(struct pq_hdr *h, const struct pq_config *cfg)
 }
 
 /* Lay out a fresh segment in base (size h->total_size); magic last. */
-static int
-format(void *base, const struct pq_hdr *h)
+int
+pqs_format(void *base, const struct pq_hdr *h)
 {
 	struct pq_hdr *mh = base;
 	struct pq_ctl *c = (struct pq_ctl *)((char *)base + h->off_ctl);
@@ -1150,8 +853,8 @@ format(void *base, const struct pq_hdr *h)
 	return 0;
 }
 
-static int
-handle_new(const char *name, int fd, void *base, size_t size,
+int
+pqs_handle_new(const char *name, int fd, void *base, size_t size,
     const struct pq_hdr *h, struct pqb **qp)
 {
 	struct pqb *q;
@@ -1182,7 +885,7 @@ handle_new(const char *name, int fd, void *base, size_t size,
 	return 0;
 }
 
-int
+static int
 pqs_create(const char *name, const struct pq_config *cfg, int flags,
     struct pqb **qp)
 {
@@ -1215,7 +918,7 @@ pqs_create(const char *name, const struct pq_config *cfg, int flags,
 		    "size %llu out of range (%d..%llu bytes)",
 		    (unsigned long long)cfg->max_bytes, PQ_MINBYTES,
 		    (unsigned long long)PQ_MAXBYTES);
-	sigbus_install();
+	pq_sigbus_install();
 	fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
 	if (fd == -1 && errno == EEXIST && (flags & PQ_EXIST_OK)) {
 		struct pqb *tmp;
@@ -1231,7 +934,7 @@ pqs_create(const char *name, const struct pq_config *cfg, int flags,
 		r = errno;
 		goto fail;
 	}
-	layout(&h, cfg);
+	pqs_layout(&h, cfg);
 	if (ftruncate(fd, (off_t)h.total_size) == -1) {
 		r = errno;
 		goto fail;
@@ -1245,7 +948,7 @@ pqs_create(const char *name, const struct pq_config *cfg, int flags,
 		r = errno;
 		goto fail;
 	}
-	if ((r = format(base, &h)) != 0)
+	if ((r = pqs_format(base, &h)) != 0)
 		goto fail;
 	h.magic = PQ_MAGIC;
 	token(fd, -1, F_UNLCK);
@@ -1253,7 +956,7 @@ pqs_create(const char *name, const struct pq_config *cfg, int flags,
 		close(fd);
 		return 0;
 	}
-	return handle_new(name, fd, base, h.total_size, &h, qp);
+	return pqs_handle_new(name, fd, base, h.total_size, &h, qp);
 fail:
 	shm_unlink(path);
 	close(fd);
@@ -1326,7 +1029,7 @@ mutex_kind_ok(const pthread_mutex_t *m)
 }
 #endif
 
-int
+static int
 pqs_open(const char *name, struct pqb **qp)
 {
 	struct pq_hdr h;
@@ -1340,7 +1043,7 @@ pqs_open(const char *name, struct pqb **qp)
 
 	if ((r = shm_path(name, path, sizeof(path))) != 0)
 		return r;
-	sigbus_install();
+	pq_sigbus_install();
 	if ((fd = shm_open(path, O_RDWR | O_NOFOLLOW, 0)) == -1) {
 		if (errno == ENOENT)
 			return pq_seterr(name, PKIT_EXIT_FAIL, "no such queue");
@@ -1395,7 +1098,7 @@ pqs_open(const char *name, struct pqb **qp)
 		r = pq_seterr(name, PKIT_EXIT_FAIL, "mmap: %s", strerror(errno));
 		goto fail;
 	}
-	if ((why = pq_validate(base, h.total_size)) != NULL ||
+	if ((why = pqs_validate(base, h.total_size)) != NULL ||
 	    memcmp(base, &h, sizeof(h)) != 0) {
 		r = pq_seterr(name, PKIT_EXIT_FAIL, "queue segment corrupt: %s",
 		    why != NULL ? why : "header changed under us");
@@ -1407,7 +1110,7 @@ pqs_open(const char *name, struct pqb **qp)
 		    "queue segment corrupt: its lock is not a robust mutex");
 		goto fail;
 	}
-	return handle_new(name, fd, base, h.total_size, &h, qp);
+	return pqs_handle_new(name, fd, base, h.total_size, &h, qp);
 fail:
 	close(fd);
 	return r;
@@ -1415,7 +1118,7 @@ fail:
 
 /* --- put --------------------------------------------------------------- */
 
-static int
+int
 pqs_put(struct pqb *q, const char *const *msgs, const size_t *lens, size_t n,
     size_t *nput, int64_t deadline)
 {
@@ -1468,7 +1171,7 @@ pqs_put(struct pqb *q, const char *const *msgs, const size_t *lens, size_t n,
 		nb = 0;
 		for (j = 0; j < k; j++) {
 			sz = RECSZ(lens[i + j]);
-			rec_write(q, pos, st->next_id + j, 0, msgs[i + j],
+			pqs_rec_write(q, pos, st->next_id + j, 0, msgs[i + j],
 			    (uint32_t)lens[i + j], j == 0);
 			pos = ring_add(q, pos, sz);
 			nb += sz;
@@ -1623,7 +1326,7 @@ take(struct pqb *q, struct pq_state *n, size_t max)
 	while (k < max && n->nmsgs > 0) {
 		if (!(q->hdr.flags & PQ_F_LIFO)) {
 			off = n->head;
-			if (rec_check(q, off, n->used, &r, &sz) == -1)
+			if (pqs_rec_check(q, off, n->used, &r, &sz) == -1)
 				goto corrupt;
 		} else if (rec_check_back(q, ring_add(q, n->head, n->used),
 		    n->used, &r, &off, &sz) == -1)
@@ -1671,7 +1374,7 @@ corrupt:
 	    "queue segment corrupt: bad record in the ring");
 }
 
-static int
+int
 pqs_get(struct pqb *q, size_t max, int64_t deadline, const struct pq_msg **msgs,
     size_t *nout)
 {
@@ -1736,7 +1439,7 @@ pqs_get(struct pqb *q, size_t max, int64_t deadline, const struct pq_msg **msgs,
 	}
 }
 
-static int
+int
 pqs_commit(struct pqb *q, size_t ncommit, int flags)
 {
 	struct pq_state *n;
@@ -1774,7 +1477,7 @@ pqs_release(struct pqb *q)
 
 /* --- close, done, join, stat, remove, list ----------------------------- */
 
-static int
+int
 pqs_close(struct pqb *q)
 {
 	struct pq_state *n;
@@ -1790,7 +1493,7 @@ pqs_close(struct pqb *q)
 	return 0;
 }
 
-static int
+int
 pqs_done(struct pqb *q, uint64_t count)
 {
 	struct pq_state *n;
@@ -1812,7 +1515,7 @@ pqs_done(struct pqb *q, uint64_t count)
 	return r;
 }
 
-static int
+int
 pqs_done_id(struct pqb *q, uint64_t id, int *already)
 {
 	struct pq_state *n;
@@ -1837,7 +1540,7 @@ pqs_done_id(struct pqb *q, uint64_t id, int *already)
 	return 0;
 }
 
-static int
+int
 pqs_join(struct pqb *q, int64_t deadline)
 {
 	int r;
@@ -1863,7 +1566,7 @@ pqs_join(struct pqb *q, int64_t deadline)
 	}
 }
 
-static int
+int
 pqs_stat(struct pqb *q, struct pq_info *info, int64_t deadline)
 {
 	const struct pq_state *s;
@@ -1951,7 +1654,7 @@ pqs_peek(struct pqb *q, struct pq_entry *ents, size_t max, size_t *n,
 	off = s->head;
 	left = s->used;
 	for (i = 0; i < s->nmsgs && *n < max; i++) {
-		if (rec_check(q, off, left, &r, &sz) == -1)
+		if (pqs_rec_check(q, off, left, &r, &sz) == -1)
 			break;
 		entry_fill(&ents[*n], &r, 0, 0);
 		ring_read(q, ring_add(q, off, sizeof(r)), ents[*n].preview,
@@ -1980,7 +1683,7 @@ pqs_peek(struct pqb *q, struct pq_entry *ents, size_t max, size_t *n,
 	return 0;
 }
 
-int
+static int
 pqs_remove(const char *name)
 {
 	struct pq_hdr h;
@@ -1992,7 +1695,7 @@ pqs_remove(const char *name)
 
 	if ((r = shm_path(name, path, sizeof(path))) != 0)
 		return r;
-	sigbus_install();
+	pq_sigbus_install();
 	if ((fd = shm_open(path, O_RDWR | O_NOFOLLOW, 0)) == -1) {
 		if (errno == ENOENT)
 			return pq_seterr(name, PKIT_EXIT_FAIL, "no such queue");
@@ -2013,7 +1716,7 @@ pqs_remove(const char *name)
 	    NULL && (base = mmap(NULL, h.total_size, PROT_READ | PROT_WRITE,
 	    MAP_SHARED, fd, 0)) != MAP_FAILED) {
 		c = (struct pq_ctl *)((char *)base + h.off_ctl);
-		if (pq_validate(base, h.total_size) == NULL &&
+		if (pqs_validate(base, h.total_size) == NULL &&
 		    mutex_kind_ok(&c->mu)) {
 			struct timespec ts = ns_to_timespec(mono_now() +
 			    OPEN_WAIT);
@@ -2046,8 +1749,8 @@ pqs_remove(const char *name)
 	return 0;
 }
 
-int
-pq_list(void (*fn)(const char *, void *), void *arg)
+static int
+pqs_list(void (*fn)(const char *, void *), void *arg)
 {
 	struct dirent *d;
 	struct stat st;
@@ -2070,7 +1773,19 @@ pq_list(void (*fn)(const char *, void *), void *arg)
 	return 0;
 }
 
-/* --- the backend's table (pqbackend.h) --------------------------------- */
+/* --- the backend's table (queue-backend.h) ----------------------------- */
+
+static const char *
+pqs_name(const struct pqb *q)
+{
+	return q->name;
+}
+
+static uint32_t
+pqs_max_msg(const struct pqb *q)
+{
+	return q->hdr.max_msg;
+}
 
 static int64_t
 pqs_renew_every(const struct pqb *q)
@@ -2087,7 +1802,8 @@ pqs_renew(struct pqb *q)
 }
 
 const struct pq_ops pq_shm_ops = {
+	pqs_create, pqs_open, pqs_remove,
 	pqs_put, pqs_get, pqs_commit, pqs_close, pqs_done, pqs_done_id,
 	pqs_join, pqs_stat, pqs_name, pqs_max_msg, pqs_renew_every, pqs_renew,
-	pqs_peek
+	pqs_list, pqs_peek
 };

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * pqueue.h: a named, bounded, crash-safe message queue in POSIX shared
- * memory, shared by unrelated processes (the engine behind pqueue-*).
+ * queue.h: the queue API behind pqueue-*: a named, bounded, crash-safe
+ * message queue shared by unrelated processes, in POSIX shared memory
+ * (lib/queue-shm.c) or on a Redis server (lib/queue-redis.c).  This is
+ * the only queue header a tool includes; lib/queue.c implements it and
+ * picks the backend by name (queue-backend.h is the seam).
  *
  * A queue NAME is the shm object "/pqueue.NAME" (/dev/shm/pqueue.NAME),
  * mode 0600 unless created with another mode (never world-writable).  It
@@ -54,15 +57,22 @@
  * handler that reports a truncated segment and exits 125.
  *
  * A name "redis://[USER:PASSWORD@]HOST[:PORT][/DB]/NAME" or "redis:NAME"
- * (redis.h) selects the Redis backend instead (lib/pqredis.c), with the
+ * (redis.h) selects the Redis backend instead (lib/queue-redis.c), with the
  * same calls and codes, and these differences: a lease is the consumer
  * group's pending entry, taken for dead when not renewed for the queue's
  * lease time (pq_config.lease_ns, 30 s by default; pq_renew), as no kernel
- * can tell us that a remote process died; no LIFO, no mode; pq_list and
- * pq_validate know only shared memory.
+ * can tell us that a remote process died; no LIFO, no mode; pq_list
+ * knows only shared memory.  A lease time (pq_config.lease_ns,
+ * PKIT_QUEUE_LEASE) is from PQ_LEASE_MIN_NS to PQ_LEASE_MAX_NS.
+ *
+ * Tiers: the API and its backends never print or exit; they return one
+ * of the codes above with the reason in pq_error(), for the caller to
+ * print.  The exceptions are by contract: pq_die_by_signal, and the
+ * SIGBUS handler above.  The worker (pqworker.h) is a tool body: it may
+ * print.
  */
-#ifndef PKIT_PQUEUE_H
-#define PKIT_PQUEUE_H
+#ifndef PKIT_QUEUE_H
+#define PKIT_QUEUE_H
 
 #include <sys/types.h>
 
@@ -78,6 +88,8 @@
 #define PQ_DEFBYTES	(1024 * 1024)	/* default ring size */
 #define PQ_MINBYTES	64
 #define PQ_MAXBYTES	((uint64_t)1 << 32)
+#define PQ_LEASE_MIN_NS	((int64_t)100000000)		/* 100ms */
+#define PQ_LEASE_MAX_NS	((int64_t)86400 * 1000000000)	/* 1 day */
 
 struct pq;
 
@@ -246,10 +258,5 @@ const char	*pq_spec(const struct pq *q);
 int64_t		 pq_renew_every(const struct pq *q);
 int		 pq_renew(struct pq *q);
 
-/*
- * Validate a segment image (header and control block) without touching
- * its mutex: NULL if usable, else why not.  For pq_open and the tests.
- */
-const char	*pq_validate(const void *base, size_t size);
 
 #endif
