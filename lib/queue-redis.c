@@ -1379,7 +1379,7 @@ pqr_peek(struct pqb *q, struct pq_entry *ents, size_t max, size_t *n,
 	*n = 0;
 	lens[0] = (size_t)snprintf(smax, sizeof(smax), "%zu", max);
 	lens[1] = (size_t)snprintf(sprev, sizeof(sprev), "%d", PQ_PREVIEW);
-	if ((r = eval(q, peek_lua, 2, args, lens, &e)) == NULL)
+	if ((r = eval(q, peek_lua, 2, args, lens, &e, 0)) == NULL)
 		return e;
 	if ((e = status_of(q, r, &st)) != 0)
 		return e;

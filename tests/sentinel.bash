@@ -9,6 +9,7 @@
 # Sets MPORT, MPID (the master), RPORT1 RPORT2, SPORTS ("p1 p2 p3") and
 # SNAME, the redis-sentinel:// prefix ("redis-sentinel://H:P,H:P,H:P/m").
 # shellcheck shell=bash
+# shellcheck disable=SC2016 # $ in single quotes is for the inner shell
 
 # _free_ports N: N distinct free ports (one python3: it starts slowly).
 _free_ports() {

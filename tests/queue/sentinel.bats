@@ -49,10 +49,11 @@ bats_require_minimum_version 1.5.0
 
 # failover_run REPLICAS: 5 producers (one pqueue-put per message, its
 # acknowledgement recorded) and 5 workers; the master is killed with
-# SIGKILL once 100 messages are acknowledged.  Sets lost, dups, acked,
+# SIGKILL once 60 messages are acknowledged.  Sets lost, dups, acked,
 # failover_ms; pqueue-join must return 0.
 failover_run() {
-	local q=$SNAME/$(pkit_name fo)$1 d=$BATS_TEST_TMPDIR k pids=() t0 first
+	local q d=$BATS_TEST_TMPDIR k pids=() wpids=() t0 first
+	q=$SNAME/$(pkit_name fo)$1
 	pqueue-create "$q"
 	for k in 1 2 3 4 5; do
 		pqueue-get -f "$q" sh -c 'cat >> "$1"; echo >> "$1"' sh "$d/out.$k" \
@@ -62,7 +63,7 @@ failover_run() {
 	done
 	for k in 1 2 3 4 5; do
 		(
-			for i in $(seq 1 60); do
+			for i in $(seq 1 40); do
 				if pqueue-put -t 40 "$q" "p$k-$i" 2>> "$d/perr.$k"; then
 					echo "p$k-$i $EPOCHREALTIME" >> "$d/acked.$k"
 				fi
@@ -71,7 +72,7 @@ failover_run() {
 		pkit_track "$!"
 		pids+=("$!")
 	done
-	wait_until 60 sh -c '[ "$(cat "$1"/acked.* 2>/dev/null | wc -l)" -ge 100 ]' sh "$d"
+	wait_until 60 sh -c '[ "$(cat "$1"/acked.* 2>/dev/null | wc -l)" -ge 60 ]' sh "$d"
 	kill -KILL "$MPID"
 	t0=$EPOCHREALTIME
 	for k in "${pids[@]}"; do
@@ -89,7 +90,10 @@ failover_run() {
 	acked=$(wc -l < "$d/acked")
 	lost=$(sort -u "$d/got" | comm -23 "$d/acked" - | wc -l)
 	dups=$(( $(wc -l < "$d/got") - $(sort -u "$d/got" | wc -l) ))
-	first=$(cut -d' ' -f2 "$d"/acked.* | awk -v t="$t0" '$1 > t' | sort -n | head -n 1)
+	# Failover time: kill -> the first put acknowledged by the new master
+	# (acknowledgements within 0.1 s of the kill are the old master's
+	# replies still on their way).
+	first=$(cut -d' ' -f2 "$d"/acked.* | awk -v t="$t0" '$1 > t + 0.1' | sort -n | head -n 1)
 	failover_ms=$(awk -v a="$t0" -v b="$first" 'BEGIN { printf "%d", (b - a) * 1000 }')
 	echo "# ${1:-no replicas}: acked $acked, lost $lost, duplicates $dups, failover ${failover_ms} ms" >&3
 }
@@ -101,7 +105,7 @@ master_moved() {
 @test "sentinel: master killed under 5 producers and 5 workers, replicas=1: nothing acknowledged is lost" {
 	sentinel_start
 	failover_run '?replicas=1'
-	[ "$acked" -ge 100 ]
+	[ "$acked" -ge 60 ]
 	[ "$lost" -eq 0 ]
 	[ "$(sentinel_master)" != "$MPORT" ]
 }
@@ -109,7 +113,7 @@ master_moved() {
 @test "sentinel: the same without replicas: what can be lost is counted (the weaker promise)" {
 	sentinel_start
 	failover_run ''
-	[ "$acked" -ge 100 ]
+	[ "$acked" -ge 60 ]
 	# No assertion on $lost: an asynchronous replica may miss the last
 	# writes the master acknowledged; the figure goes to the report.
 	[ "$lost" -ge 0 ]
