@@ -120,7 +120,7 @@ _Static_assert(PQ_FRAMING == sizeof(struct pq_rec) + sizeof(struct pq_trl),
 _Static_assert(sizeof(struct pq_hdr) <= PAGE, "header fits a page");
 
 struct pqb {
-	char		 name[NAME_MAX_LEN + 1];
+	char		 name[PATH_NAME_MAX + 1];	/* a name, or a path */
 	int		 fd;
 	size_t		 size;
 	struct pq_hdr	 hdr;		/* private copy of the validated header */

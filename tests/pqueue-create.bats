@@ -26,7 +26,7 @@ bats_require_minimum_version 1.5.0
 	run --separate-stderr pqueue-create "$q"
 	assert_success
 	assert_output ""
-	run stat -c '%a %u' "/dev/shm/pqueue.$q"
+	run stat -c '%a %u' "$PKIT_DIR/queues/$q"
 	assert_output "600 $(id -u)"
 	run pqueue-stat -k "$q"
 	assert_line "size=0"
@@ -55,7 +55,7 @@ bats_require_minimum_version 1.5.0
 	local q
 	q=$(pkit_name c)
 	(umask 077 && pqueue-create -M 0640 "$q")
-	run stat -c %a "/dev/shm/pqueue.$q"
+	run stat -c %a "$PKIT_DIR/queues/$q"
 	assert_output 640
 	run pqueue-stat -k "$q"
 	assert_line "mode=0640"
@@ -68,7 +68,7 @@ bats_require_minimum_version 1.5.0
 		run --separate-stderr pqueue-create -M "$m" "$q"
 		assert_failure 125
 		[ "${#stderr}" -gt 0 ]
-		assert_file_not_exists "/dev/shm/pqueue.$q"
+		assert_file_not_exists "$PKIT_DIR/queues/$q"
 	done
 }
 
@@ -132,5 +132,5 @@ bats_require_minimum_version 1.5.0
 	assert_failure 125
 	run pqueue-create "$q" extra
 	assert_failure 125
-	assert_file_not_exists "/dev/shm/pqueue.$q"
+	assert_file_not_exists "$PKIT_DIR/queues/$q"
 }

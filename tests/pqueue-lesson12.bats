@@ -25,7 +25,7 @@ bats_require_minimum_version 1.5.0
 		run _pkit_alive "$w"
 		assert_failure
 	done
-	run ls /dev/shm
+	run ls "$PKIT_DIR/queues"
 	refute_output --partial "lesson12."
 	if [ "${PKIT_TEST_BACKEND:-}" = redis ]; then
 		run redis-cli -p "$REDIS_PORT" --scan --pattern 'pkit:queue:{lesson12.*'

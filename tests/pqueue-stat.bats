@@ -20,7 +20,7 @@ bats_require_minimum_version 1.5.0
 }
 
 @test "pqueue-stat: without NAME lists this user's queues, sorted" {
-	shm_only "the list is of /dev/shm"
+	shm_only "the list is of the runtime directory's queues/"
 	local a b
 	b=$(pkit_name zz)
 	a=$(pkit_name aa)
