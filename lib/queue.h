@@ -24,9 +24,12 @@
  *   pthread_mutex_clocklock, so a deadline holds even against a stopped
  *   lock holder ("queue busy", 124).  No condition variables, no polling
  *   except a periodic recheck while messages are leased out.
- * - Delivery is at-least-once.  A process that gets messages takes one of
- *   the queue's slots; its liveness token is an OFD lock on one byte of
- *   the segment (the kernel drops it when the process dies).  pq_get()
+ * - Delivery is at-least-once.  A process that holds leased messages
+ *   takes one of the queue's PQ_NSLOTS slots; its liveness token is an
+ *   OFD lock on one byte of the segment (the kernel drops it when the
+ *   process dies).  Waiting takes no slot: any number of processes may
+ *   wait to put, get or join, and a getter that finds every slot leased
+ *   waits for one like any other waiter.  pq_get()
  *   copies messages into the slot's buffer (leased: their capacity stays
  *   reserved); the caller writes them out, then pq_commit()s.  A lease
  *   whose holder died, or that is released (pq_commit with fewer than all,
@@ -80,7 +83,7 @@
 #include <stdint.h>
 
 #define PQ_FOREVER	((int64_t)-1)
-#define PQ_NSLOTS	64		/* processes attached at once */
+#define PQ_NSLOTS	64		/* processes holding leases at once */
 #define PQ_SLOTBUF	65536		/* bytes a lease may hold */
 #define PQ_FRAMING	24		/* bytes of framing per message */
 #define PQ_MAXMSG	(PQ_SLOTBUF - PQ_FRAMING)	/* largest message */
@@ -133,6 +136,19 @@ struct pq_info {
 	int64_t		lease_ns;		/* Redis: lease time; 0 shm */
 	size_t		nleases;
 	struct pq_lease	leases[PQ_NSLOTS];
+};
+
+#define PQ_PREVIEW	48		/* bytes of a message pq_peek copies */
+
+/* A message seen, not taken (pq_peek). */
+struct pq_entry {
+	uint64_t	id;
+	uint32_t	attempts;	/* earlier deliveries not done */
+	uint32_t	len;		/* its whole length */
+	int		leased;		/* 1: in flight, 0: queued */
+	pid_t		holder;		/* leased: its holder's pid, if known */
+	uint32_t	npreview;	/* bytes in preview: min(len, PQ_PREVIEW) */
+	char		preview[PQ_PREVIEW];
 };
 
 /* pq_create flags */
@@ -197,6 +213,15 @@ int	pq_join(struct pq *q, int64_t deadline);
 
 /* A consistent snapshot, leases included (read-only). */
 int	pq_stat(struct pq *q, struct pq_info *info, int64_t deadline);
+
+/*
+ * List messages without taking them (read-only): up to max entries into
+ * ents, *n of them.  Shared memory: the queued ones in delivery order,
+ * then the leased ones; Redis: all in id order.  Each holds the first
+ * PQ_PREVIEW bytes of its message.
+ */
+int	pq_peek(struct pq *q, struct pq_entry *ents, size_t max, size_t *n,
+	    int64_t deadline);
 
 /*
  * Remove queue NAME: blocked waiters are woken and fail with "queue

@@ -311,4 +311,8 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp, "usage: pjoin [-a] [-t DURATION] [-v] PID...\n");
+	fputs("\n"
+	    "  -a             return when any one PID has ended; print its pid\n"
+	    "  -t DURATION    wait at most DURATION, then exit 124\n"
+	    "  -v             print \"PID STATUS\" for each process as it ends\n", fp);
 }

@@ -46,7 +46,7 @@ main(int argc, char *argv[])
 		switch (ch) {
 		case 'c':
 			if (kind == LOCK_SHARED)
-				cli_usage_error(usage);
+				cli_conflict("-s", "-c");
 			kind = LOCK_COUNTING;
 			count = num_parse_or_die(optarg, 1, LOCK_COUNT_MAX,
 			    "count");
@@ -61,7 +61,7 @@ main(int argc, char *argv[])
 			break;
 		case 's':
 			if (kind == LOCK_COUNTING)
-				cli_usage_error(usage);
+				cli_conflict("-s", "-c");
 			kind = LOCK_SHARED;
 			break;
 		case 't':
@@ -76,20 +76,26 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if ((nowait && targ != NULL) || argc < 1)
+	if (argc < 1)
 		cli_usage_error(usage);
+	if (nowait && targ != NULL)
+		cli_conflict("-n", "-t");
 	name = argv[0];
 	if (strchr(name, '/') == NULL)
 		name_check_or_die(name, "lock");
 
 	/* Without a command: the query. */
 	if (argc == 1) {
-		if (!quiet || kind != LOCK_EXCLUSIVE || nowait || targ != NULL)
+		if (!quiet)
 			cli_usage_error(usage);
+		if (kind != LOCK_EXCLUSIVE || nowait || targ != NULL)
+			cli_misuse("%s needs a command", kind == LOCK_SHARED ?
+			    "-s" : kind == LOCK_COUNTING ? "-c" : nowait ?
+			    "-n" : "-t");
 		return query(name, verbose);
 	}
 	if (verbose)
-		cli_usage_error(usage);
+		cli_conflict("-v", "a command");
 	if (targ != NULL) {
 		int64_t ns = dur_parse_or_die(targ);
 
@@ -184,4 +190,11 @@ usage(FILE *fp)
 	    "usage: plock [-s | -c COUNT] [-n | -t DURATION] [-q] NAME "
 	    "CMD [ARG...]\n"
 	    "       plock -q [-v] NAME\n");
+	fputs("\n"
+	    "  -s             shared: many shared holders, no exclusive one\n"
+	    "  -c COUNT       a semaphore: at most COUNT holders at once\n"
+	    "  -n             do not wait: exit 124 at once if busy\n"
+	    "  -t DURATION    wait at most DURATION, then exit 124\n"
+	    "  -q             with CMD: quiet on giving up; alone: print holders\n"
+	    "  -v             with -q: print each holder's start time too\n", fp);
 }
