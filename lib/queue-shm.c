@@ -1147,7 +1147,7 @@ pqs_create(const char *name, const struct pq_config *cfg, int flags,
 		r = errno;
 		goto fail;
 	}
-	/* Allocate every page now: a full /dev/shm fails here, not SIGBUS. */
+	/* Allocate every page now: a full file system fails here, not SIGBUS. */
 	if ((r = posix_fallocate(fd, 0, (off_t)h.total_size)) != 0)
 		goto fail;
 	base = mmap(NULL, h.total_size, PROT_READ | PROT_WRITE, MAP_SHARED,
