@@ -314,6 +314,13 @@ setup() {
 	assert_output ""
 }
 
+teardown() {
+	pkit_teardown
+	case ${tmp:-} in
+	/dev/shm/pkit-pdaemon.?*) rm -rf "$tmp" ;;
+	esac
+}
+
 # planted DIR: a world-writable sticky directory (like /tmp) in which user
 # nobody planted symlinks d.pid and d.log to a file of root's, victim.
 planted() {
@@ -353,7 +360,6 @@ planted() {
 	assert_equal "$(cat "$tmp/mine.pid")" "$pid"
 	run pdaemon -k "$tmp/mine.pid"
 	assert_success
-	rm -rf "$tmp"
 }
 
 @test "pdaemon: a pidfile or log in a directory others may write (not sticky) is refused" {

@@ -61,16 +61,22 @@ nobody_can_run() {
 # shared_dir: print a new world-writable sticky directory (like /tmp)
 # where users share queues by path; teardown removes it.
 shared_dir() {
-	shared=$(mktemp -d /dev/shm/pkit-share.XXXXXX)
-	chmod 1777 "$shared"
-	printf '%s\n' "$shared"
+	local d
+	d=$(mktemp -d /dev/shm/pkit-share.XXXXXX)
+	chmod 1777 "$d"
+	printf '%s\n' "$d" >> "$BATS_TEST_TMPDIR/.shared"
+	printf '%s\n' "$d"
 }
 
 teardown() {
+	local d
 	pkit_teardown
-	if [ -n "${shared:-}" ] && [ -d "$shared" ]; then
-		rm -rf "$shared"
-	fi
+	[ -f "$BATS_TEST_TMPDIR/.shared" ] || return 0
+	while read -r d; do
+		case $d in
+		/dev/shm/pkit-share.?*) rm -rf "$d" ;;
+		esac
+	done < "$BATS_TEST_TMPDIR/.shared"
 }
 
 # fresh Q: a small queue holding three messages.
