@@ -538,7 +538,8 @@ rush() {
 	local n w h st t0 t1
 	own_server
 	n=redis://127.0.0.1:$oport/silent
-	plock "$n" sleep 120 3>&- 2> "$BATS_TEST_TMPDIR/held" &
+	# a long lease: the waiter's next try would come only when it ends
+	PKIT_LOCK_LEASE=60s plock "$n" sleep 180 3>&- 2> "$BATS_TEST_TMPDIR/held" &
 	h=$!
 	pkit_track "$h"
 	wait_until 20 plock -q "$n"
@@ -558,9 +559,9 @@ rush() {
 	run cat "$BATS_TEST_TMPDIR/err"
 	[ "${#lines[@]}" -eq 1 ] && [[ "$output" == "plock: $n: "* ]] ||
 		{ kill -CONT "$opid"; fail "$output"; }
-	# the holder renews every third of its 10 s lease, each reply awaited
-	# 10 s at most: it says so well within 30 s
-	wait_until 30 grep -q "$n: cannot renew the lease" "$BATS_TEST_TMPDIR/held" ||
+	# the holder renews every third of its 60 s lease, each reply awaited
+	# 10 s at most: it says so within 30 s of its last renewal
+	wait_until 60 grep -q "$n: cannot renew the lease" "$BATS_TEST_TMPDIR/held" ||
 		{ kill -CONT "$opid"; fail "holder: $(cat "$BATS_TEST_TMPDIR/held")"; }
 	kill -CONT "$opid"
 	own_stop
