@@ -3,9 +3,10 @@
  * queue-shm.c: the queue engine in POSIX shared memory, the default
  * backend: it implements pq_shm_ops (queue-backend.h) and nothing else
  * public.  API and guarantees in queue.h; the segment's layout in
- * queue-shm-layout.h; design and evidence in QUEUE-DESIGN.md.  Tier: an
- * engine never prints or exits; it returns an exit status with the
- * reason in pq_seterr (a SIGBUS on the mapping is the API's to report).
+ * queue-shm-layout.h; the protocol and failure table in doc/QUEUE.md.
+ * Tier: an engine never prints or exits; it returns an exit status with
+ * the reason in pq_seterr (a SIGBUS on the mapping is the API's to
+ * report).
  *
  * The commit rule: under the mutex, bulk bytes go only where nothing can
  * see them (free ring space, our own slot buffer); the new state is
@@ -870,7 +871,7 @@ wait_for(struct pqb *q, uint32_t *word, int kind, int64_t deadline)
 	set_waiting(q, kind, 1);
 	/*
 	 * Never sleep unbounded: a process killed holding the lock after
-	 * its commit and before its wake-up (QUEUE-DESIGN §3.9 row 3) wakes
+	 * its commit and before its wake-up (doc/QUEUE.md, failure row 3) wakes
 	 * no one, and only a lock attempt (EOWNERDEAD, repair) notices.
 	 */
 	step = cur(q)->inflight > 0 ? RECHECK : IDLE_RECHECK;

@@ -13,7 +13,7 @@
  * with another mode (never world-writable), never a symlink.  It
  * holds variable-length messages (up to pq_info.max_msg bytes each) in a
  * ring, bounded by a count (0 = no count limit) and by bytes; FIFO, or
- * LIFO.  Design and evidence: QUEUE-DESIGN.md.  In short:
+ * LIFO.  The protocol and its failure table: doc/QUEUE.md.  In short:
  *
  * - One robust process-shared mutex guards everything.  Every change is
  *   staged in the spare copy of a double-buffered control block and
@@ -48,8 +48,8 @@
  *   copy of an id already done is dropped at take time.
  *
  * Return values: every int function returns an exit status of the
- * DESIGN.md table: 0 ok; 1 a negative answer (closed, closed and drained,
- * task_done too many times); 124 would block or timed out (also: lock
+ * table in exitcode.h: 0 ok; 1 a negative answer (closed, closed and
+ * drained, task_done too many times); 124 would block or timed out (also: lock
  * busy past the deadline); 125 failure, with the reason in pq_error()
  * ("NAME: why"); 128+N interrupted by signal N caught by pq_catch_signals.
  *
@@ -57,8 +57,8 @@
  * PQ_FOREVER waits without limit; a deadline in the past never waits.
  *
  * Handles are never unmapped (a robust mutex's memory must stay mapped
- * until exit: QUEUE-DESIGN.md §1.1 pitfall 5), so open a queue once per
- * process and keep the handle.  Each process must open the queue itself:
+ * until exit, see doc/QUEUE.md), so open a queue once per process and
+ * keep the handle.  Each process must open the queue itself:
  * never share a handle across fork.  pq_open/pq_create install a SIGBUS
  * handler that reports a truncated segment and exits 125.
  *
