@@ -65,6 +65,7 @@ refused() {
 @test "segment: a foreign file of ours under the name is not a queue" {
 	local q
 	q=$(pkit_name seg)
+	queues_dir
 	head -c 65536 /dev/urandom > "$PKIT_DIR/queues/$q"
 	chmod 600 "$PKIT_DIR/queues/$q"
 	refused "$q" "not a pqueue segment"
@@ -122,8 +123,13 @@ refused() {
 @test "segment: -M 0660 shares a queue with its group, 0600 does not" {
 	local q r as_member
 	command -v setpriv > /dev/null || skip "no setpriv"
-	q=$(pkit_name seg)
-	r=$(pkit_name seg)
+	# shared by path, in a directory the group can reach (names are
+	# per user, in a 0700 runtime directory)
+	mkdir -m 0770 "$BATS_TEST_TMPDIR/grp"
+	chmod o+x "$BATS_TEST_TMPDIR" "$(dirname "$BATS_TEST_TMPDIR")" \
+	    "$(dirname "$(dirname "$BATS_TEST_TMPDIR")")"
+	q=$BATS_TEST_TMPDIR/grp/$(pkit_name seg)
+	r=$BATS_TEST_TMPDIR/grp/$(pkit_name seg)
 	# Another user whose group is the segment's group (root's).
 	as_member="setpriv --reuid=nobody --regid=0 --clear-groups"
 	pqueue-create -M 0660 "$q"
