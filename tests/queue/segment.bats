@@ -121,15 +121,14 @@ refused() {
 }
 
 @test "segment: -M 0660 shares a queue with its group, 0600 does not" {
-	local q r as_member
+	local q r as_member grp
 	command -v setpriv > /dev/null || skip "no setpriv"
 	# shared by path, in a directory the group can reach (names are
 	# per user, in a 0700 runtime directory)
-	mkdir -m 0770 "$BATS_TEST_TMPDIR/grp"
-	chmod o+x "$BATS_TEST_TMPDIR" "$(dirname "$BATS_TEST_TMPDIR")" \
-	    "$(dirname "$(dirname "$BATS_TEST_TMPDIR")")"
-	q=$BATS_TEST_TMPDIR/grp/$(pkit_name seg)
-	r=$BATS_TEST_TMPDIR/grp/$(pkit_name seg)
+	grp=$(mktemp -d /dev/shm/pkit-grp.XXXXXX)
+	chmod 0770 "$grp"
+	q=$grp/$(pkit_name seg)
+	r=$grp/$(pkit_name seg)
 	# Another user whose group is the segment's group (root's).
 	as_member="setpriv --reuid=nobody --regid=0 --clear-groups"
 	pqueue-create -M 0660 "$q"
@@ -148,4 +147,5 @@ refused() {
 	assert_failure 125
 	run pqueue-get -n "$q"
 	assert_output back
+	rm -rf "$grp"
 }
