@@ -174,6 +174,9 @@ cmd_absolute(char *cmd)
 		return cmd;
 	if (getcwd(cwd, sizeof(cwd)) == NULL)
 		err(PKIT_EXIT_FAIL, "getcwd");
+	while (cmd[0] == '.' && cmd[1] == '/')
+		for (cmd += 2; *cmd == '/'; cmd++)
+			;
 	if (asprintf(&abs, "%s/%s", cwd, cmd) == -1)
 		err(PKIT_EXIT_FAIL, "asprintf");
 	return abs;
@@ -200,8 +203,7 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: pdaemon [-r | -R] [-L N/DURATION] [-p PIDFILE] [-o LOGFILE] "
-	    "[-C DIR] [-T TITLE]\n"
-	    "               CMD [ARG...]\n"
+	    "[-C DIR] [-T TITLE] CMD [ARG...]\n"
 	    "       pdaemon -k [-t DURATION] PIDFILE\n"
 	    "       pdaemon -s PIDFILE\n");
 	fputs("\n"
