@@ -46,6 +46,11 @@ struct pq_ops {
 	int	 (*renew)(struct pqb *);
 	/* The queues of this user (NULL: the backend cannot list). */
 	int	 (*list)(void (*)(const char *, void *), void *);
+	/*
+	 * open, with the check that the queue exists sent now and read with
+	 * the first operation (NULL: the backend opens at once, as open).
+	 */
+	int	 (*open_lazy)(const char *, struct pqb **);
 };
 
 extern const struct pq_ops pq_shm_ops;		/* lib/queue-shm.c */

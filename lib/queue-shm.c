@@ -1755,5 +1755,5 @@ const struct pq_ops pq_shm_ops = {
 	pqs_create, pqs_open, pqs_remove,
 	pqs_put, pqs_get, pqs_commit, pqs_close, pqs_done, pqs_done_id,
 	pqs_join, pqs_stat, pqs_name, pqs_max_msg, pqs_renew_every, pqs_renew,
-	pqs_list
+	pqs_list, NULL		/* no open_lazy: opening is local */
 };

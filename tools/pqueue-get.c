@@ -99,7 +99,11 @@ main(int argc, char *argv[])
 	name_check_or_die(argv[0], "queue");
 	signal(SIGPIPE, SIG_IGN);
 	pq_catch_signals();
-	if ((r = pq_open(argv[0], &q)) != 0)
+	/*
+	 * Printing, the open check may go with the first get (pq_open_lazy);
+	 * a worker opens at once: it must fail before running anything.
+	 */
+	if ((r = (argc > 1 ? pq_open : pq_open_lazy)(argv[0], &q)) != 0)
 		errx(r, "%s", pq_error());
 	if (argc > 1)
 		r = run_worker(q, &o, argv + 1);	/* reports its errors */

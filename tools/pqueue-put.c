@@ -61,7 +61,8 @@ main(int argc, char *argv[])
 		cli_usage_error(usage);
 	name_check_or_die(argv[0], "queue");
 	pq_catch_signals();
-	if ((r = pq_open(argv[0], &q)) != 0)
+	/* Lazy: on Redis the open check goes with the first put. */
+	if ((r = pq_open_lazy(argv[0], &q)) != 0)
 		errx(r, "%s", pq_error());
 	if (argc > 1)
 		r = put_args(q, argv + 1, argc - 1, timeout);
