@@ -70,11 +70,17 @@ struct pqb {
 	int		 open_err;	/* what it said, once read */
 };
 
-/* Every script starts here: KEYS meta s done att ev. */
+/*
+ * Every script starts here: KEYS meta s done att ev.  It checks what the
+ * open check does (a pkit hash, and the stream) and does nothing without
+ * it: an operation sent with a lazy open's check (pqr_open_lazy) must not
+ * run on keys that check refuses.
+ */
 #define PRELUDE \
 "local meta = redis.call('HMGET', KEYS[1], 'magic', 'closed', 'lease_ms',\n" \
 "  'max_msgs', 'max_bytes', 'max_msg', 'bytes', 'next_id', 'unfinished')\n" \
 "if meta[1] ~= '" MAGIC "' then return {-1} end\n" \
+"if redis.call('TYPE', KEYS[2])['ok'] ~= 'stream' then return {-1} end\n" \
 "local function wake(k) redis.call('PUBLISH', KEYS[5] .. ':' .. k, 1) end\n" \
 "local function size(n) return 24 + n + (8 - n % 8) % 8 end\n"
 
@@ -910,7 +916,8 @@ pqr_put(struct pqb *q, const char *const *msgs, const size_t *lens,
 			return pq_seterr(q->u.shown, PKIT_EXIT_NO,
 			    "queue closed");
 		*nput += (size_t)got;
-		if (got > 0)
+		/* (Nothing put as the next is over the limit: not full.) */
+		if (got > 0 || *nput >= ok)
 			continue;
 		/* Full: wait for room. */
 		if (deadline == 0 || timed_out(deadline))

@@ -157,7 +157,8 @@ int	pq_open(const char *name, struct pq **qp);
  * same message) and changes nothing.  On Redis the check travels with the
  * first script: a single put or get costs one round trip less.  Shared
  * memory opens at once.  Callers that must know the queue exists before
- * anything else (pqueue-get's worker mode, its NAME.dead) use pq_open.
+ * anything else (pqueue-get's worker mode, its NAME.dead), or that may
+ * do no operation at all (pqueue-put of an empty stream), use pq_open.
  */
 int	pq_open_lazy(const char *name, struct pq **qp);
 
