@@ -18,9 +18,14 @@
  * it stays, unlocked, and reads as not running (pdaemon -k removes it, a
  * new start takes it over).  With -r the daemon is a supervisor: the
  * pidfile names it, only it holds the lock, it restarts CMD with backoff,
- * forwards signals, and removes the file when it stops.
+ * forwards signals, and removes the file when it stops.  CMD is started
+ * through lib/spawn, pinned pids through lib/proc's pidref.
+ *
+ * Tier: tool body (pdaemon's phases).  Each phase says what went wrong
+ * with warn(3), on the caller's stderr or, once detached, on the log, and
+ * returns pdaemon's exit code; it never exits the calling process (the
+ * processes it forks end themselves with _exit).
  */
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -43,6 +48,7 @@
 #include "execpipe.h"
 #include "exitcode.h"
 #include "pidlock.h"
+#include "spawn.h"
 
 #define LOCK_RETRY_NS	((int64_t)500 * 1000 * 1000)
 #define KILL_WAIT_NS	((int64_t)10 * 1000 * 1000 * 1000)
@@ -62,11 +68,10 @@ static int	start_open(struct start *);
 static void	start_abort(struct start *);
 static void	daemon_child(struct start *) __attribute__((noreturn));
 static void	supervise(struct start *) __attribute__((noreturn));
-static pid_t	supervise_spawn(struct start *, int *);
 static int	supervise_wait(pid_t, int *);
 static int	supervise_pause(int64_t);
 static int	stop_remnants(const char *, struct pidlock *, int64_t);
-static void	signals_reset(void);
+static int	probe_failed(const char *, const char *);
 static void	log_line(const char *, ...) __attribute__((format(printf, 1, 2)));
 static void	status_text(int, char *, size_t);
 static int	path_absolute(const char *, char *, size_t);
@@ -75,6 +80,7 @@ static int	write_full(int, const void *, size_t);
 static void	onsig(int);
 
 static sigset_t	supervised;	/* the signals the supervisor waits for */
+static sigset_t	all_signals, no_signals;
 
 int
 daemon_start(const struct daemon_conf *conf)
@@ -85,6 +91,8 @@ daemon_start(const struct daemon_conf *conf)
 
 	memset(&s, 0, sizeof(s));
 	s.conf = conf;
+	sigfillset(&all_signals);
+	sigemptyset(&no_signals);
 	s.logfd = s.nullfd = s.dirfd = s.report[0] = s.report[1] = -1;
 	if ((r = start_lock(&s)) != 0)
 		return r;
@@ -175,13 +183,8 @@ start_lock(struct start *s)
 			    (long)pl.pid);
 			return PKIT_EXIT_NO;
 		}
-		if (state == PIDLOCK_ERROR) {
-			if (why != NULL)
-				warnx("%s: %s", path, why);
-			else
-				warn("%s", path);
-			return PKIT_EXIT_FAIL;
-		}
+		if (state == PIDLOCK_ERROR)
+			return probe_failed(path, why);
 		if (mono_now() > deadline) {
 			warnx("%s: locked by another process", path);
 			return PKIT_EXIT_NO;
@@ -263,7 +266,8 @@ daemon_child(struct start *s)
 		warn("%s", s->conf->dir != NULL ? s->conf->dir : "/");
 		_exit(PKIT_EXIT_FAIL);
 	}
-	signals_reset();
+	/* Default dispositions and an empty mask, as a fresh daemon wants. */
+	spawn_signals(&all_signals, &no_signals);
 	if (s->pfh != NULL && pidfile_write(s->pfh) == -1) {
 		warn("%s", s->conf->pidfile);
 		_exit(PKIT_EXIT_FAIL);
@@ -301,12 +305,13 @@ daemon_child(struct start *s)
 static void
 supervise(struct start *s)
 {
+	struct spawn_opts run;
 	struct sigaction sa;
 	char how[64];
 	const char *name, *slash;
 	int64_t next = DAEMON_BACKOFF_MIN, began, ran, delay;
 	pid_t child;
-	int e, status, stopping = 0, first = 1;
+	int e, r, status, stopping = 0, first = 1;
 
 	name = s->conf->title;
 	if (name == NULL) {
@@ -329,15 +334,20 @@ supervise(struct start *s)
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGCHLD, &sa, NULL);
 
+	/*
+	 * CMD dies with us: a supervisor killed with SIGKILL, as pdaemon -k
+	 * does after its grace period, takes CMD along.
+	 */
+	spawn_opts_init(&run);
+	run.flags = SPAWN_DIE_WITH_PARENT;
+	run.dfl = &all_signals;
+	run.mask = &no_signals;
 	for (;;) {
 		began = mono_now();
-		child = supervise_spawn(s, &e);
+		r = spawn_start(&run, s->conf->argv, &child);
+		e = r == 0 ? 0 : errno;
 		if (first) {
 			if (e != 0) {
-				if (child > 0)
-					while (waitpid(child, NULL, 0) == -1 &&
-					    errno == EINTR)
-						;
 				write_full(s->report[1], &e, sizeof(e));
 				_exit(exec_errno_to_exit(e));
 			}
@@ -347,7 +357,11 @@ supervise(struct start *s)
 		} else if (e != 0)
 			log_line("%s: %s: %s", name, s->conf->argv[0],
 			    strerror(e));
-		status = supervise_wait(child, &stopping);
+		if (r == 0)
+			status = supervise_wait(child, &stopping);
+		else	/* as if CMD had run and failed at once */
+			status = (r == SPAWN_NOEXEC ? exec_errno_to_exit(e) :
+			    PKIT_EXIT_FAIL) << 8;
 		if (stopping)
 			break;
 		ran = mono_now() - began;
@@ -366,42 +380,8 @@ supervise(struct start *s)
 }
 
 /*
- * Fork and exec CMD; *e is 0 if it runs, else the errno (fork or exec).
- * The child dies with us (PR_SET_PDEATHSIG): a supervisor killed with
- * SIGKILL, as pdaemon -k does after its grace period, takes CMD along.
- */
-static pid_t
-supervise_spawn(struct start *s, int *e)
-{
-	pid_t self = getpid(), child;
-	int ep[2];
-
-	*e = 0;
-	if (execpipe_open(ep) == -1) {
-		*e = errno;
-		return -1;
-	}
-	if ((child = fork()) == -1) {
-		*e = errno;
-		close(ep[0]);
-		close(ep[1]);
-		return -1;
-	}
-	if (child == 0) {
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
-		    getppid() != self)
-			_exit(PKIT_EXIT_FAIL);
-		signals_reset();
-		execpipe_exec(ep, s->conf->argv);
-	}
-	*e = execpipe_wait(ep);
-	return child;
-}
-
-/*
  * Wait for CHILD to exit, passing signals on; return its wait status.
- * *stopping is set by SIGTERM or SIGINT.  A child that could not be forked
- * (-1) counts as having failed at once.
+ * *stopping is set by SIGTERM or SIGINT.
  */
 static int
 supervise_wait(pid_t child, int *stopping)
@@ -409,8 +389,6 @@ supervise_wait(pid_t child, int *stopping)
 	siginfo_t info;
 	int sig, status;
 
-	if (child <= 0)
-		return PKIT_EXIT_FAIL << 8;
 	for (;;) {
 		if ((sig = sigwaitinfo(&supervised, &info)) == -1)
 			continue;
@@ -476,12 +454,9 @@ daemon_stop(const char *path, int64_t grace)
 	state = pidlock_probe(path, &pl, &why);
 	switch (state) {
 	case PIDLOCK_ERROR:
-		if (why != NULL)
-			warnx("%s: %s", path, why);
-		else
-			warn("%s", path);
+		r = probe_failed(path, why);
 		pidlock_close(&pl);
-		return PKIT_EXIT_FAIL;
+		return r;
 	case PIDLOCK_STALE:
 		/* Left behind by a CMD that exited: not running, tidy up. */
 		if (pidlock_unlink(path, &pl) == -1)
@@ -579,11 +554,7 @@ daemon_status(const char *path)
 	pidlock_close(&pl);
 	switch (state) {
 	case PIDLOCK_ERROR:
-		if (why != NULL)
-			warnx("%s: %s", path, why);
-		else
-			warn("%s", path);
-		return PKIT_EXIT_FAIL;
+		return probe_failed(path, why);
 	case PIDLOCK_RUNNING:
 		if (printf("%ld\n", (long)pl.pid) < 0 || fflush(stdout) == EOF) {
 			warn("stdout");
@@ -595,18 +566,15 @@ daemon_status(const char *path)
 	}
 }
 
-/* Default dispositions and an empty mask, as a fresh daemon should have. */
-static void
-signals_reset(void)
+/* Say why PATH could not be probed: pidlock's reason, else errno. */
+static int
+probe_failed(const char *path, const char *why)
 {
-	sigset_t none;
-	int sig;
-
-	for (sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			signal(sig, SIG_DFL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (why != NULL)
+		warnx("%s: %s", path, why);
+	else
+		warn("%s", path);
+	return PKIT_EXIT_FAIL;
 }
 
 /* One line on the log: local time with milliseconds, then the message. */

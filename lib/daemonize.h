@@ -2,6 +2,8 @@
 /*
  * daemonize.h: start a command as a Unix daemon (optionally supervised),
  * stop it, and ask whether it runs - the phases of pdaemon(1).
+ * Tier: tool body - each phase reports with warn(3) and returns an exit
+ * status from the table; none exits the caller.
  */
 #ifndef PKIT_DAEMONIZE_H
 #define PKIT_DAEMONIZE_H

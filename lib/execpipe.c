@@ -20,12 +20,21 @@ execpipe_open(int fds[2])
 void
 execpipe_exec(int fds[2], char *const argv[])
 {
+	execpipe_execve(fds, argv, NULL);
+}
+
+void
+execpipe_execve(int fds[2], char *const argv[], char *const envp[])
+{
 	int e;
 	ssize_t n;
 
 	if (fds[0] >= 0)
 		close(fds[0]);
-	execvp(argv[0], argv);
+	if (envp != NULL)
+		execvpe(argv[0], argv, envp);
+	else
+		execvp(argv[0], argv);
 	e = errno;
 	do
 		n = write(fds[1], &e, sizeof(e));

@@ -3,6 +3,8 @@
  * execpipe.h: run a command in a child and learn synchronously whether the
  * exec worked, through a close-on-exec pipe (the child writes errno there
  * only if execvp fails; a successful exec closes the pipe with no bytes).
+ * lib/spawn.h builds on it.  Tier: engine, but for execpipe_report, the
+ * one-line message a tool or tool body prints about a failed exec.
  */
 #ifndef PKIT_EXECPIPE_H
 #define PKIT_EXECPIPE_H
@@ -15,6 +17,10 @@ int	execpipe_open(int fds[2]);
  * _exit(126 or 127).  The read end is closed first.  Never returns.
  */
 void	execpipe_exec(int fds[2], char *const argv[]) __attribute__((noreturn));
+
+/* The same with the environment ENVP (NULL: ours); safe after vfork. */
+void	execpipe_execve(int fds[2], char *const argv[], char *const envp[])
+	    __attribute__((noreturn));
 
 /*
  * In the parent: close the write end, wait for the verdict.  Returns 0 if

@@ -19,23 +19,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proc.h"		/* struct pidref */
+
 enum pidlock_state {
 	PIDLOCK_ERROR = -1,	/* errno set, maybe *why */
 	PIDLOCK_RUNNING,	/* locked, names a live holder: pid, ref */
 	PIDLOCK_ABSENT,		/* no such file */
 	PIDLOCK_STALE,		/* the file exists, its lock is free */
 	PIDLOCK_FOREIGN		/* locked, but it names no live holder */
-};
-
-/*
- * A process pinned so that a reused pid is never signalled: a pidfd; or,
- * where there is no pidfd_open(2) (Linux < 5.3, valgrind), the pid and
- * its start time, checked again before each signal and while waiting.
- */
-struct pidref {
-	pid_t			pid;
-	int			fd;	/* the pidfd, or -1 */
-	unsigned long long	start;	/* without a pidfd: its start time */
 };
 
 struct pidlock {
@@ -79,16 +70,5 @@ void	pidlock_close(struct pidlock *pl);
  * newline, a value in [2, INT_MAX].  0, or -1 for anything else.
  */
 int	pidlock_parse(const char *buf, size_t len, pid_t *pid);
-
-/* Pin PID (> 1): 0, or -1 with errno (ESRCH: no such process). */
-int	pidref_open(struct pidref *ref, pid_t pid);
-
-/* Send SIG to the pinned process only: 0, or -1 (ESRCH once it ended). */
-int	pidref_signal(struct pidref *ref, int sig);
-
-/* Wait up to NS nanoseconds (< 0: forever) for it to end: 1 if it has. */
-int	pidref_wait(struct pidref *ref, int64_t ns);
-
-void	pidref_close(struct pidref *ref);
 
 #endif

@@ -10,14 +10,12 @@
  * signal can neither be lost between the check and the sleep nor go
  * unforwarded to CMD.  The lease is never given up before CMD has ended:
  * the task runs at most once at a time, and a message whose CMD
- * succeeded is never given back.
+ * succeeded is never given back.  CMD is started through lib/spawn.
  *
  * Tier: a tool body (pqueue-get -x runs it), not an engine: it may print
  * (warn/warnx: a message dropped, a command that could not run), and
- * returns the exit status for the tool to exit with.
+ * returns the exit status for the tool to exit with; it never exits.
  */
-#include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 
@@ -37,6 +35,8 @@
 #include "exitcode.h"
 #include "fault.h"
 #include "pqworker.h"
+#include "proc.h"
+#include "spawn.h"
 
 static int	handle(struct pq *, const struct pqw_opts *, char *const [],
 		    const struct pq_msg *, int *);
@@ -133,57 +133,47 @@ handle(struct pq *q, const struct pqw_opts *o, char *const argv[],
 }
 
 /*
- * Fork and exec CMD with a pipe on its stdin (the write end in *in).
- * -1 with errno set if it could not be run (errno 0: reported here).
+ * Start CMD with a pipe on its stdin (the write end in *in) and the
+ * message's id and attempts in its environment.  CMD dies with us: a
+ * dead worker's task must not run on.  -1 with errno set if it could not
+ * be run (errno 0: reported here).
  */
 static pid_t
 spawn(char *const argv[], const struct pq_msg *m, int *in)
 {
-	char buf[32];
-	int ep[2], p[2], e;
-	pid_t pid, parent = getpid();
+	struct spawn_opts o;
+	sigset_t sigpipe;
+	char id[32], attempts[32];
+	int p[2], e, r;
+	pid_t pid;
 
+	snprintf(id, sizeof(id), "%" PRIu64, m->id);
+	snprintf(attempts, sizeof(attempts), "%" PRIu32, m->attempts);
+	if (setenv("PQUEUE_ID", id, 1) == -1 ||
+	    setenv("PQUEUE_ATTEMPTS", attempts, 1) == -1) {
+		warn("environment");
+		errno = 0;
+		return -1;
+	}
 	if (pipe2(p, O_CLOEXEC) == -1) {
 		warn("pipe");
 		errno = 0;
 		return -1;
 	}
-	if (execpipe_open(ep) == -1) {
-		warn("pipe");
-		close(p[0]);
-		close(p[1]);
-		errno = 0;
-		return -1;
-	}
-	if ((pid = fork()) == -1) {
-		warn("fork");
-		close(p[0]);
-		close(p[1]);
-		close(ep[0]);
-		close(ep[1]);
-		errno = 0;
-		return -1;
-	}
-	if (pid == 0) {
-		/* CMD dies with us: a dead worker's task must not run on. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(128 + SIGKILL);
-		signal(SIGPIPE, SIG_DFL);
-		if (dup2(p[0], STDIN_FILENO) == -1)
-			_exit(PKIT_EXIT_FAIL);
-		snprintf(buf, sizeof(buf), "%" PRIu64, m->id);
-		setenv("PQUEUE_ID", buf, 1);
-		snprintf(buf, sizeof(buf), "%" PRIu32, m->attempts);
-		setenv("PQUEUE_ATTEMPTS", buf, 1);
-		execpipe_exec(ep, argv);
-	}
+	sigemptyset(&sigpipe);
+	sigaddset(&sigpipe, SIGPIPE);
+	spawn_opts_init(&o);
+	o.flags = SPAWN_DIE_WITH_PARENT;
+	o.fd[0] = p[0];
+	o.dfl = &sigpipe;
+	r = spawn_start(&o, argv, &pid);
+	e = errno;
 	close(p[0]);
-	if ((e = execpipe_wait(ep)) != 0) {
+	if (r != 0) {
 		close(p[1]);
-		while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
-			;
-		errno = e;
+		if (r == SPAWN_ERROR)
+			warn("fork");
+		errno = r == SPAWN_ERROR ? 0 : e;
 		return -1;
 	}
 	*in = p[1];
@@ -253,7 +243,7 @@ wait_child(struct pq *q, pid_t pid, int *ws)
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGHUP);
 	sigprocmask(SIG_BLOCK, &block, &old);
-	fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	fd = proc_pidfd_open(pid);
 	for (;;) {
 		if ((sig = pq_signalled()) != 0 && sig != sent) {
 			kill(pid, sig);

@@ -9,18 +9,14 @@
  * pjoin once its parent has reaped it (the pidfd reports POLLHUP): pspawn's
  * keeper writes the final record before reaping, so at that moment the
  * record PID.job (for that start time) holds the real status.  For other
- * processes the kernel may know it (PIDFD_GET_INFO with PIDFD_INFO_EXIT,
- * Linux 6.15 and later, detected at run time); else the status is unknown and counts as 0.  A
- * zombie that its parent does not reap within a second is taken as ended
- * with an unknown status.  pjoin never sends a signal.
+ * processes the kernel may know it (lib/proc's proc_pidfd_status); else
+ * the status is unknown and counts as 0.  A zombie that its parent does
+ * not reap within a second is taken as ended with an unknown status.
+ * pjoin never sends a signal.  The pidfd and /proc calls are lib/proc's,
+ * the keeper test lib/keeper's.  Tier: tool (prints, exits).
  */
-#include <sys/ioctl.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-
 #include <err.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,21 +28,10 @@
 #include "dur.h"
 #include "exitcode.h"
 #include "jobrec.h"
+#include "keeper.h"
 #include "parse.h"
+#include "proc.h"
 #include "rundir.h"
-
-/* From the kernel UAPI <linux/pidfd.h> (6.15); older headers lack it. */
-struct pkit_pidfd_info {
-	uint64_t	mask;
-	uint64_t	cgroupid;
-	uint32_t	pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid;
-	uint32_t	fsuid, fsgid;
-	int32_t		exit_code;
-	uint32_t	coredump_mask;
-	uint32_t	spare1;
-};
-#define PKIT_PIDFD_GET_INFO	_IOWR(0xFF, 11, struct pkit_pidfd_info)
-#define PKIT_PIDFD_INFO_EXIT	(1ULL << 3)
 
 #define ZOMBIE_GRACE_NS	((int64_t)1000000000)
 
@@ -78,8 +63,6 @@ static void	loop(struct join *, int64_t);
 static void	exited(struct join *, struct job *, short);
 static void	finish(struct join *, struct job *, int, int);
 static void	finish_reaped(struct join *, struct job *);
-static int	parent_is_keeper(struct job *);
-static int	kernel_status(int, int *);
 static int	result(struct join *);
 static void	usage(FILE *);
 
@@ -87,7 +70,6 @@ int
 main(int argc, char *argv[])
 {
 	struct join j;
-	struct rlimit rl;
 	int64_t deadline = -1;
 	size_t i;
 	int ch;
@@ -126,11 +108,8 @@ main(int argc, char *argv[])
 		j.jobs[i].fd = -1;
 	}
 	/* One pidfd per pid still running: lift the soft limit if needed. */
-	if (j.n > 64 && getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
-	    rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
+	if (j.n > 64)
+		proc_nofile_raise();
 	j.dir = rundir_sub_or_die("jobs");
 
 	watch(&j);
@@ -143,14 +122,13 @@ main(int argc, char *argv[])
 static void
 watch(struct join *j)
 {
-	struct pollfd pfd;
 	struct job *p;
 	size_t i;
 
 	for (i = 0; i < j->n; i++) {
 		p = &j->jobs[i];
 		p->phase = DONE;
-		p->fd = syscall(SYS_pidfd_open, p->pid, 0);
+		p->fd = proc_pidfd_open(p->pid);
 		if (p->fd == -1) {
 			if (errno == ESRCH || errno == EINVAL)
 				continue;
@@ -160,9 +138,7 @@ watch(struct join *j)
 			continue;
 		/* Still not reaped after reading /proc: the start time is
 		 * this process's, not a successor's. */
-		pfd.fd = p->fd;
-		pfd.events = 0;
-		if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLHUP)) {
+		if (proc_pidfd_reaped(p->fd)) {
 			p->start = 0;
 			continue;
 		}
@@ -173,14 +149,15 @@ watch(struct join *j)
 
 /*
  * The pids already gone when we looked: the record of each gives the
- * status; else the kernel, if we caught a pidfd; else 127.
+ * status; else the kernel, if we caught a pidfd; else, if they were
+ * there, it is unknown; else 127.
  */
 static void
 settle_gone(struct join *j)
 {
 	struct jobrec r;
 	size_t i;
-	int ws, found;
+	int found;
 
 	for (i = 0; i < j->n; i++) {
 		struct job *p = &j->jobs[i];
@@ -190,13 +167,8 @@ settle_gone(struct join *j)
 		found = jobrec_get(j->dir, p->pid, 0, &r) == 0;
 		if (found)
 			p->start = r.start;
-		if (found && r.state != JOBREC_RUNNING)
-			finish(j, p, jobrec_exit_code(&r), 1);
-		else if (kernel_status(p->fd, &ws) == 0)
-			finish(j, p, status_to_exit(ws), 1);
-		else if (found || p->fd != -1)
-			finish(j, p, 0, 0);	/* it was there; how it ended
-						 * is lost */
+		if (found || p->fd != -1)
+			finish_reaped(j, p);
 		else {
 			warnx("pid %d: no such process", (int)p->pid);
 			finish(j, p, PKIT_EXIT_NOTFOUND, -1);
@@ -265,12 +237,8 @@ exited(struct join *j, struct job *p, short revents)
 {
 	struct jobrec r;
 
-	if (jobrec_get(j->dir, p->pid, p->start, &r) == 0 &&
-	    r.state != JOBREC_RUNNING) {
-		finish(j, p, jobrec_exit_code(&r), 1);
-		return;
-	}
-	if (revents & POLLHUP) {
+	if ((jobrec_get(j->dir, p->pid, p->start, &r) == 0 &&
+	    r.state != JOBREC_RUNNING) || (revents & POLLHUP)) {
 		finish_reaped(j, p);
 		return;
 	}
@@ -279,44 +247,11 @@ exited(struct join *j, struct job *p, short revents)
 	 * that adopted it after its keeper was killed, say) gets a grace
 	 * period to reap it. */
 	p->phase = WAIT_REAP;
-	p->reap_by = r.state == JOBREC_RUNNING && parent_is_keeper(p) ? -1 :
-	    mono_now() + ZOMBIE_GRACE_NS;
+	p->reap_by = r.state == JOBREC_RUNNING &&
+	    keeper_owns(p->pid, p->fd) ? -1 : mono_now() + ZOMBIE_GRACE_NS;
 }
 
-/* Is the (exited, unreaped) process p a child of a pspawn keeper? */
-static int
-parent_is_keeper(struct job *p)
-{
-	char path[64], buf[512], *s;
-	struct pollfd pfd;
-	ssize_t n;
-	int fd, ppid;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)p->pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* Still unreaped after the read: the numbers are p's. */
-	pfd.fd = p->fd;
-	pfd.events = 0;
-	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLHUP))
-		return 0;
-	if ((s = strrchr(buf, ')')) == NULL ||
-	    sscanf(s + 1, " %*c %d", &ppid) != 1 || ppid <= 1)
-		return 0;
-	/* The keeper's title changes its command line, not its name. */
-	snprintf(path, sizeof(path), "/proc/%d/comm", ppid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	return n == 7 && memcmp(buf, "pspawn\n", 7) == 0;
-}
-
+/* Its record if it has one that tells, else the kernel's word. */
 static void
 finish_reaped(struct join *j, struct job *p)
 {
@@ -326,7 +261,7 @@ finish_reaped(struct join *j, struct job *p)
 	if (jobrec_get(j->dir, p->pid, p->start, &r) == 0 &&
 	    r.state != JOBREC_RUNNING)
 		finish(j, p, jobrec_exit_code(&r), 1);
-	else if (kernel_status(p->fd, &ws) == 0)
+	else if (proc_pidfd_status(p->fd, &ws) == 0)
 		finish(j, p, status_to_exit(ws), 1);
 	else
 		finish(j, p, 0, 0);
@@ -360,23 +295,6 @@ finish(struct join *j, struct job *p, int status, int known)
 		exit(status);
 }
 
-/* The wait status the kernel kept for a reaped process, if it can tell. */
-static int
-kernel_status(int fd, int *wstatus)
-{
-	struct pkit_pidfd_info info;
-
-	if (fd == -1)
-		return -1;
-	memset(&info, 0, sizeof(info));
-	info.mask = PKIT_PIDFD_INFO_EXIT;
-	if (ioctl(fd, PKIT_PIDFD_GET_INFO, &info) == -1 ||
-	    !(info.mask & PKIT_PIDFD_INFO_EXIT))
-		return -1;
-	*wstatus = info.exit_code;
-	return 0;
-}
-
 /* The first non-zero status in argument order, else 0. */
 static int
 result(struct join *j)
@@ -393,4 +311,8 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp, "usage: pjoin [-a] [-t DURATION] [-v] PID...\n");
+	fputs("\n"
+	    "  -a             return when any one PID has ended; print its pid\n"
+	    "  -t DURATION    wait at most DURATION, then exit 124\n"
+	    "  -v             print \"PID STATUS\" for each process as it ends\n", fp);
 }

@@ -1,0 +1,363 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * keeper.c: pspawn's keeper (see keeper.h).
+ *
+ * pspawn forks one keeper; the keeper starts the COUNT copies of the
+ * command (lib/spawn, with vfork: the verdict of each exec comes back
+ * before the next starts), writes a "running" record for each, prints
+ * the pids on pspawn's stdout, then lets pspawn go with the exit code.
+ * From then on the keeper only waits: for each copy that ends it writes
+ * the final record before reaping it (see lib/jobrec.h), so there is
+ * never a zombie and pjoin can always learn the real status.  Watching a
+ * caller (pspawn -D), it waits on a signalfd for SIGCHLD and on the
+ * caller's pidfd at once, and ends the copies when the caller goes,
+ * however it went.  Tier: tool body (prints, ends its own process).
+ */
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dur.h"
+#include "execpipe.h"
+#include "exitcode.h"
+#include "jobrec.h"
+#include "keeper.h"
+#include "proc.h"
+#include "spawn.h"
+
+#define GRACE_NS	((int64_t)2000000000)	/* SIGTERM, 2 s, SIGKILL */
+
+struct keeper {
+	const struct keeper_conf *c;
+	struct spawn_opts spawn;	/* how each copy starts */
+	pid_t		 *pids;
+	unsigned long long *starts;
+	int		  alive;	/* copies not yet reaped */
+	char		**envp;		/* the copies' environment */
+	char		  index_var[24];/* PKIT_INDEX=N, in envp */
+	sigset_t	  mask;		/* the signal mask to give the copies */
+	sigset_t	  dfl;		/* the signals they get back as SIG_DFL */
+};
+
+/* What the keeper ignores, for its own sake, and its copies must not. */
+static const int keeper_ignores[4] = { SIGHUP, SIGINT, SIGQUIT, SIGPIPE };
+
+static void	keeper(const struct keeper_conf *, int, int, char *[])
+		    __attribute__((noreturn));
+static char	**copy_env(struct keeper *);
+static pid_t	start_copy(struct keeper *, int, int *);
+static void	wait_copies(struct keeper *);
+static void	wait_copies_caller(struct keeper *);
+static int	reap_one(struct keeper *, int);
+static void	terminate(struct keeper *, int);
+
+int
+keeper_start(const struct keeper_conf *kc, int argc, char *argv[])
+{
+	unsigned char code;
+	int verdict[2];
+	ssize_t n;
+
+	if (pipe2(verdict, O_CLOEXEC) == -1) {
+		warn("pipe");
+		return PKIT_EXIT_FAIL;
+	}
+	switch (fork()) {
+	case -1:
+		warn("fork");
+		return PKIT_EXIT_FAIL;
+	case 0:
+		close(verdict[0]);
+		keeper(kc, verdict[1], argc, argv);
+	}
+	close(verdict[1]);
+	do
+		n = read(verdict[0], &code, 1);
+	while (n == -1 && errno == EINTR);
+	close(verdict[0]);
+	if (n != 1) {
+		warnx("%s: keeper died before starting it", kc->argv[0]);
+		return PKIT_EXIT_FAIL;
+	}
+	return code;
+}
+
+int
+keeper_owns(pid_t pid, int fd)
+{
+	struct proc_info pi;
+	char comm[32];
+
+	/* Still unreaped after the read: the numbers are PID's. */
+	if (proc_read(pid, &pi) == -1 || proc_pidfd_reaped(fd) ||
+	    pi.ppid <= 1)
+		return 0;
+	return proc_comm(pi.ppid, comm, sizeof(comm)) == 0 &&
+	    strcmp(comm, "pspawn") == 0;
+}
+
+/*
+ * The keeper: start the copies, hand the pids and the verdict (on fd
+ * VERDICT) to pspawn, then wait for every copy, recording each status
+ * before reaping it.
+ */
+static void
+keeper(const struct keeper_conf *c, int verdict, int argc, char *argv[])
+{
+	extern char **environ;
+	struct keeper k;
+	struct sigaction ign, saved;
+	sigset_t chld;
+	char *out, *o;
+	unsigned char code = PKIT_EXIT_OK;
+	size_t i;
+	pid_t pid;
+	int e = PKIT_EXIT_FAIL;
+
+	memset(&k, 0, sizeof(k));
+	k.c = c;
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&k.dfl);
+	for (i = 0; i < 4; i++) {
+		sigaction(keeper_ignores[i], &ign, &saved);
+		/* Inherited ignored (nohup, say), it stays so for them. */
+		if (saved.sa_handler != SIG_IGN)
+			sigaddset(&k.dfl, keeper_ignores[i]);
+	}
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	/* Watching a caller, we wait through a signalfd: SIGCHLD must stay
+	 * pending. */
+	sigprocmask(SIG_BLOCK, c->caller != -1 ? &chld : NULL, &k.mask);
+
+	k.pids = reallocarray(NULL, c->count, sizeof(*k.pids));
+	k.starts = reallocarray(NULL, c->count, sizeof(*k.starts));
+	out = o = reallocarray(NULL, c->count, 12);
+	if (k.pids == NULL || k.starts == NULL || out == NULL ||
+	    (k.envp = copy_env(&k)) == NULL)
+		err(PKIT_EXIT_FAIL, "keeper");
+	spawn_opts_init(&k.spawn);
+	k.spawn.flags = SPAWN_VFORK;
+	/* If the keeper itself is killed, nobody would end them. */
+	if (c->caller != -1)
+		k.spawn.flags |= SPAWN_DIE_WITH_PARENT;
+	k.spawn.fd[0] = c->in;
+	k.spawn.fd[1] = c->out != -1 ? c->out : STDERR_FILENO;
+	k.spawn.fd[2] = c->err;
+	k.spawn.envp = k.envp;
+	k.spawn.dfl = &k.dfl;
+	k.spawn.mask = &k.mask;
+	for (i = 0; i < (size_t)c->count; i++) {
+		if ((pid = start_copy(&k, i + 1, &e)) == -1) {
+			code = e;
+			if (i == 0)
+				break;
+			continue;
+		}
+		k.pids[k.alive] = pid;
+		k.starts[k.alive] = 0;
+		if (jobrec_start_time(pid, &k.starts[k.alive]) == -1 ||
+		    jobrec_put_running(c->jobs, pid, k.starts[k.alive]) == -1)
+			warn("jobs/%d: cannot record", (int)pid);
+		k.alive++;
+		o += snprintf(o, 12, "%d\n", (int)pid);
+	}
+	if (o > out && write(STDOUT_FILENO, out, o - out) != o - out)
+		code = code ? code : PKIT_EXIT_FAIL;
+	free(out);
+	/* Let pspawn go; hold nothing of its stdin and stdout, nor of its
+	 * stderr unless the copies write there anyway (a pipe held open
+	 * would keep a reader such as $(pspawn ... 2>&1) waiting). */
+	dup2(c->null, STDIN_FILENO);
+	dup2(c->null, STDOUT_FILENO);
+	if (c->out != -1 && c->err != -1)
+		dup2(c->null, STDERR_FILENO);
+	if (write(verdict, &code, 1) != 1)
+		_exit(PKIT_EXIT_FAIL);
+	close(verdict);
+	if (c->in != c->null)
+		close(c->in);
+	if (c->out != -1)
+		close(c->out);
+	if (c->err != -1)
+		close(c->err);
+	close(c->null);
+
+	/* The title overwrites the original argv strings: copy the name. */
+	if ((o = strdup(c->argv[0])) != NULL) {
+		setproctitle_init(argc, argv, environ);
+		setproctitle("keeper %s", o);
+		free(o);
+	}
+	if (c->caller != -1)
+		wait_copies_caller(&k);
+	else
+		wait_copies(&k);
+	/* Pruning scans the directory: a big batch pays for it, small runs
+	 * only now and then (one keeper in 64). */
+	if (c->count >= 64 || (getpid() & 63) == 0)
+		jobrec_prune(c->jobs);
+	_exit(PKIT_EXIT_OK);
+}
+
+/*
+ * The environment for the copies: ours, and when indexed a PKIT_INDEX
+ * slot that start_copy rewrites for each (a vforked child must not call
+ * setenv).
+ */
+static char **
+copy_env(struct keeper *k)
+{
+	extern char **environ;
+	char **env;
+	size_t i, n;
+
+	if (!k->c->indexed)
+		return environ;
+	for (n = 0; environ[n] != NULL; n++)
+		;
+	if ((env = reallocarray(NULL, n + 2, sizeof(*env))) == NULL)
+		return NULL;
+	for (i = n = 0; environ[i] != NULL; i++)
+		if (strncmp(environ[i], "PKIT_INDEX=", 11) != 0)
+			env[n++] = environ[i];
+	env[n++] = k->index_var;
+	env[n] = NULL;
+	return env;
+}
+
+/*
+ * Start copy INDEX: the keeper sleeps until the copy has executed the
+ * command or failed to, and no page tables are copied (vfork).  Its pid,
+ * or -1 with *code = 125/126/127 (reported).
+ */
+static pid_t
+start_copy(struct keeper *k, int index, int *code)
+{
+	pid_t pid;
+
+	if (k->c->indexed)
+		snprintf(k->index_var, sizeof(k->index_var), "PKIT_INDEX=%d",
+		    index);
+	switch (spawn_start(&k->spawn, k->c->argv, &pid)) {
+	case 0:
+		return pid;
+	case SPAWN_NOEXEC:
+		*code = execpipe_report(k->c->argv[0], errno);
+		return -1;
+	default:
+		warn("fork");
+		*code = PKIT_EXIT_FAIL;
+		return -1;
+	}
+}
+
+/* Block until every copy has ended, recording each. */
+static void
+wait_copies(struct keeper *k)
+{
+	while (k->alive > 0 && reap_one(k, 0) != -1)
+		;
+}
+
+/*
+ * Wait for the copies and for the caller at once (a signalfd for
+ * SIGCHLD, the caller's pidfd); when the caller goes, SIGTERM the copies,
+ * and SIGKILL those left after the grace period.
+ */
+static void
+wait_copies_caller(struct keeper *k)
+{
+	struct signalfd_siginfo ssi;
+	struct pollfd pfd[2];
+	sigset_t chld;
+	int64_t kill_at = -1;
+	int sfd;
+
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	if ((sfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+		err(PKIT_EXIT_FAIL, "signalfd");
+	pfd[0].fd = sfd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = k->c->caller;
+	pfd[1].events = POLLIN;
+	for (;;) {
+		while (reap_one(k, WNOHANG) > 0)
+			;
+		if (k->alive == 0)
+			break;
+		if (poll(pfd, 2, deadline_ms(kill_at)) == -1) {
+			if (errno == EINTR)
+				continue;
+			err(PKIT_EXIT_FAIL, "poll");
+		}
+		if (pfd[0].revents & POLLIN)
+			while (read(sfd, &ssi, sizeof(ssi)) > 0)
+				;
+		if (pfd[1].revents & (POLLIN | POLLHUP)) {
+			terminate(k, SIGTERM);
+			kill_at = mono_now() + GRACE_NS;
+			pfd[1].fd = -1;
+		} else if (kill_at >= 0 && mono_now() >= kill_at) {
+			terminate(k, SIGKILL);
+			kill_at = -1;
+		}
+	}
+	close(sfd);
+}
+
+/*
+ * Take one ended copy (waitid flags: 0 to block, WNOHANG not to): write
+ * its final record while it is still a zombie, then reap it.  1 if one
+ * was taken, 0 if none is ready, -1 when there are no children left.
+ */
+static int
+reap_one(struct keeper *k, int flags)
+{
+	siginfo_t si;
+	int i;
+
+	memset(&si, 0, sizeof(si));
+	while (waitid(P_ALL, 0, &si, WEXITED | WNOWAIT | flags) == -1)
+		if (errno != EINTR)
+			return -1;
+	if (si.si_pid == 0)
+		return 0;
+	for (i = 0; i < k->alive; i++)
+		if (k->pids[i] == si.si_pid)
+			break;
+	if (i < k->alive) {
+		if (jobrec_put_status(k->c->jobs, si.si_pid, k->starts[i],
+		    si.si_code, si.si_status) == -1)
+			warn("jobs/%d: cannot record", (int)si.si_pid);
+		/* Keep the table dense: the last live copy takes the slot. */
+		k->alive--;
+		k->pids[i] = k->pids[k->alive];
+		k->starts[i] = k->starts[k->alive];
+	}
+	while (waitpid(si.si_pid, NULL, 0) == -1 && errno == EINTR)
+		;
+	return 1;
+}
+
+/* Signal every copy not yet reaped: our own children, so never recycled. */
+static void
+terminate(struct keeper *k, int sig)
+{
+	int i;
+
+	for (i = 0; i < k->alive; i++)
+		if (k->pids[i] > 1)
+			kill(k->pids[i], sig);
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * keeper.h: the process behind pspawn(1) that starts a job's copies,
+ * stays their parent, and writes how each ended (lib/jobrec.h) before it
+ * reaps it, so that pjoin(1) can always learn the real status.
+ *
+ * Tier: tool body.  The keeper is a process of its own: it reports on
+ * stderr and ends with _exit; keeper_start reports its failures and
+ * returns pspawn's exit code.
+ */
+#ifndef PKIT_KEEPER_H
+#define PKIT_KEEPER_H
+
+#include <sys/types.h>
+
+struct keeper_conf {
+	char	**argv;		/* the command */
+	int	  count;	/* copies to start */
+	int	  indexed;	/* set PKIT_INDEX=1..count in each */
+	int	  caller;	/* pidfd of a process to outlive, or -1 */
+	int	  in;		/* the copies' stdin */
+	int	  out, err;	/* their stdout, stderr; -1: our stderr */
+	int	  null;		/* /dev/null, open read-write */
+	int	  jobs;		/* the records directory */
+};
+
+/*
+ * Fork the keeper and wait until it has started the copies and printed
+ * their pids on stdout: then return pspawn's exit code (0, or the first
+ * failure, 125-127).  The keeper goes on in the background: it waits for
+ * every copy, recording each; with caller != -1 it also ends them
+ * (SIGTERM, then SIGKILL after a grace period) once that process is
+ * gone.  ARGC and ARGV are main's, for the keeper's title.  The
+ * descriptors in KC are the keeper's from then on: not the caller's.
+ */
+int	keeper_start(const struct keeper_conf *kc, int argc, char *argv[]);
+
+/*
+ * 1 if the exited but not yet reaped process PID (FD: a pidfd on it, or
+ * -1) is a keeper's copy, that is, its parent is a keeper (by its command
+ * name, pspawn's: the keeper's title changes only its command line).
+ */
+int	keeper_owns(pid_t pid, int fd);
+
+#endif

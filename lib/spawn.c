@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * spawn.c: start a command, the one way (see spawn.h).
+ *
+ * The child does only system calls on its own process state before the
+ * exec - no allocation, no stdio - so the same code serves fork and
+ * vfork.  A child asked to die with its parent checks, after the prctl,
+ * that its parent is still the one that forked it: one that died in
+ * between would never send the signal.  Tier: engine.
+ */
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "execpipe.h"
+#include "spawn.h"
+
+static void	child(const struct spawn_opts *, pid_t, int [2], char *const [])
+		    __attribute__((noreturn));
+
+void
+spawn_opts_init(struct spawn_opts *o)
+{
+	o->flags = 0;
+	o->fd[0] = o->fd[1] = o->fd[2] = -1;
+	o->envp = NULL;
+	o->dfl = NULL;
+	o->mask = NULL;
+}
+
+int
+spawn_start(const struct spawn_opts *o, char *const argv[], pid_t *pid)
+{
+	pid_t parent = getpid(), c;
+	int fds[2], e;
+
+	*pid = -1;
+	if (execpipe_open(fds) == -1)
+		return SPAWN_ERROR;
+	c = o->flags & SPAWN_VFORK ? vfork() : fork();
+	if (c == -1) {
+		e = errno;
+		close(fds[0]);
+		close(fds[1]);
+		errno = e;
+		return SPAWN_ERROR;
+	}
+	if (c == 0)
+		child(o, parent, fds, argv);
+	/* Both sides, so the group exists whichever runs first. */
+	if (o->flags & SPAWN_NEW_GROUP)
+		setpgid(c, c);
+	*pid = c;
+	if ((e = execpipe_wait(fds)) != 0) {
+		while (waitpid(c, NULL, 0) == -1 && errno == EINTR)
+			;
+		errno = e;
+		return SPAWN_NOEXEC;
+	}
+	return 0;
+}
+
+/* In the (maybe vforked) child: settle, then exec or report why not. */
+static void
+child(const struct spawn_opts *o, pid_t parent, int fds[2],
+    char *const argv[])
+{
+	int i;
+
+	spawn_signals(o->dfl, o->mask);
+	if (o->flags & SPAWN_DIE_WITH_PARENT &&
+	    (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent))
+		_exit(128 + SIGKILL);
+	if (o->flags & SPAWN_NEW_GROUP)
+		setpgid(0, 0);
+	for (i = 0; i < 3; i++) {
+		if (o->fd[i] == -1)
+			continue;
+		/* Already there: just let it survive the exec. */
+		if (o->fd[i] == i)
+			fcntl(i, F_SETFD, 0);
+		else
+			dup2(o->fd[i], i);
+	}
+	execpipe_execve(fds, argv, o->envp);
+}
+
+void
+spawn_signals(const sigset_t *dfl, const sigset_t *mask)
+{
+	struct sigaction sa;
+	int sig;
+
+	if (dfl != NULL) {
+		sa.sa_handler = SIG_DFL;
+		sa.sa_flags = 0;
+		sigemptyset(&sa.sa_mask);
+		for (sig = 1; sig < NSIG; sig++)
+			if (sig != SIGKILL && sig != SIGSTOP &&
+			    sigismember(dfl, sig) == 1)
+				sigaction(sig, &sa, NULL);
+	}
+	if (mask != NULL)
+		sigprocmask(SIG_SETMASK, mask, NULL);
+}
