@@ -14,6 +14,8 @@ pidfile=$dir/clock.pid
 log=$dir/clock.log
 
 start() {
+	# A fresh start gets a fresh log: what the story shows is this run's.
+	pdaemon -s "$pidfile" >/dev/null 2>&1 || : > "$log"
 	pid=$(pdaemon -p "$pidfile" -o "$log" \
 	    sh -c 'while :; do date "+tick %T"; sleep 1; done') || exit
 	echo "started the clock service, pid $pid; this script ($$) ends now"
@@ -38,8 +40,9 @@ start | status | stop)
 	;;
 "")
 	heading "Lesson 5: a service outlives the script that started it"
-	sh "$0" start		# a script of its own, gone at once
+	sh "$0" start || exit	# a script of its own, gone at once
 	nap 2
+	until [ -s "$log" ]; do sleep 0.1; done	# its first tick
 	status
 	tail -n 2 "$log"
 	stop

@@ -3,14 +3,15 @@
 # Lesson 6, 并发/并行 (concurrency vs parallelism): N CPU-bound workers
 # run one after the other, then all at once with pspawn -n and pjoin.  On
 # a machine with several cores the parallel run takes about 1/N of the
-# time (the amount of work scales with PKIT_DEMO_DELAY).
+# time (the amount of work scales with PKIT_DEMO_DELAY; even at 0 each
+# worker does some, so that there is something to compare).
 . "$(dirname "$0")/demo.sh"
 heading "6. concurrency vs parallelism: N workers, one by one and at once"
 
 n=$(nproc 2>/dev/null || echo 2)
 [ "$n" -gt 4 ] && n=4
 [ "$n" -lt 2 ] && n=2
-loops=$(awk -v f="${PKIT_DEMO_DELAY:-1}" 'BEGIN { printf "%d", 3000000 * f }')
+loops=$(awk -v f="${PKIT_DEMO_DELAY:-1}" 'BEGIN { n = 3000000 * f; printf "%d", n < 10000 ? 10000 : n }')
 work='awk -v i="$PKIT_INDEX" -v n="$1" "BEGIN { for (k = 0; k < n; k++) s += k % 7; print \"worker\", i, \"sum\", s + 0 }"'
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT

@@ -10,14 +10,31 @@
 /*
  * GNU habits: if argv[1] is exactly "--help" print usage to stdout and exit
  * 0; if "--version" print "PROG (pkit) VERSION" and exit 0.  Call before
- * getopt.  usage(fp) prints the synopsis lines, "usage: ..." first.
+ * getopt.  usage(fp) prints the synopsis lines, "usage: ..." first, then
+ * a blank line and one line per option ("  -X ARG   what it does"); the
+ * lines for -h, --help and --version and "see PROG(1)" are added here.
  */
 void	cli_gnu_opts(int argc, char *argv[], void (*usage)(FILE *));
 
-/* Print usage to stderr and exit 125 (bad usage). */
+/* Print the synopsis (usage up to its blank line) to stderr, exit 125. */
 void	cli_usage_error(void (*usage)(FILE *)) __attribute__((noreturn));
 
-/* Print usage to stdout and exit 0 (-h). */
+/* Print usage, the -h/--help/--version lines and "see PROG(1)" to
+ * stdout and exit 0 (-h). */
 void	cli_usage_help(void (*usage)(FILE *)) __attribute__((noreturn));
+
+/*
+ * Two options (or an option and an operand) that exclude each other: print
+ * "prog: A and B cannot be used together" and exit 125 (bad usage).  One
+ * line that names the conflict, rather than the whole usage.
+ */
+void	cli_conflict(const char *, const char *) __attribute__((noreturn));
+
+/*
+ * Any other misuse the synopsis alone does not explain ("-T needs -r"):
+ * print "prog: " and the message, one line, and exit 125.
+ */
+void	cli_misuse(const char *, ...)
+	    __attribute__((noreturn, format(printf, 1, 2)));
 
 #endif

@@ -1,11 +1,19 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * lock.h: named locks that the kernel releases (plock's engine).
+ * lock.h: named locks (plock's engine), one API over two backends.
  *
- * A lock is a file: NAME in the runtime directory's locks/, or a path.
- * Exclusive and shared holders hold flock(2) on its open file description;
- * a counting semaphore's holders hold one byte-range OFD lock ("slot") and
- * flock(2) shared.  See lock.c for the design.
+ *  - a plain NAME (a file in the runtime directory's locks/) or a path
+ *    with '/': a lock the kernel holds on an open file description and
+ *    drops when the last descriptor on it closes (lib/lock-file.c);
+ *  - a redis: name: a lease on a Redis server, renewed by its holder,
+ *    with a fencing token per grant (lib/lock-redis.c).
+ * The backend is chosen from the name in one place, lib/lockapi.c; the
+ * seam between the API and the backends is lib/lockbackend.h.
+ *
+ * Error rule (engine tier): these functions never print and never exit;
+ * on failure they return -1 and lock_error() says "NAME: why" for the
+ * caller to print.  lock_run alone is a tool body (lib/lockrun.c): it runs
+ * the command and may print, as the tool would.
  */
 #ifndef PKIT_LOCK_H
 #define PKIT_LOCK_H
@@ -22,58 +30,65 @@ enum lock_kind {
 	LOCK_COUNTING
 };
 
-struct lock {
-	const char	*name;		/* as given: a name, or a path with '/' */
-	int		 fd;		/* the lock's descriptor (close-on-exec) */
-	int		 dirfd;		/* runtime dir's locks/: files, records */
-	dev_t		 dev;		/* the lock file's identity */
-	ino_t		 ino;
-	char		 key[16];	/* this holder's record: "x", "c3", "s0" */
-};
+struct lock;
 
 struct lock_holder {
 	pid_t		 pid;		/* a process holding the lock */
 	int64_t		 since;		/* CLOCK_REALTIME ns taken, -1 unknown */
+	char		 host[256];	/* Redis: its host; files: "" */
 };
 
 /*
- * Open NAME's lock file, creating it if missing (plain names: mode 0600 in
- * locks/, never through a symlink; paths: 0666 less the umask, like
- * flock(1)).  Returns 0, or -1 with *why set.
+ * Open NAME to take it as KIND (count: the semaphore's size, for
+ * LOCK_COUNTING).  Files: the lock file is created if missing (plain
+ * names: mode 0600 in locks/, never through a symlink; paths: 0666 less
+ * the umask, like flock(1)).  Redis: the name is parsed, PKIT_LOCK_LEASE
+ * read and the server connected (SIGPIPE is ignored from then on, so that
+ * a dropped connection is an error).  0, or -1 (lock_error()).
  */
-int	lock_open(struct lock *lk, const char *name, enum lock_kind kind,
-	    const char **why);
+int	lock_open(struct lock **lkp, const char *name, enum lock_kind kind,
+	    int count);
 
 /*
- * Take the lock.  count is the semaphore's size (LOCK_COUNTING only).
- * deadline: -1 wait for ever, 0 do not wait, else a mono_now() time.
- * Returns 0 taken, 1 busy (or the deadline passed), -1 error (errno).
- * Never polls: it sleeps in the kernel until the lock can be had.
+ * Open NAME only to ask who holds it (lock_holders): nothing is created.
+ * 0, or -1 (lock_error()).
  */
-int	lock_take(struct lock *lk, enum lock_kind kind, int count,
-	    int64_t deadline);
+int	lock_peek(struct lock **lkp, const char *name);
+
+/* The name for messages (on Redis, with any password masked). */
+const char *lock_shown(const struct lock *lk);
 
 /*
- * Write this holder's since-when record (best effort; a failure only
- * means plock -q -v shows '-' for it).
+ * Take the lock.  deadline: -1 wait for ever, 0 do not wait, else a
+ * mono_now() time.  Returns 0 taken, 1 busy (or the deadline passed), -1
+ * error (lock_error()).  Never polls: a file lock sleeps in the kernel, a
+ * Redis waiter on the lock's release channel.  A file holder's since-when
+ * record is written before it returns 0.
  */
-void	lock_record(struct lock *lk);
+int	lock_take(struct lock *lk, int64_t deadline);
 
 /*
- * Run argv holding the lock: lk->fd is handed to the command (its number
- * in PKIT_LOCK_FD), every other descriptor of ours is close-on-exec.
- * Returns only if the exec failed, with errno set.
+ * The holders of the lock now, sorted by pid, in *hv (free it).  Returns
+ * how many (0: free); -2 if it is held by processes the caller may not
+ * look into (lock_error() says so); or -1 (lock_error()).
  */
-void	lock_exec(struct lock *lk, char *const argv[]);
+int	lock_holders(struct lock *lk, struct lock_holder **hv);
 
 /*
- * The processes that hold NAME now, found in /proc (each one has a
- * descriptor on the lock's open file description with the lock on it),
- * sorted by pid, in *hv (free it).  Returns how many (0: free); -2 with
- * *why set if it is held by processes the caller may not look into; or
- * -1 with *why set.
+ * Run argv holding the taken lock; a tool body (lib/lockrun.c), which
+ * prints its own warnings.  Files: chainload, the lock's descriptor handed
+ * to the command (its number in PKIT_LOCK_FD); returns only if the exec
+ * failed, with plock's 126 or 127 (reported).  Redis: argv runs as a child
+ * while the lease is renewed every third of it (PKIT_LOCK_TOKEN: the
+ * fencing token), INT, TERM and HUP forwarded; the lease is released when
+ * the child is gone.  Returns the exit status for plock.
  */
-int	lock_holders(const char *name, struct lock_holder **hv,
-	    const char **why);
+int	lock_run(struct lock *lk, char *const argv[]);
+
+/* Close the lock (letting go of a file lock; a taken lease runs out). */
+void	lock_close(struct lock *lk);
+
+/* "NAME: why" of the last failure. */
+const char *lock_error(void);
 
 #endif

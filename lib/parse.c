@@ -7,6 +7,8 @@
  */
 #include <ctype.h>
 #include <err.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +64,44 @@ num_parse_or_die(const char *s, long long min, long long max, const char *what)
 	long long n;
 
 	if (num_parse(s, min, max, &n, &why) == -1)
+		errx(PKIT_EXIT_FAIL, "bad %s '%s': %s (%lld..%lld)", what,
+		    safe(s), why, min, max);
+	return n;
+}
+
+long long
+size_parse_or_die(const char *s, long long min, long long max,
+    const char *what)
+{
+	const char *p, *why = NULL;
+	long long n, unit = 1;
+
+	for (p = s; isdigit((unsigned char)*p); p++)
+		;
+	if (*p != '\0' && p[1] == '\0')
+		switch (*p) {
+		case 'K': case 'k':
+			unit = 1LL << 10;
+			break;
+		case 'M': case 'm':
+			unit = 1LL << 20;
+			break;
+		case 'G': case 'g':
+			unit = 1LL << 30;
+			break;
+		}
+	if (p == s || (*p != '\0' && unit == 1))
+		errx(PKIT_EXIT_FAIL, "bad %s '%s': not a number of bytes, "
+		    "with K, M or G if any", what, safe(s));
+	errno = 0;
+	n = strtoll(s, NULL, 10);	/* stops at the suffix */
+	if (errno == ERANGE || n > LLONG_MAX / unit)
+		why = "too large";
+	else if ((n *= unit) < min)
+		why = "too small";
+	else if (n > max)
+		why = "too large";
+	if (why != NULL)
 		errx(PKIT_EXIT_FAIL, "bad %s '%s': %s (%lld..%lld)", what,
 		    safe(s), why, min, max);
 	return n;

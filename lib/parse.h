@@ -20,6 +20,14 @@ long long	num_parse_or_die(const char *s, long long min, long long max,
 		    const char *what);
 
 /*
+ * A size in bytes, in [min, max]: decimal digits, then optionally one of
+ * K, M or G (or k, m, g), binary: 1K is 1024.  Anything else, and a size
+ * whose product overflows, exit 125 with "prog: bad WHAT 'S': why".
+ */
+long long	size_parse_or_die(const char *s, long long min, long long max,
+		    const char *what);
+
+/*
  * A queue or lock name: 1-100 characters of [A-Za-z0-9._-], not starting
  * with '.' (so never "." or ".."), and not starting with '-' (it would read
  * as an option).  Returns NULL if valid, else why not.

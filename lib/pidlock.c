@@ -5,9 +5,10 @@
  * at once; the pid is then checked twice over: it must be alive (pinned
  * by a pidfd, so that a pid reused later can never be signalled) and
  * one of its descriptors in /proc/PID/fd must be the pidfile itself, with
- * the flock shown on it in /proc/PID/fdinfo: it is the lock holder, a
- * pdaemon supervisor or the command a pdaemon exec'd.  Pids are pinned
- * with lib/proc.h's pidref.  Tier: engine (no printing, -1 and errno).
+ * the flock shown on it in /proc/PID/fdinfo (lib/holders.c, the walker
+ * plock's query uses too): it is the lock holder, a pdaemon supervisor or
+ * the command a pdaemon exec'd.  Pids are pinned with lib/proc.h's
+ * pidref.  Tier: engine (no printing, -1 and errno).
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -23,10 +24,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "holders.h"
 #include "pidlock.h"
 #include "proc.h"
 
 static int	proc_holds(pid_t pid, const struct stat *want);
+static int	has_flock(void *, const struct fdlock *, size_t);
 
 int
 pidlock_probe(const char *path, struct pidlock *pl, const char **why)
@@ -90,48 +93,31 @@ pidlock_probe(const char *path, struct pidlock *pl, const char **why)
 
 /*
  * 1 if one of PID's open descriptors is the file WANT and holds its flock
- * (its /proc/PID/fdinfo shows the lock: the kernel lists there only the
- * locks of that very open file description), 0 if none (or PID is gone),
- * -1 if we may not look.  A reader that merely has the file open, such as
- * a probe, is not a holder.
+ * (lib/holders.c), 0 if none (or PID is gone), -1 if we may not look.  A
+ * reader that merely has the file open, such as a probe, is not a holder.
  */
 static int
 proc_holds(pid_t pid, const struct stat *want)
 {
-	char path[320], line[256];
-	struct dirent *de;
-	struct stat st;
-	FILE *fp;
-	DIR *d;
-	int dfd, found = 0;
+	int r;
 
-	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)pid);
-	if ((dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+	r = proc_fdlocks(pid, want->st_dev, want->st_ino, has_flock, NULL);
+	if (r == -1)
 		return errno == ENOENT || errno == ESRCH ? 0 : -1;
-	if ((d = fdopendir(dfd)) == NULL) {
-		close(dfd);
-		return -1;
-	}
-	while (!found && (de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (fstatat(dfd, de->d_name, &st, 0) == -1 ||
-		    st.st_dev != want->st_dev || st.st_ino != want->st_ino)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%ld/fdinfo/%s",
-		    (long)pid, de->d_name);
-		if ((fp = fopen(path, "re")) == NULL)
-			continue;
-		while (fgets(line, sizeof(line), fp) != NULL)
-			if (strncmp(line, "lock:", 5) == 0 &&
-			    strstr(line, "FLOCK") != NULL) {
-				found = 1;
-				break;
-			}
-		fclose(fp);
-	}
-	closedir(d);
-	return found;
+	return r;
+}
+
+/* proc_fdlocks' callback: 1 (stop, found) if a flock is among them. */
+static int
+has_flock(void *arg, const struct fdlock *lv, size_t n)
+{
+	size_t i;
+
+	(void)arg;
+	for (i = 0; i < n; i++)
+		if (strcmp(lv[i].kind, "FLOCK") == 0)
+			return 1;
+	return 0;
 }
 
 size_t

@@ -6,16 +6,19 @@
  * tests/fuzz/fuzz_segment.c).  Nothing else includes it: tools see only
  * the API (queue.h).
  *
- * Segment layout (version 1), each region page- or line-aligned:
+ * Segment layout (version 2), each region page- or line-aligned:
  *   header   immutable after create; magic stored last
  *   ctl      robust mutex, futex words, state copies st[0..1], cur
- *   slots    PQ_NSLOTS x 64 bytes: one per attached process
+ *   slots    PQ_NSLOTS x 64 bytes: one per process holding a lease
  *   done     a bitmap of PQ_IDWIN bits: id % PQ_IDWIN is done
- *   slotbuf  PQ_NSLOTS x PQ_SLOTBUF: each slot's leased records
+ *   slotbuf  PQ_NSLOTS x min(PQ_SLOTBUF, ring size): leased records
  *   ring     ring_cap bytes of records
  * A record is { u32 len, u32 attempts, u64 id } payload, padding to 8,
  * { u32 len, u32 PQ_TRAILER }: the trailer lets LIFO pop from the tail.
- * File byte 0 is the creator's OFD lock, byte 1+i slot i's liveness token.
+ * File byte 0 is the creator's OFD lock, byte 1+i slot i's liveness token,
+ * byte WAIT_BASE + kind * WAIT_SPAN + pid a waiter's (lib/queue-shm.c).
+ * Version 1 gave every waiter a slot; version 2 gives slots to leases
+ * only, and keeps two timestamps (hints) in the control block.
  *
  * The structs below are the file format (the _Static_asserts pin them);
  * struct pqb is the engine's handle on a mapped segment.  The small pure
@@ -26,6 +29,8 @@
 #ifndef PKIT_QUEUE_SHM_LAYOUT_H
 #define PKIT_QUEUE_SHM_LAYOUT_H
 
+#include <sys/types.h>
+
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -35,7 +40,7 @@
 #include "queue-backend.h"
 
 #define PQ_MAGIC	UINT64_C(0x0100455545555150)	/* "PQUEUE\0\1" */
-#define PQ_VERSION	1
+#define PQ_VERSION	2
 #define PQ_TRAILER	UINT32_C(0x54524551)		/* "QERT" */
 #define PQ_F_LIFO	0x1
 #define PAGE		4096
@@ -44,11 +49,15 @@
 #define IDLE_RECHECK	((int64_t)1000 * 1000000)	/* dead-lock-owner recheck otherwise */
 #define RECLAIM_EVERY	((int64_t)50 * 1000000)
 #define OPEN_WAIT	((int64_t)1000 * 1000000)	/* for a queue being created */
+#define RECOUNT_EVERY	((int64_t)1000 * 1000000)	/* waiter counts checked */
+#define WAIT_BASE	((off_t)1 << 40)	/* waiters' lock bytes: far past */
+#define WAIT_SPAN	((off_t)1 << 32)	/* the slots' and any pid */
+#define WAIT_MAX	(1u << 24)		/* waiters of one kind, at most */
 
 #define RECSZ(len)	(PQ_FRAMING + (((uint64_t)(len) + 7) & ~(uint64_t)7))
 
 enum { SLOT_FREE, SLOT_ATTACHED, SLOT_HELD };
-enum { W_GET = 1, W_PUT = 2, W_JOIN = 4 };
+enum { W_GET, W_PUT, W_JOIN };	/* waiter kinds */
 
 struct pq_hdr {
 	uint64_t	magic;
@@ -64,7 +73,7 @@ struct pq_hdr {
 };
 
 struct pq_slot {
-	uint32_t	state, waiting;
+	uint32_t	state, pad0;
 	int32_t		pid;
 	uint32_t	nmsgs;		/* leased records in this slot's buffer */
 	uint32_t	attempts, pad;
@@ -96,7 +105,9 @@ struct pq_ctl {
 	_Alignas(64) uint32_t	done_seq;	/* bumped: unfinished hit 0 */
 	_Alignas(64) uint32_t	removed;
 	uint32_t		broken;
-	uint32_t		cur;
+	uint32_t		cur, pad;
+	int64_t			reclaim_at;	/* hints: the last scan for */
+	int64_t			recount_at;	/* dead slots, and recount */
 	_Alignas(64) struct pq_state st[2];
 };
 
@@ -118,6 +129,8 @@ _Static_assert(sizeof(struct pq_rec) == 16 && sizeof(struct pq_trl) == 8,
 _Static_assert(PQ_FRAMING == sizeof(struct pq_rec) + sizeof(struct pq_trl),
     "framing");
 _Static_assert(sizeof(struct pq_hdr) <= PAGE, "header fits a page");
+_Static_assert(offsetof(struct pq_ctl, recount_at) + 8 <=
+    offsetof(struct pq_ctl, st), "ctl hints share the flags' line");
 
 struct pqb {
 	char		 name[NAME_MAX_LEN + 1];
@@ -135,7 +148,7 @@ struct pqb {
 	size_t		 nlease;
 	uint64_t	 lease_bytes;
 	uint32_t	*offs;		/* scratch: record offsets */
-	int64_t		 last_reclaim;
+	int		 waiting;	/* the kind whose lock byte we hold, or -1 */
 };
 
 /* --- the ring and the done bits ---------------------------------------- */

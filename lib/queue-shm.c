@@ -12,6 +12,19 @@
  * staged in st[cur^1] and published by storing cur; the slot and done
  * bits it changes are then written from the redo record in that state,
  * which the recovery after a dead owner writes again (idempotent).
+ *
+ * Slots are for leases only, so any number of processes can wait (version
+ * 2; in version 1 every waiter held a slot, and 64 blocked putters locked
+ * out every getter).  A getter takes a free slot in the critical section
+ * that takes its messages, and frees it in the one that commits them (a
+ * stream keeps it while it finds messages; it frees it before it sleeps).
+ * With every slot leased by a live process, a getter waits like any other
+ * waiter, for put_seq, which a freed slot bumps.  A waiter holds no slot:
+ * it counts itself in nwait_* (a hint that spares wake-ups) and holds an
+ * OFD lock on its own byte WAIT_BASE + kind * WAIT_SPAN + pid while it
+ * sleeps; the kernel drops it when the waiter dies, and recount() sets
+ * the counts to the locks found (pqueue-stat, recovery, and once a second
+ * while counts are non-zero), so dead waiters are not counted for long.
  */
 #include <sys/file.h>
 #include <sys/mman.h>
@@ -265,8 +278,14 @@ hdr_invalid(const struct pq_hdr *h, uint64_t size)
 
 	if (h->magic != PQ_MAGIC)
 		return "not a pqueue segment (bad magic)";
-	if (h->version != PQ_VERSION)
-		return "made by another layout version of pkit";
+	if (h->version != PQ_VERSION) {
+		static char why[96];
+
+		/* Never migrated in place: drain it with the pkit that made it. */
+		snprintf(why, sizeof(why), "made by another layout version of "
+		    "pkit (%u; this pkit reads %d)", h->version, PQ_VERSION);
+		return why;
+	}
 	if (h->hdr_size != sizeof(*h) || h->ctl_size != sizeof(struct pq_ctl))
 		return "made by another build of pkit (header sizes differ)";
 	if (h->abi != pq_abi())
@@ -338,8 +357,8 @@ state_invalid(const struct pq_hdr *h, const struct pq_ctl *c)
 		return "message ids out of range";
 	if (s->unfinished >= s->next_id)
 		return "unfinished count out of range";
-	if (s->nwait_get > h->nslots || s->nwait_put > h->nslots ||
-	    s->nwait_join > h->nslots)
+	if (s->nwait_get > WAIT_MAX || s->nwait_put > WAIT_MAX ||
+	    s->nwait_join > WAIT_MAX)
 		return "waiter counts out of range";
 	if (s->redo_slot < -1 || s->redo_slot >= (int32_t)h->nslots)
 		return "redo slot out of range";
@@ -414,15 +433,11 @@ set_slot(struct pq_state *n, int i, const struct pq_slot *img)
 	n->redo = *img;
 }
 
-static void
-counters_drop(struct pq_state *n, uint32_t waiting)
+static uint32_t *
+nwait(struct pq_state *n, int kind)
 {
-	if ((waiting & W_GET) && n->nwait_get > 0)
-		n->nwait_get--;
-	if ((waiting & W_PUT) && n->nwait_put > 0)
-		n->nwait_put--;
-	if ((waiting & W_JOIN) && n->nwait_join > 0)
-		n->nwait_join--;
+	return kind == W_GET ? &n->nwait_get : kind == W_PUT ?
+	    &n->nwait_put : &n->nwait_join;
 }
 
 /*
@@ -471,6 +486,21 @@ mark_broken(struct pqb *q)
 }
 
 /*
+ * A slot was freed: a getter that waits for one (messages are queued,
+ * every slot was leased) may go on.
+ */
+static void
+slot_freed(struct pqb *q)
+{
+	const struct pq_state *s = cur(q);
+
+	if (s->nwait_get > 0 && s->nmsgs > 0) {
+		bump(&q->c->put_seq);
+		futex_wake(&q->c->put_seq, 1);
+	}
+}
+
+/*
  * Slot i belongs to a dead process and we hold its token: give its lease
  * back to the front of the queue, forget its waits, free it.  Returns the
  * number of messages requeued, or -1 if its records are garbage.
@@ -496,20 +526,20 @@ reclaim_slot(struct pqb *q, int i)
 		n->inflight_bytes -= s.nbytes;
 		k = s.nmsgs;
 	}
-	counters_drop(n, s.waiting);
 	memset(&img, 0, sizeof(img));
 	set_slot(n, i, &img);
 	commit(q);
 	if (k > 0) {
 		bump(&q->c->put_seq);
 		futex_wake(&q->c->put_seq, (int)cur(q)->nwait_get);
-	}
+	} else
+		slot_freed(q);
 	return (int)k;
 }
 
 /*
  * Probe other slots and reclaim those whose holder is dead: with all,
- * every attached slot; else only those holding a lease or waiting.
+ * every slot in use; else only those holding a lease.
  */
 static void
 reclaim(struct pqb *q, int all)
@@ -521,7 +551,7 @@ reclaim(struct pqb *q, int all)
 
 		if ((int)i == q->slot || s->state == SLOT_FREE)
 			continue;
-		if (!all && s->state != SLOT_HELD && s->waiting == 0)
+		if (!all && s->state != SLOT_HELD)
 			continue;
 		if (token(q->fd, (int)i, F_WRLCK) == -1)
 			continue;	/* alive */
@@ -530,7 +560,87 @@ reclaim(struct pqb *q, int all)
 		if (q->c->broken)
 			return;
 	}
-	q->last_reclaim = mono_now();
+	q->c->reclaim_at = mono_now();
+}
+
+/* Has the shared timestamp *at aged by every ns (or is it garbage)? */
+static int
+due(int64_t at, int64_t every)
+{
+	int64_t now = mono_now();
+
+	return now < at || now - at >= every;
+}
+
+/*
+ * Count the OFD locks in [a, b) held by other open file descriptions
+ * (the waiters' bytes): -1 if fcntl fails.  The kernel names one
+ * conflicting lock per call; recurse into the smaller side of it and
+ * loop on the larger, so the depth stays under 64.
+ */
+static int64_t
+count_locks(int fd, off_t a, off_t b)
+{
+	struct flock fl;
+	int64_t n = 0, k;
+	off_t s, e;
+
+	while (a < b && n < WAIT_MAX) {
+		memset(&fl, 0, sizeof(fl));
+		fl.l_type = F_WRLCK;
+		fl.l_whence = SEEK_SET;
+		fl.l_start = a;
+		fl.l_len = b - a;
+		if (fcntl(fd, F_OFD_GETLK, &fl) == -1)
+			return -1;
+		if (fl.l_type == F_UNLCK)
+			break;
+		n++;
+		s = fl.l_start < a ? a : fl.l_start;
+		e = fl.l_len == 0 || fl.l_start + fl.l_len > b ? b :
+		    fl.l_start + fl.l_len;
+		if (s - a < b - e) {
+			if ((k = count_locks(fd, a, s)) == -1)
+				return -1;
+			a = e;
+		} else {
+			if ((k = count_locks(fd, e, b)) == -1)
+				return -1;
+			b = s;
+		}
+		n += k;
+	}
+	return n;
+}
+
+/*
+ * Set the waiter counts to the waiters alive (a dead one's lock byte is
+ * gone).  A waiter takes its byte before it counts itself and drops it
+ * after, both under the mutex, which we hold: the two agree.
+ */
+static void
+recount(struct pqb *q)
+{
+	struct pq_state *n;
+	int64_t k[3];
+	int kind;
+
+	q->c->recount_at = mono_now();
+	for (kind = W_GET; kind <= W_JOIN; kind++) {
+		k[kind] = count_locks(q->fd, WAIT_BASE + kind * WAIT_SPAN,
+		    WAIT_BASE + (kind + 1) * WAIT_SPAN);
+		if (k[kind] == -1)
+			return;
+		if (q->waiting == kind)
+			k[kind]++;	/* our own lock is not seen */
+	}
+	if (cur(q)->nwait_get == k[W_GET] && cur(q)->nwait_put == k[W_PUT] &&
+	    cur(q)->nwait_join == k[W_JOIN])
+		return;
+	n = stage(q);
+	for (kind = W_GET; kind <= W_JOIN; kind++)
+		*nwait(n, kind) = (uint32_t)k[kind];
+	commit(q);
 }
 
 static void
@@ -538,10 +648,12 @@ maybe_reclaim(struct pqb *q)
 {
 	const struct pq_state *s = cur(q);
 
-	if (s->inflight <= (q->slot >= 0 ? q->nlease : 0) &&
-	    s->nwait_get + s->nwait_put + s->nwait_join == 0)
+	if (s->nwait_get + s->nwait_put + s->nwait_join > 0 &&
+	    due(q->c->recount_at, RECOUNT_EVERY))
+		recount(q);
+	if (s->inflight <= (q->slot >= 0 ? q->nlease : 0))
 		return;
-	if (mono_now() - q->last_reclaim < RECLAIM_EVERY)
+	if (!due(q->c->reclaim_at, RECLAIM_EVERY))
 		return;
 	reclaim(q, 0);
 }
@@ -570,6 +682,7 @@ repair(struct pqb *q)
 	n->recoveries++;
 	commit(q);
 	reclaim(q, 1);
+	recount(q);
 	wake_all(q->c);
 }
 
@@ -657,94 +770,103 @@ adopt(struct pqb *q, int i)
 }
 
 /*
- * Take a slot (under the lock): a free one, else one whose holder died.
- * 124 if all are in use.
+ * Take a slot (under the lock): a free one, else one whose holder died
+ * (looked for at most every RECLAIM_EVERY).  124 if all are leased.
  */
 static int
 attach(struct pqb *q)
 {
 	uint32_t i;
+	int pass;
 
 	if (q->slot >= 0)
 		return 0;
-	for (i = 0; i < q->hdr.nslots; i++) {
-		if (q->slots[i].state != SLOT_FREE)
-			continue;
-		if (token(q->fd, (int)i, F_WRLCK) == -1)
-			continue;
-		adopt(q, (int)i);
-		return 0;
-	}
-	for (i = 0; i < q->hdr.nslots; i++) {
-		if (token(q->fd, (int)i, F_WRLCK) == -1)
-			continue;
-		if (reclaim_slot(q, (int)i) == -1) {
-			token(q->fd, (int)i, F_UNLCK);
-			return check(q);
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < q->hdr.nslots; i++) {
+			if (q->slots[i].state != SLOT_FREE)
+				continue;
+			if (token(q->fd, (int)i, F_WRLCK) == -1)
+				continue;
+			adopt(q, (int)i);
+			return 0;
 		}
-		adopt(q, (int)i);
-		return 0;
+		if (pass > 0 || !due(q->c->reclaim_at, RECLAIM_EVERY))
+			break;
+		reclaim(q, 1);
+		if (q->c->broken)
+			return check(q);
 	}
 	return pq_seterr(q->name, PKIT_EXIT_TIMEOUT,
-	    "all %u slots are in use by live processes", q->hdr.nslots);
+	    "all %u slots are leased by live processes", q->hdr.nslots);
 }
 
-/* attach, waiting (politely polling) for a slot until deadline. */
-static int
-attach_wait(struct pqb *q, int64_t deadline)
-{
-	struct timespec ts = { 0, 50 * 1000000 };
-	int r;
-
-	while ((r = attach(q)) == PKIT_EXIT_TIMEOUT) {
-		pq_unlock(q);
-		if (deadline >= 0 && mono_now() >= deadline)
-			return r;
-		if (pq_signalled() != 0)
-			return 128 + pq_signalled();
-		nanosleep(&ts, NULL);
-		if ((r = pq_lock(q, deadline)) != 0)
-			return r;
-	}
-	if (r != 0)
-		pq_unlock(q);
-	return r;
-}
-
+/* Free our slot (under the lock), which holds no lease. */
 static void
-set_waiting(struct pqb *q, uint32_t bit, int on)
+detach(struct pqb *q)
 {
-	struct pq_slot img = q->slots[q->slot];
-	struct pq_state *n = stage(q);
+	struct pq_slot img;
+	struct pq_state *n;
 
-	if (on) {
-		img.waiting |= bit;
-		if (bit == W_GET)
-			n->nwait_get++;
-		else if (bit == W_PUT)
-			n->nwait_put++;
-		else
-			n->nwait_join++;
-	} else {
-		img.waiting &= ~bit;
-		counters_drop(n, bit);
-	}
+	if (q->slot < 0 || q->nlease > 0)
+		return;
+	memset(&img, 0, sizeof(img));
+	n = stage(q);
 	set_slot(n, q->slot, &img);
 	commit(q);
+	token(q->fd, q->slot, F_UNLCK);
+	q->slot = -1;
+	slot_freed(q);
+}
+
+/*
+ * Count ourselves as a waiter of this kind, or no longer (under the
+ * lock).  The lock byte comes first and goes last, so that recount()
+ * finds it whenever we are counted.  If the byte is taken (a process of
+ * our pid in another pid namespace), we wait uncounted: the periodic
+ * recheck still wakes us.
+ */
+static void
+set_waiting(struct pqb *q, int kind, int on)
+{
+	struct flock fl;
+	struct pq_state *n;
+	uint32_t *w;
+
+	if (!on && q->waiting < 0)
+		return;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = on ? F_WRLCK : F_UNLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = WAIT_BASE + kind * WAIT_SPAN + getpid();
+	fl.l_len = 1;
+	if (on && fcntl(q->fd, F_OFD_SETLK, &fl) == -1)
+		return;
+	n = stage(q);
+	w = nwait(n, kind);
+	if (on && *w < WAIT_MAX)
+		(*w)++;
+	else if (!on && *w > 0)
+		(*w)--;
+	commit(q);
+	if (!on)
+		while (fcntl(q->fd, F_OFD_SETLK, &fl) == -1 && errno == EINTR)
+			;
+	q->waiting = on ? kind : -1;
 }
 
 /*
  * Sleep on word until it moves, the deadline, or a recheck for dead
  * leases; the lock is held on entry and on a 0 return, not otherwise.
+ * No slot is needed: any number of processes may wait.
  */
 static int
-wait_for(struct pqb *q, uint32_t *word, uint32_t bit, int64_t deadline)
+wait_for(struct pqb *q, uint32_t *word, int kind, int64_t deadline)
 {
 	uint32_t seen = __atomic_load_n(word, __ATOMIC_ACQUIRE);
 	int64_t until = deadline, now, step;
 	int r;
 
-	set_waiting(q, bit, 1);
+	set_waiting(q, kind, 1);
 	/*
 	 * Never sleep unbounded: a process killed holding the lock after
 	 * its commit and before its wake-up (QUEUE-DESIGN §3.9 row 3) wakes
@@ -759,9 +881,27 @@ wait_for(struct pqb *q, uint32_t *word, uint32_t bit, int64_t deadline)
 	if (pq_signalled() == 0)
 		futex_wait(word, seen, until);
 	pq_sleep_on(NULL);
-	if ((r = pq_lock(q, deadline)) != 0)
+	r = pq_lock(q, deadline);
+	if (r != 0) {
+		/*
+		 * Without the mutex we cannot uncount ourselves: drop the
+		 * lock byte, and the next recount() drops the count.
+		 */
+		if (q->waiting >= 0) {
+			struct flock fl;
+
+			memset(&fl, 0, sizeof(fl));
+			fl.l_type = F_UNLCK;
+			fl.l_whence = SEEK_SET;
+			fl.l_start = WAIT_BASE + q->waiting * WAIT_SPAN +
+			    getpid();
+			fl.l_len = 1;
+			fcntl(q->fd, F_OFD_SETLK, &fl);
+			q->waiting = -1;
+		}
 		return r;
-	set_waiting(q, bit, 0);
+	}
+	set_waiting(q, kind, 0);
 	if (pq_signalled() != 0) {
 		pq_unlock(q);
 		return 128 + pq_signalled();
@@ -801,10 +941,11 @@ pqs_layout(struct pq_hdr *h, const struct pq_config *cfg)
 	h->owner_uid = (uint32_t)geteuid();
 	h->mode = (uint32_t)cfg->mode;
 	h->nslots = PQ_NSLOTS;
-	h->slotbuf_size = PQ_SLOTBUF;
 	h->ring_cap = (cfg->max_bytes + 7) & ~(uint64_t)7;
-	h->max_msg = (uint32_t)((h->ring_cap < PQ_SLOTBUF ? h->ring_cap :
-	    PQ_SLOTBUF) - PQ_FRAMING);
+	/* A lease never holds more than the ring: no bigger buffers. */
+	h->slotbuf_size = (uint32_t)(h->ring_cap < PQ_SLOTBUF ? h->ring_cap :
+	    PQ_SLOTBUF);
+	h->max_msg = h->slotbuf_size - PQ_FRAMING;
 	h->max_msgs = cfg->max_msgs;
 	h->idwin = PQ_IDWIN;
 	h->ctl_size = sizeof(struct pq_ctl);
@@ -872,6 +1013,7 @@ pqs_handle_new(const char *name, int fd, void *base, size_t size,
 	q->ring = (unsigned char *)base + h->off_ring;
 	q->cap = h->ring_cap;
 	q->slot = -1;
+	q->waiting = -1;
 	/* Scratch for leases and for walking a dead slot's records. */
 	q->lease = calloc(h->slotbuf_size / PQ_FRAMING, sizeof(*q->lease));
 	q->offs = calloc(h->slotbuf_size / PQ_FRAMING, sizeof(*q->offs));
@@ -1158,8 +1300,6 @@ pqs_put(struct pqb *q, const char *const *msgs, const size_t *lens, size_t n,
 				return pq_seterr(q->name, PKIT_EXIT_TIMEOUT,
 				    "queue full");
 			}
-			if ((r = attach_wait(q, deadline)) != 0)
-				return r;
 			maybe_reclaim(q);
 			if ((r = wait_for(q, &q->c->get_seq, W_PUT,
 			    deadline)) != 0)
@@ -1198,8 +1338,17 @@ pqs_put(struct pqb *q, const char *const *msgs, const size_t *lens, size_t n,
 		i += k;
 		*nput = i;
 	}
-	if (lim > 0)
+	if (lim > 0) {
+		/* Room left for the next putter: pass the baton. */
+		s = cur(q);
+		if (s->nwait_put > 0 && s->used + s->inflight_bytes < q->cap &&
+		    (q->hdr.max_msgs == 0 ||
+		    s->nmsgs + s->inflight < q->hdr.max_msgs)) {
+			bump(&q->c->get_seq);
+			futex_wake(&q->c->get_seq, 1);
+		}
 		pq_unlock(q);
+	}
 	if (lim < n)
 		return pq_seterr(q->name, PKIT_EXIT_FAIL,
 		    "message of %zu bytes is over the limit of %u bytes",
@@ -1258,7 +1407,8 @@ wake_joiners(struct pqb *q)
  * the rest go back to the front.  The caller commits, then wakes.
  */
 static int
-settle(struct pqb *q, struct pq_state *n, size_t ncommit, int flags)
+settle(struct pqb *q, struct pq_state *n, size_t ncommit, int flags,
+    int leave)
 {
 	const unsigned char *buf = q->slotbuf +
 	    (size_t)q->slot * q->hdr.slotbuf_size;
@@ -1292,18 +1442,27 @@ settle(struct pqb *q, struct pq_state *n, size_t ncommit, int flags)
 	img.nbytes = 0;
 	img.first_id = 0;
 	img.attempts = 0;
+	if (leave)
+		memset(&img, 0, sizeof(img));	/* SLOT_FREE */
 	set_slot(n, q->slot, &img);
 	return 0;
 }
 
+/*
+ * After a settle of nsettled messages: wake a putter per message (their
+ * room is free now) and one more to pass the baton, getters for what
+ * came back, joiners at 0.
+ */
 static void
-settle_wake(struct pqb *q, size_t requeued)
+settle_wake(struct pqb *q, size_t nsettled, size_t requeued)
 {
 	const struct pq_state *s = cur(q);
 
-	if (s->nwait_put > 0) {
+	if (s->nwait_put > 0 && nsettled > requeued) {
 		bump(&q->c->get_seq);
-		futex_wake(&q->c->get_seq, (int)s->nwait_put);
+		futex_wake(&q->c->get_seq, nsettled - requeued + 1 <
+		    s->nwait_put ? (int)(nsettled - requeued + 1) :
+		    (int)s->nwait_put);
 	}
 	if (s->nwait_get > 0 && (requeued > 0 ||
 	    (s->closed && s->inflight == 0))) {
@@ -1374,6 +1533,11 @@ corrupt:
 	    "queue segment corrupt: bad record in the ring");
 }
 
+/*
+ * The slot is taken only when there is something to take, and freed
+ * before any wait and on every return without a lease: waiters hold no
+ * slot, and leases never starve for one.
+ */
 int
 pqs_get(struct pqb *q, size_t max, int64_t deadline, const struct pq_msg **msgs,
     size_t *nout)
@@ -1389,27 +1553,26 @@ pqs_get(struct pqb *q, size_t max, int64_t deadline, const struct pq_msg **msgs,
 		max = 1;
 	if ((r = pq_lock(q, deadline)) != 0)
 		return r;
-	if ((r = attach_wait(q, deadline)) != 0)
-		return r;
 	if (q->nlease > 0) {
+		had = q->nlease;
 		n = stage(q);
-		if ((r = settle(q, n, q->nlease, 0)) != 0) {
+		if ((r = settle(q, n, q->nlease, 0, 0)) != 0) {
 			pq_unlock(q);
 			return r;
 		}
 		commit(q);
 		q->nlease = 0;
-		settle_wake(q, 0);
+		settle_wake(q, had, 0);
 	}
 	for (;;) {
 		maybe_reclaim(q);
 		s = cur(q);
-		if (s->nmsgs > 0) {
+		if (s->nmsgs > 0 && (r = attach(q)) != PKIT_EXIT_TIMEOUT) {
+			if (r != 0)
+				goto out;
 			n = stage(q);
-			if ((r = take(q, n, max)) != 0) {
-				pq_unlock(q);
-				return r;
-			}
+			if ((r = take(q, n, max)) != 0)
+				goto out;
 			had = q->nlease;
 			commit(q);
 			if (had == 0)
@@ -1425,25 +1588,35 @@ pqs_get(struct pqb *q, size_t max, int64_t deadline, const struct pq_msg **msgs,
 			*nout = q->nlease;
 			return 0;
 		}
+		detach(q);
+		s = cur(q);	/* attach() and detach() may have committed */
 		if (s->closed && s->inflight == 0) {
-			pq_unlock(q);
-			return pq_seterr(q->name, PKIT_EXIT_NO,
+			r = pq_seterr(q->name, PKIT_EXIT_NO,
 			    "queue closed and drained");
+			goto out;
 		}
 		if (expired(deadline)) {
-			pq_unlock(q);
-			return pq_seterr(q->name, PKIT_EXIT_TIMEOUT, "queue empty");
+			if (s->nmsgs == 0)
+				pq_seterr(q->name, PKIT_EXIT_TIMEOUT,
+				    "queue empty");
+			r = PKIT_EXIT_TIMEOUT;	/* else attach() said why */
+			goto out;
 		}
 		if ((r = wait_for(q, &q->c->put_seq, W_GET, deadline)) != 0)
 			return r;
 	}
+out:
+	detach(q);
+	pq_unlock(q);
+	return r;
 }
 
+/* Settle the lease and free the slot: the holder may wait, or exit. */
 int
 pqs_commit(struct pqb *q, size_t ncommit, int flags)
 {
 	struct pq_state *n;
-	size_t rest;
+	size_t rest, had;
 	int r;
 
 	if (q->nlease == 0)
@@ -1454,17 +1627,21 @@ pqs_commit(struct pqb *q, size_t ncommit, int flags)
 		return pq_seterr(q->name, PKIT_EXIT_FAIL,
 		    "PQ_DONE needs a lease of one message, committed");
 	rest = q->nlease - ncommit;
+	had = q->nlease;
 	if ((r = pq_lock(q, PQ_FOREVER)) != 0)
 		return r;
 	n = stage(q);
-	if ((r = settle(q, n, ncommit, flags)) != 0) {
+	if ((r = settle(q, n, ncommit, flags, 1)) != 0) {
 		pq_unlock(q);
 		return r;
 	}
 	FAULT("mid_commit");
 	commit(q);
 	q->nlease = 0;
-	settle_wake(q, rest);
+	token(q->fd, q->slot, F_UNLCK);
+	q->slot = -1;
+	settle_wake(q, had, rest);
+	slot_freed(q);
 	pq_unlock(q);
 	return 0;
 }
@@ -1558,8 +1735,6 @@ pqs_join(struct pqb *q, int64_t deadline)
 			    "%llu tasks not done",
 			    (unsigned long long)cur(q)->unfinished);
 		}
-		if ((r = attach_wait(q, deadline)) != 0)
-			return r;
 		maybe_reclaim(q);
 		if ((r = wait_for(q, &q->c->done_seq, W_JOIN, deadline)) != 0)
 			return r;
@@ -1577,6 +1752,7 @@ pqs_stat(struct pqb *q, struct pq_info *info, int64_t deadline)
 	memset(info, 0, sizeof(*info));
 	if ((r = pq_lock(q, deadline)) != 0)
 		return r;
+	recount(q);	/* waiters that died are not counted */
 	s = cur(q);
 	now = mono_now();
 	info->nmsgs = s->nmsgs;

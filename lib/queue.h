@@ -24,9 +24,12 @@
  *   pthread_mutex_clocklock, so a deadline holds even against a stopped
  *   lock holder ("queue busy", 124).  No condition variables, no polling
  *   except a periodic recheck while messages are leased out.
- * - Delivery is at-least-once.  A process that gets messages takes one of
- *   the queue's slots; its liveness token is an OFD lock on one byte of
- *   the segment (the kernel drops it when the process dies).  pq_get()
+ * - Delivery is at-least-once.  A process that holds leased messages
+ *   takes one of the queue's PQ_NSLOTS slots; its liveness token is an
+ *   OFD lock on one byte of the segment (the kernel drops it when the
+ *   process dies).  Waiting takes no slot: any number of processes may
+ *   wait to put, get or join, and a getter that finds every slot leased
+ *   waits for one like any other waiter.  pq_get()
  *   copies messages into the slot's buffer (leased: their capacity stays
  *   reserved); the caller writes them out, then pq_commit()s.  A lease
  *   whose holder died, or that is released (pq_commit with fewer than all,
@@ -80,7 +83,7 @@
 #include <stdint.h>
 
 #define PQ_FOREVER	((int64_t)-1)
-#define PQ_NSLOTS	64		/* processes attached at once */
+#define PQ_NSLOTS	64		/* processes holding leases at once */
 #define PQ_SLOTBUF	65536		/* bytes a lease may hold */
 #define PQ_FRAMING	24		/* bytes of framing per message */
 #define PQ_MAXMSG	(PQ_SLOTBUF - PQ_FRAMING)	/* largest message */

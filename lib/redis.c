@@ -241,7 +241,7 @@ mask(const char *s, char *dst, size_t size)
 redisContext *
 redis_connect(const struct redis_url *u, const char **why)
 {
-	static char buf[256];
+	static char buf[512];
 	redisContext *c;
 	redisReply *r;
 	const char *argv[3];
@@ -255,7 +255,13 @@ redis_connect(const struct redis_url *u, const char **why)
 		return NULL;
 	}
 	if (c->err) {
-		snprintf(buf, sizeof(buf), "cannot connect: %s",
+		/*
+		 * host:port, as the name may not say it (redis:NAME takes
+		 * $PKIT_REDIS_URL's); the password is never part of it.
+		 */
+		snprintf(buf, sizeof(buf), "cannot connect to %s%s%s:%d: %s",
+		    strchr(u->host, ':') != NULL ? "[" : "", u->host,
+		    strchr(u->host, ':') != NULL ? "]" : "", u->port,
 		    redis_why(c, NULL));
 		*why = buf;
 		redisFree(c);

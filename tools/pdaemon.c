@@ -71,9 +71,23 @@ main(int argc, char *argv[])
 	argv += optind;
 
 	if (kflag || sflag) {
-		if ((kflag && sflag) || (sflag && tflag) || argc != 1 ||
-		    conf.dir != NULL || conf.logfile != NULL ||
-		    conf.pidfile != NULL || conf.restart || conf.title != NULL)
+		const char *mode = kflag ? "-k" : "-s";
+
+		if (kflag && sflag)
+			cli_conflict("-k", "-s");
+		if (sflag && tflag)
+			cli_conflict("-s", "-t");
+		if (conf.dir != NULL)
+			cli_conflict(mode, "-C");
+		if (conf.logfile != NULL)
+			cli_conflict(mode, "-o");
+		if (conf.pidfile != NULL)
+			cli_conflict(mode, "-p");
+		if (conf.restart)
+			cli_conflict(mode, "-r");
+		if (conf.title != NULL)
+			cli_conflict(mode, "-T");
+		if (argc != 1)
 			cli_usage_error(usage);
 		if (argv[0][0] == '\0')
 			errx(PKIT_EXIT_FAIL, "pidfile: empty path");
@@ -81,8 +95,12 @@ main(int argc, char *argv[])
 		return kflag ? daemon_stop(argv[0], grace) :
 		    daemon_status(argv[0]);
 	}
-	if (argc < 1 || tflag || (conf.title != NULL && !conf.restart))
+	if (argc < 1)
 		cli_usage_error(usage);
+	if (tflag)
+		cli_misuse("-t needs -k");
+	if (conf.title != NULL && !conf.restart)
+		cli_misuse("-T needs -r");
 	if (conf.pidfile != NULL && conf.pidfile[0] == '\0')
 		errx(PKIT_EXIT_FAIL, "pidfile: empty path");
 	if (conf.logfile != NULL && conf.logfile[0] == '\0')
@@ -116,4 +134,14 @@ usage(FILE *fp)
 	    "CMD [ARG...]\n"
 	    "       pdaemon -k [-t DURATION] PIDFILE\n"
 	    "       pdaemon -s PIDFILE\n");
+	fputs("\n"
+	    "  -r             supervise: restart CMD each time it exits\n"
+	    "  -p PIDFILE     keep a locked pidfile holding the daemon's pid\n"
+	    "  -o LOGFILE     append the daemon's stdout and stderr to LOGFILE\n"
+	    "  -C DIR         run in DIR instead of /\n"
+	    "  -T TITLE       with -r, the supervisor's name in ps and in the log\n"
+	    "  -k             stop the daemon of PIDFILE: TERM, wait, KILL after -t\n"
+	    "  -t DURATION    with -k, wait DURATION before KILL (default 10s)\n"
+	    "  -s             status: print the pid, exit 0 if running, else 1\n",
+	    fp);
 }

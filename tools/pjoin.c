@@ -88,4 +88,12 @@ usage(FILE *fp)
 {
 	fprintf(fp, "usage: pjoin [-apv] [-t DURATION [-k]] PID...\n"
 	    "       pjoin -l\n");
+	fputs("\n"
+	    "  -a             return when any one PID has ended; print its pid\n"
+	    "  -k             with -t: end our pspawn jobs then (TERM, KILL)\n"
+	    "  -l             list this user's jobs: pid, state, start, command\n"
+	    "  -p             show progress (done/total, rate, ETA) on stderr\n"
+	    "  -t DURATION    wait at most DURATION, then exit 124\n"
+	    "  -v             print \"PID STATUS\" for each process as it ends\n",
+	    fp);
 }

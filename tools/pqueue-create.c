@@ -46,7 +46,7 @@ main(int argc, char *argv[])
 			flags |= PQ_EXIST_OK;
 			break;
 		case 's':
-			cfg.max_bytes = (uint64_t)num_parse_or_die(optarg,
+			cfg.max_bytes = (uint64_t)size_parse_or_die(optarg,
 			    PQ_MINBYTES, (long long)PQ_MAXBYTES, "size");
 			break;
 		default:
@@ -86,4 +86,12 @@ usage(FILE *fp)
 {
 	fprintf(fp, "usage: pqueue-create [-p] [-m MAXMSGS] [-s BYTES] [-L] "
 	    "[-M MODE] [-l LEASE] NAME\n");
+	fputs("\n"
+	    "  -p             succeed if a valid queue NAME already exists\n"
+	    "  -m MAXMSGS     hold at most MAXMSGS messages\n"
+	    "  -s BYTES       the size of the ring (default 1048576)\n"
+	    "  -L             last in, first out (a LifoQueue)\n"
+	    "  -M MODE        create the segment with octal permissions MODE\n"
+	    "  -l LEASE       on Redis: how long an unrenewed delivery is leased\n",
+	    fp);
 }

@@ -38,8 +38,10 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 1 || argc > 2 || (argc == 2 && cflag))
+	if (argc < 1 || argc > 2)
 		cli_usage_error(usage);
+	if (argc == 2 && cflag)
+		cli_conflict("-c", "ID");
 	name_check_or_die(argv[0], "queue");
 	if (argc == 2)
 		id = num_parse_or_die(argv[1], 1, LLONG_MAX, "message id");
@@ -58,4 +60,6 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp, "usage: pqueue-done [-c COUNT] NAME [ID]\n");
+	fputs("\n"
+	    "  -c COUNT       mark COUNT tasks done at once\n", fp);
 }

@@ -86,8 +86,12 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 1 || (cflag && o.follow) || (o.max_attempts && argc < 2))
+	if (argc < 1)
 		cli_usage_error(usage);
+	if (cflag && o.follow)
+		cli_conflict("-c", "-f");
+	if (o.max_attempts && argc < 2)
+		cli_misuse("-r needs a command");
 	if (o.follow)
 		o.count = 0;
 	name_check_or_die(argv[0], "queue");
@@ -228,4 +232,12 @@ usage(FILE *fp)
 	    "       pqueue-get [-n | -t DURATION] [-c COUNT | -f] "
 	    "[-r MAXATTEMPTS] [-0] [-i]\n"
 	    "                  NAME CMD [ARG...]\n");
+	fputs("\n"
+	    "  -n             do not wait: exit 124 at once if empty\n"
+	    "  -t DURATION    wait at most DURATION per message, then exit 124\n"
+	    "  -c COUNT       get COUNT messages (default 1)\n"
+	    "  -f             follow: get until the queue is closed and drained\n"
+	    "  -r MAXATTEMPTS worker: after MAXATTEMPTS failures, to NAME.dead\n"
+	    "  -0             end each message with NUL, not newline\n"
+	    "  -i             print each message's id and a tab before it\n", fp);
 }

@@ -51,4 +51,6 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp, "usage: pqueue-join [-t DURATION] NAME\n");
+	fputs("\n"
+	    "  -t DURATION    wait at most DURATION, then exit 124\n", fp);
 }

@@ -25,7 +25,7 @@ static int	put_args(struct pq *, char **, int, int64_t);
 static int	put_stream(struct pq *, int, int64_t);
 static int	put_all(struct pq *, const char *const *, const size_t *,
 		    size_t, size_t *, int64_t);
-static void	finish(int) __attribute__((noreturn));
+static void	finish(struct pq *, int) __attribute__((noreturn));
 static void	oversize(struct pq *, char *, size_t, size_t, int)
 		    __attribute__((noreturn));
 static void	usage(FILE *);
@@ -67,7 +67,7 @@ main(int argc, char *argv[])
 		r = put_args(q, argv + 1, argc - 1, timeout);
 	else
 		r = put_stream(q, delim, timeout);
-	finish(r);
+	finish(q, r);
 }
 
 /*
@@ -195,14 +195,20 @@ oversize(struct pq *q, char *buf, size_t from, size_t end, int delim)
 	    "%u bytes", pq_name(q), total, pq_max_msg(q));
 }
 
-/* Exit with r: a message for failures, the signal's own death for 128+N. */
+/*
+ * Exit with r: a message for failures and for a closed queue (1), which
+ * otherwise drops a producer's data silently (`producer | pqueue-put q`
+ * without pipefail), the signal's own death for 128+N.
+ */
 static void
-finish(int r)
+finish(struct pq *q, int r)
 {
 	if (r > 128 && pq_signalled())
 		pq_die_by_signal();
 	if (r == PKIT_EXIT_FAIL)
 		errx(r, "%s", pq_error());
+	if (r == PKIT_EXIT_NO)
+		errx(r, "%s: queue closed", pq_name(q));
 	exit(r);
 }
 
@@ -211,4 +217,8 @@ usage(FILE *fp)
 {
 	fprintf(fp, "usage: pqueue-put [-n | -t DURATION] [-0] NAME "
 	    "[MSG...]\n");
+	fputs("\n"
+	    "  -n             do not wait: exit 124 at once if full\n"
+	    "  -t DURATION    wait at most DURATION for room, then exit 124\n"
+	    "  -0             messages on stdin end with NUL, not newline\n", fp);
 }

@@ -33,7 +33,7 @@ main(int argc, char *argv[])
 		case 'e':
 		case 'F':
 			if (ask != 0 && ask != ch)
-				cli_usage_error(usage);
+				cli_conflict("-e", "-F");
 			ask = ch;
 			break;
 		case 'h':
@@ -47,8 +47,12 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc > 1 || (argc == 0 && ask != 0) || (ask != 0 && keys))
+	if (argc > 1)
 		cli_usage_error(usage);
+	if (ask != 0 && keys)
+		cli_conflict(ask == 'e' ? "-e" : "-F", "-k");
+	if (argc == 0 && ask != 0)
+		cli_misuse("%s needs a queue NAME", ask == 'e' ? "-e" : "-F");
 	if (argc == 0)
 		return list();
 	name_check_or_die(argv[0], "queue");
@@ -213,4 +217,8 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp, "usage: pqueue-stat [-e | -F] [-k] [NAME]\n");
+	fputs("\n"
+	    "  -e             print nothing; exit 0 if empty, 1 if not\n"
+	    "  -F             print nothing; exit 0 if full, 1 if not\n"
+	    "  -k             print key=value lines\n", fp);
 }

@@ -119,4 +119,12 @@ usage(FILE *fp)
 {
 	fprintf(fp, "usage: pspawn [-Dg] [-n COUNT] [-o FILE] [-e FILE] "
 	    "[-i FILE] [-C DIR] CMD [ARG...]\n");
+	fputs("\n"
+	    "  -D             daemonic: CMD is killed when the caller exits\n"
+	    "  -g             CMD leads a process group of its own\n"
+	    "  -n COUNT       start COUNT copies, each told PKIT_INDEX\n"
+	    "  -o FILE        append CMD's stdout to FILE\n"
+	    "  -e FILE        append CMD's stderr to FILE\n"
+	    "  -i FILE        read CMD's stdin from FILE\n"
+	    "  -C DIR         run CMD in DIR\n", fp);
 }

@@ -1,10 +1,17 @@
 #!/bin/sh
 # SPDX-License-Identifier: ISC
 # extract.sh FILE OUTDIR: write each runnable shell example of FILE to
-# OUTDIR/N.sh (N = 1, 2, ...) and print how many.
+# OUTDIR/N.sh (N = 1, 2, ...), what it prints to OUTDIR/N.out when FILE
+# says, and print how many examples there are.
 #   FILE.[1-8]: every .Bd -literal block of the EXAMPLES section, with the
-#               mdoc escapes \e, \& and \(aq undone.
-#   *.md:       every ```sh block after the "## A tour" heading.
+#               mdoc escapes \e, \& and \(aq undone.  A text line ending
+#               in "prints:" right after the block's .Ed introduces the
+#               next .Bd -literal block as its output.
+#   *.md:       every ```sh block after the "## A tour" heading.  A line
+#               ending in "prints:" after it (blank lines aside) introduces
+#               the next ``` block as its output.
+# An example without an output block must print nothing; tests/examples.bats
+# runs each and compares, see there for the "..." wildcard.
 set -eu
 file=$1 out=$2
 mkdir -p "$out"
@@ -12,20 +19,32 @@ case $file in
 *.md)
 	awk -v out="$out" '
 		/^## A tour/ { tour = 1 }
-		tour && /^```sh$/ { n++; f = out "/" n ".sh"; on = 1; next }
-		on && /^```$/ { on = 0; close(f); next }
-		on { print > f }
+		!tour { next }
+		/^```sh$/ && !on { n++; f = out "/" n ".sh"; on = 1; after = 0; next }
+		/^```/ && !on && after == 2 { f = out "/" n ".out"; on = 2; printf "" > f; next }
+		/^```$/ && on { close(f); after = (on == 1); on = 0; next }
+		on { print > f; next }
+		after == 1 && /prints:$/ { after = 2; next }
+		after && !/^$/ { after = 0 }
 		END { print n + 0 }' "$file"
 	;;
 *)
 	awk -v out="$out" '
 		/^\.Sh / { ex = ($2 == "EXAMPLES") }
-		ex && /^\.Bd -literal/ { n++; f = out "/" n ".sh"; on = 1; next }
-		on && /^\.Ed/ { on = 0; close(f); next }
+		!ex { next }
+		/^\.Bd -literal/ {
+			if (after == 2) { f = out "/" n ".out"; on = 2; printf "" > f; next }
+			n++; f = out "/" n ".sh"; on = 1; next
+		}
+		on && /^\.Ed/ { close(f); after = (on == 1); on = 0; next }
 		on {
 			gsub(/\\e/, "\\"); gsub(/\\&/, ""); gsub(/\\\(aq/, "'"'"'")
 			print > f
+			next
 		}
+		after == 1 && /^\.Pp$/ { next }
+		after == 1 && /prints:$/ { after = 2; next }
+		{ after = 0 }
 		END { print n + 0 }' "$file"
 	;;
 esac

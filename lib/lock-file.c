@@ -1,0 +1,914 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * lock-file.c: named locks that never go stale, and an honest holder
+ * query: the file backend of the lock API (lock.h, lockbackend.h), for
+ * plain names (a file in the runtime directory's locks/) and paths.  An
+ * engine: it never prints or exits.
+ *
+ * Every lock lives on an open file description (OFD) of the lock file, so
+ * the kernel drops it when the last descriptor on that OFD closes, whoever
+ * dies how: nothing to clean up, nothing stale.  plock passes that
+ * descriptor to the command it execs, so the command (and anything that
+ * inherits the descriptor) holds the lock until it ends.
+ *
+ *  - exclusive: flock(LOCK_EX);  shared: flock(LOCK_SH).
+ *  - counting semaphore of COUNT: one of COUNT "slots", byte-range OFD
+ *    write locks on bytes 1..COUNT of the file, then flock(LOCK_SH), so
+ *    that an exclusive holder of NAME keeps out (and waits for) them all.
+ *    Every taker first takes the turnstile (an OFD lock on byte 0): under
+ *    it, it tries each slot without blocking.  If all are busy it stays at
+ *    the head of the line, holding the turnstile, and waits for ANY slot to
+ *    free: one thread per slot sleeps in F_OFD_SETLKW on a second OFD of
+ *    the file; the first to get one wakes the main thread, which stops the
+ *    other threads (a signal interrupts their sleep), moves the slot onto
+ *    the lock's OFD (nobody else can take a slot: they all queue behind the
+ *    turnstile) and closes the second OFD (dropping anything the others
+ *    took in the meantime).  No polling anywhere; newcomers cannot barge
+ *    past the head waiter.
+ *  - -t: a SIGALRM timer without SA_RESTART interrupts the sleeping call;
+ *    it repeats every 20 ms after the deadline in case the first signal
+ *    landed just before the call went to sleep.
+ *
+ * The query does not trust /proc/locks' pid (that is whoever took the
+ * lock, who may have died since): it looks for the processes that have a
+ * descriptor on the lock file whose /proc/PID/fdinfo shows the lock
+ * (lib/holders.c).  Each
+ * holder also writes a since-when record (one write, checksummed) before
+ * it runs the command; the query shows it only if it is whole and names
+ * the process that took the live lock.
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dur.h"
+#include "holders.h"
+#include "lockbackend.h"
+#include "proc.h"
+#include "rundir.h"
+
+/* Byte offsets of the OFD locks. */
+#define TURNSTILE	((off_t)0)
+#define SLOT(i)		((off_t)1 + (i))
+#define SHARED_REC	((off_t)1 << 32)	/* shared holders' record slots */
+#define SHARED_REC_MAX	4096
+#define SIGWAKE		SIGRTMIN	/* stops wait_any_slot's threads */
+#define REC_LEN		64		/* a since-when record's size */
+_Static_assert(12 + 1 + 20 + 1 + 20 + 1 + 8 + 1 == REC_LEN, "record layout");
+
+struct lockb {
+	char		*name;		/* as given: a name, or a path with '/' */
+	enum lock_kind	 kind;
+	int		 count;		/* the semaphore's size (LOCK_COUNTING) */
+	int		 fd;		/* the lock's descriptor (close-on-exec) */
+	int		 dirfd;		/* runtime dir's locks/: files, records */
+	dev_t		 dev;		/* the lock file's identity */
+	ino_t		 ino;
+	char		 key[16];	/* this holder's record: "x", "c3", "s0" */
+};
+
+struct waiter {
+	pthread_t	 thread;
+	atomic_int	*stop;
+	int		 fd;
+	int		 pipe;
+	int		 slot;
+};
+
+struct found {
+	pid_t		 pid;
+	pid_t		 locker;	/* who took the lock (fl_pid) */
+	char		 key[16];
+};
+
+static volatile sig_atomic_t expired;
+static int alarm_armed;
+static struct sigaction alarm_old;
+static sigset_t alarm_oldmask;
+
+static int	file_open(const char *, enum lock_kind, int, int,
+		    struct lockb **, char *, size_t, const char **);
+static int	file_take(struct lockb *, int64_t, const char **);
+static int	file_holders(struct lockb *, struct lock_holder **,
+		    const char **);
+static void	file_close(struct lockb *);
+static void	file_exec(struct lockb *, char *const []);
+static int	take_flock(int, int, int64_t);
+static int	take_counting(struct lockb *, int, int64_t);
+static int	take_slot_record(struct lockb *);
+static int	wait_any_slot(struct lockb *, int, int64_t);
+static void	*slot_waiter(void *);
+static void	 on_wake(int);
+static int	ofd_lock(int, short, off_t, int);
+static int	ofd_take(int, off_t, int64_t);
+static int	sleep_prepare(int64_t);
+static void	alarm_disarm(void);
+static void	on_alarm(int);
+static int	reopen(struct lockb *);
+static int	locks_dir(const char **);
+static int	rec_name(char *, size_t, dev_t, ino_t, const char *);
+static void	record(struct lockb *);
+static void	rec_format(char *, long, long long, long long);
+static unsigned	rec_sum(const char *, size_t);
+static int	proc_locks_has(ino_t);
+static int	scan_pid(pid_t, dev_t, ino_t, struct found **, size_t *);
+static int	scan_fd(void *, const struct fdlock *, size_t);
+static int64_t	rec_since(int, dev_t, ino_t, const struct found *);
+static int	found_cmp(const void *, const void *);
+
+const struct lock_ops lock_file_ops = {
+	.open = file_open,
+	.take = file_take,
+	.holders = file_holders,
+	.close = file_close,
+	.exec = file_exec,
+};
+
+/*
+ * Open NAME's lock file, creating it if missing (see lock_open); with
+ * peek, only remember the name: file_holders looks at the file itself.
+ */
+static int
+file_open(const char *name, enum lock_kind kind, int count, int peek,
+    struct lockb **bp, char *shown, size_t len, const char **why)
+{
+	struct lockb *lk;
+	struct stat st;
+	int flags = O_RDWR | O_CREAT | O_NOCTTY | O_CLOEXEC;
+
+	(void)shown;	/* the name as given */
+	(void)len;
+	if ((lk = calloc(1, sizeof(*lk))) == NULL ||
+	    (lk->name = strdup(name)) == NULL) {
+		free(lk);
+		*why = strerror(errno);
+		return -1;
+	}
+	lk->kind = kind;
+	lk->count = count;
+	lk->fd = lk->dirfd = -1;
+	if (peek) {
+		*bp = lk;
+		return 0;
+	}
+	if ((lk->dirfd = locks_dir(why)) == -1)
+		goto fail;
+	if (strchr(name, '/') == NULL)
+		lk->fd = openat(lk->dirfd, name, flags | O_NOFOLLOW, 0600);
+	else {
+		lk->fd = open(name, flags, 0666);
+		/* flock(1) also locks files it may only read. */
+		if (lk->fd == -1 && kind != LOCK_COUNTING &&
+		    (errno == EACCES || errno == EISDIR || errno == EROFS))
+			lk->fd = open(name, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+	}
+	if (lk->fd == -1 || fstat(lk->fd, &st) == -1) {
+		*why = errno == ELOOP ? "a symbolic link" : strerror(errno);
+		goto fail;
+	}
+	if (strchr(name, '/') == NULL && !S_ISREG(st.st_mode)) {
+		*why = "not a regular file";
+		goto fail;
+	}
+	/*
+	 * Never on 0, 1 or 2 (when plock was started with one closed): the
+	 * command would take the lock file for its stdin, stdout or stderr.
+	 */
+	if (lk->fd < 3) {
+		int fd = fcntl(lk->fd, F_DUPFD_CLOEXEC, 3);
+
+		if (fd == -1) {
+			*why = strerror(errno);
+			goto fail;
+		}
+		close(lk->fd);
+		lk->fd = fd;
+	}
+	lk->dev = st.st_dev;
+	lk->ino = st.st_ino;
+	*bp = lk;
+	return 0;
+fail:
+	file_close(lk);
+	return -1;
+}
+
+static void
+file_close(struct lockb *lk)
+{
+	if (lk->fd != -1)
+		close(lk->fd);
+	if (lk->dirfd != -1)
+		close(lk->dirfd);
+	free(lk->name);
+	free(lk);
+}
+
+/* Take it (see lock_take), then write this holder's since-when record. */
+static int
+file_take(struct lockb *lk, int64_t deadline, const char **why)
+{
+	int r;
+
+	expired = 0;
+	switch (lk->kind) {
+	case LOCK_EXCLUSIVE:
+		r = take_flock(lk->fd, LOCK_EX, deadline);
+		if (r == 0)
+			strlcpy(lk->key, "x", sizeof(lk->key));
+		break;
+	case LOCK_SHARED:
+		r = take_flock(lk->fd, LOCK_SH, deadline);
+		if (r == 0)
+			(void)take_slot_record(lk);
+		break;
+	default:
+		r = take_counting(lk, lk->count, deadline);
+		break;
+	}
+	if (r == -1)
+		*why = strerror(errno);
+	alarm_disarm();
+	if (r == 0)
+		record(lk);
+	return r;
+}
+
+/* flock, without sleeping if it is free, else until the deadline. */
+static int
+take_flock(int fd, int op, int64_t deadline)
+{
+	if (flock(fd, op | LOCK_NB) == 0)
+		return 0;
+	if (errno != EWOULDBLOCK)
+		return -1;
+	if (deadline == 0)
+		return 1;
+	if (sleep_prepare(deadline) == -1)
+		return -1;
+	for (;;) {
+		if (expired)
+			return 1;
+		if (flock(fd, op) == 0)
+			return 0;
+		if (errno != EINTR)
+			return -1;
+	}
+}
+
+/* The semaphore: turnstile, then a slot, then flock shared. */
+static int
+take_counting(struct lockb *lk, int count, int64_t deadline)
+{
+	int i, r, slot = -1;
+
+	if ((r = ofd_take(lk->fd, TURNSTILE, deadline)) != 0)
+		return r;
+	for (i = 0; i < count && slot == -1; i++)
+		if (ofd_lock(lk->fd, F_WRLCK, SLOT(i), 0) == 0)
+			slot = i;
+		else if (errno != EAGAIN && errno != EACCES) {
+			r = -1;
+			break;
+		}
+	if (slot == -1 && r == 0) {
+		if (deadline == 0)
+			r = 1;
+		else if ((r = wait_any_slot(lk, count, deadline)) >= 0) {
+			slot = r;
+			r = 0;
+		} else
+			r = r == -2 ? 1 : -1;
+	}
+	(void)ofd_lock(lk->fd, F_UNLCK, TURNSTILE, 0);
+	if (r != 0)
+		return r;
+	if ((r = take_flock(lk->fd, LOCK_SH, deadline)) != 0) {
+		(void)ofd_lock(lk->fd, F_UNLCK, SLOT(slot), 0);
+		return r;
+	}
+	snprintf(lk->key, sizeof(lk->key), "c%d", slot);
+	return 0;
+}
+
+/*
+ * A shared holder's record needs a name no other live holder uses: the
+ * first free of SHARED_REC_MAX OFD locks, held as long as the lock is.
+ * Needs a writable descriptor; without one there is no record.
+ */
+static int
+take_slot_record(struct lockb *lk)
+{
+	int k;
+
+	for (k = 0; k < SHARED_REC_MAX; k++)
+		if (ofd_lock(lk->fd, F_WRLCK, SHARED_REC + k, 0) == 0) {
+			snprintf(lk->key, sizeof(lk->key), "s%d", k);
+			return 0;
+		} else if (errno != EAGAIN && errno != EACCES)
+			break;
+	return -1;
+}
+
+/*
+ * At the head of the line, all slots busy: sleep on every slot at once
+ * (one thread each, on a second OFD) until one frees.  Returns the slot,
+ * now held on lk->fd; -2 if the deadline passed; -1 on error.
+ */
+static int
+wait_any_slot(struct lockb *lk, int count, int64_t deadline)
+{
+	struct waiter *wv;
+	struct sigaction sa, oldsa;
+	pthread_attr_t attr;
+	sigset_t mask, old;
+	atomic_int stop = 0;
+	ssize_t n;
+	int i, p[2], wfd, slot = -1, started = 0, e = 0;
+
+	if (sleep_prepare(deadline) == -1)
+		return -1;
+	if ((wfd = reopen(lk)) == -1)
+		return -1;
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		close(wfd);
+		return -1;
+	}
+	if ((wv = calloc(count, sizeof(*wv))) == NULL) {
+		e = errno;
+		goto out;
+	}
+	/* The wake-up signal only interrupts: no SA_RESTART. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_wake;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGWAKE, &sa, &oldsa);
+	/* The threads take no signal but the wake-up: SIGALRM is main's. */
+	sigfillset(&mask);
+	sigdelset(&mask, SIGWAKE);
+	pthread_sigmask(SIG_SETMASK, &mask, &old);
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	for (i = 0; i < count; i++) {
+		wv[i].fd = wfd;
+		wv[i].pipe = p[1];
+		wv[i].slot = i;
+		wv[i].stop = &stop;
+		if ((e = pthread_create(&wv[i].thread, &attr, slot_waiter,
+		    &wv[i])) != 0)
+			break;
+		started++;
+	}
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	while (e == 0) {
+		if (expired) {
+			slot = -2;
+			break;
+		}
+		if ((n = read(p[0], &slot, sizeof(slot))) == sizeof(slot))
+			break;
+		slot = -1;
+		if (n != -1 || errno != EINTR)
+			e = n == -1 ? errno : EIO;
+	}
+	/*
+	 * Stop the other threads: the signal interrupts their sleep.  One
+	 * sent just before a thread went to sleep would be lost, so it is
+	 * sent again until the thread is gone (this is the only loop, and it
+	 * runs only here, at the end).
+	 */
+	atomic_store(&stop, 1);
+	for (i = 0; i < started; i++)
+		for (;;) {
+			struct timespec ts;
+
+			pthread_kill(wv[i].thread, SIGWAKE);
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 10000000;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			if (pthread_timedjoin_np(wv[i].thread, NULL, &ts) == 0)
+				break;
+		}
+	sigaction(SIGWAKE, &oldsa, NULL);
+	if (slot >= 0) {
+		/*
+		 * Move the slot onto the lock's own OFD.  Only our turnstile
+		 * holds other takers off, so it is ours to take: wait for it
+		 * in case the kernel is still handing it over.
+		 */
+		(void)ofd_lock(wfd, F_UNLCK, SLOT(slot), 0);
+		while (ofd_lock(lk->fd, F_WRLCK, SLOT(slot), 1) == -1)
+			if (errno != EINTR) {
+				e = errno;
+				slot = -1;
+				break;
+			}
+	}
+out:
+	free(wv);
+	close(p[0]);
+	close(p[1]);
+	close(wfd);	/* drops whatever the other threads took at the end */
+	if (slot == -1)
+		errno = e != 0 ? e : EIO;
+	return slot;
+}
+
+/* One thread of wait_any_slot: sleep until slot w->slot is ours. */
+static void *
+slot_waiter(void *arg)
+{
+	struct waiter *w = arg;
+	ssize_t n;
+
+	while (!atomic_load(w->stop)) {
+		if (ofd_lock(w->fd, F_WRLCK, SLOT(w->slot), 1) == 0) {
+			n = write(w->pipe, &w->slot, sizeof(w->slot));
+			(void)n;	/* the pipe holds far more than COUNT ints */
+			break;
+		}
+		if (errno != EINTR)
+			break;
+	}
+	return NULL;
+}
+
+static void
+on_wake(int sig)
+{
+	(void)sig;
+}
+
+/* One byte's OFD write lock (or unlock); wait: F_OFD_SETLKW. */
+static int
+ofd_lock(int fd, short type, off_t at, int wait)
+{
+	struct flock fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = type;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = at;
+	fl.l_len = 1;
+	return fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl);
+}
+
+/* ofd_lock(F_WRLCK) until the deadline, like take_flock. */
+static int
+ofd_take(int fd, off_t at, int64_t deadline)
+{
+	if (ofd_lock(fd, F_WRLCK, at, 0) == 0)
+		return 0;
+	if (errno != EAGAIN && errno != EACCES)
+		return -1;
+	if (deadline == 0)
+		return 1;
+	if (sleep_prepare(deadline) == -1)
+		return -1;
+	for (;;) {
+		if (expired)
+			return 1;
+		if (ofd_lock(fd, F_WRLCK, at, 1) == 0)
+			return 0;
+		if (errno != EINTR)
+			return -1;
+	}
+}
+
+/*
+ * About to sleep: with a deadline, arm the timer (once) whose SIGALRM
+ * interrupts the sleep, and make sure SIGALRM is not blocked.
+ */
+static int
+sleep_prepare(int64_t deadline)
+{
+	struct sigaction sa;
+	struct itimerval it;
+	sigset_t set;
+	int64_t left;
+
+	if (deadline < 0 || alarm_armed)
+		return 0;
+	left = deadline - mono_now();
+	if (left <= 0) {
+		expired = 1;
+		return 0;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;	/* no SA_RESTART: the sleeping call returns */
+	if (sigaction(SIGALRM, &sa, &alarm_old) == -1)
+		return -1;
+	sigemptyset(&set);
+	sigaddset(&set, SIGALRM);
+	pthread_sigmask(SIG_UNBLOCK, &set, &alarm_oldmask);
+	memset(&it, 0, sizeof(it));
+	left += 999;	/* round up to whole microseconds */
+	it.it_value.tv_sec = left / 1000000000;
+	it.it_value.tv_usec = (left % 1000000000) / 1000;
+	it.it_interval.tv_usec = 20000;
+	alarm_armed = 1;
+	if (setitimer(ITIMER_REAL, &it, NULL) == -1)
+		return -1;
+	return 0;
+}
+
+/* Stop the timer and put SIGALRM back as it was (the command gets it). */
+static void
+alarm_disarm(void)
+{
+	struct itimerval it;
+
+	if (!alarm_armed)
+		return;
+	memset(&it, 0, sizeof(it));
+	(void)setitimer(ITIMER_REAL, &it, NULL);
+	(void)sigaction(SIGALRM, &alarm_old, NULL);
+	pthread_sigmask(SIG_SETMASK, &alarm_oldmask, NULL);
+	alarm_armed = 0;
+}
+
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+	expired = 1;
+}
+
+/* The runtime directory's locks/: lock files and since-when records. */
+static int
+locks_dir(const char **why)
+{
+	char path[4096];
+	int dfd, fd;
+
+	if ((dfd = rundir_open(path, sizeof(path), why)) == -1)
+		return -1;
+	fd = rundir_sub(dfd, "locks", why);
+	close(dfd);
+	return fd;
+}
+
+/* A second, independent OFD on the lock file (close-on-exec). */
+static int
+reopen(struct lockb *lk)
+{
+	struct stat st;
+	int fd;
+
+	if (strchr(lk->name, '/') == NULL)
+		fd = openat(lk->dirfd, lk->name,
+		    O_RDWR | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+	else
+		fd = open(lk->name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, &st) == -1 || st.st_dev != lk->dev ||
+	    st.st_ino != lk->ino) {
+		close(fd);
+		errno = ESTALE;	/* replaced under us */
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Write this holder's since-when record (best effort; a failure only
+ * means plock -q -v shows '-' for it).
+ */
+static void
+record(struct lockb *lk)
+{
+	char rec[96], buf[REC_LEN + 1];
+	struct timespec rt, bt;
+	int fd, ok = 0;
+
+	if (lk->key[0] == '\0' ||
+	    rec_name(rec, sizeof(rec), lk->dev, lk->ino, lk->key) == -1)
+		return;
+	if (clock_gettime(CLOCK_REALTIME, &rt) == 0 &&
+	    clock_gettime(CLOCK_BOOTTIME, &bt) == 0) {
+		rec_format(buf, (long)getpid(),
+		    (long long)rt.tv_sec * 1000000000 + rt.tv_nsec,
+		    (long long)bt.tv_sec * 1000000000 + bt.tv_nsec);
+		/*
+		 * Overwritten in place, one write: a reader that catches it
+		 * half done sees a bad checksum, never a wrong record.
+		 */
+		fd = openat(lk->dirfd, rec, O_WRONLY | O_CREAT | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+		if (fd != -1) {
+			ok = pwrite(fd, buf, REC_LEN, 0) == REC_LEN;
+			ok = close(fd) == 0 && ok;
+		}
+	}
+	if (!ok)
+		(void)unlinkat(lk->dirfd, rec, 0);
+}
+
+/*
+ * A record: "PID REALTIME BOOTTIME SUM\n" in fixed widths, exactly REC_LEN
+ * bytes (12 + 1 + 20 + 1 + 20 + 1 + 8 + 1).
+ */
+static void
+rec_format(char *buf, long pid, long long rt, long long bt)
+{
+	int n;
+
+	n = snprintf(buf, REC_LEN + 1, "%12ld %20lld %20lld ", pid, rt, bt);
+	snprintf(buf + n, REC_LEN + 1 - n, "%08x\n", rec_sum(buf, n));
+}
+
+/* FNV-1a over the record's fields. */
+static unsigned
+rec_sum(const char *s, size_t n)
+{
+	unsigned h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return h;
+}
+
+/*
+ * Chainload argv holding the lock: lk->fd is handed to the command (its
+ * number in PKIT_LOCK_FD), every other descriptor of ours is
+ * close-on-exec.  Returns only if the exec failed, with errno set.
+ */
+static void
+file_exec(struct lockb *lk, char *const argv[])
+{
+	char num[16];
+
+	if (lk->dirfd != -1) {
+		close(lk->dirfd);
+		lk->dirfd = -1;
+	}
+	snprintf(num, sizeof(num), "%d", lk->fd);
+	if (setenv("PKIT_LOCK_FD", num, 1) == -1 ||
+	    fcntl(lk->fd, F_SETFD, 0) == -1)
+		return;
+	execvp(argv[0], argv);
+}
+
+/*
+ * The processes that hold the lock now, found in /proc (each one has a
+ * descriptor on the lock's open file description with the lock on it),
+ * sorted by pid.  Returns how many (0: free); -2 with *why set if it is
+ * held by processes the caller may not look into; or -1 with *why set.
+ */
+static int
+file_holders(struct lockb *lk, struct lock_holder **hv, const char **why)
+{
+	const char *name = lk->name;
+	struct found *fv = NULL;
+	struct stat st;
+	struct dirent *d;
+	DIR *proc;
+	char *end;
+	size_t fn = 0, i, j;
+	int dirfd, r;
+	long pid;
+
+	*hv = NULL;
+	if ((dirfd = locks_dir(why)) == -1)
+		return -1;
+	if (strchr(name, '/') == NULL)
+		r = fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW);
+	else
+		r = stat(name, &st);
+	if (r == -1) {
+		close(dirfd);
+		if (errno == ENOENT)
+			return 0;	/* never locked: free */
+		*why = strerror(errno);
+		return -1;
+	}
+	/* What lock_open would refuse is not "free": say why, as it does. */
+	if (strchr(name, '/') == NULL && !S_ISREG(st.st_mode)) {
+		close(dirfd);
+		*why = S_ISLNK(st.st_mode) ? "a symbolic link" :
+		    S_ISDIR(st.st_mode) ? strerror(EISDIR) : "not a regular file";
+		return -1;
+	}
+	/* Cheap first look: no flock on the inode in /proc/locks, free. */
+	if (proc_locks_has(st.st_ino) == 0) {
+		close(dirfd);
+		return 0;
+	}
+	if ((proc = opendir("/proc")) == NULL) {
+		*why = strerror(errno);
+		close(dirfd);
+		return -1;
+	}
+	while ((d = readdir(proc)) != NULL) {
+		pid = strtol(d->d_name, &end, 10);
+		if (*end != '\0' || pid <= 0)
+			continue;
+		if (scan_pid(pid, st.st_dev, st.st_ino, &fv, &fn) == -1) {
+			*why = strerror(errno);
+			closedir(proc);
+			close(dirfd);
+			free(fv);
+			return -1;
+		}
+	}
+	closedir(proc);
+	/*
+	 * Held, but by no process we may look into (another user's): say
+	 * so rather than call it free.  As root we see everyone, and a line
+	 * for the inode is then a file of the same number elsewhere.
+	 */
+	if (fn == 0 && geteuid() != 0 && proc_locks_has(st.st_ino) == 1) {
+		*why = "held by processes you may not see";
+		close(dirfd);
+		return -2;
+	}
+	qsort(fv, fn, sizeof(*fv), found_cmp);
+	/* One line per process, even with several descriptors on the lock. */
+	for (i = j = 0; i < fn; i++)
+		if (j == 0 || fv[j - 1].pid != fv[i].pid)
+			fv[j++] = fv[i];
+	fn = j;
+	if (fn > 0 && (*hv = calloc(fn, sizeof(**hv))) == NULL) {
+		*why = strerror(errno);
+		close(dirfd);
+		free(fv);
+		return -1;
+	}
+	for (i = 0; i < fn; i++) {
+		(*hv)[i].pid = fv[i].pid;
+		(*hv)[i].since = rec_since(dirfd, st.st_dev, st.st_ino, &fv[i]);
+	}
+	close(dirfd);
+	free(fv);
+	return (int)fn;
+}
+
+/*
+ * Whether /proc/locks shows a granted flock on an inode of that number:
+ * 1 yes, 0 no, -1 unknown.  By inode number only: the device there is the
+ * superblock's, which is not always what stat(2) says (btrfs subvolumes).
+ */
+static int
+proc_locks_has(ino_t ino)
+{
+	char line[256], want[32];
+	FILE *fp;
+	int has = 0;
+
+	if ((fp = fopen("/proc/locks", "re")) == NULL)
+		return -1;
+	snprintf(want, sizeof(want), ":%ju ", (uintmax_t)ino);
+	while (!has && fgets(line, sizeof(line), fp) != NULL)
+		/* "N: FLOCK ..."; a waiter's line reads "N: -> FLOCK ...". */
+		has = strstr(line, ": FLOCK ") != NULL &&
+		    strstr(line, want) != NULL;
+	fclose(fp);
+	return has;
+}
+
+/* What scan_pid collects, through proc_fdlocks' callback scan_fd. */
+struct scan {
+	pid_t		 pid;
+	struct found	**fv;
+	size_t		*fn;
+};
+
+/*
+ * Add to *fv the descriptors of process pid that hold a flock on the
+ * inode (lib/holders.c).  A process that vanished or that we may not look
+ * into is skipped.  -1 only when out of memory.
+ */
+static int
+scan_pid(pid_t pid, dev_t dev, ino_t ino, struct found **fv, size_t *fn)
+{
+	struct scan sc = { pid, fv, fn };
+
+	return proc_fdlocks(pid, dev, ino, scan_fd, &sc) == -2 ? -1 : 0;
+}
+
+/*
+ * One descriptor on the lock file: a holder if its open file description
+ * has the flock; its key names the record (the flock's WRITE: "x"; a
+ * shared holder's record slot "sK"; a semaphore's slot "cK").  -2 when
+ * out of memory, which stops the walk.
+ */
+static int
+scan_fd(void *arg, const struct fdlock *lv, size_t n)
+{
+	struct scan *sc = arg;
+	struct found *nv;
+	char key[16];
+	pid_t held = -1;
+	size_t i;
+
+	key[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (strcmp(lv[i].kind, "FLOCK") == 0) {
+			held = lv[i].locker;
+			if (strcmp(lv[i].type, "WRITE") == 0 && key[0] == '\0')
+				strlcpy(key, "x", sizeof(key));
+		} else if (strcmp(lv[i].kind, "OFDLCK") == 0) {
+			if (lv[i].start >= SHARED_REC &&
+			    lv[i].start < SHARED_REC + SHARED_REC_MAX)
+				snprintf(key, sizeof(key), "s%lld",
+				    lv[i].start - SHARED_REC);
+			else if (lv[i].start >= SLOT(0) &&
+			    lv[i].start < SLOT(LOCK_COUNT_MAX))
+				snprintf(key, sizeof(key), "c%lld",
+				    lv[i].start - SLOT(0));
+		}
+	}
+	if (held == -1)
+		return 0;	/* open, not holding: e.g. a waiter */
+	if ((nv = reallocarray(*sc->fv, *sc->fn + 1, sizeof(**sc->fv))) == NULL)
+		return -2;
+	*sc->fv = nv;
+	nv[*sc->fn].pid = sc->pid;
+	nv[*sc->fn].locker = held;
+	strlcpy(nv[*sc->fn].key, key, sizeof(nv[*sc->fn].key));
+	(*sc->fn)++;
+	return 0;
+}
+
+/*
+ * The since-when of a holder, from the record of the holder's key, or -1.
+ * A record counts only if it was written by the process that took this
+ * live lock: its pid is the lock's, and if that pid is alive it is the
+ * same process (same start time), not an earlier one that reused it.  The
+ * record is written before the command runs, so nothing can inherit a lock
+ * whose record is not yet written.
+ */
+static int64_t
+rec_since(int dirfd, dev_t dev, ino_t ino, const struct found *f)
+{
+	char rec[96], buf[REC_LEN + 1], want[REC_LEN + 1];
+	unsigned long long start;
+	long long rt, bt;
+	long pid;
+	ssize_t n;
+	int fd;
+
+	if (f->key[0] == '\0' ||
+	    rec_name(rec, sizeof(rec), dev, ino, f->key) == -1)
+		return -1;
+	if ((fd = openat(dirfd, rec, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return -1;
+	n = pread(fd, buf, REC_LEN, 0);
+	close(fd);
+	if (n != REC_LEN)
+		return -1;
+	buf[n] = '\0';
+	if (sscanf(buf, "%ld %lld %lld", &pid, &rt, &bt) != 3 ||
+	    pid != f->locker)
+		return -1;
+	/* Whole and sound: it formats back to the very same bytes. */
+	rec_format(want, pid, rt, bt);
+	if (memcmp(buf, want, REC_LEN) != 0)
+		return -1;
+	/*
+	 * Written by the taker of this lock, not by an earlier process with
+	 * the same pid: a live taker must have started before the record.
+	 */
+	if (proc_stat(pid, NULL, &start) == 0 &&
+	    start * (1000000000 / sysconf(_SC_CLK_TCK)) > (unsigned long long)bt)
+		return -1;
+	return rt;
+}
+
+static int
+rec_name(char *buf, size_t len, dev_t dev, ino_t ino, const char *key)
+{
+	int n;
+
+	n = snprintf(buf, len, ".rec-%jx-%ju.%s", (uintmax_t)dev,
+	    (uintmax_t)ino, key);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+static int
+found_cmp(const void *a, const void *b)
+{
+	const struct found *x = a, *y = b;
+
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * lockbackend.h: the seam between the lock API (lock.h, lib/lockapi.c)
+ * and its backends: file locks (lib/lock-file.c) and Redis leases
+ * (lib/lock-redis.c).  A backend is a table of operations on its own
+ * handle, struct lockb, which each backend defines for itself; the API's
+ * struct lock holds the table, the handle and the name to show.  Backends
+ * are engines: they never print or exit, they return -1 with *why (a
+ * reason without the name, which the API adds).
+ *
+ * A backend either chainloads (exec: the kernel keeps the lock for the
+ * command) or leases (exec NULL: lock_run renews and releases through
+ * lease_ns, token, renew and release).
+ */
+#ifndef PKIT_LOCKBACKEND_H
+#define PKIT_LOCKBACKEND_H
+
+#include <stddef.h>
+
+#include "lock.h"
+
+struct lockb;
+
+struct lock_ops {
+	/*
+	 * Open name (peek: only for holders, creating nothing), filling
+	 * shown (the name for messages) even when it fails.  0, or -1 with
+	 * *why.
+	 */
+	int	 (*open)(const char *name, enum lock_kind kind, int count,
+		    int peek, struct lockb **bp, char *shown, size_t len,
+		    const char **why);
+	/* 0 taken, 1 busy, -1 error (*why); deadline as lock_take. */
+	int	 (*take)(struct lockb *, int64_t deadline, const char **why);
+	/* As lock_holders, with *why for -1 and -2. */
+	int	 (*holders)(struct lockb *, struct lock_holder **,
+		    const char **why);
+	void	 (*close)(struct lockb *);
+	/* Chainloading: exec argv holding the lock; returns only on failure
+	 * (errno).  NULL for a leasing backend. */
+	void	 (*exec)(struct lockb *, char *const argv[]);
+	/* Leasing: the lease's length (ns), this grant's fencing token;
+	 * renew: 1 renewed, 0 lost (expired), -1 error (*why); release:
+	 * compare and delete, waking waiters: 0, or -1 (*why). */
+	int64_t	 (*lease_ns)(const struct lockb *);
+	long long (*token)(const struct lockb *);
+	int	 (*renew)(struct lockb *, const char **why);
+	int	 (*release)(struct lockb *, const char **why);
+};
+
+/* The API's handle (lib/lockapi.c; lib/lockrun.c reads it). */
+struct lock {
+	const struct lock_ops	*ops;
+	struct lockb		*b;
+	char			 shown[512];
+};
+
+extern const struct lock_ops lock_file_ops;
+extern const struct lock_ops lock_redis_ops;
+
+#endif

@@ -1,0 +1,693 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
+# pdaemon: detaching, the locked pidfile, the log, supervision (-r), stop
+# (-k) and status (-s), and the service half of lesson 5.  Every daemon a
+# test starts is tracked by pid and ended at teardown.
+# shellcheck disable=SC2154 # top_srcdir and the like come from helper.bash
+
+load ../helper
+bats_require_minimum_version 1.5.0
+
+# stat_field PID N: field N of /proc/PID/stat counted after the command
+# name (1 = state, 2 = ppid, 3 = pgrp, 4 = session, 5 = tty_nr).
+stat_field() {
+	awk -v n="$2" '{ sub(/.*\) /, ""); print $n }' "/proc/$1/stat"
+}
+
+# The process that adopts orphans here: the nearest tests/subreaper above
+# us (make check runs every suite under one), else init.
+reaper() {
+	local p=$$
+	while [ "$p" -gt 1 ]; do
+		if [ "$(cat "/proc/$p/comm" 2>/dev/null)" = subreaper ]; then
+			echo "$p"
+			return
+		fi
+		p=$(stat_field "$p" 2) || break
+	done
+	echo 1
+}
+
+alive() { _pkit_alive "$1"; }
+dead() { ! _pkit_alive "$1"; }
+gone() { [ ! -e "$1" ]; }
+
+# start ARG...: run pdaemon, which must succeed; the pid in $pid, tracked.
+start() {
+	run --separate-stderr pdaemon "$@"
+	[[ "$output" =~ ^[0-9]+$ ]] && pkit_track "$output"
+	assert_success
+	[[ "$output" =~ ^[0-9]+$ ]] || fail "pdaemon printed '$output'"
+	pid=$output
+}
+
+# children PID: the pids of PID's children.
+children() {
+	ps -o pid= --ppid "$1" | tr -d ' '
+}
+
+# n_children_at_least PID N: true once PID has N children or more.
+n_children_at_least() {
+	[ "$(children "$1" | wc -l)" -ge "$2" ]
+}
+
+# lines_at_least FILE PATTERN N: true once N lines of FILE match PATTERN.
+lines_at_least() {
+	[ "$(log_count "$1" "$2")" -ge "$3" ]
+}
+
+# no_new_reaper_children LIST: true when the reaper has no child that is
+# not in LIST (earlier tests' processes may still be on their way out).
+no_new_reaper_children() {
+	[ -z "$(comm -13 <(printf '%s\n' "$1") <(procs_of_reaper))" ]
+}
+
+# one_child PID: wait until the supervisor PID has a child, print it.
+one_child() {
+	wait_until 5 n_children_at_least "$1" 1 || return 1
+	children "$1"
+}
+
+# fds PID: the descriptor numbers PID has open, sorted, on one line.
+fds() {
+	ls "/proc/$1/fd" | sort -n | tr '\n' ' '
+}
+
+# log_count FILE PATTERN: how many lines of FILE match PATTERN.
+log_count() {
+	grep -c -- "$2" "$1" 2>/dev/null || true
+}
+
+setup() {
+	pkit_setup
+	pf=$BATS_TEST_TMPDIR/d.pid
+	log=$BATS_TEST_TMPDIR/d.log
+}
+
+# --- usage --------------------------------------------------------------
+
+@test "pdaemon: no arguments is a usage error (125)" {
+	run --separate-stderr pdaemon
+	assert_failure 125
+	assert_output ""
+	[[ "$stderr" == *"usage: pdaemon"* ]]
+}
+
+@test "pdaemon: -h prints the usage on stdout and exits 0" {
+	run --separate-stderr pdaemon -h
+	assert_success
+	assert_line --index 0 --partial "usage: pdaemon [-r] [-p PIDFILE]"
+	assert_line --index 1 --partial "pdaemon -k [-t DURATION] PIDFILE"
+	assert_line --index 2 --partial "pdaemon -s PIDFILE"
+}
+
+@test "pdaemon: conflicting or misplaced options are usage errors (125)" {
+	local args
+	for args in "-k -s $pf" "-k" "-s" "-k $pf $pf" "-k -r $pf" \
+	    "-s -t 1 $pf" "-k -p $pf $pf" "-s -o $log $pf" "-t 1 true" \
+	    "-T name true" "-r" "-p" "-k -t"; do
+		# shellcheck disable=SC2086 # split on purpose
+		run --separate-stderr pdaemon $args
+		[ "$status" -eq 125 ] || fail "pdaemon $args: status $status"
+		[ -z "$output" ] || fail "pdaemon $args wrote to stdout"
+	done
+}
+
+@test "pdaemon: a bad duration is one line and 125" {
+	local d
+	for d in abc -1 1x "" 1.2.3; do
+		run --separate-stderr pdaemon -k -t "$d" "$pf"
+		assert_failure 125
+		assert_output ""
+		[ "${#stderr_lines[@]}" -eq 1 ] || fail "-t '$d': $stderr"
+		[[ "$stderr" == "pdaemon: "* ]] || fail "$stderr"
+	done
+}
+
+# --- detaching ----------------------------------------------------------
+
+@test "pdaemon: prints the pid written to the pidfile, once CMD runs" {
+	timed_run --separate-stderr pdaemon -p "$pf" sleep 1000
+	assert_success
+	pid=$output
+	pkit_track "$pid"
+	[ "$elapsed" -lt 1000 ] || fail "took ${elapsed}ms"
+	assert_equal "$stderr" ""
+	assert_equal "$(cat "$pf")" "$pid"
+	# Without -r the pidfile names CMD itself, already exec'd.
+	assert_equal "$(cat "/proc/$pid/comm")" sleep
+}
+
+@test "pdaemon: the daemon leads no session and has no controlling terminal" {
+	local out=$BATS_TEST_TMPDIR/out sid pgrp tty shell_tty
+	# Give pdaemon a terminal: the daemon must not keep it.
+	script -qec "pdaemon -p '$pf' sleep 1000 > '$out';
+	    cat /proc/\$\$/stat > '$BATS_TEST_TMPDIR/shell'" /dev/null \
+	    > /dev/null
+	pid=$(cat "$out")
+	pkit_track "$pid"
+	shell_tty=$(awk '{ sub(/.*\) /, ""); print $5 }' "$BATS_TEST_TMPDIR/shell")
+	[ "$shell_tty" -ne 0 ] || skip "script(1) gave no terminal"
+	sid=$(stat_field "$pid" 4)
+	pgrp=$(stat_field "$pid" 3)
+	tty=$(stat_field "$pid" 5)
+	assert_equal "$tty" 0
+	# A new session (not ours), whose leader has exited: the daemon is
+	# not a session leader, so it can never acquire a terminal.
+	[ "$sid" -ne "$(stat_field $$ 4)" ] || fail "same session as the test"
+	[ "$sid" -ne "$pid" ] || fail "the daemon leads its session"
+	assert_equal "$pgrp" "$sid"
+	dead "$sid"
+}
+
+@test "pdaemon: the daemon's parent is the subreaper or init" {
+	start sleep 1000
+	assert_equal "$(stat_field "$pid" 2)" "$(reaper)"
+}
+
+@test "pdaemon: the daemon runs in / with umask 022" {
+	umask 077
+	cd "$BATS_TEST_TMPDIR"
+	start sleep 1000
+	assert_equal "$(readlink "/proc/$pid/cwd")" /
+	run grep Umask "/proc/$pid/status"
+	assert_output --regexp "Umask:[[:space:]]+0022"
+}
+
+@test "pdaemon: -C DIR runs in DIR, where a relative CMD is found" {
+	mkdir "$BATS_TEST_TMPDIR/work"
+	printf '#!/bin/sh\nexec sleep 1000\n' > "$BATS_TEST_TMPDIR/work/svc"
+	chmod +x "$BATS_TEST_TMPDIR/work/svc"
+	start -C "$BATS_TEST_TMPDIR/work" ./svc
+	assert_equal "$(readlink "/proc/$pid/cwd")" "$BATS_TEST_TMPDIR/work"
+	assert_equal "$(cat "/proc/$pid/comm")" sleep
+}
+
+@test "pdaemon: -C with a missing directory is 125 and starts nothing" {
+	run --separate-stderr pdaemon -p "$pf" -C "$BATS_TEST_TMPDIR/nope" sleep 1000
+	assert_failure 125
+	assert_output ""
+	assert_equal "${#stderr_lines[@]}" 1
+	[[ "$stderr" == *nope* ]]
+	gone "$pf"
+}
+
+@test "pdaemon: inherited descriptors are closed: only 0, 1, 2 and the lock" {
+	exec 5> "$BATS_TEST_TMPDIR/five" 6< /dev/null 9> "$BATS_TEST_TMPDIR/nine"
+	start -p "$pf" -o "$log" sleep 1000
+	exec 5>&- 6<&- 9>&-
+	run fds "$pid"
+	assert_output --regexp "^0 1 2 [0-9]+ $"
+	lockfd=$(fds "$pid" | awk '{ print $4 }')
+	assert_equal "$(readlink "/proc/$pid/fd/$lockfd")" "$pf"
+	assert_equal "$(readlink "/proc/$pid/fd/0")" /dev/null
+	assert_equal "$(readlink "/proc/$pid/fd/1")" "$log"
+	assert_equal "$(readlink "/proc/$pid/fd/2")" "$log"
+}
+
+@test "pdaemon: without -p and -o the daemon has 0, 1, 2 on /dev/null only" {
+	exec 7> "$BATS_TEST_TMPDIR/seven"
+	start sleep 1000
+	exec 7>&-
+	run fds "$pid"
+	assert_output "0 1 2 "
+	assert_equal "$(readlink "/proc/$pid/fd/1")" /dev/null
+	assert_equal "$(readlink "/proc/$pid/fd/2")" /dev/null
+}
+
+@test "pdaemon: stdout and stderr are appended to the log" {
+	echo "an old line" > "$log"
+	start -o "$log" sh -c 'echo to-stdout; echo to-stderr >&2; exec sleep 1000'
+	wait_until 5 grep -q to-stderr "$log"
+	run cat "$log"
+	assert_line --index 0 "an old line"
+	assert_line to-stdout
+	assert_line to-stderr
+}
+
+@test "pdaemon: the daemon's stdin is /dev/null, not the caller's" {
+	start -o "$log" sh -c 'cat; echo "stdin ended"; exec sleep 1000' <<< "secret"
+	wait_until 5 grep -q "stdin ended" "$log"
+	run cat "$log"
+	refute_output --partial secret
+	assert_equal "$(readlink "/proc/$pid/fd/0")" /dev/null
+}
+
+@test "pdaemon: signal dispositions are reset: an ignored SIGTERM is not kept" {
+	# bash ignores SIGINT/SIGQUIT for background jobs; trap '' ignores TERM.
+	(trap '' TERM INT HUP; pdaemon -p "$pf" sleep 1000 > "$BATS_TEST_TMPDIR/out")
+	pid=$(cat "$BATS_TEST_TMPDIR/out")
+	pkit_track "$pid"
+	# Signals 1 to 31; 32 and 33 belong to the C library, not to us.
+	local ign blk
+	ign=$(awk '/^SigIgn/ { print $2 }' "/proc/$pid/status")
+	blk=$(awk '/^SigBlk/ { print $2 }' "/proc/$pid/status")
+	assert_equal "$(( 0x$ign & 0x7fffffff ))" 0
+	assert_equal "$(( 0x$blk & 0x7fffffff ))" 0
+}
+
+# --- the pidfile ----------------------------------------------------------
+
+@test "pdaemon: the pidfile is locked while the daemon runs" {
+	start -p "$pf" sleep 1000
+	run flock -n "$pf" true
+	assert_failure 1
+	kill -TERM "$pid"
+	wait_until 5 dead "$pid"
+	run flock -n "$pf" true
+	assert_success
+}
+
+@test "pdaemon: a relative pidfile is relative to the caller's directory" {
+	cd "$BATS_TEST_TMPDIR"
+	start -p d.pid -r sleep 1000
+	assert_equal "$(cat "$pf")" "$pid"
+	# The supervisor, in /, removes it by its full path when it stops.
+	kill -TERM "$pid"
+	wait_until 5 gone "$pf"
+}
+
+@test "pdaemon: a second start exits 1 naming the running pid, starts nothing" {
+	start -p "$pf" -o "$log" sleep 1000
+	run --separate-stderr pdaemon -p "$pf" -o "$log" sh -c 'echo second >&2'
+	assert_failure 1
+	assert_output ""
+	assert_equal "$stderr" "pdaemon: $pf: already running, pid $pid"
+	assert_equal "$(cat "$pf")" "$pid"
+	run grep -c second "$log"
+	assert_output 0
+	alive "$pid"
+}
+
+@test "pdaemon: a start over a stale pidfile takes it over" {
+	start -p "$pf" sh -c 'exit 0'
+	wait_until 5 dead "$pid"
+	assert_file_exists "$pf"
+	start -p "$pf" sleep 1000
+	assert_equal "$(cat "$pf")" "$pid"
+	run pdaemon -s "$pf"
+	assert_success
+	assert_output "$pid"
+}
+
+@test "pdaemon: an unwritable pidfile is one line and 125, nothing started" {
+	run --separate-stderr pdaemon -p "$BATS_TEST_TMPDIR/no/such/d.pid" \
+	    -o "$log" sh -c 'echo started'
+	assert_failure 125
+	assert_output ""
+	assert_equal "${#stderr_lines[@]}" 1
+	[[ "$stderr" == "pdaemon: $BATS_TEST_TMPDIR/no/such/d.pid: "* ]]
+	run cat "$log"
+	refute_output --partial started
+}
+
+@test "pdaemon: an unwritable log is one line and 125, no pidfile left" {
+	mkdir "$BATS_TEST_TMPDIR/adir"
+	run --separate-stderr pdaemon -p "$pf" -o "$BATS_TEST_TMPDIR/adir" sleep 1000
+	assert_failure 125
+	assert_output ""
+	assert_equal "${#stderr_lines[@]}" 1
+	[[ "$stderr" == "pdaemon: $BATS_TEST_TMPDIR/adir: "* ]]
+	gone "$pf"
+	run --separate-stderr pdaemon -o "$BATS_TEST_TMPDIR/no/such/log" sleep 1000
+	assert_failure 125
+	assert_output ""
+}
+
+# --- exec failures --------------------------------------------------------
+
+# procs_of_reaper: the reaper's children, sorted (the daemons it adopted).
+procs_of_reaper() {
+	ps -o pid= --ppid "$(reaper)" | tr -d ' ' | sort
+}
+
+@test "pdaemon: a command not found is 127, with no pidfile and no process left" {
+	local before r
+	for r in "" -r; do
+		before=$(procs_of_reaper)
+		# shellcheck disable=SC2086 # "" or -r
+		run -127 --separate-stderr pdaemon $r -p "$pf" -o "$log" no-such-command-here
+		assert_failure 127
+		assert_output ""
+		assert_equal "$stderr" \
+		    "pdaemon: no-such-command-here: No such file or directory"
+		gone "$pf"
+		# Anything new may only be on its way out (a zombie being reaped).
+		wait_until 5 no_new_reaper_children "$before" ||
+		    fail "left behind: $(procs_of_reaper) (was $before)"
+	done
+}
+
+@test "pdaemon: a command that cannot be executed is 126, nothing left" {
+	local r
+	printf 'not a program\n' > "$BATS_TEST_TMPDIR/noexec"
+	chmod 644 "$BATS_TEST_TMPDIR/noexec"
+	for r in "" -r; do
+		# shellcheck disable=SC2086 # "" or -r
+		run --separate-stderr pdaemon $r -p "$pf" "$BATS_TEST_TMPDIR/noexec"
+		assert_failure 126
+		assert_output ""
+		assert_equal "$stderr" \
+		    "pdaemon: $BATS_TEST_TMPDIR/noexec: Permission denied"
+		gone "$pf"
+	done
+}
+
+# --- -s and -k ------------------------------------------------------------
+
+@test "pdaemon: -s says running (0, the pid) or not (1)" {
+	start -p "$pf" sleep 1000
+	run --separate-stderr pdaemon -s "$pf"
+	assert_success
+	assert_output "$pid"
+	kill -TERM "$pid"
+	wait_until 5 dead "$pid"
+	run --separate-stderr pdaemon -s "$pf"
+	assert_failure 1
+	assert_output ""
+	assert_equal "$stderr" ""
+}
+
+@test "pdaemon: -k stops a daemon with SIGTERM, removes the pidfile, exits 0" {
+	start -p "$pf" -o "$log" sh -c \
+	    'trap "echo got TERM; exit 0" TERM; while :; do sleep 0.05; done'
+	timed_run --separate-stderr pdaemon -k "$pf"
+	assert_success
+	assert_output ""
+	[ "$elapsed" -lt 3000 ] || fail "took ${elapsed}ms"
+	dead "$pid"
+	gone "$pf"
+	run cat "$log"
+	assert_output --partial "got TERM"
+	run pdaemon -s "$pf"
+	assert_failure 1
+	run pdaemon -k "$pf"
+	assert_failure 1
+}
+
+@test "pdaemon: -k and -s on a missing pidfile exit 1" {
+	run --separate-stderr pdaemon -k "$pf"
+	assert_failure 1
+	assert_output ""
+	run --separate-stderr pdaemon -s "$pf"
+	assert_failure 1
+	assert_output ""
+}
+
+@test "pdaemon: a stale pidfile reads as not running; -k removes it" {
+	start -p "$pf" sh -c 'exit 0'
+	wait_until 5 dead "$pid"
+	assert_file_exists "$pf"
+	run pdaemon -s "$pf"
+	assert_failure 1
+	run pdaemon -k "$pf"
+	assert_failure 1
+	gone "$pf"
+}
+
+@test "pdaemon: unlocked garbage pidfiles are not running, nothing is signalled" {
+	local c
+	sleep 1000 3>&- &
+	local victim=$!
+	pkit_track "$victim"
+	for c in "" "abc" "-1" "0" "1" "$victim" "$$" " $victim"; do
+		printf '%s\n' "$c" > "$pf"
+		run pdaemon -s "$pf"
+		[ "$status" -eq 1 ] || fail "-s on '$c': $status"
+		run pdaemon -k -t 0 "$pf"
+		[ "$status" -eq 1 ] || fail "-k on '$c': $status"
+		alive "$victim" || fail "'$c': the unrelated sleep was signalled"
+	done
+}
+
+@test "pdaemon: garbage in a pidfile locked by another process: nothing signalled" {
+	local c victim lockfd
+	sleep 1000 3>&- &
+	victim=$!
+	pkit_track "$victim"
+	# Not $$: in bats that is this very shell, the lock holder.
+	for c in "" "abc" "-1" "0" "1" "$victim" "$PPID"; do
+		printf '%s\n' "$c" > "$pf"
+		# This shell holds the lock (flock(2), as pidfile_open takes it).
+		exec {lockfd}>> "$pf"
+		flock -n "$lockfd"
+		run pdaemon -s "$pf"
+		[ "$status" -eq 1 ] || fail "-s on locked '$c': $status"
+		run pdaemon -k -t 0 "$pf"
+		[ "$status" -eq 1 ] || fail "-k on locked '$c': $status"
+		alive "$victim" || fail "'$c': the unrelated sleep was signalled"
+		assert_equal "$(cat "$pf")" "$c"
+		run --separate-stderr pdaemon -p "$pf" sleep 1000
+		assert_failure 1
+		assert_equal "$stderr" "pdaemon: $pf: locked by another process"
+		exec {lockfd}>&-
+	done
+}
+
+@test "pdaemon: a live pid that has the pidfile open but not locked is not trusted" {
+	local daemon reader
+	start -p "$pf" sleep 1000
+	daemon=$pid
+	# A process with the file open for reading, not the lock holder...
+	sleep 1000 8< "$pf" 3>&- &
+	reader=$!
+	pkit_track "$reader"
+	# ...named in the file while the daemon still holds the lock.
+	printf '%s' "$reader" > "$pf"
+	run pdaemon -s "$pf"
+	assert_failure 1
+	run pdaemon -k -t 0 "$pf"
+	assert_failure 1
+	alive "$reader"
+	alive "$daemon"
+}
+
+@test "pdaemon: -k -t kills a command that ignores SIGTERM after about that long" {
+	start -p "$pf" sh -c 'trap "" TERM; exec sleep 1000'
+	timed_run --separate-stderr pdaemon -k -t 1 "$pf"
+	assert_success
+	[ "$elapsed" -ge 900 ] || fail "SIGKILL after only ${elapsed}ms"
+	[ "$elapsed" -lt 3000 ] || fail "took ${elapsed}ms"
+	wait_until 5 dead "$pid"
+	gone "$pf"
+}
+
+@test "pdaemon: -k -t 0 kills at once" {
+	start -p "$pf" sh -c 'trap "" TERM; exec sleep 1000'
+	timed_run pdaemon -k -t 0 "$pf"
+	assert_success
+	[ "$elapsed" -lt 1000 ] || fail "took ${elapsed}ms"
+	gone "$pf"
+}
+
+@test "pdaemon: -k also stops CMD's children that inherited the lock" {
+	start -p "$pf" sh -c 'sleep 1000 & sleep 1000 & wait'
+	wait_until 5 n_children_at_least "$pid" 2
+	local kids
+	kids=$(children "$pid")
+	# shellcheck disable=SC2086 # two pids
+	pkit_track $kids
+	run --separate-stderr pdaemon -k -t 2 "$pf"
+	assert_success
+	for k in $kids; do
+		wait_until 5 dead "$k"
+	done
+	gone "$pf"
+}
+
+# --- supervision (-r) -------------------------------------------------------
+
+@test "pdaemon: -r: the pidfile names the supervisor, titled pdaemon: NAME" {
+	start -r -p "$pf" sleep 1000
+	local child
+	child=$(one_child "$pid")
+	pkit_track "$child"
+	assert_equal "$(cat "$pf")" "$pid"
+	run tr '\0' ' ' < "/proc/$pid/cmdline"
+	assert_output --regexp "^pdaemon: sleep"
+	assert_equal "$(cat "/proc/$child/comm")" sleep
+	# The command has no pidfile descriptor: only the supervisor locks.
+	run fds "$child"
+	assert_output "0 1 2 "
+	run pdaemon -s "$pf"
+	assert_output "$pid"
+}
+
+@test "pdaemon: -r -T TITLE names the supervisor" {
+	start -r -T my-service sleep 1000
+	pkit_track "$(one_child "$pid")"
+	run tr '\0' ' ' < "/proc/$pid/cmdline"
+	assert_output --regexp "^pdaemon: my-service"
+}
+
+@test "pdaemon: -r restarts CMD when it exits, backing off, all in the log" {
+	start -r -p "$pf" -o "$log" sh -c 'echo "run $$"; exit 3'
+	wait_until 10 lines_at_least "$log" "^run " 4
+	run cat "$log"
+	assert_line --partial "exited with status 3"
+	# Backoff: 0.1 s, then 0.2, 0.4 ... in that order.
+	run grep -o 'restarting in [0-9.]*s' "$log"
+	assert_line --index 0 "restarting in 0.1s"
+	assert_line --index 1 "restarting in 0.2s"
+	assert_line --index 2 "restarting in 0.4s"
+	# Each line is stamped: 2026-11-26T15:30:00.123+0000.
+	run grep -c -E '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{3}[+-][0-9]{4} pdaemon\[[0-9]+\]: sh: pid [0-9]+ exited with status 3' "$log"
+	[ "$output" -ge 3 ] || fail "stamped exit lines: $output"
+	# The restarts really were spaced out by the backoff.
+	alive "$pid"
+}
+
+@test "pdaemon: -r restarts CMD after it is killed with SIGKILL" {
+	start -r -p "$pf" -o "$log" sleep 1000
+	local first second
+	first=$(one_child "$pid")
+	pkit_track "$first"
+	kill -KILL "$first"
+	wait_until 5 eval 'second=$(children "$pid"); [ -n "$second" ] && [ "$second" != "$first" ]'
+	pkit_track "$second"
+	assert_equal "$(cat "/proc/$second/comm")" sleep
+	run cat "$log"
+	assert_line --partial "pid $first killed by signal 9"
+	assert_line --partial "restarting in 0.1s"
+}
+
+@test "pdaemon: -r: SIGTERM to the supervisor stops CMD and removes the pidfile" {
+	start -r -p "$pf" -o "$log" sh -c \
+	    'trap "echo CMD got TERM; exit 0" TERM; while :; do sleep 0.05; done'
+	local child
+	child=$(one_child "$pid")
+	pkit_track "$child"
+	kill -TERM "$pid"
+	wait_until 5 dead "$pid"
+	dead "$child"
+	gone "$pf"
+	run cat "$log"
+	assert_line "CMD got TERM"
+	assert_line --partial "stopped"
+	refute_line --partial "restarting"
+}
+
+@test "pdaemon: -r: SIGTERM during the backoff pause stops at once" {
+	start -r -p "$pf" -o "$log" sh -c 'exit 1'
+	wait_until 5 grep -q "restarting in 0.4s" "$log"
+	kill -TERM "$pid"
+	wait_until 2 dead "$pid"
+	gone "$pf"
+}
+
+@test "pdaemon: -r: SIGINT is passed on and stops; SIGHUP is passed on" {
+	start -r -p "$pf" -o "$log" sh -c \
+	    'trap "echo got HUP" HUP; trap "echo got INT; exit 0" INT; while :; do sleep 0.05; done'
+	local child
+	child=$(one_child "$pid")
+	pkit_track "$child"
+	kill -HUP "$pid"
+	wait_until 5 grep -q "got HUP" "$log"
+	alive "$child"
+	kill -INT "$pid"
+	wait_until 5 dead "$pid"
+	dead "$child"
+	gone "$pf"
+	run cat "$log"
+	assert_line "got INT"
+}
+
+@test "pdaemon: -r: a SIGHUP that ends CMD means a restart" {
+	start -r -p "$pf" -o "$log" sleep 1000
+	local first second
+	first=$(one_child "$pid")
+	pkit_track "$first"
+	kill -HUP "$pid"
+	wait_until 5 eval 'second=$(children "$pid"); [ -n "$second" ] && [ "$second" != "$first" ]'
+	pkit_track "$second"
+	run cat "$log"
+	assert_line --partial "pid $first killed by signal 1"
+}
+
+@test "pdaemon: -r: -k stops the supervisor and CMD" {
+	start -r -p "$pf" -o "$log" sleep 1000
+	local child
+	child=$(one_child "$pid")
+	pkit_track "$child"
+	run --separate-stderr pdaemon -k "$pf"
+	assert_success
+	dead "$pid"
+	wait_until 5 dead "$child"
+	gone "$pf"
+}
+
+@test "pdaemon: -r: -k -t kills a TERM-ignoring CMD along with the supervisor" {
+	start -r -p "$pf" sh -c 'trap "" TERM; exec sleep 1000'
+	local child
+	child=$(one_child "$pid")
+	pkit_track "$child"
+	timed_run pdaemon -k -t 1 "$pf"
+	assert_success
+	[ "$elapsed" -ge 900 ] || fail "after only ${elapsed}ms"
+	dead "$pid"
+	wait_until 5 dead "$child"
+	gone "$pf"
+}
+
+@test "pdaemon: -r: a supervisor killed with SIGKILL leaves a stale, unlocked pidfile" {
+	start -r -p "$pf" sleep 1000
+	local child
+	child=$(one_child "$pid")
+	pkit_track "$child"
+	kill -KILL "$pid"
+	wait_until 5 dead "$child"
+	run pdaemon -s "$pf"
+	assert_failure 1
+	run pdaemon -k "$pf"
+	assert_failure 1
+	gone "$pf"
+}
+
+# --- lesson 5, the service half ---------------------------------------------
+
+@test "lesson 5: the service outlives the script that started it; pdaemon -k stops it" {
+	local lesson=$top_srcdir/examples/05-service.sh script svc
+	export SERVICE_DIR=$BATS_TEST_TMPDIR/svc
+	run sh "$lesson" start
+	assert_success
+	[[ "$output" =~ pid\ ([0-9]+)\;\ this\ script\ \(([0-9]+)\) ]] ||
+	    fail "no pids in: $output"
+	svc=${BASH_REMATCH[1]}
+	script=${BASH_REMATCH[2]}
+	pkit_track "$svc"
+	# The script is gone; the service runs on, adopted, in its own session.
+	dead "$script"
+	alive "$svc"
+	assert_equal "$(stat_field "$svc" 2)" "$(reaper)"
+	run sh "$lesson" status
+	assert_success
+	assert_output "the clock service runs, pid $svc"
+	run sh "$lesson" stop
+	assert_success
+	wait_until 5 dead "$svc"
+	run sh "$lesson" status
+	assert_failure 1
+	assert_output "the clock service is not running"
+}
+
+@test "lesson 5: the whole service story runs and leaves nothing running" {
+	export SERVICE_DIR=$BATS_TEST_TMPDIR/svc
+	run sh "$top_srcdir/examples/05-service.sh"
+	[[ "$output" =~ clock\ service,\ pid\ ([0-9]+) ]] && pkit_track "${BASH_REMATCH[1]}"
+	assert_success
+	assert_line --regexp "^the clock service runs, pid [0-9]+$"
+	assert_line "stopped the clock service"
+	assert_line "the clock service is not running"
+	gone "$SERVICE_DIR/clock.pid"
+}
+
+@test "lesson 5: the story shows its own run's log, not an earlier run's" {
+	export SERVICE_DIR=$BATS_TEST_TMPDIR/svc
+	mkdir -p "$SERVICE_DIR"
+	echo "tick 00:00:00 from an earlier run" > "$SERVICE_DIR/clock.log"
+	PKIT_DEMO_DELAY=0 run sh "$top_srcdir/examples/05-service.sh"
+	[[ "$output" =~ clock\ service,\ pid\ ([0-9]+) ]] && pkit_track "${BASH_REMATCH[1]}"
+	assert_success
+	refute_output --partial "earlier run"
+	assert_line --regexp '^tick [0-9:]+$'
+}

@@ -1,0 +1,224 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
+# The man pages and the tools agree: every page's SYNOPSIS is the tool's
+# usage word for word, every tool answers -h, --help and --version, and
+# every page is lint-clean.
+# shellcheck disable=SC2154 # top_srcdir and the like come from helper.bash
+
+load ../helper
+
+# The tools that have a page in man/ (section 1).
+tools() {
+	local p
+	for p in "$top_srcdir"/man/*.1; do
+		[ -e "$p" ] || continue
+		p=${p##*/}
+		printf '%s\n' "${p%.1}"
+	done
+}
+
+# Normalised words: one line, single spaces, "ARG ..." spelt "ARG...".
+squash() {
+	tr -s ' \t\n' '   ' | sed 's/^ //; s/ $//; s/ \.\.\./.../g'
+}
+
+synopsis_of() {
+	MANWIDTH=200 mandoc -Tascii -O width=200 "$top_srcdir/man/$1.1" |
+		col -b | awk '/^SYNOPSIS/ { on = 1; next } /^[A-Z]/ { on = 0 } on' |
+		squash
+}
+
+# The usage: what -h prints up to its first blank line.
+usage_of() {
+	"$1" -h | sed '/^$/q' | sed 's/^usage: //; s/^       //' | squash
+}
+
+# Option letters, one a line: of the SYNOPSIS, of the option lines of
+# --help ("  -X ..."), of the page's .Fl macros.
+synopsis_letters() {
+	synopsis_of "$1" | grep -o -- '[[ |]-[A-Za-z0-9]' | cut -c3 | sort -u
+}
+help_letters() {
+	"$1" --help | sed -n 's/^  -\([A-Za-z0-9]\)[ ,].*/\1/p' | sort -u
+}
+
+@test "docs: there are pages to check" {
+	run tools
+	assert_success
+	# pkit.7 always; section 1 pages appear as tools land.
+	assert_file_exists "$top_srcdir/man/pkit.7"
+}
+
+@test "docs: every SYNOPSIS is the tool's usage, word for word" {
+	local t s u
+	for t in $(tools); do
+		s=$(synopsis_of "$t")
+		u=$(usage_of "$t")
+		[ "$s" = "$u" ] || fail "$t: SYNOPSIS and -h differ:
+  page:  $s
+  usage: $u"
+	done
+}
+
+@test "docs: every tool answers -h and --help on stdout with status 0" {
+	local t
+	for t in $(tools); do
+		run --separate-stderr "$t" -h
+		assert_success
+		assert_output --partial "usage: $t"
+		[ -z "$stderr" ] || fail "$t -h wrote to stderr"
+		run --separate-stderr "$t" --help
+		assert_success
+		assert_output --partial "usage: $t"
+	done
+}
+
+@test "docs: --help lists every option of the SYNOPSIS, one line each, and the page" {
+	local t l
+	for t in $(tools); do
+		run --separate-stderr "$t" --help
+		assert_success
+		for l in $(synopsis_letters "$t") h; do
+			[ "$(grep -c -- "^  -${l}[ ,]" <<< "$output")" -eq 1 ] ||
+				fail "$t --help: not one line for -$l:
+$output"
+		done
+		assert_line "  --version      print the version and exit"
+		assert_equal "${lines[-1]}" "see $t(1)"
+		assert_equal "$("$t" -h)" "$output"
+	done
+}
+
+@test "docs: --help lists no option that is not in the SYNOPSIS" {
+	local t l
+	for t in $(tools); do
+		for l in $(help_letters "$t"); do
+			[ "$l" = h ] && continue
+			synopsis_letters "$t" | grep -qx -- "$l" ||
+				fail "$t --help: -$l is not in the SYNOPSIS"
+		done
+	done
+}
+
+@test "docs: a usage error prints the synopsis alone, not the option lines" {
+	local t
+	for t in $(tools); do
+		run --separate-stderr "$t" -Z
+		[[ "$stderr" != *"see $t(1)"* ]] || fail "$t -Z printed the whole help"
+		[[ "$stderr" != *"  -h, --help"* ]] || fail "$t -Z printed the option lines"
+	done
+}
+
+@test "docs: every page documents -h, --help and --version" {
+	local t f
+	for t in $(tools); do
+		f="$top_srcdir/man/$t.1"
+		grep -q '^\.Fl h$\|^\.It Fl h , Fl \\-help$' "$f" || fail "$t.1: no -h"
+		grep -q '^\.Fl \\-help$\|^\.It Fl h , Fl \\-help$' "$f" || fail "$t.1: no --help"
+		grep -q '^\.Fl \\-version$\|^\.It Fl \\-version$' "$f" || fail "$t.1: no --version"
+	done
+}
+
+@test "docs: every tool answers --version" {
+	local t
+	for t in $(tools); do
+		run --separate-stderr "$t" --version
+		assert_success
+		assert_output --regexp "^$t \(pkit\) [0-9]+\.[0-9]+"
+	done
+}
+
+@test "docs: every tool refuses an unknown option with usage and 125" {
+	local t
+	for t in $(tools); do
+		run --separate-stderr "$t" -Z
+		assert_failure 125
+		[ -z "$output" ] || fail "$t -Z wrote to stdout"
+		[[ "$stderr" == *"usage: $t"* ]] || fail "$t -Z: no usage on stderr"
+	done
+}
+
+@test "docs: every page is mandoc -Tlint -Wwarning clean" {
+	run mandoc -Tlint -Wwarning "$top_srcdir"/man/*.[1-8]
+	assert_success
+	assert_output ""
+}
+
+@test "docs: every page links pkit(7) and every tool page is linked from it" {
+	local t
+	for t in $(tools); do
+		grep -q '^\.Xr pkit 7' "$top_srcdir/man/$t.1" ||
+			fail "$t.1: no .Xr pkit 7 in SEE ALSO"
+		grep -q "^\.Xr $t 1" "$top_srcdir/man/pkit.7" ||
+			fail "pkit.7 does not link $t(1)"
+	done
+}
+
+# pages: every page in man/.
+pages() {
+	local p
+	for p in "$top_srcdir"/man/*.[1-8]; do
+		[ -e "$p" ] && printf '%s\n' "$p"
+	done
+}
+
+@test "docs: every page renders the same words under groff, man -l and mandoc" {
+	local p f d=0
+	for p in $(pages); do
+		"$top_srcdir/tests/docs/words.sh" mandoc "$p" > "$BATS_TEST_TMPDIR/mandoc"
+		[ -s "$BATS_TEST_TMPDIR/mandoc" ] || fail "${p##*/}: mandoc rendered nothing"
+		for f in groff man; do
+			"$top_srcdir/tests/docs/words.sh" "$f" "$p" 2>/dev/null > "$BATS_TEST_TMPDIR/$f"
+			diff -u "$BATS_TEST_TMPDIR/mandoc" "$BATS_TEST_TMPDIR/$f" >&2 || {
+				echo "^ ${p##*/}: mandoc and $f differ" >&2
+				d=1
+			}
+		done
+	done
+	[ "$d" -eq 0 ]
+}
+
+@test "docs: every page is groff -ww clean" {
+	local p
+	for p in $(pages); do
+		run groff -mandoc -Tutf8 -ww -z "$p"
+		assert_success
+		[ -z "$output" ] || fail "${p##*/}: $output"
+	done
+}
+
+# A quote opened inside another, or closed twice, is what groff and mandoc
+# both make of '.Pq Ql a , Ql b': the words agree, the quotes are wrong.
+@test "docs: no rendered quote is nested or closed twice" {
+	local p bad
+	for p in $(pages); do
+		bad=$("$top_srcdir/tests/docs/words.sh" mandoc "$p" | perl -CSD -ne '
+			chomp; $ctx = substr("$ctx $_", -70);
+			for $c (split //) {
+				if ($c eq "\x{2018}") { print "$ctx\n" if $open; $open = 1 }
+				elsif ($c eq "\x{2019}" && !$open && !/\w\x{2019}\w/) { print "$ctx\n" }
+				elsif ($c eq "\x{2019}") { $open = 0 }
+			}')
+		[ -z "$bad" ] || fail "${p##*/}: quotes nested or unbalanced near:
+$bad"
+	done
+}
+
+# '.Fl t , default 10 s' makes flags of the prose: "-t, -default -10 -s".
+@test "docs: no .Fl turns the words after it into flags" {
+	local bad
+	bad=$(awk '
+		/^\.[A-Z]/ && / Fl / || /^\.Fl / {
+			n = split($0, w, " "); fl = 0; punct = 0
+			for (i = 1; i <= n; i++) {
+				if (w[i] == "Fl" || w[i] == ".Fl") { fl = 1; punct = 0; continue }
+				if (!fl) continue
+				if (w[i] ~ /^[A-Z][a-z][a-z]?$/) { fl = 0; continue }
+				if (w[i] ~ /^[.,;:?!()]$/) { punct = 1; continue }
+				if (w[i] == "|") continue
+				if (punct) { print FILENAME ":" FNR ": " $0; break }
+			}
+		}' "$top_srcdir"/man/*.[1-8])
+	[ -z "$bad" ] || fail "words after .Fl and a comma render as flags:
+$bad"
+}

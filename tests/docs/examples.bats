@@ -1,0 +1,96 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
+# Every example a user can paste runs and prints what its text says: the
+# EXAMPLES of every man page and the tour in README.md, each block with
+# bash -e in a scratch directory with its own runtime directory, bounded
+# in time.  tests/docs/extract.sh finds each block and the output block
+# that follows it ("prints:"); stdout and stderr together must be that,
+# line for line, or nothing when there is none.  In an output block "..."
+# stands for any text (a pid, a time): the order of lines never varies.
+# shellcheck disable=SC2154 # top_srcdir and the like come from helper.bash
+
+load ../helper
+
+# matches EXPECTED ACTUAL: the files are equal line for line, "..." in
+# EXPECTED matching any text; trailing empty lines do not count.
+matches() {
+	perl -e '
+		sub lines { open(my $f, "<", $_[0]) or die; my @l = <$f>; chomp @l;
+			pop @l while @l && $l[-1] eq ""; @l }
+		my @e = lines($ARGV[0]); my @a = lines($ARGV[1]);
+		exit 1 if @e != @a;
+		for my $i (0 .. $#e) {
+			my $re = join ".*", map { quotemeta } split /\.\.\./, $e[$i], -1;
+			exit 1 unless $a[$i] =~ /^$re$/;
+		}' "$1" "$2"
+}
+
+# run_examples FILE: run each extracted block; fail naming the first that
+# does not exit 0 or prints something else than its text says.
+run_examples() {
+	local file=$1 dir n i want
+	dir="$BATS_TEST_TMPDIR/ex"
+	rm -rf "$dir"
+	n=$("$top_srcdir/tests/docs/extract.sh" "$file" "$dir")
+	[ "$n" -gt 0 ] || fail "${file##*/}: no examples found"
+	for i in $(seq 1 "$n"); do
+		mkdir -p "$BATS_TEST_TMPDIR/work$i"
+		run bash -c "cd '$BATS_TEST_TMPDIR/work$i' && timeout 30 bash -e '$dir/$i.sh' 2>&1"
+		[ "$status" -eq 0 ] || fail "${file##*/}: example $i exited $status:
+$(cat "$dir/$i.sh")
+--- output:
+$output"
+		want="$dir/$i.out"
+		[ -e "$want" ] || : > "$want"
+		printf '%s\n' "$output" > "$dir/$i.got"
+		matches "$want" "$dir/$i.got" || fail "${file##*/}: example $i printed something else than its text says:
+$(cat "$dir/$i.sh")
+--- expected:
+$(cat "$want")
+--- got:
+$output"
+	done
+	echo "$n examples"
+}
+
+@test "examples: README's tour runs and prints what it says" {
+	run_examples "$top_srcdir/README.md"
+}
+
+@test "examples: every man page's EXAMPLES run and print what they say" {
+	local p
+	for p in "$top_srcdir"/man/*.[1-8]; do
+		run_examples "$p"
+	done
+}
+
+@test "examples: the extractor pairs an example with its output block" {
+	local d="$BATS_TEST_TMPDIR/x"
+	cat > "$BATS_TEST_TMPDIR/t.1" <<'PAGE'
+.Sh EXAMPLES
+.Bd -literal
+echo one
+.Ed
+prints:
+.Bd -literal
+one
+.Ed
+.Pp
+Quiet:
+.Bd -literal
+true
+.Ed
+PAGE
+	run "$top_srcdir/tests/docs/extract.sh" "$BATS_TEST_TMPDIR/t.1" "$d"
+	assert_output 2
+	assert_equal "$(cat "$d/1.sh")" "echo one"
+	assert_equal "$(cat "$d/1.out")" "one"
+	assert_equal "$(cat "$d/2.sh")" "true"
+	assert_file_not_exists "$d/2.out"
+	printf '%s\n' 'pid ... done' > "$d/want"
+	printf '%s\n' 'pid 42 done' > "$d/got"
+	matches "$d/want" "$d/got"
+	printf '%s\n' 'pid 42 done' 'extra' > "$d/got"
+	run matches "$d/want" "$d/got"
+	assert_failure
+}

@@ -1,0 +1,225 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
+# args.bats: every tool, every option and operand, fed bad
+# values.  Each must exit 125 with exactly one line on stderr that names
+# the bad value, and print nothing on stdout: never a silent default.
+# shellcheck disable=SC2154 # top_srcdir and the like come from helper.bash
+
+load ../helper
+bats_require_minimum_version 1.5.0
+
+# refused NEEDLE CMD...: CMD exits 125, stdout empty, one stderr line
+# containing NEEDLE (fixed string).
+refused() {
+	local needle=$1
+	shift
+	run --separate-stderr timeout 10 "$@" </dev/null
+	if [ "$status" -ne 125 ] || [ -n "$output" ] ||
+	    [ "${#stderr_lines[@]}" -ne 1 ] ||
+	    [[ "$stderr" != *"$needle"* ]]; then
+		printf 'command: %q ' "$@" >&2
+		printf '\nstatus %s, stdout %q, stderr %q (wanted %q)\n' \
+		    "$status" "$output" "$stderr" "$needle" >&2
+		return 1
+	fi
+}
+
+# Numbers: digits only, in range, never 0x, 1e9, signs, spaces.
+bad_numbers=("" "-1" "99999999999999999999" "1e9" "0x10" "5x" "1.5"
+	" 3" "3 " "+3" $'3\n' "-" "--" "١")
+# Durations: 1.5, 250ms, 2s, 1m only.
+bad_durations=("" "-1" "1.2.3" "5x" "1e9" "0x10" "99999999999999999999s"
+	"ms" "s" "nan" "inf" "1 s" " 1" "1m1" $'1\x01')
+
+# num_needle V: how a value shows in the message ('…', control bytes as \xNN).
+num_needle() {
+	local v=$1
+	v=${v//$'\n'/\\x0a}
+	v=${v//١/\\xd9\\xa1}
+	printf "'%s'" "$v"
+}
+
+@test "adversarial: bad counts and ids are refused by every tool, naming them" {
+	pqueue-create "$(pkit_name q)"
+	local q v n
+	q=$(pkit_name q)
+	for v in "${bad_numbers[@]}"; do
+		n=$(num_needle "$v")
+		refused "$n" pspawn -n "$v" true
+		refused "$n" plock -c "$v" lk true
+		refused "$n" pqueue-create -m "$v" "$q-x"
+		refused "$n" pqueue-create -s "$v" "$q-x"
+		refused "$n" pqueue-get -c "$v" "$q"
+		refused "$n" pqueue-get -n -r "$v" "$q" true
+		refused "$n" pqueue-done -c "$v" "$q"
+		refused "$n" pqueue-done "$q" "$v"
+		case $v in
+		-1) ;;	# an option to getopt: see the next test
+		--) refused "usage: pjoin" pjoin "$v" ;;
+		*) refused "$n" pjoin "$v" ;;
+		esac
+	done
+	assert_file_not_exists "/dev/shm/pqueue.$q-x"
+}
+
+@test "adversarial: a pid or count that looks like an option is an unknown option" {
+	run --separate-stderr pjoin -1
+	assert_failure 125
+	assert_output ""
+	[[ "${stderr_lines[0]}" == "pjoin: invalid option -- '1'" ]]
+	run --separate-stderr pjoin -- -1
+	assert_failure 125
+	assert_output ""
+	assert_equal "$stderr" "pjoin: bad pid '-1': too small (1..2147483647)"
+}
+
+@test "adversarial: pid 0 is refused by pjoin; pid 1 is only waited on" {
+	refused "'0'" pjoin 0
+	refused "'0'" pjoin -t 1 -- 0
+	timed_run --separate-stderr pjoin -t 0.2 1
+	assert_failure 124
+	assert_output ""
+	[ "$elapsed" -lt 3000 ]
+}
+
+@test "adversarial: bad durations are refused by every -t, naming them" {
+	local q v n
+	q=$(pkit_name q)
+	pqueue-create "$q"
+	for v in "${bad_durations[@]}"; do
+		n=$(num_needle "$v")
+		n=${n//$'\x01'/\\x01}
+		refused "bad duration" pjoin -t "$v" $$
+		refused "bad duration" pdaemon -k -t "$v" "$PKIT_DIR/pf"
+		refused "bad duration" plock -t "$v" lk true
+		refused "bad duration" pqueue-put -t "$v" "$q" x
+		refused "bad duration" pqueue-get -t "$v" "$q"
+		refused "bad duration" pqueue-join -t "$v" "$q"
+		[ -z "$v" ] || [[ $v == *$'\x01'* ]] ||
+			refused "'$v'" pqueue-get -t "$v" "$q"
+	done
+	# nothing was put or taken by the refused calls
+	run pqueue-stat "$q"
+	assert_success
+	assert_line --regexp '^messages: +0$'
+}
+
+@test "adversarial: bad queue names are refused by every pqueue tool" {
+	local long t v n
+	long=$(printf 'a%.0s' {1..101})
+	for v in "" "$long" ".." "." ".hidden" "a/b" "/abs" "-x" $'a\x01b' \
+	    $'a\nb' $'\xff\xfe' "a b" "é" "a*" 'a$b'; do
+		for t in pqueue-create pqueue-put pqueue-get pqueue-stat \
+		    pqueue-close pqueue-done pqueue-join; do
+			case $v in
+			-x) run --separate-stderr "$t" "$v"
+			    assert_failure 125
+			    assert_output ""
+			    [[ "${stderr_lines[0]}" == *"'x'"* ]] ;;
+			*) refused "bad queue name" "$t" "$v" ;;
+			esac
+		done
+		[ "$v" = -x ] || refused "bad queue name" pqueue-rm "$v"
+	done
+	# the name is shown escaped, so it stays on one line
+	refused "'a\\x0ab'" pqueue-get $'a\nb'
+	refused "'\\xff\\xfe'" pqueue-put $'\xff\xfe' x
+	refused "'$long'" pqueue-create "$long"
+	run ls /dev/shm
+	refute_output --partial "pqueue.."
+}
+
+@test "adversarial: pqueue-rm shows a bad name escaped, on one line" {
+	refused 'a\nb: bad queue name' pqueue-rm $'a\nb'
+	refused '\377: bad queue name' pqueue-rm $'\xff'
+	refused 'a\001b: bad queue name' pqueue-rm $'a\x01b'
+}
+
+@test "adversarial: bad lock names are refused by plock and plock -q" {
+	local long v
+	long=$(printf 'a%.0s' {1..101})
+	for v in "" "$long" ".." "." ".hidden" $'a\x01b' $'\xff' "a b" "é"; do
+		refused "bad lock name" plock "$v" true
+		refused "bad lock name" plock -q "$v"
+	done
+	# a name with '/' is a path: a missing directory is an error naming it
+	refused "$PKIT_DIR/no/such: No such file or directory" \
+	    plock "$PKIT_DIR/no/such" true
+	assert_file_not_exists "$PKIT_DIR/no"
+}
+
+@test "adversarial: pqueue-create -M takes only an octal mode, never o+w" {
+	local q v
+	q=$(pkit_name q)
+	for v in "" abc 8 9 01777 06000 -1 0x10 1e3 " 600" "600 " 0600x; do
+		refused "bad mode '$v'" pqueue-create -M "$v" "$q"
+	done
+	for v in 0602 0666 0777 0002; do
+		refused "mode $v is world-writable" pqueue-create -M "$v" "$q"
+	done
+	assert_file_not_exists "/dev/shm/pqueue.$q"
+}
+
+@test "adversarial: empty and missing paths are refused by pspawn and pdaemon" {
+	refused "pspawn: : No such file" pspawn -C "" true
+	refused "pspawn: : No such file" pspawn -o "" true
+	refused "pspawn: : No such file" pspawn -e "" true
+	refused "pspawn: : No such file" pspawn -i "" true
+	refused "$PKIT_DIR/nodir/x" pspawn -o "$PKIT_DIR/nodir/x" true
+	refused "$PKIT_DIR/nodir" pspawn -C "$PKIT_DIR/nodir" true
+	refused "$PKIT_DIR/nodir" pdaemon -C "$PKIT_DIR/nodir" true
+	refused "pidfile: empty path" pdaemon -p "" true
+	refused "log file: empty path" pdaemon -o "" true
+}
+
+@test "adversarial: pdaemon -s and -k refuse an empty pidfile path" {
+	# it used to read as "not running" (1): a silent answer to a typo
+	refused "pidfile: empty path" pdaemon -s ""
+	refused "pidfile: empty path" pdaemon -k ""
+	refused "pidfile: empty path" pdaemon -k -t 1 ""
+}
+
+@test "args: pqueue-rm never echoes a redis: name, which may hold a password" {
+	run --separate-stderr pqueue-rm 'redis://user:s3cret@127.0.0.1/q'
+	assert_failure 125
+	[ -z "$output" ]
+	[[ "$stderr" != *s3cret* ]] || fail "password shown: $stderr"
+	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
+}
+
+@test "adversarial: every pair of options that exclude each other is named" {
+	local q
+	q=$(pkit_name q)
+	pqueue-create "$q"
+	refused "plock: -s and -c cannot be used together" plock -s -c 2 lk true
+	refused "plock: -s and -c cannot be used together" plock -c 2 -s lk true
+	refused "plock: -n and -t cannot be used together" plock -n -t 1 lk true
+	refused "plock: -v and a command cannot be used together" plock -q -v lk true
+	refused "plock: -s needs a command" plock -q -s lk
+	refused "plock: -t needs a command" plock -q -t 1 lk
+	refused "pqueue-get: -c and -f cannot be used together" pqueue-get -c 2 -f "$q"
+	refused "pqueue-get: -r needs a command" pqueue-get -r 2 "$q"
+	refused "pqueue-stat: -e and -F cannot be used together" pqueue-stat -e -F "$q"
+	refused "pqueue-stat: -e and -k cannot be used together" pqueue-stat -e -k "$q"
+	refused "pqueue-stat: -F needs a queue NAME" pqueue-stat -F
+	refused "pqueue-done: -c and ID cannot be used together" pqueue-done -c 2 "$q" 1
+	refused "pdaemon: -k and -s cannot be used together" pdaemon -k -s /nonexistent.pid
+	refused "pdaemon: -s and -t cannot be used together" pdaemon -s -t 1 /nonexistent.pid
+	refused "pdaemon: -k and -p cannot be used together" pdaemon -k -p x /nonexistent.pid
+	refused "pdaemon: -s and -r cannot be used together" pdaemon -s -r /nonexistent.pid
+	refused "pdaemon: -t needs -k" pdaemon -t 1 true
+	refused "pdaemon: -T needs -r" pdaemon -T title true
+}
+
+@test "adversarial: sizes take K, M and G, and refuse overflow on one line" {
+	local q v
+	q=$(pkit_name q)
+	for v in 5T 1KB 1KK K 1.5K -1K " 1K" 1Ki; do
+		refused "bad size '$v': not a number of bytes" pqueue-create -s "$v" "$q"
+	done
+	for v in 5G 4097M 99999999999999999G 99999999999999999999; do
+		refused "bad size '$v': too large (64..4294967296)" pqueue-create -s "$v" "$q"
+	done
+	refused "bad size '0K': too small" pqueue-create -s 0K "$q"
+	assert_file_not_exists "/dev/shm/pqueue.$q"
+}

@@ -1,0 +1,647 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
+# plock: exclusive, shared and counting locks, their codes and timings,
+# the lifetime rules (kernel-released, inherited, never stale), the holder
+# query, and bad input.  tests/redis-run runs it again on Redis
+# (PKIT_TEST_BACKEND=redis: pkit_name gives redis: names); what a lease
+# does differently, as plock(1) documents, is skipped there (files_only).
+# shellcheck disable=SC2154 # top_builddir, output, status come from bats
+# shellcheck disable=SC2016 # $ in single quotes is for the inner shell
+
+load ../helper
+bats_require_minimum_version 1.5.0
+
+# probe DIR [WANT]: a critical section that records how many holders are
+# in it at once (the most it saw, in DIR/max).  With WANT, it waits up to
+# 3 s for WANT holders to be in together, so that shared and counting
+# locks that work show exactly WANT.
+make_probe() {
+	cat > "$BATS_TEST_TMPDIR/probe" <<'EOF'
+#!/bin/sh
+d=$1 want=${2:-0}
+: > "$d/in.$$"
+seen() { set -- "$d"/in.*; echo $#; }
+n=$(seen)
+i=0
+while [ "$n" -lt "$want" ] && [ $i -lt 150 ]; do
+	sleep 0.02
+	n=$(seen)
+	i=$((i + 1))
+done
+sleep 0.05
+m=$(seen)
+[ "$m" -gt "$n" ] && n=$m
+echo "$n" >> "$d/max"
+rm -f "$d/in.$$"
+EOF
+	chmod +x "$BATS_TEST_TMPDIR/probe"
+	mkdir -p "$BATS_TEST_TMPDIR/pr"
+}
+
+# max_holders: the most holders the probes saw at once.
+max_holders() {
+	sort -n "$BATS_TEST_TMPDIR/pr/max" | tail -n 1
+}
+
+# hold NAME [OPTS...] -- start "plock OPTS NAME sleep 30" in the background,
+# tracked; wait until it holds; its pid in $held.
+hold() {
+	local name=$1
+	shift
+	plock "$@" "$name" sleep 30 3>&- &
+	held=$!
+	pkit_track "$held"
+	wait_until 5 holds "$name" "$held"
+}
+
+# holds NAME PID: PID is among the holders plock -q names.
+holds() {
+	plock -q "$1" | grep -qx "$2"
+}
+
+# waiting PID: PID is asleep (blocked), not running.
+waiting() {
+	local st
+	st=$(awk '{ sub(/.*\) /, ""); print substr($0, 1, 1) }' "/proc/$1/stat" 2>/dev/null)
+	[ "$st" = S ]
+}
+
+# cpu_ticks PID: user + system time so far, in clock ticks.
+cpu_ticks() {
+	awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
+}
+
+# The ticket rush: 8 buyers, 2 tickets, each buying under plock.
+rush() {
+	local db=$BATS_TEST_TMPDIR/tickets n _
+	n=$(pkit_name tickets)
+	echo 2 > "$db"
+	: > "$db.log"
+	for _ in 1 2 3 4 5 6 7 8; do
+		plock "$n" sh -c '
+			n=$(cat "$1"); sleep 0.005
+			if [ "$n" -gt 0 ]; then echo $((n - 1)) > "$1"; echo sold >> "$1.log"
+			else echo failed >> "$1.log"; fi' sh "$db" 3>&- &
+	done
+	wait
+	echo "$(grep -c sold "$db.log") $(grep -c failed "$db.log") $(cat "$db")"
+}
+
+@test "plock: no arguments is a usage error (125)" {
+	run --separate-stderr plock
+	assert_failure 125
+	assert_output ""
+	[[ "$stderr" == *"usage: plock"* ]]
+}
+
+@test "plock: -h prints the usage on stdout and exits 0" {
+	run --separate-stderr plock -h
+	assert_success
+	assert_line --index 0 --partial "usage: plock [-s | -c COUNT]"
+	assert_line --index 1 --partial "plock -q [-v] NAME"
+}
+
+@test "plock: runs the command holding the lock, stdout clean" {
+	run --separate-stderr plock "$(pkit_name l)" echo hello
+	assert_success
+	assert_output hello
+	[ -z "$stderr" ]
+}
+
+@test "plock: the ticket rush under plock sells exactly 2 of 2, 20 runs in a row" {
+	local _
+	for _ in $(seq 1 20); do
+		run rush
+		assert_output "2 6 0"
+	done
+}
+
+@test "plock: exclusive lets one holder in at a time (probe max 1)" {
+	local n _
+	make_probe
+	n=$(pkit_name x)
+	for _ in 1 2 3 4 5 6; do
+		plock "$n" "$BATS_TEST_TMPDIR/probe" "$BATS_TEST_TMPDIR/pr" 3>&- &
+	done
+	wait
+	run max_holders
+	assert_output 1
+	run wc -l < "$BATS_TEST_TMPDIR/pr/max"
+	assert_output 6
+}
+
+@test "plock: -s lets every shared holder in at once (probe max 6)" {
+	local n _
+	make_probe
+	n=$(pkit_name s)
+	for _ in 1 2 3 4 5 6; do
+		plock -s "$n" "$BATS_TEST_TMPDIR/probe" "$BATS_TEST_TMPDIR/pr" 6 3>&- &
+	done
+	wait
+	run max_holders
+	assert_output 6
+}
+
+@test "plock: -c 3 lets exactly 3 of 8 in at once (probe max 3)" {
+	local n _
+	make_probe
+	n=$(pkit_name c)
+	for _ in 1 2 3 4 5 6 7 8; do
+		plock -c 3 "$n" "$BATS_TEST_TMPDIR/probe" "$BATS_TEST_TMPDIR/pr" 3 3>&- &
+	done
+	wait
+	run max_holders
+	assert_output 3
+	run wc -l < "$BATS_TEST_TMPDIR/pr/max"
+	assert_output 8
+}
+
+@test "plock: -n on a held lock exits 124 at once and names the holder" {
+	local n
+	n=$(pkit_name x)
+	hold "$n"
+	timed_run --separate-stderr plock -n "$n" echo never
+	assert_failure 124
+	assert_output ""
+	[ "$elapsed" -lt 1000 ]
+	[[ "$stderr" == "plock: $n: busy, held by pid $held" ]]
+}
+
+@test "plock: -q with a command keeps the busy line quiet" {
+	local n
+	n=$(pkit_name x)
+	hold "$n"
+	run --separate-stderr plock -q -n "$n" echo never
+	assert_failure 124
+	assert_output ""
+	[ -z "$stderr" ]
+}
+
+@test "plock: -t 1 on a held lock exits 124 after about 1 s" {
+	local n
+	n=$(pkit_name x)
+	hold "$n"
+	timed_run --separate-stderr plock -t 1 "$n" echo never
+	assert_failure 124
+	assert_output ""
+	[ "$elapsed" -ge 900 ] && [ "$elapsed" -lt 3000 ]
+	[[ "$stderr" == *"held by pid $held" ]]
+}
+
+@test "plock: -t 0 does not wait" {
+	local n
+	n=$(pkit_name x)
+	hold "$n"
+	timed_run plock -t 0 "$n" true
+	assert_failure 124
+	[ "$elapsed" -lt 1000 ]
+}
+
+@test "plock: -t takes the lock as soon as it frees, before the deadline" {
+	local n
+	n=$(pkit_name x)
+	plock "$n" sleep 0.5 3>&- &
+	pkit_track $!
+	wait_until 5 plock -q "$n"
+	timed_run plock -t 10 "$n" echo got
+	assert_success
+	assert_output got
+	[ "$elapsed" -lt 3000 ]
+}
+
+@test "plock: after -t took the lock the command gets no SIGALRM" {
+	local n
+	n=$(pkit_name x)
+	plock "$n" sleep 0.3 3>&- &
+	pkit_track $!
+	wait_until 5 plock -q "$n"
+	# The timer would have fired at 1 s, inside the command's 1.5 s.
+	run plock -t 1 "$n" sh -c 'sleep 1.5; echo alive'
+	assert_success
+	assert_output alive
+}
+
+@test "plock: -s holders share, an exclusive holder keeps them out" {
+	local n
+	n=$(pkit_name s)
+	hold "$n" -s
+	run plock -s -n "$n" echo shared
+	assert_success
+	assert_output shared
+	run plock -n -q "$n" true
+	assert_failure 124
+	n=$(pkit_name x)
+	hold "$n"
+	run plock -s -n -q "$n" true
+	assert_failure 124
+}
+
+@test "plock: -c COUNT: -n and -t give 124 while all slots are held" {
+	local n a b
+	n=$(pkit_name c)
+	hold "$n" -c 2
+	a=$held
+	run plock -c 2 -n "$n" echo third
+	assert_success
+	assert_output third
+	hold "$n" -c 2
+	b=$held
+	timed_run --separate-stderr plock -c 2 -n "$n" true
+	assert_failure 124
+	[ "$elapsed" -lt 1000 ]
+	[[ "$stderr" == "plock: $n: busy, held by pids $a $b" || \
+	   "$stderr" == "plock: $n: busy, held by pids $b $a" ]]
+	timed_run plock -c 2 -t 1 -q "$n" true
+	assert_failure 124
+	[ "$elapsed" -ge 900 ] && [ "$elapsed" -lt 3000 ]
+}
+
+@test "plock: -c waiter wakes when any slot frees, not a given one" {
+	local n
+	n=$(pkit_name c)
+	hold "$n" -c 2
+	plock -c 2 "$n" sleep 0.5 3>&- &
+	pkit_track $!
+	wait_until 5 holds "$n" $!
+	# The first slot is held for 30 s, the second frees after 0.5 s.
+	timed_run plock -c 2 "$n" echo in
+	assert_success
+	assert_output in
+	[ "$elapsed" -lt 3000 ]
+}
+
+@test "plock: an exclusive plock keeps out and waits for -c holders" {
+	local n
+	n=$(pkit_name c)
+	hold "$n" -c 3
+	run plock -n -q "$n" true
+	assert_failure 124
+	n=$(pkit_name c)
+	hold "$n"
+	run plock -c 3 -n -q "$n" true
+	assert_failure 124
+}
+
+@test "plock: waiters sleep in the kernel, they do not poll" {
+	local n p q
+	n=$(pkit_name x)
+	hold "$n"
+	plock "$n" true 3>&- &
+	p=$!
+	pkit_track "$p"
+	n=$(pkit_name c)
+	hold "$n" -c 2
+	hold "$n" -c 2
+	plock -c 2 -t 30 "$n" true 3>&- &
+	q=$!
+	pkit_track "$q"
+	sleep 1.5
+	waiting "$p"
+	waiting "$q"
+	[ "$(cpu_ticks "$p")" -le 5 ]
+	[ "$(cpu_ticks "$q")" -le 5 ]
+}
+
+@test "plock: a SIGKILLed holder hands the lock to the next waiter at once" {
+	files_only "the kernel releases at once, a lease runs out"
+	local n w
+	n=$(pkit_name x)
+	hold "$n"
+	plock "$n" echo next > "$BATS_TEST_TMPDIR/out" 3>&- &
+	w=$!
+	pkit_track "$w"
+	wait_until 5 waiting "$w"
+	# A waiter has the file open but holds nothing: not a holder.
+	run plock -q "$n"
+	assert_output "$held"
+	kill -KILL "$held"
+	wait_until 1 test -s "$BATS_TEST_TMPDIR/out"
+	run cat "$BATS_TEST_TMPDIR/out"
+	assert_output next
+}
+
+@test "plock: a SIGKILLed -c holder hands its slot to a waiter at once" {
+	files_only "the kernel releases at once, a lease runs out"
+	local n w
+	n=$(pkit_name c)
+	hold "$n" -c 1
+	plock -c 1 "$n" echo next > "$BATS_TEST_TMPDIR/out" 3>&- &
+	w=$!
+	pkit_track "$w"
+	wait_until 5 waiting "$w"
+	run plock -q "$n"
+	assert_output "$held"
+	kill -KILL "$held"
+	wait_until 1 test -s "$BATS_TEST_TMPDIR/out"
+	run cat "$BATS_TEST_TMPDIR/out"
+	assert_output next
+}
+
+@test "plock: the command is plock itself: same pid, -q names it" {
+	files_only "chainloading (on Redis plock stays the parent)"
+	local n p
+	n=$(pkit_name x)
+	plock "$n" sh -c 'echo $$ > "$1"; exec sleep 30' sh "$BATS_TEST_TMPDIR/pid" 3>&- &
+	p=$!
+	pkit_track "$p"
+	wait_until 5 test -s "$BATS_TEST_TMPDIR/pid"
+	run cat "$BATS_TEST_TMPDIR/pid"
+	assert_output "$p"
+	run --separate-stderr plock -q "$n"
+	assert_success
+	assert_output "$p"
+}
+
+@test "plock: the taker SIGKILLed, an inheriting child holds on; -q names it, not the dead pid" {
+	files_only "an inherited lock descriptor"
+	local n p c
+	n=$(pkit_name x)
+	plock "$n" sh -c 'sleep 2 & echo $! > "$1"; wait' sh "$BATS_TEST_TMPDIR/child" 3>&- &
+	p=$!
+	pkit_track "$p"
+	wait_until 5 test -s "$BATS_TEST_TMPDIR/child"
+	c=$(cat "$BATS_TEST_TMPDIR/child")
+	pkit_track "$c"
+	run plock -q "$n"
+	assert_success
+	assert_output "$(printf '%s\n' "$p" "$c" | sort -n)"
+	kill -KILL "$p"
+	wait "$p" || true
+	# /proc/locks still names the dead taker; plock -q names the holder.
+	run plock -q "$n"
+	assert_success
+	assert_output "$c"
+	# ...with the since-when of the lock it inherited.
+	run plock -q -v "$n"
+	assert_output --regexp "^$c [0-9]{4}-[0-9]{2}-[0-9]{2}T"
+	run plock -n "$n" true
+	assert_failure 124
+	wait_until 5 bash -c "! kill -0 $c 2>/dev/null"
+	run plock -q "$n"
+	assert_failure 1
+	assert_output ""
+	run plock -n "$n" echo free
+	assert_output free
+}
+
+@test "plock: a child started with the lock fd closed does not hold the lock" {
+	files_only "the lock descriptor (no PKIT_LOCK_FD on Redis)"
+	local n c
+	n=$(pkit_name x)
+	run plock "$n" bash -c 'sleep 30 {PKIT_LOCK_FD}>&- >/dev/null 2>&1 3>&- & echo $!'
+	assert_success
+	c=$output
+	pkit_track "$c"
+	kill -0 "$c"
+	run plock -q "$n"
+	assert_failure 1
+}
+
+@test "plock: PKIT_LOCK_FD names the lock file, and no other fd leaks in" {
+	files_only "the lock descriptor (no PKIT_LOCK_FD on Redis)"
+	local n expect got
+	n=$(pkit_name x)
+	run plock "$n" sh -c 'readlink "/proc/$$/fd/$PKIT_LOCK_FD"'
+	assert_output "$PKIT_DIR/locks/$n"
+	# The command's descriptors are the caller's plus the lock's, no more.
+	sh -c 'ls /proc/$$/fd > "$1"' sh "$BATS_TEST_TMPDIR/base"
+	run plock "$n" sh -c 'ls /proc/$$/fd > "$1"; echo "$PKIT_LOCK_FD"' sh \
+		"$BATS_TEST_TMPDIR/with"
+	assert_success
+	expect=$({ cat "$BATS_TEST_TMPDIR/base"; echo "$output"; } | sort -n | tr '\n' ' ')
+	got=$(sort -n "$BATS_TEST_TMPDIR/with" | tr '\n' ' ')
+	[ "$got" = "$expect" ] || fail "fds: got $got, expected $expect"
+}
+
+@test "plock: INT, TERM and HUP reach the command, which exits its own way" {
+	local n sig
+	for sig in INT TERM HUP; do
+		n=$(pkit_name x)
+		run bash -c '
+			set -m
+			plock "$1" sh -c "trap \"echo got $2; exit 7\" $2; echo ready; while :; do sleep 0.05; done" 3>&- > "$3" &
+			p=$!
+			i=0
+			until grep -q ready "$3" || [ $i -gt 200 ]; do sleep 0.02; i=$((i + 1)); done
+			kill -s "$2" "$p"
+			wait "$p"' sh "$n" "$sig" "$BATS_TEST_TMPDIR/sig.$sig"
+		assert_failure 7
+		run cat "$BATS_TEST_TMPDIR/sig.$sig"
+		assert_line "got $sig"
+	done
+}
+
+@test "plock: the command's status passes through, 128+N for a signal" {
+	run plock "$(pkit_name x)" sh -c 'exit 3'
+	assert_failure 3
+	run plock "$(pkit_name x)" sh -c 'kill -KILL $$'
+	assert_failure 137
+	run plock -c 2 "$(pkit_name x)" sh -c 'exit 42'
+	assert_failure 42
+}
+
+@test "plock: a command that is not found exits 127, not executable 126" {
+	run -127 --separate-stderr plock "$(pkit_name x)" no-such-command-pkit
+	assert_failure 127
+	assert_output ""
+	[[ "$stderr" == "plock: no-such-command-pkit: "* ]]
+	: > "$BATS_TEST_TMPDIR/noexec"
+	run --separate-stderr plock "$(pkit_name x)" "$BATS_TEST_TMPDIR/noexec"
+	assert_failure 126
+}
+
+@test "plock: bad input is one line and 125" {
+	local bad
+	for bad in "'bad name'" .hidden "-t 1x" "-t -1" "-c 0" "-c x" "-c 1001" \
+	    "-c ''" "-s -c 2" "-c 2 -s" "-n -t 1" "-v"; do
+		run --separate-stderr bash -c "plock $bad lk true"
+		[ "$status" -eq 125 ] || fail "plock $bad: status $status"
+		[ -z "$output" ] || fail "plock $bad: wrote to stdout"
+		[ "${#stderr_lines[@]}" -le 2 ] || fail "plock $bad: $stderr"
+	done
+	run --separate-stderr plock "bad name" true
+	assert_failure 125
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	run --separate-stderr plock -c 0 lk true
+	assert_failure 125
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	: > "$BATS_TEST_TMPDIR/file"
+	run --separate-stderr plock "$BATS_TEST_TMPDIR/file/lock" true
+	assert_failure 125
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == "plock: $BATS_TEST_TMPDIR/file/lock: "* ]]
+	run --separate-stderr plock /nonexistent-pkit/dir/lock true
+	assert_failure 125
+	run --separate-stderr plock -q -s lk
+	assert_failure 125
+	run --separate-stderr plock -q -n lk
+	assert_failure 125
+}
+
+@test "plock: a plain name is a 0600 file in locks/, never a symlink" {
+	files_only "the lock file"
+	local n
+	n=$(pkit_name x)
+	run plock "$n" true
+	assert_success
+	run stat -c %a "$PKIT_DIR/locks/$n"
+	assert_output 600
+	ln -s "$BATS_TEST_TMPDIR/elsewhere" "$PKIT_DIR/locks/evil"
+	run --separate-stderr plock evil true
+	assert_failure 125
+	assert_file_not_exists "$BATS_TEST_TMPDIR/elsewhere"
+}
+
+@test "plock: a name with / is a path, created if missing, shared with flock(1)" {
+	local f=$BATS_TEST_TMPDIR/my.lock
+	run plock "$f" echo ok
+	assert_success
+	assert_file_exists "$f"
+	bash -c 'exec 9>>"$1" && flock 9 && exec sleep 30' sh "$f" 3>&- &
+	pkit_track $!
+	wait_until 5 bash -c "plock -q '$f' >/dev/null"
+	run plock -n -q "$f" true
+	assert_failure 124
+}
+
+@test "plock: -q on a free or never used lock exits 1 and prints nothing" {
+	local n
+	n=$(pkit_name x)
+	run --separate-stderr plock -q "$n"
+	assert_failure 1
+	assert_output ""
+	plock "$n" true
+	run --separate-stderr plock -q "$n"
+	assert_failure 1
+	assert_output ""
+}
+
+@test "plock: -q -v gives since-when from the holder's own record" {
+	files_only "the -v line (on Redis PID SINCE HOST)"
+	local n t0
+	n=$(pkit_name x)
+	t0=$(date +%s)
+	hold "$n" -s
+	run --separate-stderr plock -q -v "$n"
+	assert_success
+	assert_output --regexp "^$held [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}[+-][0-9]{4}$"
+	local when
+	when=$(date -d "$(echo "$output" | awk '{ print $2 }')" +%s)
+	[ "$when" -ge "$t0" ] && [ "$when" -le "$(date +%s)" ]
+}
+
+@test "plock: -q -v never shows a stale or half-written record as current" {
+	files_only "the since-when records in locks/"
+	local n f r
+	n=$(pkit_name x)
+	plock "$n" true
+	f=$PKIT_DIR/locks/$n
+	r=$(echo "$PKIT_DIR"/locks/.rec-*.x)
+	assert_file_exists "$r"
+	# Someone takes the lock without writing a record: the old one is stale.
+	bash -c 'exec 9>>"$1" && flock 9 && exec sleep 30' sh "$f" 3>&- &
+	pkit_track $!
+	wait_until 5 plock -q "$n"
+	run plock -q -v "$n"
+	assert_success
+	assert_output --regexp '^[0-9]+ -$'
+	kill $!
+	wait_until 5 bash -c "! plock -q '$n'"
+	hold "$n"
+	printf '%s 1' "$held" > "$r"
+	run plock -q -v "$n"
+	assert_output "$held -"
+}
+
+@test "plock: -c: the waiter at the head of the line gets the next slot, not a newcomer" {
+	files_only "the turnstile (none on Redis)"
+	local n a
+	n=$(pkit_name c)
+	plock -c 1 "$n" sleep 1 3>&- &
+	pkit_track $!
+	wait_until 5 plock -q "$n"
+	plock -c 1 "$n" sh -c 'echo first >> "$1"' sh "$BATS_TEST_TMPDIR/order" 3>&- &
+	a=$!
+	pkit_track "$a"
+	wait_until 5 waiting "$a"
+	sleep 0.2
+	run plock -c 1 "$n" sh -c 'echo second >> "$1"' sh "$BATS_TEST_TMPDIR/order"
+	assert_success
+	run cat "$BATS_TEST_TMPDIR/order"
+	assert_output "first
+second"
+}
+
+@test "plock: -q -v gives each -c holder its own since-when" {
+	local n
+	n=$(pkit_name c)
+	hold "$n" -c 2
+	hold "$n" -c 2
+	run --separate-stderr plock -q -v "$n"
+	assert_success
+	[ "${#lines[@]}" -eq 2 ]
+	assert_line --index 0 --regexp '^[0-9]+ [0-9]{4}-[0-9]{2}-[0-9]{2}T'
+	assert_line --index 1 --regexp '^[0-9]+ [0-9]{4}-[0-9]{2}-[0-9]{2}T'
+}
+
+@test "plock: -q as another user says held, not free, when it cannot name the holders" {
+	local d
+	d=$(mktemp -d /tmp/pkit-plock-other.XXXXXX)
+	chmod 755 "$d"
+	mkdir -m 700 "$d/rundir"
+	chown nobody "$d/rundir"
+	plock "$d/shared.lock" sleep 30 3>&- &
+	pkit_track $!
+	wait_until 5 plock -q "$d/shared.lock"
+	chmod 644 "$d/shared.lock"
+	run --separate-stderr setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		env PKIT_DIR="$d/rundir" "$(command -v plock)" -q "$d/shared.lock"
+	rm -rf "$d"
+	assert_success
+	assert_output ""
+	[[ "$stderr" == *"held by processes you may not see" ]]
+}
+
+@test "plock: SIGKILL to plock's pid while CMD runs hits CMD itself: nothing is left holding" {
+	files_only "the kernel releases at once, a lease runs out"
+	local n p
+	n=$(pkit_name x)
+	plock "$n" sh -c 'echo $$ > "$1"; exec sleep 30' sh "$BATS_TEST_TMPDIR/pid" 3>&- &
+	p=$!
+	pkit_track "$p"
+	wait_until 5 test -s "$BATS_TEST_TMPDIR/pid"
+	[ "$(cat "$BATS_TEST_TMPDIR/pid")" = "$p" ]
+	kill -KILL "$p"
+	wait "$p" || true
+	run plock -q "$n"
+	assert_failure 1
+	run plock -n "$n" echo free
+	assert_success
+	assert_output free
+}
+
+@test "plock: started with stdout closed, the lock never lands on fd 0, 1 or 2" {
+	files_only "the lock descriptor (no PKIT_LOCK_FD on Redis)"
+	local n
+	n=$(pkit_name x)
+	plock "$n" sh -c 'echo "$PKIT_LOCK_FD" >&2; echo oops 2>/dev/null; true' >&- 2> "$BATS_TEST_TMPDIR/err" <&-
+	run cat "$BATS_TEST_TMPDIR/err"
+	[ "$output" -ge 3 ] || fail "lock on fd $output"
+	assert_file_empty "$PKIT_DIR/locks/$n"
+}
+
+@test "plock: -s with -c, and -n with -t, name the conflict on one line" {
+	run --separate-stderr plock -s -c 2 lk true
+	assert_failure 125
+	assert_equal "$stderr" "plock: -s and -c cannot be used together"
+	run --separate-stderr plock -c 2 -s lk true
+	assert_failure 125
+	assert_equal "$stderr" "plock: -s and -c cannot be used together"
+	run --separate-stderr plock -n -t 1 lk true
+	assert_failure 125
+	assert_equal "$stderr" "plock: -n and -t cannot be used together"
+	run --separate-stderr plock -q -c 2 lk
+	assert_failure 125
+	assert_equal "$stderr" "plock: -c needs a command"
+	assert_equal "$output" ""
+}

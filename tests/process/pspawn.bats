@@ -1,0 +1,272 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
+# pspawn: start a command, print its pid, return at once; keeper, records,
+# -n, -D, files, environment, exit codes.
+# shellcheck disable=SC2154 # top_srcdir and the like come from helper.bash
+
+load ../helper
+load spawn
+
+@test "pspawn: no command is a usage error (125, usage on stderr)" {
+	run --separate-stderr pspawn
+	assert_failure 125
+	assert_output ""
+	[[ "$stderr" == *"usage: pspawn"* ]]
+}
+
+@test "pspawn: -h prints usage on stdout and exits 0" {
+	run --separate-stderr pspawn -h
+	assert_success
+	assert_output --partial "usage: pspawn [-Dg] [-n COUNT]"
+}
+
+@test "pspawn: prints the pid of the running command and returns at once" {
+	timed_run --separate-stderr pspawn sleep 100
+	assert_success
+	pkit_track "$output"
+	assert_output --regexp '^[0-9]+$'
+	[ "$elapsed" -lt 1000 ] || fail "took $elapsed ms"
+	assert_equal "$(cat "/proc/$output/comm")" sleep
+	[ -z "$stderr" ]
+}
+
+@test "pspawn: p=\$(pspawn sleep 100) returns at once (stdout not held)" {
+	timed_run bash -c 'p=$(pspawn sleep 100 2>/dev/null); echo "$p"'
+	assert_success
+	pkit_track "$output"
+	[ "$elapsed" -lt 1000 ] || fail "took $elapsed ms"
+	alive "$output"
+}
+
+@test "pspawn: a command not found exits 127, one line on stderr, nothing on stdout" {
+	run --separate-stderr pspawn no-such-command-pkit
+	assert_failure 127
+	assert_output ""
+	assert_equal "$stderr" "pspawn: no-such-command-pkit: No such file or directory"
+}
+
+@test "pspawn: a command that cannot be executed exits 126" {
+	printf 'echo hi\n' > "$BATS_TEST_TMPDIR/noexec"
+	chmod 644 "$BATS_TEST_TMPDIR/noexec"
+	run --separate-stderr pspawn "$BATS_TEST_TMPDIR/noexec"
+	assert_failure 126
+	assert_output ""
+	[[ "$stderr" == "pspawn: $BATS_TEST_TMPDIR/noexec: Permission denied" ]]
+}
+
+@test "pspawn: -n with a missing command starts nothing and prints nothing" {
+	run --separate-stderr pspawn -n 3 no-such-command-pkit
+	assert_failure 127
+	assert_output ""
+	assert_equal "${#stderr_lines[@]}" 1
+}
+
+@test "pspawn: the command's stdout and stderr go to pspawn's stderr" {
+	run --separate-stderr bash -c 'p=$(pspawn sh -c "echo to-out; echo to-err >&2"); pjoin "$p"'
+	assert_success
+	assert_output ""
+	[[ "$stderr" == *to-out* && "$stderr" == *to-err* ]]
+}
+
+@test "pspawn: -o and -e append the command's output to files" {
+	echo old > "$BATS_TEST_TMPDIR/out"
+	echo old > "$BATS_TEST_TMPDIR/err"
+	run --separate-stderr bash -c 'pjoin $(pspawn -o "$1/out" -e "$1/err" sh -c "echo o; echo e >&2")' _ "$BATS_TEST_TMPDIR"
+	assert_success
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/out")" "old
+o"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/err")" "old
+e"
+	[ -z "$stderr" ]
+}
+
+@test "pspawn: with -o and -e, nothing holds pspawn's stderr either" {
+	timed_run bash -c 'pspawn -o /dev/null -e /dev/null sleep 100 2>&1'
+	assert_success
+	pkit_track "$output"
+	[ "$elapsed" -lt 1000 ] || fail "took $elapsed ms"
+}
+
+@test "pspawn: stdin is /dev/null, or -i FILE" {
+	run bash -c 'pjoin $(pspawn -o "$1/a" cat) < /etc/passwd' _ "$BATS_TEST_TMPDIR"
+	assert_success
+	assert_file_empty "$BATS_TEST_TMPDIR/a"
+	printf 'line\n' > "$BATS_TEST_TMPDIR/in"
+	run bash -c 'pjoin $(pspawn -i "$1/in" -o "$1/b" cat)' _ "$BATS_TEST_TMPDIR"
+	assert_success
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/b")" line
+}
+
+@test "pspawn: a file that cannot be opened exits 125 and starts nothing" {
+	run --separate-stderr pspawn -i "$BATS_TEST_TMPDIR/none" true
+	assert_failure 125
+	assert_output ""
+	run --separate-stderr pspawn -o "$BATS_TEST_TMPDIR/no/dir/f" true
+	assert_failure 125
+	assert_dir_not_exists "$PKIT_DIR/jobs"
+}
+
+@test "pspawn: -C DIR runs the command there; a missing DIR exits 125" {
+	mkdir "$BATS_TEST_TMPDIR/wd"
+	run bash -c 'pjoin $(pspawn -C "$1/wd" -o "$1/pwd" pwd)' _ "$BATS_TEST_TMPDIR"
+	assert_success
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/pwd")" "$BATS_TEST_TMPDIR/wd"
+	run --separate-stderr pspawn -C "$BATS_TEST_TMPDIR/nowhere" true
+	assert_failure 125
+	assert_output ""
+}
+
+@test "pspawn: PKIT_PARENT is the pid of the shell that ran pspawn" {
+	run bash -c 'pjoin $(pspawn -o "$1/pp" sh -c "echo \$PKIT_PARENT"); echo $$' _ "$BATS_TEST_TMPDIR"
+	assert_success
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/pp")" "$output"
+}
+
+@test "pspawn: -n COUNT starts COUNT copies under one keeper, PKIT_INDEX 1..COUNT" {
+	run --separate-stderr pspawn -n 5 -o "$BATS_TEST_TMPDIR/idx" sh -c 'echo "$PKIT_INDEX"; sleep 100'
+	assert_success
+	pkit_track "${lines[@]}"
+	assert_equal "${#lines[@]}" 5
+	assert_equal "$(printf '%s\n' "${lines[@]}" | sort -u | wc -l)" 5
+	local p ppids
+	ppids=$(for p in "${lines[@]}"; do ps -o ppid= -p "$p"; done | sort -u)
+	assert_equal "$(wc -l <<< "$ppids")" 1
+	assert_equal "$(tr '\0' ' ' < "/proc/${ppids// /}/cmdline" | sed 's/ *$//')" "pspawn: keeper sh"
+	wait_until 3 test "$(wc -l < "$BATS_TEST_TMPDIR/idx")" -eq 5
+	assert_equal "$(sort -n "$BATS_TEST_TMPDIR/idx" | tr '\n' ' ')" "1 2 3 4 5 "
+}
+
+@test "pspawn: -n needs a positive number" {
+	run --separate-stderr pspawn -n 0 true
+	assert_failure 125
+	run --separate-stderr pspawn -n 2x true
+	assert_failure 125
+	assert_output ""
+}
+
+@test "pspawn: without -n, an inherited PKIT_INDEX is removed" {
+	PKIT_INDEX=9 run bash -c 'pjoin $(pspawn -o "$1/i" sh -c "echo \${PKIT_INDEX-unset}")' _ "$BATS_TEST_TMPDIR"
+	assert_success
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/i")" unset
+}
+
+@test "pspawn: the keeper is titled and leaves no zombie when the command ends" {
+	# 2 s: the keeper must still be there when ps and tr run, under load
+	run --separate-stderr pspawn sleep 2
+	assert_success
+	local p=$output k
+	k=$(ps -o ppid= -p "$p" | tr -d ' ')
+	assert_equal "$(tr '\0' ' ' < "/proc/$k/cmdline" | sed 's/ *$//')" "pspawn: keeper sleep"
+	wait_until 10 eval '! kill -0 '"$p"' 2>/dev/null'
+	wait_until 10 eval '! kill -0 '"$k"' 2>/dev/null'
+	[ -z "$(zombies_of "$k")" ]
+}
+
+@test "pspawn: a record names the process by pid and start time, running then final" {
+	run --separate-stderr pspawn sleep 100
+	assert_success
+	local p=$output st
+	pkit_track "$p"
+	st=$(field22 "$p")
+	assert_file_exists "$PKIT_DIR/jobs/$p.job"
+	# the status slot (48 bytes, its hash last), then the command
+	run cat "$PKIT_DIR/jobs/$p.job"
+	assert_line -n 0 --regexp "^$st running +[0-9a-f]{8}\$"
+	assert_equal "${#lines[0]}" 47
+	assert_line -n 1 "cmd sleep 100"
+	kill -KILL "$p"
+	wait_until 5 grep -qE "^$st signal 9 +[0-9a-f]{8}\$" "$PKIT_DIR/jobs/$p.job"
+	run pspawn sh -c 'exit 3'
+	p=$output
+	run pjoin "$p"
+	assert_failure 3
+	run cat "$PKIT_DIR/jobs/$p.job"
+	assert_line -n 0 --regexp '^[0-9]+ exit 3 +[0-9a-f]{8}$'
+	assert_line -n 1 "cmd sh -c exit 3"
+	# Only records: no temporary is left behind.
+	run find "$PKIT_DIR/jobs" -name '.*'
+	assert_output ""
+}
+
+@test "pspawn: the command gets default signal dispositions, not the keeper's" {
+	run --separate-stderr pspawn sleep 100
+	local p=$output
+	pkit_track "$p"
+	kill -INT "$p"
+	run pjoin -t 5 "$p"
+	assert_failure 130
+}
+
+@test "pspawn: without -D the command outlives the shell that started it" {
+	run bash -c 'pspawn sleep 100 2>/dev/null'
+	assert_success
+	local p=$output
+	pkit_track "$p"
+	sleep 0.3
+	alive "$p"
+}
+
+@test "pspawn: -D ends the command (SIGTERM) when the shell that ran it exits" {
+	timed_run bash -c 'pspawn -D sleep 100; sleep 0.2'
+	[ "$elapsed" -lt 2000 ] || fail "took $elapsed ms"
+	assert_success
+	local p=$output
+	pkit_track "$p"
+	timed_run pjoin -t 5 "$p"
+	assert_failure 143
+	[ "$elapsed" -lt 2000 ] || fail "took $elapsed ms"
+}
+
+@test "pspawn: -D ends the command also when the shell that ran it is SIGKILLed" {
+	run bash -c 'pspawn -D sleep 100; kill -KILL $$'
+	local p=${lines[0]}
+	pkit_track "$p"
+	run pjoin -t 5 "$p"
+	assert_failure 143
+}
+
+@test "pspawn: -D sends SIGKILL after the grace period to a command ignoring SIGTERM" {
+	run bash -c 'pspawn -D sh -c "trap \"\" TERM; exec sleep 100" 2>/dev/null; sleep 0.2'
+	local p=$output
+	pkit_track "$p"
+	timed_run pjoin -t 8 "$p"
+	assert_failure 137
+	[ "$elapsed" -ge 1500 ] && [ "$elapsed" -lt 6000 ] || fail "took $elapsed ms"
+}
+
+@test "pspawn: -D commands die with their keeper" {
+	bash -c 'pspawn -D sleep 100 > "$1"; exec sleep 100' _ "$BATS_TEST_TMPDIR/pid" &
+	pkit_track $!
+	wait_until 3 test -s "$BATS_TEST_TMPDIR/pid"
+	local p k
+	p=$(cat "$BATS_TEST_TMPDIR/pid")
+	pkit_track "$p"
+	k=$(ps -o ppid= -p "$p" | tr -d ' ')
+	assert_equal "$(keepers)" "$k"
+	[ "$k" -gt 1 ] && kill -KILL "$k"
+	wait_until 3 eval '! alive '"$p"
+}
+
+@test "pspawn: records older than an hour are pruned, recent ones kept" {
+	mkdir -m 700 "$PKIT_DIR" "$PKIT_DIR/jobs"
+	local i
+	for i in $(seq 40001 40100); do echo "100 exit 0" > "$PKIT_DIR/jobs/$i.job"; done
+	touch -d '2 hours ago' "$PKIT_DIR"/jobs/*
+	echo "100 exit 1" > "$PKIT_DIR/jobs/40200.job"
+	run bash -c 'pjoin $(pspawn -n 64 true)'
+	assert_success
+	wait_until 5 test ! -e "$PKIT_DIR/jobs/40001.job"
+	wait_until 5 no_keepers
+	assert_file_exists "$PKIT_DIR/jobs/40200.job"
+	assert_equal "$(find "$PKIT_DIR/jobs" -type f | wc -l)" 65
+}
+
+@test "pspawn: a group-writable runtime directory is refused (125), nothing started" {
+	mkdir -m 700 "$PKIT_DIR"
+	chmod 770 "$PKIT_DIR"
+	run --separate-stderr pspawn -o "$BATS_TEST_TMPDIR/ran" true
+	assert_failure 125
+	assert_output ""
+	sleep 0.2
+	assert_file_empty "$BATS_TEST_TMPDIR/ran"
+}

@@ -1,0 +1,105 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
+# pqueue-done and pqueue-join: task_done by count and by id, join.
+# shellcheck disable=SC2154 # top_srcdir and the like come from helper.bash
+
+load ../helper
+bats_require_minimum_version 1.5.0
+
+@test "pqueue-done: usage errors: no operand, -c with ID, bad numbers" {
+	run pqueue-done
+	assert_failure 125
+	run pqueue-done -c 2 q 5
+	assert_failure 125
+	run pqueue-done -c 0 q
+	assert_failure 125
+	run pqueue-done q x
+	assert_failure 125
+	run pqueue-join
+	assert_failure 125
+	run pqueue-join -t never q
+	assert_failure 125
+}
+
+@test "pqueue-join: returns at once when nothing is unfinished" {
+	local q
+	q=$(pkit_name d)
+	pqueue-create "$q"
+	timed_run pqueue-join "$q"
+	assert_success
+	[ "$elapsed" -lt 1000 ]
+}
+
+@test "pqueue-join: -t 1 with unfinished tasks waits about a second, 124" {
+	local q
+	q=$(pkit_name d)
+	pqueue-create "$q"
+	pqueue-put "$q" a
+	pqueue-get "$q" > /dev/null
+	timed_run pqueue-join -t 1 "$q"
+	assert_failure 124
+	[ "$elapsed" -ge 900 ] && [ "$elapsed" -lt 3000 ]
+}
+
+@test "pqueue-done: counts down; join returns when the last is done" {
+	local q p
+	q=$(pkit_name d)
+	pqueue-create "$q"
+	pqueue-put "$q" a b c
+	pqueue-join "$q" & p=$!
+	pkit_track "$p"
+	wait_until 5 sh -c "pqueue-stat -k $q | grep -qx waiting_join=1"
+	pqueue-done -c 2 "$q"
+	run pqueue-stat -k "$q"
+	assert_line "unfinished=1"
+	_pkit_alive "$p"
+	pqueue-done "$q"
+	wait "$p"
+	run pqueue-stat -k "$q"
+	assert_line "unfinished=0"
+}
+
+@test "pqueue-done: below zero exits 1, says so, and leaves the count at 0" {
+	local q
+	q=$(pkit_name d)
+	pqueue-create "$q"
+	pqueue-put "$q" a
+	run --separate-stderr pqueue-done -c 3 "$q"
+	assert_failure 1
+	[[ "$stderr" == "pqueue-done: $q: task_done called too many times" ]]
+	run pqueue-stat -k "$q"
+	assert_line "unfinished=0"
+	run pqueue-done "$q"
+	assert_failure 1
+}
+
+@test "pqueue-done: ID marks a message done at most once" {
+	local q id
+	q=$(pkit_name d)
+	pqueue-create "$q"
+	pqueue-put "$q" a b
+	id=$(pqueue-get -i "$q" | cut -f1)
+	pqueue-done "$q" "$id"
+	pqueue-done "$q" "$id"
+	run pqueue-stat -k "$q"
+	assert_line "unfinished=1"
+	run --separate-stderr pqueue-done "$q" 99
+	assert_failure 125
+	[[ "$stderr" == *"no message with id 99"* ]]
+}
+
+@test "pqueue-done: a requeued copy of a message done by ID is not delivered" {
+	local q
+	q=$(pkit_name d)
+	pqueue-create "$q"
+	pqueue-put "$q" a b
+	# The reader is gone: message 1 goes back to the queue...
+	bash -c "{ sleep 1; pqueue-get $q; } | true" || true
+	# ...but its id was done meanwhile (say, by a worker that saw it).
+	pqueue-done "$q" 1
+	run pqueue-get -i "$q"
+	assert_output "$(printf '2\tb')"
+	run pqueue-stat -k "$q"
+	assert_line "dropped=1"
+	assert_line "size=0"
+}

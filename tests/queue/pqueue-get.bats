@@ -1,0 +1,291 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
+# pqueue-get: one, -c, -f, -0, -i, waiting, closed, EPIPE, wrap-around.
+# shellcheck disable=SC2154 # top_srcdir and the like come from helper.bash
+
+load ../helper
+bats_require_minimum_version 1.5.0
+
+@test "pqueue-get: no operand is a usage error" {
+	run --separate-stderr pqueue-get
+	assert_failure 125
+	[[ "$stderr" == *"usage: pqueue-get"* ]]
+}
+
+@test "pqueue-get: -c and -f together, or a bad count, are usage errors" {
+	local q
+	q=$(pkit_name g)
+	pqueue-create "$q"
+	run pqueue-get -c 2 -f "$q"
+	assert_failure 125
+	run pqueue-get -c 0 "$q"
+	assert_failure 125
+	run pqueue-get -c x "$q"
+	assert_failure 125
+}
+
+@test "pqueue-get: prints one message and a newline, oldest first" {
+	local q
+	q=$(pkit_name g)
+	pqueue-create "$q"
+	pqueue-put "$q" "first one" second
+	run --separate-stderr pqueue-get "$q"
+	assert_success
+	assert_output "first one"
+	[ -z "$stderr" ]
+	run pqueue-stat -k "$q"
+	assert_line "size=1"
+}
+
+@test "pqueue-get: -0 ends each message with a NUL instead" {
+	local q
+	q=$(pkit_name g)
+	pqueue-create "$q"
+	pqueue-put "$q" "$(printf 'two\nlines')"
+	pqueue-get -0 "$q" > "$BATS_TEST_TMPDIR/out"
+	printf 'two\nlines\0' | cmp - "$BATS_TEST_TMPDIR/out"
+}
+
+@test "pqueue-get: -i prints the message id, a tab, then the message" {
+	local q
+	q=$(pkit_name g)
+	pqueue-create "$q"
+	pqueue-put "$q" a b c
+	run pqueue-get -i -c 2 "$q"
+	assert_output "$(printf '1\ta\n2\tb')"
+	run pqueue-get -i "$q"
+	assert_output "$(printf '3\tc')"
+}
+
+@test "pqueue-get: -c COUNT prints COUNT messages and leaves the rest" {
+	local q
+	q=$(pkit_name g)
+	pqueue-create "$q"
+	pqueue-put "$q" 1 2 3 4 5
+	run pqueue-get -c 3 "$q"
+	assert_output "$(printf '1\n2\n3')"
+	run pqueue-stat -k "$q"
+	assert_line "size=2"
+	assert_line "gets=3"
+}
+
+@test "pqueue-get: -n on an empty queue exits 124 at once" {
+	local q
+	q=$(pkit_name g)
+	pqueue-create "$q"
+	timed_run --separate-stderr pqueue-get -n "$q"
+	assert_failure 124
+	assert_output ""
+	[ "$elapsed" -lt 1000 ]
+}
+
+@test "pqueue-get: -t 1 on an empty queue waits about a second, then 124" {
+	local q
+	q=$(pkit_name g)
+	pqueue-create "$q"
+	timed_run pqueue-get -t 1 "$q"
+	assert_failure 124
+	[ "$elapsed" -ge 900 ] && [ "$elapsed" -lt 3000 ]
+}
+
+@test "pqueue-get: -t bounds the wait for each message, not the whole run" {
+	local q
+	q=$(pkit_name g)
+	pqueue-create "$q"
+	(for i in 1 2 3 4; do sleep 0.5; pqueue-put "$q" "$i"; done) &
+	pkit_track $!
+	timed_run pqueue-get -t 1.5 -c 4 "$q"
+	assert_success
+	assert_output "$(printf '1\n2\n3\n4')"
+	[ "$elapsed" -ge 1900 ]
+}
+
+@test "pqueue-get: -c COUNT with -n prints what there is, then 124" {
+	local q
+	q=$(pkit_name g)
+	pqueue-create "$q"
+	pqueue-put "$q" a b
+	run pqueue-get -n -c 5 "$q"
+	assert_failure 124
+	assert_output "$(printf 'a\nb')"
+	run pqueue-stat -k "$q"
+	assert_line "inflight=0"
+	assert_line "gets=2"
+}
+
+@test "pqueue-get: a blocked get returns the next message put" {
+	local q p
+	q=$(pkit_name g)
+	pqueue-create "$q"
+	pqueue-get -t 10 "$q" > "$BATS_TEST_TMPDIR/out" &
+	p=$!
+	pkit_track "$p"
+	wait_until 5 sh -c "pqueue-stat -k $q | grep -qx waiting_get=1"
+	pqueue-put "$q" hello
+	wait "$p"
+	run cat "$BATS_TEST_TMPDIR/out"
+	assert_output hello
+}
+
+@test "pqueue-get: closed and drained exits 1; -f ends with 0 there" {
+	local q
+	q=$(pkit_name g)
+	pqueue-create "$q"
+	pqueue-put "$q" a b
+	pqueue-close "$q"
+	run pqueue-get -f "$q"
+	assert_success
+	assert_output "$(printf 'a\nb')"
+	run --separate-stderr pqueue-get "$q"
+	assert_failure 1
+	assert_output ""
+	run pqueue-get -f "$q"
+	assert_success
+	assert_output ""
+}
+
+@test "pqueue-get: -f follows a stream until pqueue-close" {
+	local q p
+	q=$(pkit_name g)
+	pqueue-create "$q"
+	pqueue-get -f "$q" > "$BATS_TEST_TMPDIR/out" &
+	p=$!
+	pkit_track "$p"
+	pqueue-put "$q" one
+	seq 2 500 | pqueue-put "$q"
+	wait_until 5 sh -c "pqueue-stat -k $q | grep -qx gets=500"
+	_pkit_alive "$p"
+	pqueue-close "$q"
+	wait "$p"
+	{ echo one; seq 2 500; } | cmp - "$BATS_TEST_TMPDIR/out"
+}
+
+@test "pqueue-get: EPIPE gives every unwritten message back, in order" {
+	local q
+	q=$(pkit_name g)
+	pqueue-create "$q"
+	pqueue-put "$q" 1 2 3 4 5 6
+	# The reader is gone before the write: nothing reaches it.
+	run bash -c "{ sleep 1; pqueue-get -c 5 $q; echo \$? >&2; } | true"
+	assert_output "141"
+	run pqueue-stat -k "$q"
+	assert_line "size=6"
+	assert_line "inflight=0"
+	assert_line "requeues=5"
+	run pqueue-get -c 6 -i "$q"
+	assert_output "$(printf '1\t1\n2\t2\n3\t3\n4\t4\n5\t5\n6\t6')"
+}
+
+@test "pqueue-get: EPIPE from head -c 1 loses no message" {
+	local q n big
+	q=$(pkit_name g)
+	pqueue-create "$q"
+	big=$(head -c 30000 /dev/zero | tr '\0' m)
+	for n in 1 2 3 4 5; do pqueue-put "$q" "$n$big"; done
+	run bash -c "pqueue-get -c 5 $q | head -c 1"
+	assert_output 1
+	# Whatever went into the pipe in full counts as delivered; the rest
+	# is back in the queue, intact.
+	run pqueue-stat -k "$q"
+	assert_line "inflight=0"
+	n=$(pqueue-stat -k "$q" | sed -n 's/^size=//p')
+	[ "$n" -ge 1 ] && [ "$n" -le 5 ]
+	pqueue-get -c "$n" "$q" > "$BATS_TEST_TMPDIR/rest"
+	run awk '{ print length($0) }' "$BATS_TEST_TMPDIR/rest"
+	for l in "${lines[@]}"; do [ "$l" -eq 30001 ]; done
+	run sh -c "cut -c1 $BATS_TEST_TMPDIR/rest | tr -d '\n'"
+	assert_output "$(seq $((6 - n)) 5 | tr -d '\n')"
+}
+
+@test "pqueue-get: mixed sizes wrap around a small ring intact" {
+	local q
+	q=$(pkit_name g)
+	pqueue-create -s 1024 "$q"
+	awk 'BEGIN { srand(7); for (i = 0; i < 3000; i++) {
+		n = int(rand() * 200); s = ""
+		for (j = 0; j < n; j++) s = s sprintf("%c", 97 + (i + j) % 26)
+		print i ":" s } }' > "$BATS_TEST_TMPDIR/in"
+	pqueue-put "$q" < "$BATS_TEST_TMPDIR/in" &
+	pkit_track $!
+	pqueue-get -c 3000 "$q" > "$BATS_TEST_TMPDIR/out"
+	wait
+	cmp "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/out"
+}
+
+@test "pqueue-get: a LIFO queue gives the newest first" {
+	shm_only "LIFO (refused on Redis)"
+	local q
+	q=$(pkit_name g)
+	pqueue-create -L "$q"
+	pqueue-put "$q" 1 2 3
+	run pqueue-get "$q"
+	assert_output 3
+	pqueue-put "$q" 4
+	run pqueue-get -c 3 "$q"
+	assert_output "$(printf '4\n2\n1')"
+}
+
+@test "pqueue-get: a getter killed while holding a lease gives it back" {
+	shm_only "the kernel tells of a dead getter at once (Redis: after the lease time; tests/queue/redis.bats)"
+	local q p
+	q=$(pkit_name g)
+	pqueue-create "$q"
+	big=$(head -c 60000 /dev/zero | tr '\0' z)
+	pqueue-put "$q" "A$big" "B$big"
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	pqueue-get -c 2 "$q" > "$BATS_TEST_TMPDIR/fifo" &
+	p=$!
+	pkit_track "$p"
+	# Open the reading end and never read: the second write blocks.
+	exec 7< "$BATS_TEST_TMPDIR/fifo"
+	wait_until 5 sh -c "pqueue-stat -k $q | grep -q '^lease=pid:$p .* alive'"
+	run pqueue-stat "$q"
+	assert_output --partial "lease:       pid $p, 1 message from id 2, 0 earlier attempts"
+	kill -KILL "$p"
+	wait "$p" || true
+	exec 7<&-
+	run pqueue-stat -k "$q"
+	assert_line --regexp "^lease=pid:$p .* dead$"
+	run pqueue-get -i "$q"
+	assert_output "2	B$big"
+	run pqueue-stat -k "$q"
+	assert_line "requeues=1"
+	assert_line "inflight=0"
+}
+
+@test "pqueue-get: SIGTERM while waiting exits 143 and leaves nothing behind" {
+	local q p s
+	q=$(pkit_name g)
+	pqueue-create "$q"
+	pqueue-get "$q" &
+	p=$!
+	pkit_track "$p"
+	wait_until 5 sh -c "pqueue-stat -k $q | grep -qx waiting_get=1"
+	kill -TERM "$p"
+	wait "$p" && s=0 || s=$?
+	assert_equal "$s" 143
+	run pqueue-stat -k "$q"
+	assert_line "waiting_get=0"
+	assert_line "inflight=0"
+}
+
+@test "pqueue-get: a missing queue fails with 125" {
+	local q
+	q=$(pkit_name g)
+	run --separate-stderr pqueue-get -n "$q"
+	assert_failure 125
+	[[ "$stderr" == *"$q: no such queue"* ]]
+}
+
+@test "pqueue-get: -c with -f names the conflict on one line" {
+	local q
+	q=$(pkit_name g)
+	pqueue-create "$q"
+	run --separate-stderr pqueue-get -c 2 -f "$q"
+	assert_failure 125
+	assert_equal "$stderr" "pqueue-get: -c and -f cannot be used together"
+	assert_equal "$output" ""
+	run --separate-stderr pqueue-get -r 2 "$q"
+	assert_failure 125
+	assert_equal "$stderr" "pqueue-get: -r needs a command"
+}

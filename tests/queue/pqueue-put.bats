@@ -1,0 +1,210 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
+# pqueue-put: operands and stdin streams, -0, blocking, limits, closed.
+# shellcheck disable=SC2154 # top_srcdir and the like come from helper.bash
+
+load ../helper
+bats_require_minimum_version 1.5.0
+
+@test "pqueue-put: no operand is a usage error" {
+	run --separate-stderr pqueue-put
+	assert_failure 125
+	[[ "$stderr" == *"usage: pqueue-put"* ]]
+}
+
+@test "pqueue-put: each MSG operand is one message, in order" {
+	local q
+	q=$(pkit_name p)
+	pqueue-create "$q"
+	run --separate-stderr pqueue-put "$q" "one two" "" three
+	assert_success
+	assert_output ""
+	run pqueue-get -c 3 "$q"
+	assert_output "$(printf 'one two\n\nthree')"
+}
+
+@test "pqueue-put: each stdin line is a message, the last even without newline" {
+	local q
+	q=$(pkit_name p)
+	pqueue-create "$q"
+	printf 'a\n\nb c\nlast' | pqueue-put "$q"
+	run pqueue-stat -k "$q"
+	assert_line "size=4"
+	run pqueue-get -c 4 "$q"
+	assert_output "$(printf 'a\n\nb c\nlast')"
+}
+
+@test "pqueue-put: empty stdin puts nothing" {
+	local q
+	q=$(pkit_name p)
+	pqueue-create "$q"
+	run pqueue-put "$q" < /dev/null
+	assert_success
+	run pqueue-stat -k "$q"
+	assert_line "size=0"
+}
+
+@test "pqueue-put: -0 takes NUL-terminated messages with newlines and spaces" {
+	local q
+	q=$(pkit_name p)
+	pqueue-create "$q"
+	printf 'line one\nline two\0 spaced  out \0\0tail' | pqueue-put -0 "$q"
+	run pqueue-stat -k "$q"
+	assert_line "size=4"
+	pqueue-get -0 -c 4 "$q" > "$BATS_TEST_TMPDIR/out"
+	printf 'line one\nline two\0 spaced  out \0\0tail\0' > "$BATS_TEST_TMPDIR/want"
+	cmp "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/want"
+}
+
+@test "pqueue-put: 10000 lines stream in and come out equal" {
+	local q
+	q=$(pkit_name p)
+	pqueue-create "$q"
+	seq 10000 | sed 's/$/ some payload/' > "$BATS_TEST_TMPDIR/in"
+	pqueue-put "$q" < "$BATS_TEST_TMPDIR/in"
+	pqueue-get -c 10000 "$q" > "$BATS_TEST_TMPDIR/out"
+	cmp "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/out"
+	run pqueue-get -n "$q"
+	assert_failure 124
+}
+
+@test "pqueue-put: a stream much larger than the queue flows through it" {
+	local q
+	q=$(pkit_name p)
+	pqueue-create -s 4096 "$q"
+	seq 200000 > "$BATS_TEST_TMPDIR/in"
+	pqueue-put "$q" < "$BATS_TEST_TMPDIR/in" &
+	pkit_track $!
+	pqueue-get -c 200000 "$q" > "$BATS_TEST_TMPDIR/out"
+	wait
+	cmp "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/out"
+}
+
+@test "pqueue-put: -n on a full queue exits 124 at once and puts nothing" {
+	local q
+	q=$(pkit_name p)
+	pqueue-create -m 1 "$q"
+	pqueue-put "$q" first
+	timed_run --separate-stderr pqueue-put -n "$q" second
+	assert_failure 124
+	[ "$elapsed" -lt 1000 ]
+	run pqueue-get -c 1 "$q"
+	assert_output first
+	run pqueue-stat -e "$q"
+	assert_success
+}
+
+@test "pqueue-put: -t 1 on a full queue waits about a second, then 124" {
+	local q
+	q=$(pkit_name p)
+	pqueue-create -m 1 "$q"
+	pqueue-put "$q" first
+	timed_run pqueue-put -t 1 "$q" second
+	assert_failure 124
+	[ "$elapsed" -ge 900 ] && [ "$elapsed" -lt 3000 ]
+}
+
+@test "pqueue-put: -t bounds each wait for room, not a whole stream" {
+	local q
+	q=$(pkit_name p)
+	pqueue-create -m 1 "$q"
+	(for _ in 1 2 3 4; do sleep 0.5; pqueue-get "$q" > /dev/null; done) &
+	pkit_track $!
+	timed_run pqueue-put -t 1.5 "$q" 0 1 2 3 4
+	assert_success
+	[ "$elapsed" -ge 1900 ]
+	seq 4 > "$BATS_TEST_TMPDIR/in"
+	(for _ in 1 2 3 4; do sleep 0.5; pqueue-get "$q" > /dev/null; done) &
+	pkit_track $!
+	timed_run pqueue-put -t 1.5 "$q" < "$BATS_TEST_TMPDIR/in"
+	assert_success
+	[ "$elapsed" -ge 1900 ]
+}
+
+@test "pqueue-put: a blocked put goes in as soon as a get makes room" {
+	local q p
+	q=$(pkit_name p)
+	pqueue-create -m 1 "$q"
+	pqueue-put "$q" first
+	pqueue-put "$q" second &
+	p=$!
+	pkit_track "$p"
+	wait_until 5 sh -c "pqueue-stat -k $q | grep -qx waiting_put=1"
+	run pqueue-get "$q"
+	assert_output first
+	wait "$p"
+	run pqueue-get -n "$q"
+	assert_output second
+}
+
+@test "pqueue-put: an oversize MSG fails with 125 naming its size; earlier ones stay" {
+	local q big
+	q=$(pkit_name p)
+	pqueue-create -s 256 "$q"
+	big=$(printf '%0300d' 0)
+	run --separate-stderr pqueue-put "$q" ok "$big" never
+	assert_failure 125
+	[[ "$stderr" == *"$q: message of 300 bytes is over the limit of 232 bytes"* ]]
+	run pqueue-get -c 5 -n "$q"
+	assert_failure 124
+	assert_output ok
+}
+
+@test "pqueue-put: an oversize stdin line fails at once, earlier lines stay" {
+	local q
+	q=$(pkit_name p)
+	pqueue-create "$q"
+	{ echo a; echo b; head -c 100000 /dev/zero | tr '\0' x; echo; echo c; } \
+		> "$BATS_TEST_TMPDIR/in"
+	run --separate-stderr pqueue-put "$q" < "$BATS_TEST_TMPDIR/in"
+	assert_failure 125
+	[[ "$stderr" == *"message of 100000 bytes is over the limit of 65512 bytes"* ]]
+	run pqueue-get -c 3 -n "$q"
+	assert_failure 124
+	assert_output "$(printf 'a\nb')"
+}
+
+@test "pqueue-put: a closed queue refuses puts with 1" {
+	local q
+	q=$(pkit_name p)
+	pqueue-create "$q"
+	pqueue-close "$q"
+	run --separate-stderr pqueue-put "$q" x
+	assert_failure 1
+	assert_equal "$stderr" "pqueue-put: $q: queue closed"
+	run --separate-stderr sh -c "echo x | pqueue-put $q"
+	assert_failure 1
+	assert_equal "$stderr" "pqueue-put: $q: queue closed"
+	run pqueue-stat -k "$q"
+	assert_line "size=0"
+}
+
+@test "pqueue-put: a missing queue and bad options fail with 125" {
+	local q
+	q=$(pkit_name p)
+	run --separate-stderr pqueue-put "$q" x
+	assert_failure 125
+	[[ "$stderr" == *"$q: no such queue"* ]]
+	pqueue-create "$q"
+	run pqueue-put -t soon "$q" x
+	assert_failure 125
+	run pqueue-put -Z "$q" x
+	assert_failure 125
+}
+
+@test "pqueue-put: SIGTERM while blocked exits 143 and leaves no waiter" {
+	local q p s
+	q=$(pkit_name p)
+	pqueue-create -m 1 "$q"
+	pqueue-put "$q" first
+	pqueue-put "$q" second &
+	p=$!
+	pkit_track "$p"
+	wait_until 5 sh -c "pqueue-stat -k $q | grep -qx waiting_put=1"
+	kill -TERM "$p"
+	wait "$p" && s=0 || s=$?
+	assert_equal "$s" 143
+	run pqueue-stat -k "$q"
+	assert_line "waiting_put=0"
+	assert_line "size=1"
+}

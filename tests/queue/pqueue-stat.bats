@@ -1,0 +1,113 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
+# pqueue-stat: the human and key=value views, -e and -F, the listing.
+# shellcheck disable=SC2154 # top_srcdir and the like come from helper.bash
+
+load ../helper
+bats_require_minimum_version 1.5.0
+
+@test "pqueue-stat: -e and -F without NAME, or with -k, are usage errors" {
+	run pqueue-stat -e
+	assert_failure 125
+	run pqueue-stat -F
+	assert_failure 125
+	run pqueue-stat -e -F q
+	assert_failure 125
+	run pqueue-stat -e -k q
+	assert_failure 125
+	run pqueue-stat a b
+	assert_failure 125
+}
+
+@test "pqueue-stat: without NAME lists this user's queues, sorted" {
+	shm_only "the list is of /dev/shm"
+	local a b
+	b=$(pkit_name zz)
+	a=$(pkit_name aa)
+	pqueue-create "$b"
+	pqueue-create "$a"
+	run --separate-stderr pqueue-stat
+	assert_success
+	assert_line "$a"
+	assert_line "$b"
+	# Sorted: a's line comes before b's.
+	[ "$(printf '%s\n' "${lines[@]}" | grep -n -x -e "$a" -e "$b" | cut -d: -f2 | head -n 1)" = "$a" ]
+	pqueue-rm "$a"
+	run pqueue-stat
+	refute_line "$a"
+}
+
+@test "pqueue-stat: -e answers empty? and -F full? by exit status alone" {
+	local q
+	q=$(pkit_name s)
+	pqueue-create -m 2 "$q"
+	run --separate-stderr pqueue-stat -e "$q"
+	assert_success
+	assert_output ""
+	run pqueue-stat -F "$q"
+	assert_failure 1
+	pqueue-put "$q" a
+	run pqueue-stat -e "$q"
+	assert_failure 1
+	run pqueue-stat -F "$q"
+	assert_failure 1
+	pqueue-put "$q" b
+	run pqueue-stat -F "$q"
+	assert_success
+	assert_output ""
+}
+
+@test "pqueue-stat: a byte-full queue is full too" {
+	local q
+	q=$(pkit_name s)
+	pqueue-create -s 64 "$q"
+	pqueue-put "$q" "$(printf '%040d' 0)"
+	run pqueue-stat -F "$q"
+	assert_success
+}
+
+@test "pqueue-stat: -k prints key=value lines that follow the queue" {
+	local q
+	q=$(pkit_name s)
+	pqueue-create -m 5 -s 4096 "$q"
+	pqueue-put "$q" hello world
+	pqueue-get "$q" > /dev/null
+	run --separate-stderr pqueue-stat -k "$q"
+	assert_success
+	assert_line "name=$q"
+	assert_line "size=1"
+	assert_line "bytes=32"
+	assert_line "maxsize=5"
+	assert_line "maxbytes=4096"
+	assert_line "unfinished=2"
+	assert_line "closed=0"
+	assert_line "empty=0"
+	assert_line "full=0"
+	assert_line "puts=2"
+	assert_line "gets=1"
+	pqueue-close "$q"
+	run pqueue-stat -k "$q"
+	assert_line "closed=1"
+}
+
+@test "pqueue-stat: the human view names the counts in words" {
+	local q
+	q=$(pkit_name s)
+	pqueue-create -m 3 "$q"
+	pqueue-put "$q" x
+	run --separate-stderr pqueue-stat "$q"
+	assert_success
+	assert_line "queue:       $q (FIFO)"
+	assert_line "messages:    1 of at most 3"
+	assert_line "unfinished:  1"
+	assert_line "in flight:   0 (0 bytes)"
+}
+
+@test "pqueue-stat: a missing queue fails with 125 and one line" {
+	local q
+	q=$(pkit_name s)
+	run --separate-stderr pqueue-stat "$q"
+	assert_failure 125
+	assert_output ""
+	[[ "$stderr" == "pqueue-stat: $q: no such queue" ]]
+}

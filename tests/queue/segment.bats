@@ -1,0 +1,145 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
+# The shared-memory segment: permissions, foreign, corrupt, truncated,
+# half-created and symlinked segments are refused with one line and 125.
+# shellcheck disable=SC2154 # top_srcdir and the like come from helper.bash
+
+load ../helper
+bats_require_minimum_version 1.5.0
+
+# refused Q TEXT: every tool that opens Q fails with 125 (not a crash:
+# < 128), one line on stderr containing TEXT.
+refused() {
+	local t
+	for t in "pqueue-put -n $1 x" "pqueue-get -n $1" "pqueue-stat $1" \
+	    "pqueue-close $1" "pqueue-done $1" "pqueue-join -t 1 $1"; do
+		run --separate-stderr $t
+		[ "$status" -eq 125 ] || fail "$t: exit $status, not 125: $stderr"
+		[ -z "$output" ] || fail "$t wrote to stdout"
+		[ "${#stderr_lines[@]}" -eq 1 ] || fail "$t: not one line: $stderr"
+		[[ "$stderr" == *"$2"* ]] || fail "$t: '$stderr' lacks '$2'"
+	done
+}
+
+@test "segment: created 0600, owned by us, fully allocated" {
+	local q
+	q=$(pkit_name seg)
+	pqueue-create "$q"
+	run stat -c '%a %u %s' "/dev/shm/pqueue.$q"
+	assert_output --regexp "^600 $(id -u) [0-9]+$"
+	# Allocated, not sparse: blocks cover the size.
+	run sh -c "stat -c '%b %B %s' /dev/shm/pqueue.$q | awk '{ exit !(\$1 * \$2 >= \$3) }'"
+	assert_success
+}
+
+@test "segment: one owned by another user is refused" {
+	local q
+	q=$(pkit_name seg)
+	pqueue-create "$q"
+	chown nobody "/dev/shm/pqueue.$q"
+	refused "$q" "owned by uid $(id -u nobody)"
+	run pqueue-rm "$q"
+	assert_failure 125
+	rm -f "/dev/shm/pqueue.$q"
+}
+
+@test "segment: group access is honoured only when the mode grants it" {
+	local q
+	q=$(pkit_name seg)
+	pqueue-create -M 0660 "$q"
+	chown nobody:root "/dev/shm/pqueue.$q"
+	# We are in group root and the mode grants it; the header's owner no
+	# longer matches the file's, which is refused too: chown is tampering.
+	refused "$q" "owner changed"
+	rm -f "/dev/shm/pqueue.$q"
+}
+
+@test "segment: a world-writable one is refused" {
+	local q
+	q=$(pkit_name seg)
+	pqueue-create "$q"
+	chmod 666 "/dev/shm/pqueue.$q"
+	refused "$q" "world-writable"
+}
+
+@test "segment: a foreign file of ours under the name is not a queue" {
+	local q
+	q=$(pkit_name seg)
+	head -c 65536 /dev/urandom > "/dev/shm/pqueue.$q"
+	chmod 600 "/dev/shm/pqueue.$q"
+	refused "$q" "not a pqueue segment"
+}
+
+@test "segment: a corrupt header or control block is refused" {
+	local q
+	q=$(pkit_name seg)
+	pqueue-create "$q"
+	pqueue-put "$q" a
+	# A byte of the header (its checksum catches it).
+	printf '\377' | dd of="/dev/shm/pqueue.$q" bs=1 seek=40 conv=notrunc status=none
+	refused "$q" "checksum"
+	pqueue-rm "$q"
+	pqueue-create "$q"
+	pqueue-put "$q" a
+	# The control block's state: garbage over both copies.
+	head -c 1024 /dev/urandom | dd of="/dev/shm/pqueue.$q" bs=1 seek=4352 conv=notrunc status=none
+	refused "$q" "corrupt"
+}
+
+@test "segment: a truncated one is refused, not a SIGBUS" {
+	local q
+	q=$(pkit_name seg)
+	pqueue-create "$q"
+	truncate -s 65536 "/dev/shm/pqueue.$q"
+	refused "$q" "truncated"
+	truncate -s 100 "/dev/shm/pqueue.$q"
+	refused "$q" "truncated"
+	truncate -s 0 "/dev/shm/pqueue.$q"
+	refused "$q" "truncated"
+}
+
+@test "segment: a half-created one (magic never stored) is refused at once" {
+	local q
+	q=$(pkit_name seg)
+	pqueue-create "$q"
+	printf '\0\0\0\0\0\0\0\0' | dd of="/dev/shm/pqueue.$q" bs=1 seek=0 conv=notrunc status=none
+	timed_run --separate-stderr pqueue-get -n "$q"
+	assert_failure 125
+	[[ "$stderr" == *"incomplete queue"* ]]
+	[ "$elapsed" -lt 2000 ]
+}
+
+@test "segment: a symbolic link under the name is refused" {
+	local q
+	q=$(pkit_name seg)
+	pqueue-create "$q"
+	mv "/dev/shm/pqueue.$q" "/dev/shm/pqueue.$q.real"
+	ln -s "pqueue.$q.real" "/dev/shm/pqueue.$q"
+	refused "$q" "symbolic link"
+	rm -f "/dev/shm/pqueue.$q" "/dev/shm/pqueue.$q.real"
+}
+
+@test "segment: -M 0660 shares a queue with its group, 0600 does not" {
+	local q r as_member
+	command -v setpriv > /dev/null || skip "no setpriv"
+	q=$(pkit_name seg)
+	r=$(pkit_name seg)
+	# Another user whose group is the segment's group (root's).
+	as_member="setpriv --reuid=nobody --regid=0 --clear-groups"
+	pqueue-create -M 0660 "$q"
+	pqueue-create "$r"
+	pqueue-put "$q" shared
+	run $as_member "$(command -v pqueue-get)" -n "$q"
+	assert_success
+	assert_output shared
+	run $as_member "$(command -v pqueue-put)" "$q" back
+	assert_success
+	run --separate-stderr $as_member "$(command -v pqueue-get)" -n "$r"
+	assert_failure 125
+	[[ "$stderr" == *"$r: Permission denied"* ]]
+	# Only the owner removes it.
+	run $as_member "$(command -v pqueue-rm)" "$q"
+	assert_failure 125
+	run pqueue-get -n "$q"
+	assert_output back
+}

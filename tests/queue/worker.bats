@@ -1,0 +1,290 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
+# pqueue-get NAME CMD: worker mode (a JoinableQueue consumer), its exit
+# status, poison messages, signals, and a worker killed mid-task.
+# shellcheck disable=SC2154 # top_srcdir and the like come from helper.bash
+
+load ../helper
+load joinable
+bats_require_minimum_version 1.5.0
+
+@test "pqueue-get worker: usage errors: -r without CMD, -r 0, -r garbage" {
+	run pqueue-get -r 2 q
+	assert_failure 125
+	run pqueue-get -r 0 q true
+	assert_failure 125
+	run pqueue-get -r x q true
+	assert_failure 125
+	run pqueue-get -h
+	assert_success
+	assert_line --partial "NAME CMD [ARG...]"
+}
+
+@test "pqueue-get worker: runs CMD once per message, message on stdin, done on exit 0" {
+	local q
+	q=$(pkit_name w)
+	pqueue-create "$q"
+	pqueue-put "$q" "a b" c
+	run --separate-stderr pqueue-get -c 2 "$q" sh -c \
+		'read -r m; echo "[$m] id=$PQUEUE_ID attempts=$PQUEUE_ATTEMPTS"'
+	assert_success
+	assert_output "$(printf '[a b] id=1 attempts=0\n[c] id=2 attempts=0')"
+	[ -z "$stderr" ]
+	[ "$(key "$q" unfinished)" = 0 ]
+	[ "$(key "$q" size)" = 0 ]
+	[ "$(key "$q" inflight)" = 0 ]
+	run pqueue-join -t 1 "$q"
+	assert_success
+}
+
+@test "pqueue-get worker: without -c or -f, one message, and CMD's status" {
+	local q
+	q=$(pkit_name w)
+	pqueue-create "$q"
+	pqueue-put "$q" a b
+	run pqueue-get "$q" sh -c 'cat > /dev/null; exit 5'
+	assert_failure 5
+	[ "$(key "$q" size)" = 2 ]
+	[ "$(key "$q" unfinished)" = 2 ]
+	run pqueue-get "$q" cat
+	assert_success
+	assert_output a
+	[ "$(key "$q" size)" = 1 ]
+	[ "$(key "$q" unfinished)" = 1 ]
+}
+
+@test "pqueue-get worker: -i and -0 shape what CMD reads" {
+	local q
+	q=$(pkit_name w)
+	pqueue-create "$q"
+	pqueue-put "$q" x y
+	run pqueue-get -i "$q" cat
+	assert_output "$(printf '1\tx')"
+	pqueue-get -0 "$q" od -An -c > "$BATS_TEST_TMPDIR/od"
+	run tr -s ' ' < "$BATS_TEST_TMPDIR/od"
+	assert_output " y \\0"
+}
+
+@test "pqueue-get worker: -f ends 0 when the queue is closed and drained, and join returns" {
+	local q p st
+	q=$(pkit_name w)
+	pqueue-create "$q"
+	pqueue-get -f "$q" sh -c 'cat >> "$0"' "$BATS_TEST_TMPDIR/out" & p=$!
+	pkit_track "$p"
+	pqueue-put "$q" 1 2 3
+	run pqueue-join -t 10 "$q"
+	assert_success
+	pqueue-close "$q"
+	wait "$p"
+	run cat "$BATS_TEST_TMPDIR/out"
+	assert_output "$(printf '1\n2\n3')"
+}
+
+@test "pqueue-get worker: a failed CMD gives its message back to the front, attempts+1, count unchanged" {
+	local q
+	q=$(pkit_name w)
+	pqueue-create "$q"
+	pqueue-put "$q" first second
+	run --separate-stderr pqueue-get "$q" sh -c 'cat > /dev/null; exit 3'
+	assert_failure 3
+	[[ "$stderr" == "pqueue-get: $q: message 1: sh exited 3" ]]
+	[ "$(key "$q" requeues)" = 1 ]
+	[ "$(key "$q" unfinished)" = 2 ]
+	run pqueue-get "$q" sh -c 'read -r m; echo "$m $PQUEUE_ID $PQUEUE_ATTEMPTS"'
+	assert_output "first 1 1"
+}
+
+@test "pqueue-get worker: with -c, goes on after a failure and exits with the first failing status" {
+	local q
+	q=$(pkit_name w)
+	pqueue-create "$q"
+	pqueue-put "$q" 0 4
+	# 0 succeeds; 4 fails with 4, comes back first, fails with 5.
+	run --separate-stderr pqueue-get -c 3 "$q" sh -c \
+		'read -r n; [ "$n" = 0 ] || exit $((n + PQUEUE_ATTEMPTS))'
+	assert_failure 4
+	[ "$(grep -c 'sh exited' <<< "$stderr")" = 2 ]
+	[ "$(key "$q" unfinished)" = 1 ]
+	[ "$(key "$q" size)" = 1 ]
+}
+
+@test "pqueue-get worker: -r moves a poison message to NAME.dead and marks it done" {
+	local q
+	q=$(pkit_name w)
+	pqueue-create "$q"
+	pqueue-create "$q.dead"
+	echo "$q.dead" >> "$BATS_TEST_TMPDIR/.pkit-queues"
+	pqueue-put "$q" poison good
+	pqueue-close "$q"
+	run --separate-stderr pqueue-get -f -r 3 "$q" sh -c 'read -r m; [ "$m" = good ]'
+	assert_failure 1
+	[[ "$stderr" == *"message 1 failed 3 times: moved to $q.dead"* ]]
+	[ "$(grep -c 'sh exited 1' <<< "$stderr")" = 3 ]
+	[ "$(key "$q" unfinished)" = 0 ]
+	run pqueue-join -t 1 "$q"
+	assert_success
+	run pqueue-get -n "$q.dead"
+	assert_output poison
+}
+
+@test "pqueue-get worker: -r without NAME.dead drops the message with a line on stderr" {
+	local q
+	q=$(pkit_name w)
+	pqueue-create "$q"
+	pqueue-put "$q" poison
+	run --separate-stderr pqueue-get -r 1 "$q" false
+	assert_failure 1
+	[[ "$stderr" == *"message 1 failed 1 times: dropped (no open queue $q.dead)"* ]]
+	[ "$(key "$q" size)" = 0 ]
+	[ "$(key "$q" unfinished)" = 0 ]
+}
+
+@test "pqueue-get worker: -r sets aside, without running CMD, a message whose workers kept dying" {
+	local q
+	q=$(pkit_name w)
+	pqueue-create "$q"
+	pqueue-put "$q" killer
+	# Two workers die with their CMD (SIGKILL): attempts reaches 2.
+	run pqueue-get "$q" sh -c 'kill -9 $PPID; sleep 5'
+	assert_failure 137
+	run pqueue-get "$q" sh -c 'kill -9 $PPID; sleep 5'
+	assert_failure 137
+	run --separate-stderr pqueue-get -r 2 "$q" sh -c 'echo ran'
+	assert_success
+	refute_output ran
+	[[ "$stderr" == *"message 1 failed 2 times: dropped"* ]]
+	[ "$(key "$q" unfinished)" = 0 ]
+}
+
+@test "pqueue-get worker: a CMD that cannot run exits 127/126 and gives the message back" {
+	local q
+	q=$(pkit_name w)
+	pqueue-create "$q"
+	pqueue-put "$q" a
+	run -127 --separate-stderr pqueue-get "$q" /nonexistent/cmd
+	assert_failure 127
+	[[ "$stderr" == *"/nonexistent/cmd"* ]]
+	[ "$(key "$q" size)" = 1 ]
+	[ "$(key "$q" inflight)" = 0 ]
+	run -126 pqueue-get "$q" "$BATS_TEST_TMPDIR"
+	[ "$(key "$q" size)" = 1 ]
+	[ "$(key "$q" unfinished)" = 1 ]
+}
+
+@test "pqueue-get worker: SIGTERM while waiting exits 143 and leaves nothing behind" {
+	local q p st
+	q=$(pkit_name w)
+	pqueue-create "$q"
+	pqueue-get -f "$q" cat & p=$!
+	pkit_track "$p"
+	wait_until 5 sh -c "pqueue-stat -k $q | grep -qx waiting_get=1"
+	kill -TERM "$p"
+	st=0
+	wait "$p" || st=$?
+	[ "$st" = 143 ]
+	[ "$(key "$q" waiting_get)" = 0 ]
+	[ "$(key "$q" inflight)" = 0 ]
+}
+
+@test "pqueue-get worker: SIGTERM while CMD runs is forwarded; the message goes back; 143" {
+	local q p st
+	q=$(pkit_name w)
+	pqueue-create "$q"
+	pqueue-put "$q" a
+	# CMD says when its trap is set: a signal before that would kill it.
+	pqueue-get "$q" sh -c 'trap "echo term > \"$0\"; exit 9" TERM; cat >/dev/null
+		: > "$0.ready"; sleep 30 & wait' "$BATS_TEST_TMPDIR/cmd" & p=$!
+	pkit_track "$p"
+	wait_until 5 sh -c "pqueue-stat $q | grep -q '^lease: *pid $p,'"
+	wait_until 5 test -e "$BATS_TEST_TMPDIR/cmd.ready"
+	kill -TERM "$p"
+	st=0
+	wait "$p" || st=$?
+	[ "$st" = 143 ]
+	run cat "$BATS_TEST_TMPDIR/cmd"
+	assert_output term
+	[ "$(key "$q" size)" = 1 ]
+	[ "$(key "$q" inflight)" = 0 ]
+	[ "$(key "$q" unfinished)" = 1 ]
+}
+
+@test "pqueue-get worker: a CMD that still succeeds after the signal has its task done" {
+	local q p st
+	q=$(pkit_name w)
+	pqueue-create "$q"
+	pqueue-put "$q" a
+	pqueue-get "$q" sh -c 'trap "exit 0" TERM; cat >/dev/null; : > "$0"; sleep 30 & wait' \
+		"$BATS_TEST_TMPDIR/ready" & p=$!
+	pkit_track "$p"
+	wait_until 5 sh -c "pqueue-stat $q | grep -q '^lease: *pid $p,'"
+	wait_until 5 test -e "$BATS_TEST_TMPDIR/ready"
+	kill -TERM "$p"
+	st=0
+	wait "$p" || st=$?
+	[ "$st" = 143 ]
+	[ "$(key "$q" size)" = 0 ]
+	[ "$(key "$q" unfinished)" = 0 ]
+}
+
+@test "pqueue-get worker: SIGKILLed mid-task: CMD dies too, nothing lost, join stays right" {
+	shm_only "the kernel tells of a dead worker at once (Redis: after the lease time; tests/queue/redis.bats)"
+	local q p cp j st
+	q=$(pkit_name w)
+	pqueue-create "$q"
+	pqueue-put "$q" task
+	pqueue-get "$q" sh -c 'echo $$ > "$0"; exec sleep 30' "$BATS_TEST_TMPDIR/cmd" & p=$!
+	wait_until 5 test -s "$BATS_TEST_TMPDIR/cmd"
+	cp=$(cat "$BATS_TEST_TMPDIR/cmd")
+	pkit_track "$cp"
+	# stat shows the lease: holder pid, attempts, age.
+	run pqueue-stat -k "$q"
+	assert_line --regexp "^lease=pid:$p messages:1 first_id:1 attempts:0 age_ms:[0-9]+ alive$"
+	pqueue-join "$q" & j=$!
+	pkit_track "$j"
+	kill -KILL "$p"
+	st=0
+	wait "$p" || st=$?
+	[ "$st" = 137 ]
+	wait_until 5 sh -c "! kill -0 $cp 2>/dev/null || grep -q '^State:.*Z' /proc/$cp/status"
+	# The blocked joiner's periodic recheck gives the dead lease back.
+	wait_until 5 sh -c "pqueue-stat -k $q | grep -qx size=1"
+	[ "$(key "$q" inflight)" = 0 ]
+	[ "$(key "$q" unfinished)" = 1 ]
+	_pkit_alive "$j"
+	# The next worker gets it back (attempts 1) and completes the task.
+	run pqueue-get -t 5 "$q" sh -c 'read -r m; echo "$m $PQUEUE_ATTEMPTS"'
+	assert_success
+	assert_output "task 1"
+	wait "$j"
+	[ "$(key "$q" unfinished)" = 0 ]
+}
+
+@test "pqueue-get worker: a worker killed after CMD succeeded, before the commit, runs the task twice at most" {
+	fault_build || skip "needs a build configured with --enable-fault-injection"
+	local q
+	q=$(pkit_name w)
+	pqueue-create "$q"
+	pqueue-put "$q" t
+	PKIT_FAULT=worker_ran:#1 run pqueue-get "$q" sh -c 'cat >> "$0"' "$BATS_TEST_TMPDIR/out"
+	assert_failure 137
+	[ "$(key "$q" unfinished)" = 1 ]
+	run pqueue-get "$q" sh -c 'cat >> "$0"' "$BATS_TEST_TMPDIR/out"
+	assert_success
+	run cat "$BATS_TEST_TMPDIR/out"
+	assert_output "$(printf 't\nt')"
+	[ "$(key "$q" unfinished)" = 0 ]
+}
+
+@test "pqueue-put and requeues: unfinished moves with the put, not with a redelivery" {
+	local q
+	q=$(pkit_name w)
+	pqueue-create "$q"
+	pqueue-put "$q" a b c
+	[ "$(key "$q" unfinished)" = 3 ]
+	run pqueue-get "$q" false
+	run pqueue-get "$q" false
+	[ "$(key "$q" requeues)" = 2 ]
+	[ "$(key "$q" unfinished)" = 3 ]
+	pqueue-get -c 3 "$q" true
+	[ "$(key "$q" unfinished)" = 0 ]
+}
