@@ -75,7 +75,7 @@ load spawn
 }
 
 @test "pjoin: the real status of a process that is not pspawned (PIDFD_INFO_EXIT)" {
-	(sleep 0.3; exit 3) &
+	(sleep 2; exit 3) &
 	local p=$!
 	pkit_track "$p"
 	run --separate-stderr pjoin -v "$p"
