@@ -86,7 +86,7 @@ main(int argc, char *argv[])
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: pjoin [-apv] [-t DURATION [-k]] PID...\n"
+	fprintf(fp, "usage: pjoin [-a] [-p] [-v] [-t DURATION [-k]] PID...\n"
 	    "       pjoin -l\n");
 	fputs("\n"
 	    "  -a             return when any one PID has ended; print its pid\n"

@@ -117,7 +117,7 @@ open_or_die(const char *path, int flags)
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: pspawn [-Dg] [-n COUNT] [-o FILE] [-e FILE] "
+	fprintf(fp, "usage: pspawn [-D] [-g] [-n COUNT] [-o FILE] [-e FILE] "
 	    "[-i FILE] [-C DIR] CMD [ARG...]\n");
 	fputs("\n"
 	    "  -D             daemonic: CMD is killed when the caller exits\n"

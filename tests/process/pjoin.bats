@@ -17,7 +17,7 @@ load spawn
 @test "pjoin: -h prints usage on stdout" {
 	run --separate-stderr pjoin -h
 	assert_success
-	assert_line --index 0 "usage: pjoin [-apv] [-t DURATION [-k]] PID..."
+	assert_line --index 0 "usage: pjoin [-a] [-p] [-v] [-t DURATION [-k]] PID..."
 	assert_line --index 1 "       pjoin -l"
 	assert_line "see pjoin(1)"
 }

@@ -17,7 +17,7 @@ load spawn
 @test "pspawn: -h prints usage on stdout and exits 0" {
 	run --separate-stderr pspawn -h
 	assert_success
-	assert_output --partial "usage: pspawn [-Dg] [-n COUNT]"
+	assert_output --partial "usage: pspawn [-D] [-g] [-n COUNT]"
 }
 
 @test "pspawn: prints the pid of the running command and returns at once" {
