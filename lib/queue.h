@@ -10,7 +10,7 @@
  * mode 0600 unless created with another mode (never world-writable).  It
  * holds variable-length messages (up to pq_info.max_msg bytes each) in a
  * ring, bounded by a count (0 = no count limit) and by bytes; FIFO, or
- * LIFO.  Design and evidence: QUEUE-DESIGN.md.  In short:
+ * LIFO.  The protocol and its failure table: doc/QUEUE.md.  In short:
  *
  * - One robust process-shared mutex guards everything.  Every change is
  *   staged in the spare copy of a double-buffered control block and
@@ -45,8 +45,8 @@
  *   copy of an id already done is dropped at take time.
  *
  * Return values: every int function returns an exit status of the
- * DESIGN.md table: 0 ok; 1 a negative answer (closed, closed and drained,
- * task_done too many times); 124 would block or timed out (also: lock
+ * table in exitcode.h: 0 ok; 1 a negative answer (closed, closed and
+ * drained, task_done too many times); 124 would block or timed out (also: lock
  * busy past the deadline); 125 failure, with the reason in pq_error()
  * ("NAME: why"); 128+N interrupted by signal N caught by pq_catch_signals.
  *
@@ -54,8 +54,8 @@
  * PQ_FOREVER waits without limit; a deadline in the past never waits.
  *
  * Handles are never unmapped (a robust mutex's memory must stay mapped
- * until exit: QUEUE-DESIGN.md §1.1 pitfall 5), so open a queue once per
- * process and keep the handle.  Each process must open the queue itself:
+ * until exit, see doc/QUEUE.md), so open a queue once per process and
+ * keep the handle.  Each process must open the queue itself:
  * never share a handle across fork.  pq_open/pq_create install a SIGBUS
  * handler that reports a truncated segment and exits 125.
  *
@@ -138,6 +138,19 @@ struct pq_info {
 	struct pq_lease	leases[PQ_NSLOTS];
 };
 
+#define PQ_PREVIEW	48		/* bytes of a message pq_peek copies */
+
+/* A message seen, not taken (pq_peek). */
+struct pq_entry {
+	uint64_t	id;
+	uint32_t	attempts;	/* earlier deliveries not done */
+	uint32_t	len;		/* its whole length */
+	int		leased;		/* 1: in flight, 0: queued */
+	pid_t		holder;		/* leased: its holder's pid, if known */
+	uint32_t	npreview;	/* bytes in preview: min(len, PQ_PREVIEW) */
+	char		preview[PQ_PREVIEW];
+};
+
 /* pq_create flags */
 #define PQ_EXIST_OK	0x1		/* an existing valid queue is fine */
 /* pq_commit flags */
@@ -200,6 +213,15 @@ int	pq_join(struct pq *q, int64_t deadline);
 
 /* A consistent snapshot, leases included (read-only). */
 int	pq_stat(struct pq *q, struct pq_info *info, int64_t deadline);
+
+/*
+ * List messages without taking them (read-only): up to max entries into
+ * ents, *n of them.  Shared memory: the queued ones in delivery order,
+ * then the leased ones; Redis: all in id order.  Each holds the first
+ * PQ_PREVIEW bytes of its message.
+ */
+int	pq_peek(struct pq *q, struct pq_entry *ents, size_t max, size_t *n,
+	    int64_t deadline);
 
 /*
  * Remove queue NAME: blocked waiters are woken and fail with "queue

@@ -3,8 +3,9 @@
 # <= 1 (kill(-1, sig) signals every process of the user; kill(0, sig) the
 # whole process group).  Each kill(PID, ...) call must be preceded, in the
 # same function, by a guard on that very PID expression: "PID > 1" or
-# "PID <= 1"; a group, kill(-PGID, ...), needs the same guard on PGID.
-# killpg() and syscall(SYS_kill...) are refused outright
+# "PID <= 1".  A process group, kill(-PGID, ...), needs the same guard
+# on PGID (a group id <= 1 is never one we made).  killpg() and
+# syscall(SYS_kill...) are refused outright
 # (pidfd_send_signal needs no guard: a pidfd names one process).
 # Prints each offence as FILE:LINE: why, and exits 1 if there was any.
 #
