@@ -23,7 +23,7 @@
  * digits.  The "running" record is created whole (temporary file +
  * rename); the final state is written IN PLACE, one pwrite of the slot:
  * its space was reserved with the running record, so a full file system
- * cannot stop it (issue 15).  A reader that catches that pwrite half done
+ * cannot stop it.  A reader that catches that pwrite half done
  * sees a slot whose hash does not match and reads it as running, the only
  * state it can have been before.  Records of version 1 ("START STATE\n",
  * no hash, no command) are still read.

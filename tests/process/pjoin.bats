@@ -235,7 +235,7 @@ $slow 2"
 	assert_output --regexp '^[0-9]+ running +[0-9a-f]{8}$'
 }
 
-@test "pjoin: jobs killed with their process group keep their real status (issue 14)" {
+@test "pjoin: jobs killed with their process group keep their real status" {
 	local f=$BATS_TEST_TMPDIR/p p
 	# timeout(1) signals its own process group: sh, pjoin, the keeper
 	# and the jobs.  The keeper stays and records 143.
@@ -282,7 +282,7 @@ $slow 2"
 	assert_line --regexp "^$p	lost	"
 }
 
-@test "pjoin: a full runtime directory still gets the final status (issue 15)" {
+@test "pjoin: a full runtime directory still gets the final status" {
 	local mnt=$BATS_TEST_TMPDIR/rt p
 	mkdir -p "$mnt"
 	mount -t tmpfs -o size=128k,mode=700 pkit-test "$mnt" 2>/dev/null ||
@@ -303,7 +303,7 @@ $slow 2"
 	assert_output "$p 7"
 }
 
-@test "pjoin: any number of pids under a hard limit of 64 descriptors (issue 15)" {
+@test "pjoin: any number of pids under a hard limit of 64 descriptors" {
 	local pids
 	command -v prlimit > /dev/null || skip "no prlimit"
 	pids=$(pspawn -n 100 sh -c 'sleep 3; exit $((PKIT_INDEX % 3))')
