@@ -229,9 +229,9 @@ usage(FILE *fp)
 	fprintf(fp,
 	    "usage: plock [-s | -c COUNT] [-n | -t DURATION] [-q] NAME "
 	    "CMD [ARG...]\n"
+	    "       plock -q [-v] NAME\n"
 	    "       plock -F FD [-s | -c COUNT] [-n | -t DURATION] [-q] NAME\n"
-	    "       plock -w NAME\n"
-	    "       plock -q [-v] NAME\n");
+	    "       plock -w NAME\n");
 	fputs("\n"
 	    "  -s             shared: many shared holders, no exclusive one\n"
 	    "  -c COUNT       a semaphore: at most COUNT holders at once\n"
