@@ -2,20 +2,24 @@
 /*
  * pqworker.c: pqueue-get's worker mode (see pqworker.h).
  *
- * One message at a time: lease it (pq_get of 1), fork CMD with the
- * message in a pipe on its stdin, wait, then settle the lease: commit it
- * and mark it done in one critical section when CMD exited 0, else give
- * it back (or move it aside once it has failed max_attempts times).  The
- * wait is a ppoll on a pidfd with INT/TERM/HUP blocked outside it, so a
- * signal can neither be lost between the check and the sleep nor go
- * unforwarded to CMD.  The lease is never given up before CMD has ended:
- * the task runs at most once at a time, and a message whose CMD
- * succeeded is never given back.  CMD is started through lib/spawn.
- *
- * Tier: a tool body (pqueue-get -x runs it), not an engine: it may print
- * (warn/warnx: a message dropped, a command that could not run), and
- * returns the exit status for the tool to exit with; it never exits.
+ * One process, N task slots, each with its own queue handle.  The loop:
+ * settle what ended, fire timers (-T deadlines, KILL after the grace,
+ * backoffs ending), then either lease a message for an idle slot and
+ * start its command, or sleep in ppoll on the running commands' pidfds.
+ * A get waits at most SLICE while commands run (the engine's futex wait
+ * cannot also watch pidfds), so an ended command is seen within SLICE of
+ * an empty queue, at once otherwise.  INT/TERM/HUP are blocked except
+ * inside ppoll and the engine's own waits, so none is lost between a
+ * check and a sleep; each is passed on to every running command's group.
+ * A lease is never given up before its command has ended: a task runs
+ * at most once at a time, and a message whose command succeeded is never
+ * given back.  Only groups this worker created (pgid = its child's pid,
+ * > 1, the leader not yet reaped) are ever signalled.
  */
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 
@@ -28,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dur.h"
@@ -35,149 +40,430 @@
 #include "exitcode.h"
 #include "fault.h"
 #include "pqworker.h"
-#include "proc.h"
-#include "spawn.h"
 
-static int	handle(struct pq *, const struct pqw_opts *, char *const [],
-		    const struct pq_msg *, int *);
-static pid_t	spawn(char *const [], const struct pq_msg *, int *);
+#define SLICE_NS	((int64_t)20000000)	/* get's wait while tasks run */
+
+enum { T_IDLE, T_RUN, T_BACKOFF };
+
+struct task {
+	struct pq		*q;		/* this slot's own handle */
+	const struct pq_msg	*m;		/* leased while not T_IDLE */
+	int			 state;
+	pid_t			 pid;		/* leader of its own group */
+	int			 pidfd;		/* or -1 */
+	int64_t			 start;		/* monotonic */
+	struct timespec		 wall;		/* start, for the joblog */
+	int64_t			 deadline;	/* -T: TERM then; 0 none */
+	int64_t			 kill_at;	/* TERM sent: KILL then; 0 */
+	int			 timed_out;
+	int64_t			 release_at;	/* T_BACKOFF: give back then */
+	char			*cmdline;	/* for the joblog */
+};
+
+struct pool {
+	const struct pqw_opts	*o;
+	char *const		*argv;
+	int			 subst;		/* some argument holds {} */
+	struct task		*t;
+	unsigned		 n;
+	uint64_t		 started;
+	int			 stopping;	/* take no more messages */
+	int			 ending;	/* end the running ones too */
+	int			 first_fail;
+	int			 halted;	/* -H: the failing status */
+	int			 fatal;		/* the pool's own failure */
+	int			 pipe_gone;
+	int			 joblog;	/* fd or -1 */
+	struct pq		*dq;		/* NAME.dead, once opened */
+	int			 dq_missing;
+};
+
+static int	pool_init(struct pool *, struct pq *, const struct pqw_opts *,
+		    char *const []);
+static int	joblog_open(const char *);
+static void	start(struct pool *, struct task *);
+static char   **build_argv(struct pool *, const struct pq_msg *);
+static void	argv_free(char **);
+static pid_t	spawn(struct pool *, struct task *, char *const [], int *);
 static void	feed(int, const struct pqw_opts *, const struct pq_msg *);
-static int	wait_child(struct pq *, pid_t, int *);
-static int	set_aside(struct pq *, const struct pqw_opts *,
-		    const struct pq_msg *, uint32_t);
+static void	poll_ended(struct pool *);
+static void	finish(struct pool *, struct task *, int);
+static void	fire_timers(struct pool *, int64_t);
+static void	end_all(struct pool *, int);
+static void	group_kill(struct task *, int);
+static void	give_back(struct task *);
+static void	settle_failure(struct pool *, struct task *, int);
+static void	set_aside(struct pool *, struct task *, uint32_t);
+static void	joblog_write(struct pool *, struct task *, int, int);
+static void	sleep_tasks(struct pool *, int64_t);
+static int64_t	next_timer(const struct pool *, int64_t);
+static int	stdout_gone(void);
+static void	sigs_block(sigset_t *);
 
 int
 pqw_run(struct pq *q, const struct pqw_opts *o, char *const argv[])
 {
-	const struct pq_msg *m;
-	uint64_t handled = 0;
-	int64_t deadline;
-	size_t n;
-	int r, st, first_fail = 0;
+	struct pool p;
+	struct task *idle;
+	int64_t now, idle_since = 0, deadline, every, next_renew = 0;
+	unsigned i, nrun;
+	int r, sig;
 
+	if ((r = pool_init(&p, q, o, argv)) != 0)
+		return r;
+	every = pq_renew_every(q);
 	for (;;) {
-		if (o->count != 0 && handled >= o->count) {
-			r = PKIT_EXIT_OK;
-			break;
+		if ((sig = pq_signalled()) != 0 && !p.ending)
+			end_all(&p, sig);
+		poll_ended(&p);
+		now = mono_now();
+		fire_timers(&p, now);
+		if (every > 0 && now >= next_renew) {
+			for (i = 0; i < p.n; i++)
+				if (p.t[i].state != T_IDLE && next_renew != 0)
+					pq_renew(p.t[i].q);
+			next_renew = now + every;
 		}
-		deadline = o->wait < 0 ? PQ_FOREVER : mono_now() + o->wait;
-		if ((r = pq_get(q, 1, deadline, &m, &n)) != 0) {
-			if (r == PKIT_EXIT_NO && o->count == 0)
-				r = PKIT_EXIT_OK;	/* -f: the natural end */
-			else if (r == PKIT_EXIT_FAIL)
-				warnx("%s", pq_error());
-			break;
+		idle = NULL;
+		nrun = 0;
+		for (i = 0; i < p.n; i++) {
+			if (p.t[i].state != T_IDLE)
+				nrun++;
+			else if (idle == NULL)
+				idle = &p.t[i];
 		}
-		st = 0;
-		r = handle(q, o, argv, &m[0], &st);
-		handled++;
-		if (st != 0 && first_fail == 0)
-			first_fail = st;
-		if (r != 0)
-			return r;
-		if (pq_signalled())
-			return 128 + pq_signalled();
+		if (o->count != 0 && p.started >= o->count)
+			p.stopping = 1;
+		if (p.stopping && nrun == 0)
+			break;
+		if (nrun == 0 && idle_since == 0)
+			idle_since = now;
+		else if (nrun != 0)
+			idle_since = 0;
+		if (p.stopping || idle == NULL) {
+			sleep_tasks(&p, next_timer(&p, every > 0 ? next_renew :
+			    -1));
+			continue;
+		}
+		if (nrun != 0)
+			deadline = next_timer(&p, now + SLICE_NS);
+		else
+			deadline = o->wait < 0 ? PQ_FOREVER : idle_since +
+			    o->wait;
+		if (every > 0 && nrun != 0 && deadline > next_renew)
+			deadline = next_renew;
+		r = pq_get(idle->q, 1, deadline, &idle->m, &(size_t){ 0 });
+		if (r == 0) {
+			start(&p, idle);
+			continue;
+		}
+		if (r > 128)
+			continue;	/* a signal: see the top */
+		if (r == PKIT_EXIT_TIMEOUT) {
+			if (nrun == 0 && o->wait >= 0 &&
+			    mono_now() >= idle_since + o->wait) {
+				p.fatal = r;
+				break;
+			}
+			continue;
+		}
+		if (r == PKIT_EXIT_NO) {
+			/* Closed and drained: nothing leased, ours neither. */
+			if (o->count != 0)
+				p.fatal = r;
+			p.stopping = 1;
+			continue;
+		}
+		warnx("%s", pq_error());
+		p.fatal = r;
+		p.stopping = 1;
 	}
-	if (r == PKIT_EXIT_OK && first_fail != 0)
-		return first_fail;
-	return r;
+	if (p.pipe_gone)
+		return 128 + SIGPIPE;
+	if ((sig = pq_signalled()) != 0)
+		return 128 + sig;
+	if (p.halted != 0)
+		return p.halted;
+	if (p.fatal != 0)
+		return p.fatal;
+	return p.first_fail;
 }
 
-/*
- * One leased message: run CMD on it and settle the lease.  *status is
- * CMD's exit status (0 when it was not run); returns 0 to go on, else
- * the worker's exit status.
- */
+/* The slots and their handles (the first is q), the joblog. */
 static int
-handle(struct pq *q, const struct pqw_opts *o, char *const argv[],
-    const struct pq_msg *m, int *status)
+pool_init(struct pool *p, struct pq *q, const struct pqw_opts *o,
+    char *const argv[])
 {
-	pid_t pid;
-	int e, in, ws, r;
+	unsigned i;
+	int r;
 
-	if (o->max_attempts != 0 && m->attempts >= o->max_attempts)
-		return set_aside(q, o, m, m->attempts);	/* workers died */
-	if ((pid = spawn(argv, m, &in)) == -1) {
-		e = errno;
-		pq_release(q);
-		if (e == 0)
-			return PKIT_EXIT_FAIL;	/* reported by spawn */
-		return execpipe_report(argv[0], e);
-	}
-	FAULT("worker_run");
-	feed(in, o, m);
-	if ((r = wait_child(q, pid, &ws)) != 0) {
-		pq_release(q);
-		errno = r;
-		warn("waitpid");
+	memset(p, 0, sizeof(*p));
+	p->o = o;
+	p->argv = argv;
+	p->n = o->jobs < 1 ? 1 : o->jobs;
+	p->joblog = -1;
+	for (i = 0; argv[i] != NULL; i++)
+		if (strstr(argv[i], "{}") != NULL)
+			p->subst = 1;
+	if ((p->t = calloc(p->n, sizeof(*p->t))) == NULL) {
+		warn("malloc");
 		return PKIT_EXIT_FAIL;
 	}
-	*status = status_to_exit(ws);
-	if (*status == 0) {
-		FAULT("worker_ran");
-		if ((r = pq_commit(q, 1, PQ_DONE)) != 0)
+	for (i = 0; i < p->n; i++) {
+		p->t[i].pidfd = -1;
+		if (i == 0)
+			p->t[i].q = q;
+		else if ((r = pq_open(pq_spec(q), &p->t[i].q)) != 0) {
 			warnx("%s", pq_error());
-		return r;
+			return r;
+		}
 	}
-	if (pq_signalled() == 0 || *status != 128 + pq_signalled())
-		warnx("%s: message %" PRIu64 ": %s %s %d", pq_name(q), m->id,
-		    argv[0], WIFSIGNALED(ws) ? "killed by signal" :
-		    "exited", WIFSIGNALED(ws) ? WTERMSIG(ws) :
-		    WEXITSTATUS(ws));
-	if (o->max_attempts != 0 && m->attempts + 1 >= o->max_attempts &&
-	    pq_signalled() == 0)
-		return set_aside(q, o, m, m->attempts + 1);
-	if ((r = pq_release(q)) != 0)
-		warnx("%s", pq_error());
-	return r;
+	if (o->joblog != NULL && (p->joblog = joblog_open(o->joblog)) == -1)
+		return PKIT_EXIT_FAIL;
+	return 0;
 }
 
 /*
- * Start CMD with a pipe on its stdin (the write end in *in) and the
- * message's id and attempts in its environment.  CMD dies with us: a
- * dead worker's task must not run on.  -1 with errno set if it could not
- * be run (errno 0: reported here).
+ * Open the joblog for appending, and write GNU parallel's header if it
+ * is empty.  Workers sharing the file take turns on an flock, so the
+ * header is written once; every later line is one write(2) in O_APPEND
+ * mode, which the kernel appends whole.
+ */
+static int
+joblog_open(const char *path)
+{
+	static const char head[] = "Seq\tHost\tStarttime\tJobRuntime\tSend\t"
+	    "Receive\tExitval\tSignal\tCommand\n";
+	struct stat st;
+	int fd;
+
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	    0666)) == -1) {
+		warn("%s", path);
+		return -1;
+	}
+	while (flock(fd, LOCK_EX) == -1 && errno == EINTR)
+		;
+	if (fstat(fd, &st) == 0 && st.st_size == 0 &&
+	    write(fd, head, sizeof(head) - 1) != (ssize_t)sizeof(head) - 1)
+		warn("%s", path);
+	flock(fd, LOCK_UN);
+	return fd;
+}
+
+/* A leased message: start its command, or settle it at once. */
+static void
+start(struct pool *p, struct task *t)
+{
+	const struct pqw_opts *o = p->o;
+	char **av;
+	pid_t pid;
+	int in = -1, e;
+
+	p->started++;
+	t->state = T_RUN;
+	t->timed_out = 0;
+	t->kill_at = 0;
+	if (t->m->attempts >= o->max_attempts) {
+		set_aside(p, t, t->m->attempts);	/* workers died */
+		return;
+	}
+	if (p->subst && memchr(t->m->data, '\0', t->m->len) != NULL) {
+		warnx("%s: message %" PRIu64 ": holds a NUL byte: cannot be "
+		    "an argument", pq_name(t->q), t->m->id);
+		if (p->first_fail == 0)
+			p->first_fail = PKIT_EXIT_FAIL;
+		set_aside(p, t, t->m->attempts + 1);	/* it always would */
+		return;
+	}
+	if ((av = build_argv(p, t->m)) == NULL) {
+		warn("malloc");
+		give_back(t);
+		p->fatal = PKIT_EXIT_FAIL;
+		p->stopping = 1;
+		return;
+	}
+	pid = spawn(p, t, av, &in);
+	e = errno;
+	argv_free(av);
+	if (pid == -1) {
+		give_back(t);
+		free(t->cmdline);
+		t->cmdline = NULL;
+		p->fatal = e == 0 ? PKIT_EXIT_FAIL : execpipe_report(
+		    p->argv[0], e);
+		p->stopping = 1;
+		return;
+	}
+	FAULT("worker_run");
+	t->pid = pid;
+	t->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (t->pidfd >= 0)
+		fcntl(t->pidfd, F_SETFD, FD_CLOEXEC);
+	t->deadline = o->task_timeout > 0 ? t->start + o->task_timeout : 0;
+	if (in >= 0)
+		feed(in, o, t->m);
+	if (p->ending)
+		group_kill(t, pq_signalled() ? pq_signalled() : SIGTERM);
+}
+
+/*
+ * CMD's argv with every "{}" inside an argument replaced by the message
+ * (GNU parallel's way: file{}.txt), and the command line for the joblog
+ * in t's cmdline.  NULL if out of memory.
+ */
+static char **
+build_argv(struct pool *p, const struct pq_msg *m)
+{
+	char **av, *s, *d;
+	const char *a, *h;
+	size_t n, i, len, extra;
+
+	for (n = 0; p->argv[n] != NULL; n++)
+		;
+	if ((av = calloc(n + 1, sizeof(*av))) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		a = p->argv[i];
+		for (extra = 0, h = a; (h = strstr(h, "{}")) != NULL; h += 2)
+			extra += m->len;
+		len = strlen(a) + extra + 1;
+		if ((s = malloc(len)) == NULL)
+			goto fail;
+		for (d = s; *a != '\0';) {
+			if (a[0] == '{' && a[1] == '}') {
+				memcpy(d, m->data, m->len);
+				d += m->len;
+				a += 2;
+			} else
+				*d++ = *a++;
+		}
+		*d = '\0';
+		av[i] = s;
+	}
+	return av;
+fail:
+	while (i-- > 0)
+		free(av[i]);
+	free(av);
+	return NULL;
+}
+
+/* free() of what build_argv made, strings and all. */
+static void
+argv_free(char **av)
+{
+	size_t i;
+
+	for (i = 0; av[i] != NULL; i++)
+		free(av[i]);
+	free(av);
+}
+
+/*
+ * Fork and exec CMD as the leader of a new process group, its stdin a
+ * pipe for the message (its write end in *in) or, with {}, /dev/null.
+ * -1 with errno set if it could not be run (errno 0: reported here).
  */
 static pid_t
-spawn(char *const argv[], const struct pq_msg *m, int *in)
+spawn(struct pool *p, struct task *t, char *const av[], int *in)
 {
-	struct spawn_opts o;
-	sigset_t sigpipe;
-	char id[32], attempts[32];
-	int p[2], e, r;
-	pid_t pid;
+	char buf[32], *line;
+	sigset_t none;
+	size_t i, len = 0, k;
+	int ep[2], pp[2] = { -1, -1 }, e, nul;
+	pid_t pid, parent = getpid();
 
-	snprintf(id, sizeof(id), "%" PRIu64, m->id);
-	snprintf(attempts, sizeof(attempts), "%" PRIu32, m->attempts);
-	if (setenv("PQUEUE_ID", id, 1) == -1 ||
-	    setenv("PQUEUE_ATTEMPTS", attempts, 1) == -1) {
-		warn("environment");
+	/* The joblog's Command: the words, non-printables escaped. */
+	for (i = 0; av[i] != NULL; i++)
+		len += 4 * strlen(av[i]) + 1;
+	if ((line = malloc(len + 1)) == NULL) {
+		warn("malloc");
 		errno = 0;
 		return -1;
 	}
-	if (pipe2(p, O_CLOEXEC) == -1) {
+	for (k = 0, i = 0; av[i] != NULL; i++) {
+		const unsigned char *c = (const unsigned char *)av[i];
+
+		if (i > 0)
+			line[k++] = ' ';
+		for (; *c != '\0'; c++) {
+			if (*c >= 0x20 && *c < 0x7f && *c != '\\')
+				line[k++] = (char)*c;
+			else
+				k += (size_t)sprintf(line + k, "\\x%02x", *c);
+		}
+	}
+	line[k] = '\0';
+	free(t->cmdline);
+	t->cmdline = line;
+	if (!p->subst && pipe2(pp, O_CLOEXEC) == -1) {
 		warn("pipe");
 		errno = 0;
 		return -1;
 	}
-	sigemptyset(&sigpipe);
-	sigaddset(&sigpipe, SIGPIPE);
-	spawn_opts_init(&o);
-	o.flags = SPAWN_DIE_WITH_PARENT;
-	o.fd[0] = p[0];
-	o.dfl = &sigpipe;
-	r = spawn_start(&o, argv, &pid);
-	e = errno;
-	close(p[0]);
-	if (r != 0) {
-		close(p[1]);
-		if (r == SPAWN_ERROR)
-			warn("fork");
-		errno = r == SPAWN_ERROR ? 0 : e;
+	nul = -1;
+	if (p->subst && (nul = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1) {
+		warn("/dev/null");
+		errno = 0;
 		return -1;
 	}
-	*in = p[1];
+	if (execpipe_open(ep) == -1) {
+		warn("pipe");
+		e = 0;
+		goto fail;
+	}
+	clock_gettime(CLOCK_REALTIME, &t->wall);
+	t->start = mono_now();
+	if ((pid = fork()) == -1) {
+		warn("fork");
+		close(ep[0]);
+		close(ep[1]);
+		e = 0;
+		goto fail;
+	}
+	if (pid == 0) {
+		/* CMD dies with us: a dead worker's task must not run on. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(128 + SIGKILL);
+		setpgid(0, 0);
+		signal(SIGPIPE, SIG_DFL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (dup2(p->subst ? nul : pp[0], STDIN_FILENO) == -1)
+			_exit(PKIT_EXIT_FAIL);
+		snprintf(buf, sizeof(buf), "%" PRIu64, t->m->id);
+		setenv("PQUEUE_ID", buf, 1);
+		snprintf(buf, sizeof(buf), "%" PRIu32, t->m->attempts);
+		setenv("PQUEUE_ATTEMPTS", buf, 1);
+		execpipe_exec(ep, av);
+	}
+	/* Both sides set the group: no window where it is ours. */
+	setpgid(pid, pid);
+	if (nul >= 0)
+		close(nul);
+	if (pp[0] >= 0)
+		close(pp[0]);
+	if ((e = execpipe_wait(ep)) != 0) {
+		if (pp[1] >= 0)
+			close(pp[1]);
+		while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+			;
+		errno = e;
+		return -1;
+	}
+	*in = pp[1];
 	return pid;
+fail:
+	if (nul >= 0)
+		close(nul);
+	if (pp[0] >= 0) {
+		close(pp[0]);
+		close(pp[1]);
+	}
+	errno = e;
+	return -1;
 }
 
 /*
@@ -221,123 +507,348 @@ feed(int fd, const struct pqw_opts *o, const struct pq_msg *m)
 }
 
 /*
- * Wait for CMD, forwarding INT/TERM/HUP to it, renewing the lease as
- * often as the backend needs (on Redis; never on shared memory).  The
- * signals are blocked except inside ppoll, so one arriving between the
- * check and the sleep wakes the sleep.  0, or an errno.
+ * Settle every task whose command has ended.  The leader is looked at
+ * with WNOWAIT first: while it is unreaped its pid names our group for
+ * sure, so the rest of a killed group can still be ended by that pgid.
  */
-static int
-wait_child(struct pq *q, pid_t pid, int *ws)
+static void
+poll_ended(struct pool *p)
 {
-	struct pollfd pfd;
-	struct timespec ts;
-	sigset_t block, old;
-	int64_t every = pq_renew_every(q), next = 0, now;
-	int fd, sig, sent = 0, e = 0, warned = 0;
+	siginfo_t si;
+	unsigned i;
+	int ws;
 	pid_t r;
 
-	if (pid <= 1)
-		return ECHILD;
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	sigprocmask(SIG_BLOCK, &block, &old);
-	fd = proc_pidfd_open(pid);
-	for (;;) {
-		if ((sig = pq_signalled()) != 0 && sig != sent) {
-			kill(pid, sig);
-			sent = sig;
-		}
-		r = waitpid(pid, ws, WNOHANG);
-		if (r == pid)
-			break;
-		if (r == -1 && errno != EINTR) {
-			e = errno;
-			break;
-		}
-		if (r != 0)
+	for (i = 0; i < p->n; i++) {
+		struct task *t = &p->t[i];
+
+		if (t->state != T_RUN || t->pid <= 1)
 			continue;
-		if (every > 0 && (now = mono_now()) >= next) {
-			if (next != 0 && pq_renew(q) != 0 && !warned++)
-				warnx("%s", pq_error());
-			next = now + every;
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_PID, (id_t)t->pid, &si, WEXITED | WNOHANG |
+		    WNOWAIT) == -1 || si.si_pid != t->pid)
+			continue;
+		/* A timed out or ended task leaves nothing behind. */
+		if (t->kill_at != 0)
+			group_kill(t, SIGKILL);
+		while ((r = waitpid(t->pid, &ws, 0)) == -1 && errno == EINTR)
+			;
+		finish(p, t, r == t->pid ? ws : W_EXITCODE(PKIT_EXIT_FAIL, 0));
+	}
+}
+
+/* A command ended with wait status ws: joblog, then settle its lease. */
+static void
+finish(struct pool *p, struct task *t, int ws)
+{
+	int st, sig = pq_signalled();
+
+	if (t->pidfd >= 0)
+		close(t->pidfd);
+	t->pidfd = -1;
+	t->pid = 0;
+	st = t->timed_out ? PKIT_EXIT_TIMEOUT : status_to_exit(ws);
+	joblog_write(p, t, st, WIFSIGNALED(ws) ? WTERMSIG(ws) : 0);
+	if (st == 0) {
+		FAULT("worker_ran");
+		if (pq_commit(t->q, 1, PQ_DONE) != 0) {
+			warnx("%s", pq_error());
+			p->fatal = PKIT_EXIT_FAIL;
+			p->stopping = 1;
 		}
-		if (fd >= 0) {
-			pfd.fd = fd;
-			pfd.events = POLLIN;
-			if (every > 0) {
-				now = next - mono_now();
-				ts.tv_sec = now > 0 ? now / 1000000000 : 0;
-				ts.tv_nsec = now > 0 ? now % 1000000000 : 0;
-			}
-			ppoll(&pfd, 1, every > 0 ? &ts : NULL, &old);
-		} else {
-			/* No pidfd (Linux < 5.3): a signal may wait for CMD. */
-			sigprocmask(SIG_SETMASK, &old, NULL);
-			r = waitpid(pid, ws, 0);
-			sigprocmask(SIG_BLOCK, &block, NULL);
-			if (r == pid)
-				break;
+		t->state = T_IDLE;
+		return;
+	}
+	if (!p->pipe_gone && stdout_gone()) {
+		/* Our reader went away: end as a filter does, once. */
+		p->pipe_gone = 1;
+		give_back(t);
+		end_all(p, SIGTERM);
+		return;
+	}
+	if (t->timed_out)
+		warnx("%s: message %" PRIu64 ": %s timed out", pq_name(t->q),
+		    t->m->id, p->argv[0]);
+	else if (!p->ending || (sig != 0 && st != 128 + sig && !p->pipe_gone &&
+	    p->halted == 0))
+		warnx("%s: message %" PRIu64 ": %s %s %d", pq_name(t->q),
+		    t->m->id, p->argv[0], WIFSIGNALED(ws) ?
+		    "killed by signal" : "exited", WIFSIGNALED(ws) ?
+		    WTERMSIG(ws) : WEXITSTATUS(ws));
+	if (p->first_fail == 0 && !p->ending)
+		p->first_fail = st;
+	if (p->ending) {
+		give_back(t);
+		return;
+	}
+	settle_failure(p, t, st);
+}
+
+/* A failed attempt: back off, or set it aside once it has had its turns. */
+static void
+settle_failure(struct pool *p, struct task *t, int st)
+{
+	int64_t d = PQW_BACKOFF_NS;
+	uint32_t k;
+
+	if (t->m->attempts + 1 >= p->o->max_attempts) {
+		set_aside(p, t, t->m->attempts + 1);
+		if (p->o->halt && p->halted == 0) {
+			p->halted = st;
+			end_all(p, SIGTERM);
+		}
+		return;
+	}
+	for (k = 0; k < t->m->attempts && d < PQW_BACKOFF_MAX_NS; k++)
+		d *= 2;
+	if (d > PQW_BACKOFF_MAX_NS)
+		d = PQW_BACKOFF_MAX_NS;
+	/* Held, not given back: no worker can take it again meanwhile. */
+	t->state = T_BACKOFF;
+	t->release_at = mono_now() + d;
+}
+
+/* -T deadlines, KILL after the grace period, backoffs that are over. */
+static void
+fire_timers(struct pool *p, int64_t now)
+{
+	unsigned i;
+
+	for (i = 0; i < p->n; i++) {
+		struct task *t = &p->t[i];
+
+		if (t->state == T_BACKOFF && (now >= t->release_at ||
+		    p->ending))
+			give_back(t);
+		if (t->state != T_RUN)
+			continue;
+		if (t->deadline != 0 && now >= t->deadline && !t->timed_out) {
+			t->timed_out = 1;
+			group_kill(t, SIGTERM);
+		} else if (t->kill_at > 0 && now >= t->kill_at) {
+			group_kill(t, SIGKILL);
+			t->kill_at = -1;	/* sent; wait for it */
 		}
 	}
-	if (fd >= 0)
-		close(fd);
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	return e;
+}
+
+/*
+ * Stop: take no more messages and send sig to every running task's
+ * group (KILL follows after the grace period); backoffs end at once.
+ */
+static void
+end_all(struct pool *p, int sig)
+{
+	unsigned i;
+
+	p->stopping = 1;
+	p->ending = 1;
+	for (i = 0; i < p->n; i++) {
+		if (p->t[i].state == T_RUN)
+			group_kill(&p->t[i], sig);
+		else if (p->t[i].state == T_BACKOFF)
+			give_back(&p->t[i]);
+	}
+}
+
+/*
+ * Signal t's process group: only one we made, whose leader is not yet
+ * reaped (so its pid cannot name another group).  The first signal arms
+ * the KILL that follows the grace period.
+ */
+static void
+group_kill(struct task *t, int sig)
+{
+	if (t->pid <= 1)
+		return;
+	if (kill(-t->pid, sig) == -1 && errno == ESRCH)
+		kill(t->pid, sig);	/* not yet in its group: the leader */
+	if (t->kill_at == 0 && sig != SIGKILL)
+		t->kill_at = mono_now() + PQW_GRACE_NS;
+}
+
+/* Give t's message back to the front of the queue (attempts+1). */
+static void
+give_back(struct task *t)
+{
+	if (pq_release(t->q) != 0)
+		warnx("%s", pq_error());
+	t->state = T_IDLE;
 }
 
 /*
  * A poison message (delivered and not done `failed' times): put a copy
  * in NAME.dead if that queue exists, else drop it, saying so on stderr;
- * then commit it as done.  If NAME.dead exists and refuses it other than
- * by being closed (corrupt, too small...), give the message back and
- * fail rather than lose it.
+ * then commit it as done.  If NAME.dead exists but is closed, or refuses
+ * it otherwise (corrupt, too small...), give the message back, say so,
+ * and stop the pool rather than lose it or spin on it.
  */
-static int
-set_aside(struct pq *q, const struct pqw_opts *o, const struct pq_msg *m,
-    uint32_t failed)
+static void
+set_aside(struct pool *p, struct task *t, uint32_t failed)
 {
-	static struct pq *dq;
-	static int missing;
 	char name[1200], shown[600];
-	const char *data = m->data;
-	size_t len = m->len, nput;
+	const char *data = t->m->data;
+	size_t len = t->m->len, nput;
 	int r = 0;
 
 	/* shown: a redis: name with its password masked, for messages */
-	snprintf(name, sizeof(name), "%s.dead", pq_spec(q));
-	snprintf(shown, sizeof(shown), "%s.dead", pq_name(q));
+	snprintf(name, sizeof(name), "%s.dead", pq_spec(t->q));
+	snprintf(shown, sizeof(shown), "%s.dead", pq_name(t->q));
 	/* NAME.dead that cannot exist (too long a name) is missing too. */
-	if (dq == NULL && !missing) {
-		if ((r = pq_open(name, &dq)) != 0) {
+	if (p->dq == NULL && !p->dq_missing) {
+		if ((r = pq_open(name, &p->dq)) != 0) {
 			if (strstr(pq_error(), ": no such queue") == NULL &&
 			    strstr(pq_error(), ": bad queue name: ") == NULL) {
 				warnx("%s", pq_error());
-				pq_release(q);
-				return r;
+				give_back(t);
+				p->fatal = r;
+				p->stopping = 1;
+				return;
 			}
-			missing = 1;
+			p->dq_missing = 1;
 			r = 0;
 		}
 	}
-	if (dq != NULL) {
-		r = pq_put(dq, &data, &len, 1, &nput, o->wait < 0 ?
-		    PQ_FOREVER : mono_now() + o->wait);
-		if (r != 0 && r != PKIT_EXIT_NO) {
-			warnx("%s", pq_error());
-			pq_release(q);
-			return r;
+	if (p->dq != NULL) {
+		r = pq_put(p->dq, &data, &len, 1, &nput, p->o->wait < 0 ?
+		    PQ_FOREVER : mono_now() + p->o->wait);
+		if (r == PKIT_EXIT_NO) {
+			warnx("%s: message %" PRIu64 " failed %" PRIu32
+			    " times: kept (%s is closed)", pq_name(t->q),
+			    t->m->id, failed, shown);
+			give_back(t);
+			p->fatal = PKIT_EXIT_FAIL;
+			p->stopping = 1;
+			return;
 		}
-	}
-	if (dq != NULL && r == 0)
+		if (r != 0) {
+			warnx("%s", pq_error());
+			give_back(t);
+			p->fatal = r;
+			p->stopping = 1;
+			return;
+		}
 		warnx("%s: message %" PRIu64 " failed %" PRIu32
-		    " times: moved to %s", pq_name(q), m->id, failed, shown);
-	else
+		    " times: moved to %s", pq_name(t->q), t->m->id, failed,
+		    shown);
+	} else
 		warnx("%s: message %" PRIu64 " failed %" PRIu32
-		    " times: dropped (no open queue %s)", pq_name(q), m->id,
-		    failed, shown);
-	if ((r = pq_commit(q, 1, PQ_DONE)) != 0)
+		    " times: dropped (no open queue %s)", pq_name(t->q),
+		    t->m->id, failed, shown);
+	if (pq_commit(t->q, 1, PQ_DONE) != 0) {
 		warnx("%s", pq_error());
-	return r;
+		p->fatal = PKIT_EXIT_FAIL;
+		p->stopping = 1;
+	}
+	t->state = T_IDLE;
+}
+
+/*
+ * One joblog line for an attempt, GNU parallel's --joblog format: Seq
+ * (the message id), Host (":", this machine), Starttime (epoch seconds),
+ * JobRuntime, Send and Receive (0: not measured), Exitval (124 for a
+ * timeout, 128+N for signal N), Signal, Command.  One write(2).
+ */
+static void
+joblog_write(struct pool *p, struct task *t, int st, int sig)
+{
+	char *line;
+	int64_t ran = mono_now() - t->start;
+	int len;
+
+	if (p->joblog < 0)
+		return;
+	len = asprintf(&line, "%" PRIu64 "\t:\t%lld.%03ld\t%" PRId64 ".%03"
+	    PRId64 "\t0\t0\t%d\t%d\t%s\n", t->m->id,
+	    (long long)t->wall.tv_sec, t->wall.tv_nsec / 1000000,
+	    ran / 1000000000, ran / 1000000 % 1000, st, sig,
+	    t->cmdline != NULL ? t->cmdline : p->argv[0]);
+	if (len < 0)
+		return;
+	if (write(p->joblog, line, (size_t)len) != len)
+		warn("%s", p->o->joblog);
+	free(line);
+}
+
+/*
+ * Sleep until a running command ends, a signal comes, or the timer at
+ * until (absolute; -1 none).  INT/TERM/HUP are let in only inside ppoll.
+ */
+static void
+sleep_tasks(struct pool *p, int64_t until)
+{
+	struct pollfd pfd[PQW_MAX_JOBS];
+	struct timespec ts;
+	sigset_t old;
+	int64_t left;
+	unsigned i, n = 0;
+	int nofd = 0;
+
+	for (i = 0; i < p->n; i++) {
+		if (p->t[i].state != T_RUN)
+			continue;
+		if (p->t[i].pidfd < 0) {
+			nofd = 1;	/* Linux < 5.3: poll by time */
+			continue;
+		}
+		pfd[n].fd = p->t[i].pidfd;
+		pfd[n].events = POLLIN;
+		n++;
+	}
+	if (nofd && (until < 0 || until > mono_now() + SLICE_NS))
+		until = mono_now() + SLICE_NS;
+	sigs_block(&old);
+	if (pq_signalled() == 0 || p->ending) {
+		left = until < 0 ? 0 : until - mono_now();
+		ts.tv_sec = left > 0 ? left / 1000000000 : 0;
+		ts.tv_nsec = left > 0 ? left % 1000000000 : 0;
+		if (n > 0 || until >= 0)
+			ppoll(pfd, n, until < 0 ? NULL : &ts, &old);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+/* The earliest timer of the pool, or cap (-1: none) if earlier. */
+static int64_t
+next_timer(const struct pool *p, int64_t cap)
+{
+	int64_t next = cap;
+	unsigned i;
+
+#define EARLIER(x)	do { if ((x) > 0 && (next < 0 || (x) < next)) \
+				next = (x); } while (0)
+	for (i = 0; i < p->n; i++) {
+		const struct task *t = &p->t[i];
+
+		if (t->state == T_BACKOFF)
+			EARLIER(t->release_at);
+		if (t->state != T_RUN)
+			continue;
+		if (!t->timed_out)
+			EARLIER(t->deadline);
+		EARLIER(t->kill_at);
+	}
+#undef EARLIER
+	return next;
+}
+
+/* Is stdout a pipe or socket whose reader has gone? */
+static int
+stdout_gone(void)
+{
+	struct pollfd pfd = { STDOUT_FILENO, POLLOUT, 0 };
+
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLERR | POLLHUP));
+}
+
+static void
+sigs_block(sigset_t *old)
+{
+	sigset_t block;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, old);
 }

@@ -46,6 +46,9 @@ struct pq_ops {
 	int	 (*renew)(struct pqb *);
 	/* The queues of this user (NULL: the backend cannot list). */
 	int	 (*list)(void (*)(const char *, void *), void *);
+	/* Messages seen, not taken (pq_peek). */
+	int	 (*peek)(struct pqb *, struct pq_entry *, size_t, size_t *,
+		    int64_t);
 };
 
 extern const struct pq_ops pq_shm_ops;		/* lib/queue-shm.c */

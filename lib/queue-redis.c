@@ -335,6 +335,27 @@ PRELUDE
 "  redis.call('PUBSUB', 'NUMSUB', KEYS[5] .. ':get', KEYS[5] .. ':put',\n"
 "    KEYS[5] .. ':join'), redis.call('XPENDING', KEYS[2], 'g')[1], back}\n";
 
+/*
+ * ARGV max preview: {0, {{id, attempts, len, preview, consumer or ""},
+ * ...}}: the stream in id order; a pending entry not given back (idle
+ * under IDLE_BACK) is leased, its consumer named.
+ */
+static const char peek_lua[] =
+PRELUDE
+"local max = tonumber(ARGV[1])\n"
+"local pend = {}\n"
+"for _, e in ipairs(redis.call('XPENDING', KEYS[2], 'g', '-', '+', max)) do\n"
+"  if e[3] < " IDLE_BACK " then pend[e[1]] = e[2] end\n"
+"end\n"
+"local out = {}\n"
+"for _, e in ipairs(redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', max)) do\n"
+"  local id = string.sub(e[1], 3)\n"
+"  local d = e[2][2]\n"
+"  out[#out + 1] = {id, tonumber(redis.call('HGET', KEYS[4], id) or 0),\n"
+"    string.len(d), string.sub(d, 1, tonumber(ARGV[2])), pend[e[1]] or ''}\n"
+"end\n"
+"return {0, out}\n";
+
 /* {0} no such queue, {-2} not ours, {1} removed */
 static const char remove_lua[] =
 "local t = redis.call('TYPE', KEYS[1])['ok']\n"
@@ -1177,6 +1198,55 @@ pqr_renew(struct pqb *q)
 	return call(q, renew_lua, q->nlease + 1, av, &st);
 }
 
+/* The stream, queued and leased, as pq_peek entries. */
+static int
+pqr_peek(struct pqb *q, struct pq_entry *ents, size_t max, size_t *n,
+    int64_t deadline)
+{
+	redisReply *r, *l;
+	char smax[32], sprev[32];
+	const char *args[2] = { smax, sprev };
+	size_t lens[2], i;
+	int e, st;
+
+	(void)deadline;
+	*n = 0;
+	lens[0] = (size_t)snprintf(smax, sizeof(smax), "%zu", max);
+	lens[1] = (size_t)snprintf(sprev, sizeof(sprev), "%d", PQ_PREVIEW);
+	if ((r = eval(q, peek_lua, 2, args, lens, &e)) == NULL)
+		return e;
+	if ((e = status_of(q, r, &st)) != 0)
+		return e;
+	if (r->elements < 2 || r->element[1]->type != REDIS_REPLY_ARRAY) {
+		freeReplyObject(r);
+		return pq_seterr(q->u.shown, PKIT_EXIT_FAIL,
+		    "unexpected reply from the server");
+	}
+	l = r->element[1];
+	for (i = 0; i < l->elements && *n < max; i++) {
+		const redisReply *x = l->element[i];
+		struct pq_entry *en = &ents[*n];
+
+		if (x->type != REDIS_REPLY_ARRAY || x->elements < 5 ||
+		    x->element[3]->type != REDIS_REPLY_STRING ||
+		    x->element[4]->type != REDIS_REPLY_STRING)
+			continue;
+		memset(en, 0, sizeof(*en));
+		en->id = (uint64_t)int_at(x, 0);
+		en->attempts = (uint32_t)int_at(x, 1);
+		en->len = (uint32_t)int_at(x, 2);
+		en->npreview = x->element[3]->len < PQ_PREVIEW ?
+		    (uint32_t)x->element[3]->len : PQ_PREVIEW;
+		memcpy(en->preview, x->element[3]->str, en->npreview);
+		en->leased = x->element[4]->len > 0;
+		en->holder = en->leased ? (pid_t)strtol(x->element[4]->str,
+		    NULL, 10) : 0;
+		(*n)++;
+	}
+	freeReplyObject(r);
+	return 0;
+}
+
 /* The lease bounds of queue.h are those of every Redis lease. */
 _Static_assert(PQ_LEASE_MIN_NS == REDIS_LEASE_MIN_NS &&
     PQ_LEASE_MAX_NS == REDIS_LEASE_MAX_NS, "lease bounds");
@@ -1185,5 +1255,5 @@ const struct pq_ops pq_redis_ops = {
 	pqr_create, pqr_open, pqr_remove,
 	pqr_put, pqr_get, pqr_commit, pqr_close, pqr_done, pqr_done_id,
 	pqr_join, pqr_stat, pqr_name, pqr_max_msg, pqr_renew_every, pqr_renew,
-	NULL
+	NULL, pqr_peek
 };

@@ -1796,6 +1796,69 @@ pqs_stat(struct pqb *q, struct pq_info *info, int64_t deadline)
 	return 0;
 }
 
+/* One record (header r, payload at data) into e; pq_peek's shape. */
+static void
+entry_fill(struct pq_entry *e, const struct pq_rec *r, int leased, pid_t pid)
+{
+	memset(e, 0, sizeof(*e));
+	e->id = r->id;
+	e->attempts = r->attempts;
+	e->len = r->len;
+	e->leased = leased;
+	e->holder = pid;
+	e->npreview = r->len < PQ_PREVIEW ? r->len : PQ_PREVIEW;
+}
+
+/*
+ * The ring from head (delivery order; validated as it is walked), then
+ * each held slot's buffer.  Copies only: the lock is held for a walk.
+ */
+static int
+pqs_peek(struct pqb *q, struct pq_entry *ents, size_t max, size_t *n,
+    int64_t deadline)
+{
+	const struct pq_state *s;
+	struct pq_rec r;
+	uint64_t off, left, sz, i;
+	uint32_t k, j;
+	int rc;
+
+	*n = 0;
+	if ((rc = pq_lock(q, deadline)) != 0)
+		return rc;
+	s = cur(q);
+	off = s->head;
+	left = s->used;
+	for (i = 0; i < s->nmsgs && *n < max; i++) {
+		if (pqs_rec_check(q, off, left, &r, &sz) == -1)
+			break;
+		entry_fill(&ents[*n], &r, 0, 0);
+		ring_read(q, ring_add(q, off, sizeof(r)), ents[*n].preview,
+		    ents[*n].npreview);
+		(*n)++;
+		off = ring_add(q, off, sz);
+		left -= sz;
+	}
+	for (k = 0; k < q->hdr.nslots && *n < max; k++) {
+		const struct pq_slot *sl = &q->slots[k];
+		const unsigned char *buf = q->slotbuf +
+		    (size_t)k * q->hdr.slotbuf_size;
+
+		if (sl->state != SLOT_HELD || sl->nmsgs == 0 ||
+		    buf_walk(q, buf, sl->nbytes, sl->nmsgs) == -1)
+			continue;
+		for (j = 0; j < sl->nmsgs && *n < max; j++) {
+			memcpy(&r, buf + q->offs[j], sizeof(r));
+			entry_fill(&ents[*n], &r, 1, (pid_t)sl->pid);
+			memcpy(ents[*n].preview, buf + q->offs[j] + sizeof(r),
+			    ents[*n].npreview);
+			(*n)++;
+		}
+	}
+	pq_unlock(q);
+	return 0;
+}
+
 static int
 pqs_remove(const char *name)
 {
@@ -1918,5 +1981,5 @@ const struct pq_ops pq_shm_ops = {
 	pqs_create, pqs_open, pqs_remove,
 	pqs_put, pqs_get, pqs_commit, pqs_close, pqs_done, pqs_done_id,
 	pqs_join, pqs_stat, pqs_name, pqs_max_msg, pqs_renew_every, pqs_renew,
-	pqs_list
+	pqs_list, pqs_peek
 };

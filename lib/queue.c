@@ -265,6 +265,13 @@ pq_stat(struct pq *q, struct pq_info *info, int64_t deadline)
 	return q->ops->stat(q->b, info, deadline);
 }
 
+int
+pq_peek(struct pq *q, struct pq_entry *ents, size_t max, size_t *n,
+    int64_t deadline)
+{
+	return q->ops->peek(q->b, ents, max, n, deadline);
+}
+
 const char *
 pq_name(const struct pq *q)
 {

@@ -138,6 +138,19 @@ struct pq_info {
 	struct pq_lease	leases[PQ_NSLOTS];
 };
 
+#define PQ_PREVIEW	48		/* bytes of a message pq_peek copies */
+
+/* A message seen, not taken (pq_peek). */
+struct pq_entry {
+	uint64_t	id;
+	uint32_t	attempts;	/* earlier deliveries not done */
+	uint32_t	len;		/* its whole length */
+	int		leased;		/* 1: in flight, 0: queued */
+	pid_t		holder;		/* leased: its holder's pid, if known */
+	uint32_t	npreview;	/* bytes in preview: min(len, PQ_PREVIEW) */
+	char		preview[PQ_PREVIEW];
+};
+
 /* pq_create flags */
 #define PQ_EXIST_OK	0x1		/* an existing valid queue is fine */
 /* pq_commit flags */
@@ -200,6 +213,15 @@ int	pq_join(struct pq *q, int64_t deadline);
 
 /* A consistent snapshot, leases included (read-only). */
 int	pq_stat(struct pq *q, struct pq_info *info, int64_t deadline);
+
+/*
+ * List messages without taking them (read-only): up to max entries into
+ * ents, *n of them.  Shared memory: the queued ones in delivery order,
+ * then the leased ones; Redis: all in id order.  Each holds the first
+ * PQ_PREVIEW bytes of its message.
+ */
+int	pq_peek(struct pq *q, struct pq_entry *ents, size_t max, size_t *n,
+	    int64_t deadline);
 
 /*
  * Remove queue NAME: blocked waiters are woken and fail with "queue

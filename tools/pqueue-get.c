@@ -13,7 +13,7 @@
  *
  * Structure: options, then one of the phases below on the open queue:
  * get_stream() prints; with CMD operands, pqw_run() (lib/pqworker.c)
- * runs CMD once per message (a worker).
+ * runs CMD once per message (a worker), up to -j at once.
  */
 #include <err.h>
 #include <errno.h>
@@ -35,7 +35,11 @@ struct opts {
 	int		follow;
 	int		delim;
 	int		ids;
-	uint32_t	max_attempts;	/* -r */
+	uint32_t	max_attempts;	/* -r; 0: not given */
+	unsigned	jobs;		/* -j */
+	int64_t		task_timeout;	/* -T; 0 none */
+	int		halt;		/* -H */
+	const char	*joblog;	/* -L */
 };
 
 static int	get_stream(struct pq *, const struct opts *);
@@ -47,12 +51,12 @@ static void	usage(FILE *);
 int
 main(int argc, char *argv[])
 {
-	struct opts o = { -1, 1, 0, '\n', 0, 0 };
+	struct opts o = { -1, 1, 0, '\n', 0, 0, 1, 0, 0, NULL };
 	struct pq *q;
-	int ch, cflag = 0, r;
+	int ch, cflag = 0, wflag = 0, r;
 
 	cli_gnu_opts(argc, argv, usage);
-	while ((ch = getopt(argc, argv, "+0c:fhinr:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "+0c:fHhij:L:nr:T:t:")) != -1) {
 		switch (ch) {
 		case '0':
 			o.delim = '\0';
@@ -65,10 +69,23 @@ main(int argc, char *argv[])
 		case 'f':
 			o.follow = 1;
 			break;
+		case 'H':
+			o.halt = 1;
+			wflag = ch;
+			break;
 		case 'h':
 			cli_usage_help(usage);
 		case 'i':
 			o.ids = 1;
+			break;
+		case 'j':
+			o.jobs = (unsigned)num_parse_or_die(optarg, 1,
+			    PQW_MAX_JOBS, "jobs");
+			wflag = ch;
+			break;
+		case 'L':
+			o.joblog = optarg;
+			wflag = ch;
 			break;
 		case 'n':
 			o.timeout = 0;
@@ -76,6 +93,12 @@ main(int argc, char *argv[])
 		case 'r':
 			o.max_attempts = (uint32_t)num_parse_or_die(optarg, 1,
 			    UINT32_MAX, "attempts");
+			wflag = ch;
+			break;
+		case 'T':
+			if ((o.task_timeout = dur_parse_or_die(optarg)) == 0)
+				o.task_timeout = 1;	/* "0": at once */
+			wflag = ch;
 			break;
 		case 't':
 			o.timeout = dur_parse_or_die(optarg);
@@ -90,8 +113,8 @@ main(int argc, char *argv[])
 		cli_usage_error(usage);
 	if (cflag && o.follow)
 		cli_conflict("-c", "-f");
-	if (o.max_attempts && argc < 2)
-		cli_misuse("-r needs a command");
+	if (wflag && argc < 2)
+		cli_misuse("-%c needs a command", wflag);
 	if (o.follow)
 		o.count = 0;
 	name_check_or_die(argv[0], "queue");
@@ -105,6 +128,11 @@ main(int argc, char *argv[])
 		errx(r, "%s", pq_error());
 	if (r > 128 && pq_signalled())
 		pq_die_by_signal();
+	if (r == 128 + SIGPIPE) {
+		/* Our reader went away (worker mode): die as a filter. */
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+	}
 	return r;
 }
 
@@ -139,7 +167,7 @@ get_stream(struct pq *q, const struct opts *o)
 	return r;
 }
 
-/* Worker mode: CMD once per message, done when it exits 0. */
+/* Worker mode: CMD once per message, done when it exits 0; -r 3 by default. */
 static int
 run_worker(struct pq *q, const struct opts *o, char *const argv[])
 {
@@ -147,9 +175,14 @@ run_worker(struct pq *q, const struct opts *o, char *const argv[])
 
 	w.wait = o->timeout < 0 ? PQ_FOREVER : o->timeout;
 	w.count = o->count;
-	w.max_attempts = o->max_attempts;
+	w.max_attempts = o->max_attempts != 0 ? o->max_attempts :
+	    PQW_DEF_ATTEMPTS;
 	w.delim = o->delim;
 	w.ids = o->ids;
+	w.jobs = o->jobs;
+	w.task_timeout = o->task_timeout;
+	w.halt = o->halt;
+	w.joblog = o->joblog;
 	return pqw_run(q, &w, argv);
 }
 
@@ -230,14 +263,19 @@ usage(FILE *fp)
 	fprintf(fp, "usage: pqueue-get [-n | -t DURATION] [-c COUNT | -f] "
 	    "[-0] [-i] NAME\n"
 	    "       pqueue-get [-n | -t DURATION] [-c COUNT | -f] "
-	    "[-r MAXATTEMPTS] [-0] [-i]\n"
-	    "                  NAME CMD [ARG...]\n");
+	    "[-j JOBS] [-T DURATION]\n"
+	    "                  [-r MAXATTEMPTS] [-H] [-L JOBLOG] [-0] [-i] "
+	    "NAME CMD [ARG...]\n");
 	fputs("\n"
 	    "  -n             do not wait: exit 124 at once if empty\n"
 	    "  -t DURATION    wait at most DURATION per message, then exit 124\n"
 	    "  -c COUNT       get COUNT messages (default 1)\n"
 	    "  -f             follow: get until the queue is closed and drained\n"
-	    "  -r MAXATTEMPTS worker: after MAXATTEMPTS failures, to NAME.dead\n"
+	    "  -j JOBS        worker: run up to JOBS tasks at once (default 1)\n"
+	    "  -T DURATION    worker: end a task's process group after DURATION\n"
+	    "  -r MAXATTEMPTS worker: tries per message before NAME.dead (default 3)\n"
+	    "  -H             worker: halt the pool at the first final failure\n"
+	    "  -L JOBLOG      worker: append a line per attempt to JOBLOG\n"
 	    "  -0             end each message with NUL, not newline\n"
 	    "  -i             print each message's id and a tab before it\n", fp);
 }

@@ -2,7 +2,8 @@
 /*
  * pqueue-stat: show a queue (qsize, empty, full, and what is in flight),
  * or list this user's queues.  -e / -F answer empty? / full? by exit
- * status only; -k prints key=value lines for scripts.
+ * status only; -k prints key=value lines for scripts; -l lists the
+ * messages queued and leased (pq_peek), without taking them.
  */
 #include <err.h>
 #include <inttypes.h>
@@ -18,6 +19,7 @@ static int	is_full(const struct pq_info *);
 static void	print_human(const char *, const struct pq_info *);
 static void	print_keys(const char *, const struct pq_info *);
 static int	list(void);
+static int	print_messages(struct pq *, const struct pq_info *);
 static void	usage(FILE *);
 
 int
@@ -25,10 +27,10 @@ main(int argc, char *argv[])
 {
 	struct pq_info info;
 	struct pq *q;
-	int ch, ask = 0, keys = 0, r;
+	int ch, ask = 0, keys = 0, msgs = 0, r;
 
 	cli_gnu_opts(argc, argv, usage);
-	while ((ch = getopt(argc, argv, "+eFhk")) != -1) {
+	while ((ch = getopt(argc, argv, "+eFhkl")) != -1) {
 		switch (ch) {
 		case 'e':
 		case 'F':
@@ -41,6 +43,9 @@ main(int argc, char *argv[])
 		case 'k':
 			keys = 1;
 			break;
+		case 'l':
+			msgs = 1;
+			break;
 		default:
 			cli_usage_error(usage);
 		}
@@ -51,25 +56,70 @@ main(int argc, char *argv[])
 		cli_usage_error(usage);
 	if (ask != 0 && keys)
 		cli_conflict(ask == 'e' ? "-e" : "-F", "-k");
-	if (argc == 0 && ask != 0)
-		cli_misuse("%s needs a queue NAME", ask == 'e' ? "-e" : "-F");
+	if (msgs && (keys || ask != 0))
+		cli_conflict("-l", keys ? "-k" : ask == 'e' ? "-e" : "-F");
+	if (argc == 0 && (ask != 0 || msgs))
+		cli_misuse("%s needs a queue NAME", msgs ? "-l" :
+		    ask == 'e' ? "-e" : "-F");
 	if (argc == 0)
 		return list();
 	name_check_or_die(argv[0], "queue");
 	if ((r = pq_open(argv[0], &q)) != 0 ||
 	    (r = pq_stat(q, &info, mono_now() + 1000000000)) != 0)
 		errx(r, "%s", pq_error());
+	r = PKIT_EXIT_OK;
 	if (ask == 'e')
 		return info.nmsgs == 0 ? PKIT_EXIT_OK : PKIT_EXIT_NO;
 	if (ask == 'F')
 		return is_full(&info) ? PKIT_EXIT_OK : PKIT_EXIT_NO;
 	/* pq_name: a redis: name with its password masked */
-	if (keys)
+	if (msgs)
+		r = print_messages(q, &info);
+	else if (keys)
 		print_keys(pq_name(q), &info);
 	else
 		print_human(pq_name(q), &info);
 	if (fflush(stdout) != 0 || ferror(stdout))
 		err(PKIT_EXIT_FAIL, "stdout");
+	return r;
+}
+
+/*
+ * -l: one line per message, "ID<TAB>STATE<TAB>ATTEMPTS<TAB>BYTES<TAB>
+ * PREVIEW", STATE "queued" or "leased:PID"; the preview is the first
+ * PQ_PREVIEW bytes, anything but printable ASCII (and the backslash) as
+ * \xHH, "..." after a message cut short.
+ */
+static int
+print_messages(struct pq *q, const struct pq_info *i)
+{
+	struct pq_entry *e;
+	size_t max = i->nmsgs + i->inflight + 64, n, k;
+	uint32_t b;
+	int r;
+
+	if ((e = calloc(max, sizeof(*e))) == NULL)
+		err(PKIT_EXIT_FAIL, "malloc");
+	if ((r = pq_peek(q, e, max, &n, mono_now() + 1000000000)) != 0)
+		errx(r, "%s", pq_error());
+	for (k = 0; k < n; k++) {
+		printf("%" PRIu64 "\t", e[k].id);
+		if (e[k].leased)
+			printf("leased:%ld\t", (long)e[k].holder);
+		else
+			printf("queued\t");
+		printf("%" PRIu32 "\t%" PRIu32 "\t", e[k].attempts, e[k].len);
+		for (b = 0; b < e[k].npreview; b++) {
+			unsigned char c = (unsigned char)e[k].preview[b];
+
+			if (c >= 0x20 && c < 0x7f && c != '\\')
+				putchar(c);
+			else
+				printf("\\x%02x", c);
+		}
+		printf("%s\n", e[k].len > e[k].npreview ? "..." : "");
+	}
+	free(e);
 	return PKIT_EXIT_OK;
 }
 
@@ -216,9 +266,10 @@ list(void)
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: pqueue-stat [-e | -F] [-k] [NAME]\n");
+	fprintf(fp, "usage: pqueue-stat [-e | -F | -k | -l] [NAME]\n");
 	fputs("\n"
 	    "  -e             print nothing; exit 0 if empty, 1 if not\n"
 	    "  -F             print nothing; exit 0 if full, 1 if not\n"
-	    "  -k             print key=value lines\n", fp);
+	    "  -k             print key=value lines\n"
+	    "  -l             list the messages, queued and leased, without taking them\n", fp);
 }

@@ -3,7 +3,9 @@
 # <= 1 (kill(-1, sig) signals every process of the user; kill(0, sig) the
 # whole process group).  Each kill(PID, ...) call must be preceded, in the
 # same function, by a guard on that very PID expression: "PID > 1" or
-# "PID <= 1".  killpg() and syscall(SYS_kill...) are refused outright
+# "PID <= 1".  A process group, kill(-PGID, ...), needs the same guard
+# on PGID (a group id <= 1 is never one we made).  killpg() and
+# syscall(SYS_kill...) are refused outright
 # (pidfd_send_signal needs no guard: a pidfd names one process).
 # Prints each offence as FILE:LINE: why, and exits 1 if there was any.
 #
@@ -40,6 +42,8 @@ FNR == 1 { body = "" }
 		arg = rest
 		sub(/,.*/, "", arg)
 		gsub(/^[ \t]+|[ \t]+$/, "", arg)
+		if (arg ~ /^-[A-Za-z_]/)
+			arg = substr(arg, 2)	# a group: guard its id
 		if (arg ~ /^-/ || arg ~ /^[0-9]+$/)
 			report("kill(" arg ", ...): a literal pid")
 		else if ((body "\n" before) !~ "(^|[^A-Za-z0-9_>.])" quote(arg) "[ \t]*(>[ \t]*1|<=[ \t]*1)([^0-9]|$)")
