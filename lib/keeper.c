@@ -8,7 +8,9 @@
  * the pids on pspawn's stdout, then lets pspawn go with the exit code.
  * From then on the keeper only waits: for each copy that ends it writes
  * the final record before reaping it (see lib/jobrec.h), so there is
- * never a zombie and pjoin can always learn the real status.  Watching a
+ * never a zombie and pjoin can always learn the real status.  It ignores
+ * the signals sent to a whole process group (keeper_ignores), so a job
+ * killed with its group still has its end recorded.  Watching a
  * caller (pspawn -D), it waits on a signalfd for SIGCHLD and on the
  * caller's pidfd at once, and ends the copies when the caller goes,
  * however it went.  Tier: tool body (prints, ends its own process).
@@ -48,8 +50,15 @@ struct keeper {
 	sigset_t	  dfl;		/* the signals they get back as SIG_DFL */
 };
 
-/* What the keeper ignores, for its own sake, and its copies must not. */
-static const int keeper_ignores[4] = { SIGHUP, SIGINT, SIGQUIT, SIGPIPE };
+/*
+ * What the keeper ignores, for its own sake, and its copies must not: the
+ * signals a terminal, timeout(1) or a shell's kill 0 send to the whole
+ * process group.  The copies die of them; the keeper stays to record
+ * that (143 for SIGTERM), then ends as always, when its last copy has.
+ */
+static const int keeper_ignores[] = { SIGHUP, SIGINT, SIGQUIT, SIGPIPE,
+	SIGTERM };
+#define NIGNORES	(sizeof(keeper_ignores) / sizeof(keeper_ignores[0]))
 
 static void	keeper(const struct keeper_conf *, int, int, char *[])
 		    __attribute__((noreturn));
@@ -59,6 +68,7 @@ static void	wait_copies(struct keeper *);
 static void	wait_copies_caller(struct keeper *);
 static int	reap_one(struct keeper *, int);
 static void	terminate(struct keeper *, int);
+static void	die(const char *) __attribute__((noreturn));
 
 int
 keeper_start(const struct keeper_conf *kc, int argc, char *argv[])
@@ -128,7 +138,7 @@ keeper(const struct keeper_conf *c, int verdict, int argc, char *argv[])
 	memset(&ign, 0, sizeof(ign));
 	ign.sa_handler = SIG_IGN;
 	sigemptyset(&k.dfl);
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < NIGNORES; i++) {
 		sigaction(keeper_ignores[i], &ign, &saved);
 		/* Inherited ignored (nohup, say), it stays so for them. */
 		if (saved.sa_handler != SIG_IGN)
@@ -145,12 +155,14 @@ keeper(const struct keeper_conf *c, int verdict, int argc, char *argv[])
 	out = o = reallocarray(NULL, c->count, 12);
 	if (k.pids == NULL || k.starts == NULL || out == NULL ||
 	    (k.envp = copy_env(&k)) == NULL)
-		err(PKIT_EXIT_FAIL, "keeper");
+		die("keeper");
 	spawn_opts_init(&k.spawn);
 	k.spawn.flags = SPAWN_VFORK;
 	/* If the keeper itself is killed, nobody would end them. */
 	if (c->caller != -1)
 		k.spawn.flags |= SPAWN_DIE_WITH_PARENT;
+	if (c->group)
+		k.spawn.flags |= SPAWN_NEW_GROUP;
 	k.spawn.fd[0] = c->in;
 	k.spawn.fd[1] = c->out != -1 ? c->out : STDERR_FILENO;
 	k.spawn.fd[2] = c->err;
@@ -167,7 +179,8 @@ keeper(const struct keeper_conf *c, int verdict, int argc, char *argv[])
 		k.pids[k.alive] = pid;
 		k.starts[k.alive] = 0;
 		if (jobrec_start_time(pid, &k.starts[k.alive]) == -1 ||
-		    jobrec_put_running(c->jobs, pid, k.starts[k.alive]) == -1)
+		    jobrec_put_running(c->jobs, pid, k.starts[k.alive],
+		    c->argv) == -1)
 			warn("jobs/%d: cannot record", (int)pid);
 		k.alive++;
 		o += snprintf(o, 12, "%d\n", (int)pid);
@@ -287,7 +300,7 @@ wait_copies_caller(struct keeper *k)
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	if ((sfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
-		err(PKIT_EXIT_FAIL, "signalfd");
+		die("signalfd");
 	pfd[0].fd = sfd;
 	pfd[0].events = POLLIN;
 	pfd[1].fd = k->c->caller;
@@ -300,7 +313,7 @@ wait_copies_caller(struct keeper *k)
 		if (poll(pfd, 2, deadline_ms(kill_at)) == -1) {
 			if (errno == EINTR)
 				continue;
-			err(PKIT_EXIT_FAIL, "poll");
+			die("poll");
 		}
 		if (pfd[0].revents & POLLIN)
 			while (read(sfd, &ssi, sizeof(ssi)) > 0)
@@ -351,13 +364,33 @@ reap_one(struct keeper *k, int flags)
 	return 1;
 }
 
-/* Signal every copy not yet reaped: our own children, so never recycled. */
+/*
+ * Signal every copy not yet reaped (with -g, its whole group): our own
+ * children, so never recycled, and a group whose leader is not reaped
+ * keeps its id.
+ */
 static void
 terminate(struct keeper *k, int sig)
 {
+	pid_t pid;
 	int i;
 
-	for (i = 0; i < k->alive; i++)
-		if (k->pids[i] > 1)
-			kill(k->pids[i], sig);
+	for (i = 0; i < k->alive; i++) {
+		pid = k->pids[i];
+		if (pid > 1 && k->c->group)
+			kill(-pid, sig);
+		else if (pid > 1)
+			kill(pid, sig);
+	}
+}
+
+/*
+ * The keeper's own failure: say why, and end with _exit, as a forked
+ * process does (exit(3) would flush stdio buffers copied from pspawn).
+ */
+static void
+die(const char *what)
+{
+	warn("%s", what);
+	_exit(PKIT_EXIT_FAIL);
 }
