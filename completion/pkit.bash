@@ -51,7 +51,7 @@ _pkit() {
 	pspawn)		opts="-D -g -n -o -e -i -C -h"; args="noeiC" ;;
 	pjoin)		opts="-a -k -l -p -t -v -h"; args="t" ;;
 	pdaemon)	opts="-r -p -o -C -T -k -t -s -h"; args="poCTt" ;;
-	plock)		opts="-s -c -n -t -q -v -h"; args="ct"; names=locks ;;
+	plock)		opts="-s -c -n -t -q -v -F -w -h"; args="ctF"; names=locks ;;
 	pqueue-create)	opts="-p -m -s -L -M -l -h"; args="msMl"; names=queues ;;
 	pqueue-put)	opts="-n -t -0 -h"; args="t"; names=queues ;;
 	pqueue-get)	opts="-n -t -c -f -r -0 -i -h"; args="tcr"; names=queues ;;
