@@ -49,10 +49,10 @@ _pkit() {
 	local cmd=${COMP_WORDS[0]##*/} cur=${COMP_WORDS[COMP_CWORD]}
 	local prev=${COMP_WORDS[COMP_CWORD-1]} opts args first names="" off=0
 	case $cmd in
-	pspawn)		opts="-D -n -o -e -i -C -h"; args="noeiC" ;;
-	pjoin)		opts="-a -t -v -h"; args="t" ;;
+	pspawn)		opts="-D -g -n -o -e -i -C -h"; args="noeiC" ;;
+	pjoin)		opts="-a -k -l -p -t -v -h"; args="t" ;;
 	pdaemon)	opts="-r -p -o -C -T -k -t -s -h"; args="poCTt" ;;
-	plock)		opts="-s -c -n -t -q -v -h"; args="ct"; names=locks ;;
+	plock)		opts="-s -c -n -t -q -v -F -w -h"; args="ctF"; names=locks ;;
 	pqueue-create)	opts="-p -m -s -L -M -l -h"; args="msMl"; names=queues ;;
 	pqueue-put)	opts="-n -t -0 -h"; args="t"; names=queues ;;
 	pqueue-get)	opts="-n -t -c -f -r -0 -i -h"; args="tcr"; names=queues ;;

@@ -171,6 +171,17 @@ int	pq_create(const char *name, const struct pq_config *cfg, int flags,
 int	pq_open(const char *name, struct pq **qp);
 
 /*
+ * pq_open, but a backend may defer the check that NAME is a queue to the
+ * first operation, which then fails as pq_open would have (same status,
+ * same message) and changes nothing.  On Redis the check travels with the
+ * first script: a single put or get costs one round trip less.  Shared
+ * memory opens at once.  Callers that must know the queue exists before
+ * anything else (pqueue-get's worker mode, its NAME.dead), or that may
+ * do no operation at all (pqueue-put of an empty stream), use pq_open.
+ */
+int	pq_open_lazy(const char *name, struct pq **qp);
+
+/*
  * Put msgs[0..n) (pointers and lengths) in order, blocking while the queue
  * is full until deadline.  *nput says how many were put, also on failure
  * (a message over max_msg: 125 naming its size, those before it are put;

@@ -210,6 +210,10 @@ num_needle() {
 	refused "pdaemon: -s and -r cannot be used together" pdaemon -s -r /nonexistent.pid
 	refused "pdaemon: -t needs -k" pdaemon -t 1 true
 	refused "pdaemon: -T needs -r" pdaemon -T title true
+	refused "pdaemon: -r and -R cannot be used together" pdaemon -r -R true
+	refused "pdaemon: -L needs -r" pdaemon -L 3/1s true
+	refused "pdaemon: -k and -L cannot be used together" pdaemon -k -L 3/1s /nonexistent.pid
+	refused "pdaemon: -L 3: not N/DURATION (or 0)" pdaemon -r -L 3 true
 }
 
 @test "adversarial: sizes take K, M and G, and refuse overflow on one line" {
