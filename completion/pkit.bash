@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: ISC
-# bash completion for pkit's tools: their options, queue names (from
-# /dev/shm) and lock names (from the runtime directory), and the command
+# bash completion for pkit's tools: their options, queue names and lock
+# names (from the runtime directory: queues/, locks/), and the command
 # that pspawn, pdaemon, plock and worker-mode pqueue-get run.
 # shellcheck shell=bash
 
@@ -10,14 +10,15 @@ _pkit_rundir() {
 	elif [ -n "${XDG_RUNTIME_DIR:-}" ]; then
 		printf '%s\n' "$XDG_RUNTIME_DIR/pkit"
 	else
-		printf '/tmp/pkit-%s\n' "$(id -u)"
+		printf '/dev/shm/pkit-%s\n' "$(id -u)"
 	fi
 }
 
 _pkit_queues() {
 	local f
-	for f in /dev/shm/pqueue.*; do
-		[ -O "$f" ] && printf '%s\n' "${f#/dev/shm/pqueue.}"
+	for f in "$(_pkit_rundir)"/queues/*; do
+		[ -f "$f" ] && [ ! -L "$f" ] && [ -O "$f" ] &&
+			printf '%s\n' "${f##*/}"
 	done
 }
 

@@ -168,9 +168,10 @@ static int
 start_lock(struct start *s)
 {
 	struct pidlock pl;
+	struct stat mine, st;
 	const char *why, *path = s->conf->pidfile;
 	int64_t deadline;
-	int state;
+	int fd, state;
 
 	if (path == NULL)
 		return 0;
@@ -178,6 +179,22 @@ start_lock(struct start *s)
 		warn("%s", path);
 		return PKIT_EXIT_FAIL;
 	}
+	/*
+	 * pidfile_open(3) follows symlinks: open the path ourselves first,
+	 * O_NOFOLLOW and vetted (pidlock_open_safe), then make sure it
+	 * opened that same file.
+	 */
+	if ((fd = pidlock_open_safe(s->pidpath, O_WRONLY | O_CREAT |
+	    O_NONBLOCK, 0644, &mine, &why)) == -1) {
+		warnx("%s: %s", path, why);
+		return PKIT_EXIT_FAIL;
+	}
+	if (!S_ISREG(mine.st_mode)) {
+		warnx("%s: not a regular file; refused", path);
+		close(fd);
+		return PKIT_EXIT_FAIL;
+	}
+	close(fd);
 	deadline = mono_now() + LOCK_RETRY_NS;
 	/* No pid pointer: libbsd would read it and fail on garbage. */
 	while ((s->pfh = pidfile_open(s->pidpath, 0644, NULL)) == NULL) {
@@ -200,6 +217,11 @@ start_lock(struct start *s)
 		}
 		usleep(10 * 1000);
 	}
+	if (fstat(pidfile_fileno(s->pfh), &st) == -1 ||
+	    st.st_dev != mine.st_dev || st.st_ino != mine.st_ino) {
+		warnx("%s: replaced while opening it; refused", path);
+		return PKIT_EXIT_FAIL;
+	}
 	/* libbsd leaves it inheritable: only a chainloaded CMD may have it. */
 	if (fcntl(pidfile_fileno(s->pfh), F_SETFD, FD_CLOEXEC) == -1) {
 		warn("%s", path);
@@ -213,17 +235,20 @@ static int
 start_open(struct start *s)
 {
 	const char *dir = s->conf->dir != NULL ? s->conf->dir : "/";
+	const char *why;
+	struct stat st;
 
+	/* Never through a symlink, nor planted by a neighbour (pidlock.h). */
 	if (s->conf->logfile != NULL) {
 		if (path_absolute(s->conf->logfile, s->logpath,
 		    sizeof(s->logpath)) == -1) {
 			warn("%s", s->conf->logfile);
 			return PKIT_EXIT_FAIL;
 		}
-		s->logfd = open(s->conf->logfile, O_WRONLY | O_APPEND |
-		    O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+		s->logfd = pidlock_open_safe(s->conf->logfile, O_WRONLY |
+		    O_APPEND | O_CREAT, 0644, &st, &why);
 		if (s->logfd == -1) {
-			warn("%s", s->conf->logfile);
+			warnx("%s: %s", s->conf->logfile, why);
 			return PKIT_EXIT_FAIL;
 		}
 	}

@@ -845,6 +845,16 @@ file_holders(struct lockb *lk, struct lock_holder **hv, const char **why)
 	}
 	closedir(proc);
 	/*
+	 * Not ourselves: a plock -q run inside the locked command inherited
+	 * the lock's descriptor, but it is not a holder.  Unless we are the
+	 * only one: then the command exec'd us, and we do hold it.
+	 */
+	for (i = j = 0; i < fn; i++)
+		if (fv[i].pid != getpid())
+			fv[j++] = fv[i];
+	if (j > 0)
+		fn = j;
+	/*
 	 * Held, but by no process we may look into (another user's): say
 	 * so rather than call it free.  As root we see everyone, and a line
 	 * for the inode is then a file of the same number elsewhere.

@@ -247,10 +247,9 @@ rl_take(struct lockb *lk, int64_t deadline, const char **why)
 {
 	redisContext *sub;
 	redisReply *r;
-	struct pollfd pfd;
 	const char *av[2];
 	int64_t wait_ms;
-	int got, ms, woke;
+	int got, ms;
 
 	if ((got = attempt(lk, &wait_ms, why)) != 0)
 		return got == 1 ? 0 : -1;
@@ -281,24 +280,11 @@ rl_take(struct lockb *lk, int64_t deadline, const char **why)
 		ms = wait_ms < 0 ? 1 : wait_ms > 60000 ? 60000 : (int)wait_ms + 5;
 		if (deadline > 0 && deadline_ms(deadline) < ms)
 			ms = deadline_ms(deadline);
-		woke = 0;
-		while (redisGetReplyFromReader(sub, (void **)&r) == REDIS_OK &&
-		    r != NULL) {
-			freeReplyObject(r);
-			woke = 1;
-		}
-		if (woke)
-			continue;
-		pfd.fd = sub->fd;
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, ms) > 0 && redisBufferRead(sub) != REDIS_OK) {
-			*why = redis_why(sub, NULL);
+		/* A silent server is noticed within 8 s (redis.h). */
+		if (redis_sub_wait(sub, ms, why) == -1 && errno != EINTR) {
 			got = -1;
 			break;
 		}
-		while (redisGetReplyFromReader(sub, (void **)&r) == REDIS_OK &&
-		    r != NULL)
-			freeReplyObject(r);
 	}
 	redisFree(sub);
 	return got == 1 ? (lk->member[0] != '\0' ? 0 : 1) : -1;

@@ -130,6 +130,20 @@ name_invalid(const char *s)
 	return NULL;
 }
 
+const char *
+qname_invalid(const char *s)
+{
+	const char *base;
+
+	if ((base = strrchr(s, '/')) == NULL)
+		return name_invalid(s);
+	if (strlen(s) > PATH_NAME_MAX)
+		return "a path longer than 1000 characters";
+	if (base[1] == '\0')
+		return "a path must end with the queue's file name";
+	return name_invalid(base + 1);
+}
+
 void
 name_check_or_die(const char *s, const char *what)
 {
@@ -138,6 +152,7 @@ name_check_or_die(const char *s, const char *what)
 	/* Checked by the backend, never quoted: it may carry a password. */
 	if (strncmp(s, "redis:", 6) == 0)
 		return;
-	if ((why = name_invalid(s)) != NULL)
+	if ((why = strcmp(what, "queue") == 0 ? qname_invalid(s) :
+	    name_invalid(s)) != NULL)
 		errx(PKIT_EXIT_FAIL, "bad %s name '%s': %s", what, safe(s), why);
 }

@@ -72,7 +72,7 @@ void	pq_sleep_on(uint32_t *word);
 
 /*
  * Before mapping a segment: a SIGBUS (the segment truncated under us, or
- * /dev/shm full) is reported as "PROG: queue segment truncated..." and
+ * its file system full) is reported as "PROG: queue segment truncated..." and
  * exits 125, as a mapping cannot return an error.
  */
 void	pq_sigbus_install(void);

@@ -851,8 +851,8 @@ static int
 sleep_on(struct pqb *q, const char *kind, int64_t deadline,
     int64_t recheck_ms)
 {
-	struct pollfd pfd;
 	redisReply *r;
+	const char *why;
 	int64_t ms = recheck_ms, left;
 	int woke = 0, n;
 
@@ -872,19 +872,14 @@ sleep_on(struct pqb *q, const char *kind, int64_t deadline,
 		if (ms < 0 || left < ms)
 			ms = left;
 	}
-	if (ms > 3600000)
-		ms = 3600000;
-	pfd.fd = q->sub->fd;
-	pfd.events = POLLIN;
-	n = poll(&pfd, 1, (int)ms);
-	if (n == -1 && errno == EINTR && pq_signalled())
-		return 128 + pq_signalled();
-	if (n > 0 && redisBufferRead(q->sub) != REDIS_OK) {
+	/* A silent server is noticed within 8 s (redis_sub_wait). */
+	n = redis_sub_wait(q->sub, ms, &why);
+	if (n == -1 && errno == EINTR)
+		return pq_signalled() ? 128 + pq_signalled() : 0;
+	if (n == -1 && errno == ETIMEDOUT)
+		return pq_seterr(q->u.shown, PKIT_EXIT_FAIL, "%s", why);
+	if (n == -1)
 		return subscribe(q, kind);
-	}
-	while (redisGetReplyFromReader(q->sub, (void **)&r) == REDIS_OK &&
-	    r != NULL)
-		freeReplyObject(r);
 	return 0;
 }
 

@@ -133,7 +133,7 @@ _Static_assert(offsetof(struct pq_ctl, recount_at) + 8 <=
     offsetof(struct pq_ctl, st), "ctl hints share the flags' line");
 
 struct pqb {
-	char		 name[NAME_MAX_LEN + 1];
+	char		 name[PATH_NAME_MAX + 1];	/* a name, or a path */
 	int		 fd;
 	size_t		 size;
 	struct pq_hdr	 hdr;		/* private copy of the validated header */

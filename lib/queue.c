@@ -125,7 +125,7 @@ static void
 on_sigbus(int sig)
 {
 	static const char msg[] =
-	    ": queue segment truncated under us (or /dev/shm full)\n";
+	    ": queue segment truncated under us (or its file system full)\n";
 	const char *p = getprogname();
 
 	(void)sig;

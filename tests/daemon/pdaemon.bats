@@ -332,6 +332,72 @@ setup() {
 	assert_output ""
 }
 
+teardown() {
+	pkit_teardown
+	case ${tmp:-} in
+	/dev/shm/pkit-pdaemon.?*) rm -rf "$tmp" ;;
+	esac
+}
+
+# planted DIR: a world-writable sticky directory (like /tmp) in which user
+# nobody planted symlinks d.pid and d.log to a file of root's, victim.
+planted() {
+	tmp=$(mktemp -d /dev/shm/pkit-pdaemon.XXXXXX)
+	chmod 1777 "$tmp"
+	printf 'precious\n' > "$BATS_TEST_TMPDIR/victim"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	    ln -s "$BATS_TEST_TMPDIR/victim" "$tmp/d.pid"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	    ln -s "$BATS_TEST_TMPDIR/victim" "$tmp/d.log"
+	run stat -c %U "$tmp/d.pid"
+	assert_output nobody
+}
+
+@test "pdaemon: a symlink planted at the pidfile or log path is refused, never followed" {
+	command -v setpriv > /dev/null || skip "no setpriv"
+	planted
+	run --separate-stderr pdaemon -p "$tmp/d.pid" sh -c 'echo started'
+	assert_failure 125
+	assert_output ""
+	assert_equal "$stderr" "pdaemon: $tmp/d.pid: a symbolic link; refused"
+	run --separate-stderr pdaemon -o "$tmp/d.log" sh -c 'echo started'
+	assert_failure 125
+	assert_output ""
+	assert_equal "$stderr" "pdaemon: $tmp/d.log: a symbolic link; refused"
+	run cat "$BATS_TEST_TMPDIR/victim"
+	assert_output precious
+	# a file nobody planted there (not a link) is not ours: refused too
+	rm -f "$tmp/d.pid"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups touch "$tmp/d.pid"
+	run --separate-stderr pdaemon -p "$tmp/d.pid" sh -c 'echo started'
+	assert_failure 125
+	assert_equal "$stderr" "pdaemon: $tmp/d.pid: not ours, in a directory others may write; refused"
+	# ours, in the sticky directory, is fine
+	start -p "$tmp/mine.pid" -o "$tmp/mine.log" sh -c 'echo started; exec sleep 1000'
+	wait_until 20 grep -q started "$tmp/mine.log"
+	assert_equal "$(cat "$tmp/mine.pid")" "$pid"
+	run pdaemon -k "$tmp/mine.pid"
+	assert_success
+}
+
+@test "pdaemon: a pidfile or log in a directory others may write (not sticky) is refused" {
+	local d m
+	for m in 0770 0777 0775; do
+		d=$BATS_TEST_TMPDIR/open$m
+		mkdir "$d"
+		chmod "$m" "$d"
+		run --separate-stderr pdaemon -p "$d/d.pid" sh -c 'echo started'
+		assert_failure 125
+		assert_output ""
+		assert_equal "$stderr" "pdaemon: $d/d.pid: in a directory writable by others (not sticky); refused"
+		run --separate-stderr pdaemon -o "$d/d.log" sh -c 'echo started'
+		assert_failure 125
+		assert_equal "$stderr" "pdaemon: $d/d.log: in a directory writable by others (not sticky); refused"
+		gone "$d/d.pid"
+		gone "$d/d.log"
+	done
+}
+
 # --- exec failures --------------------------------------------------------
 
 # procs_of_reaper: the reaper's children, sorted (the daemons it adopted).

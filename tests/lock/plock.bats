@@ -357,6 +357,17 @@ rush() {
 	assert_output "$p"
 }
 
+@test "plock: -q run inside the locked command names the holder, not itself" {
+	files_only "an inherited lock descriptor"
+	local n
+	n=$(pkit_name x)
+	# the command (sh, which holds the lock) prints its pid, then asks
+	run --separate-stderr plock "$n" sh -c 'echo $$; plock -q "$0"' "$n"
+	assert_success
+	assert_equal "${#lines[@]}" 2
+	assert_equal "${lines[1]}" "${lines[0]}"
+}
+
 @test "plock: the taker SIGKILLed, an inheriting child holds on; -q names it, not the dead pid" {
 	files_only "an inherited lock descriptor"
 	local n p c

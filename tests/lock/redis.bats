@@ -533,3 +533,36 @@ rush() {
 	run cat "$BATS_TEST_TMPDIR/err"
 	assert_output "plock: $n: the server closed the connection"
 }
+
+@test "plock redis: a waiter and a holder whose server falls silent (stopped, no reset) notice within the bound" {
+	local n w h st t0 t1
+	own_server
+	n=redis://127.0.0.1:$oport/silent
+	# a long lease: the waiter's next try would come only when it ends
+	PKIT_LOCK_LEASE=60s plock "$n" sleep 180 3>&- 2> "$BATS_TEST_TMPDIR/held" &
+	h=$!
+	pkit_track "$h"
+	wait_until 20 plock -q "$n"
+	plock -t 120 "$n" true 3>&- 2> "$BATS_TEST_TMPDIR/err" &
+	w=$!
+	pkit_track "$w"
+	wait_until 20 waiting "$w"
+	# SIGSTOP: the socket stays open and nothing answers (a partition)
+	kill -STOP "$opid"
+	t0=$(date +%s)
+	st=0
+	wait "$w" || st=$?
+	t1=$(date +%s)
+	# 8 s by design (redis.h); generous for a loaded machine
+	[ $((t1 - t0)) -le 30 ] || { kill -CONT "$opid"; fail "after $((t1 - t0)) s"; }
+	[ "$st" -eq 125 ] || { kill -CONT "$opid"; fail "status $st"; }
+	run cat "$BATS_TEST_TMPDIR/err"
+	[ "${#lines[@]}" -eq 1 ] && [[ "$output" == "plock: $n: "* ]] ||
+		{ kill -CONT "$opid"; fail "$output"; }
+	# the holder renews every third of its 60 s lease, each reply awaited
+	# 10 s at most: it says so within 30 s of its last renewal
+	wait_until 60 grep -q "$n: cannot renew the lease" "$BATS_TEST_TMPDIR/held" ||
+		{ kill -CONT "$opid"; fail "holder: $(cat "$BATS_TEST_TMPDIR/held")"; }
+	kill -CONT "$opid"
+	own_stop
+}
