@@ -593,14 +593,17 @@ log_pump(void)
 static void
 log_reopen(struct start *s)
 {
+	struct stat st;
+	const char *why;
 	int fd;
 
 	log_pump();
-	fd = open(s->logpath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-	    O_NOCTTY, 0644);
+	/* The same rules as the first open: a neighbour may have planted a
+	 * symlink where logrotate moved the file away. */
+	fd = pidlock_open_safe(s->logpath, O_WRONLY | O_APPEND | O_CREAT |
+	    O_NOCTTY, 0644, &st, &why);
 	if (fd == -1) {
-		log_line("%s: cannot reopen: %s", s->conf->logfile,
-		    strerror(errno));
+		log_line("%s: cannot reopen: %s", s->conf->logfile, why);
 		return;
 	}
 	if (dup2(fd, STDOUT_FILENO) == -1 || dup2(fd, STDERR_FILENO) == -1)

@@ -702,6 +702,19 @@ procs_of_reaper() {
 	assert_line --partial "sleep: started, pid $first"
 }
 
+@test "pdaemon: -r -o: SIGHUP never reopens the log through a symlink planted where it was" {
+	start -r -p "$pf" -o "$log" sleep 1000
+	pkit_track "$(one_child "$pid")"
+	local victim="$BATS_TEST_TMPDIR/victim"
+	echo "precious" > "$victim"
+	mv "$log" "$log.1"
+	ln -s "$victim" "$log"
+	kill -HUP "$pid"
+	wait_until 5 grep -q "cannot reopen" "$log.1"
+	assert_equal "$(cat "$victim")" "precious"
+	alive "$pid"
+}
+
 # A CMD that writes numbered lines steadily: rotate its log twice with mv
 # and SIGHUP (as logrotate's postrotate does); every line is in exactly
 # one of the three files, whole, in order, and the later ones in the new
