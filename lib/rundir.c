@@ -51,17 +51,6 @@ rundir_open(char *path, size_t len, const char **why)
 }
 
 int
-rundir_open_or_die(char *path, size_t len)
-{
-	const char *why;
-	int fd;
-
-	if ((fd = rundir_open(path, len, &why)) == -1)
-		errx(PKIT_EXIT_FAIL, "runtime directory %s: %s", path, why);
-	return fd;
-}
-
-int
 rundir_sub(int dfd, const char *name, const char **why)
 {
 	return open_dir(dfd, name, why);
@@ -91,21 +80,6 @@ open_dir(int dfd, const char *path, const char **why)
 		close(fd);
 		return -1;
 	}
-	return fd;
-}
-
-int
-rundir_sub_or_die(const char *name)
-{
-	char path[4096];
-	const char *why;
-	int dfd, fd;
-
-	dfd = rundir_open_or_die(path, sizeof(path));
-	if ((fd = rundir_sub(dfd, name, &why)) == -1)
-		errx(PKIT_EXIT_FAIL, "runtime directory %s/%s: %s", path, name,
-		    why);
-	close(dfd);
 	return fd;
 }
 
