@@ -9,13 +9,15 @@ load ../helper
 bats_require_minimum_version 1.5.0
 
 # refused NEEDLE CMD...: CMD exits 125, stdout empty, one stderr line
-# containing NEEDLE (fixed string).
+# containing NEEDLE (fixed string) - or, for a usage error, the synopsis,
+# whose lines are as many as the tool's forms.
 refused() {
-	local needle=$1
+	local needle=$1 lines=1
 	shift
 	run --separate-stderr timeout 10 "$@" </dev/null
+	[[ "$needle" == usage:* ]] && lines=${#stderr_lines[@]}
 	if [ "$status" -ne 125 ] || [ -n "$output" ] ||
-	    [ "${#stderr_lines[@]}" -ne 1 ] ||
+	    [ "${#stderr_lines[@]}" -ne "$lines" ] ||
 	    [[ "$stderr" != *"$needle"* ]]; then
 		printf 'command: %q ' "$@" >&2
 		printf '\nstatus %s, stdout %q, stderr %q (wanted %q)\n' \
