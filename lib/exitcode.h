@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * exitcode.h: the exit status table shared by every tool (DESIGN.md), and
- * the mapping from a wait status to a shell-style exit code.
+ * exitcode.h: the exit status table shared by every tool (explained in
+ * doc/ARCHITECTURE.md), and the mapping from a wait status to a
+ * shell-style exit code.
  */
 #ifndef PKIT_EXITCODE_H
 #define PKIT_EXITCODE_H

@@ -59,6 +59,7 @@ static void	wait_copies(struct keeper *);
 static void	wait_copies_caller(struct keeper *);
 static int	reap_one(struct keeper *, int);
 static void	terminate(struct keeper *, int);
+static void	die(const char *) __attribute__((noreturn));
 
 int
 keeper_start(const struct keeper_conf *kc, int argc, char *argv[])
@@ -145,7 +146,7 @@ keeper(const struct keeper_conf *c, int verdict, int argc, char *argv[])
 	out = o = reallocarray(NULL, c->count, 12);
 	if (k.pids == NULL || k.starts == NULL || out == NULL ||
 	    (k.envp = copy_env(&k)) == NULL)
-		err(PKIT_EXIT_FAIL, "keeper");
+		die("keeper");
 	spawn_opts_init(&k.spawn);
 	k.spawn.flags = SPAWN_VFORK;
 	/* If the keeper itself is killed, nobody would end them. */
@@ -287,7 +288,7 @@ wait_copies_caller(struct keeper *k)
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	if ((sfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
-		err(PKIT_EXIT_FAIL, "signalfd");
+		die("signalfd");
 	pfd[0].fd = sfd;
 	pfd[0].events = POLLIN;
 	pfd[1].fd = k->c->caller;
@@ -300,7 +301,7 @@ wait_copies_caller(struct keeper *k)
 		if (poll(pfd, 2, deadline_ms(kill_at)) == -1) {
 			if (errno == EINTR)
 				continue;
-			err(PKIT_EXIT_FAIL, "poll");
+			die("poll");
 		}
 		if (pfd[0].revents & POLLIN)
 			while (read(sfd, &ssi, sizeof(ssi)) > 0)
@@ -360,4 +361,15 @@ terminate(struct keeper *k, int sig)
 	for (i = 0; i < k->alive; i++)
 		if (k->pids[i] > 1)
 			kill(k->pids[i], sig);
+}
+
+/*
+ * The keeper's own failure: say why, and end with _exit, as a forked
+ * process does (exit(3) would flush stdio buffers copied from pspawn).
+ */
+static void
+die(const char *what)
+{
+	warn("%s", what);
+	_exit(PKIT_EXIT_FAIL);
 }

@@ -246,26 +246,44 @@ file_take(struct lockb *lk, int64_t deadline, const char **why)
 	return r;
 }
 
+/*
+ * One lock, without sleeping if it is free, else until the deadline: the
+ * flock op (at < 0) or the OFD write lock on byte at.  0 taken, 1 busy
+ * (the deadline passed), -1 error (errno).
+ */
+static int
+take_until(int fd, int op, off_t at, int64_t deadline)
+{
+	int wait = 0;
+
+	for (;;) {
+		if ((at < 0 ? flock(fd, wait ? op : op | LOCK_NB) :
+		    ofd_lock(fd, F_WRLCK, at, wait)) == 0)
+			return 0;
+		if (wait) {
+			if (errno != EINTR)
+				return -1;
+		} else {
+			/* flock says EWOULDBLOCK, an OFD lock EAGAIN or EACCES. */
+			if (errno != EWOULDBLOCK && errno != EAGAIN &&
+			    errno != EACCES)
+				return -1;
+			if (deadline == 0)
+				return 1;
+			if (sleep_prepare(deadline) == -1)
+				return -1;
+			wait = 1;
+		}
+		if (expired)
+			return 1;
+	}
+}
+
 /* flock, without sleeping if it is free, else until the deadline. */
 static int
 take_flock(int fd, int op, int64_t deadline)
 {
-	if (flock(fd, op | LOCK_NB) == 0)
-		return 0;
-	if (errno != EWOULDBLOCK)
-		return -1;
-	if (deadline == 0)
-		return 1;
-	if (sleep_prepare(deadline) == -1)
-		return -1;
-	for (;;) {
-		if (expired)
-			return 1;
-		if (flock(fd, op) == 0)
-			return 0;
-		if (errno != EINTR)
-			return -1;
-	}
+	return take_until(fd, op, -1, deadline);
 }
 
 /* The semaphore: turnstile, then a slot, then flock shared. */
@@ -473,22 +491,7 @@ ofd_lock(int fd, short type, off_t at, int wait)
 static int
 ofd_take(int fd, off_t at, int64_t deadline)
 {
-	if (ofd_lock(fd, F_WRLCK, at, 0) == 0)
-		return 0;
-	if (errno != EAGAIN && errno != EACCES)
-		return -1;
-	if (deadline == 0)
-		return 1;
-	if (sleep_prepare(deadline) == -1)
-		return -1;
-	for (;;) {
-		if (expired)
-			return 1;
-		if (ofd_lock(fd, F_WRLCK, at, 1) == 0)
-			return 0;
-		if (errno != EINTR)
-			return -1;
-	}
+	return take_until(fd, 0, at, deadline);
 }
 
 /*

@@ -8,9 +8,9 @@
  * the lock's descriptor inherited: nothing is left to renew or release.
  * A leasing backend (Redis) cannot: somebody must renew the lease and let
  * go of it afterwards, so the command runs as a child that dies with us
- * (PR_SET_PDEATHSIG), while we renew every third of the lease.
+ * (spawn.h's SPAWN_DIE_WITH_PARENT), while we renew every third of the
+ * lease.
  */
-#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include <err.h>
@@ -25,6 +25,7 @@
 #include "execpipe.h"
 #include "exitcode.h"
 #include "lockbackend.h"
+#include "spawn.h"
 
 static int	run_leased(struct lock *, char *const []);
 static void	release(struct lock *);
@@ -47,17 +48,18 @@ static int
 run_leased(struct lock *lk, char *const argv[])
 {
 	const struct lock_ops *ops = lk->ops;
-	sigset_t set, old;
+	struct spawn_opts o;
+	sigset_t set, old, dfl;
 	struct timespec ts;
 	const char *why;
 	char num[32];
 	int64_t next, left, last_ok, lease_ns;
-	pid_t pid, ppid;
-	int fds[2], e, sig, status = 0, warned = 0, lost = 0;
+	pid_t pid;
+	int e, sig, status = 0, warned = 0, lost = 0;
 
 	lease_ns = ops->lease_ns(lk->b);
 	snprintf(num, sizeof(num), "%lld", ops->token(lk->b));
-	if (setenv("PKIT_LOCK_TOKEN", num, 1) == -1 || execpipe_open(fds) == -1) {
+	if (setenv("PKIT_LOCK_TOKEN", num, 1) == -1) {
 		warn("%s", lk->shown);
 		release(lk);
 		return PKIT_EXIT_FAIL;
@@ -68,27 +70,25 @@ run_leased(struct lock *lk, char *const argv[])
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, &old);
-	ppid = getpid();
-	if ((pid = fork()) == -1) {
+	spawn_opts_init(&o);
+	/* If plock is killed, so is CMD: no critical section is left
+	 * running with nobody renewing its lease. */
+	o.flags = SPAWN_DIE_WITH_PARENT;
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGPIPE);
+	o.dfl = &dfl;
+	o.mask = &old;
+	switch (spawn_start(&o, argv, &pid)) {
+	case 0:
+		break;
+	case SPAWN_NOEXEC:
+		e = errno;
+		release(lk);
+		return execpipe_report(argv[0], e);
+	default:
 		warn("fork");
 		release(lk);
 		return PKIT_EXIT_FAIL;
-	}
-	if (pid == 0) {
-		/* If plock is killed, so is CMD: no critical section is left
-		 * running with nobody renewing its lease. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != ppid)
-			_exit(PKIT_EXIT_FAIL);
-		signal(SIGPIPE, SIG_DFL);
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		execpipe_exec(fds, argv);
-	}
-	if ((e = execpipe_wait(fds)) != 0) {
-		while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
-			;
-		release(lk);
-		return execpipe_report(argv[0], e);
 	}
 
 	last_ok = mono_now();

@@ -4,7 +4,7 @@
  *
  * Everything a program needs to use pkit's pieces directly rather than
  * through the tools: the shared exit codes, wait-status mapping, duration
- * and name parsing, and (see queue.h) the shared-memory queue.  The tools
+ * and name parsing, and the queue (queue.h, either backend).  The tools
  * in tools/ are thin users of exactly this API.
  */
 #ifndef PKIT_H

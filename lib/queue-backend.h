@@ -49,6 +49,11 @@ struct pq_ops {
 	/* Messages seen, not taken (pq_peek). */
 	int	 (*peek)(struct pqb *, struct pq_entry *, size_t, size_t *,
 		    int64_t);
+	/*
+	 * open, with the check that the queue exists sent now and read with
+	 * the first operation (NULL: the backend opens at once, as open).
+	 */
+	int	 (*open_lazy)(const char *, struct pqb **);
 };
 
 extern const struct pq_ops pq_shm_ops;		/* lib/queue-shm.c */

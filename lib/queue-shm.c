@@ -3,9 +3,10 @@
  * queue-shm.c: the queue engine in POSIX shared memory, the default
  * backend: it implements pq_shm_ops (queue-backend.h) and nothing else
  * public.  API and guarantees in queue.h; the segment's layout in
- * queue-shm-layout.h; design and evidence in QUEUE-DESIGN.md.  Tier: an
- * engine never prints or exits; it returns an exit status with the
- * reason in pq_seterr (a SIGBUS on the mapping is the API's to report).
+ * queue-shm-layout.h; the protocol and failure table in doc/QUEUE.md.
+ * Tier: an engine never prints or exits; it returns an exit status with
+ * the reason in pq_seterr (a SIGBUS on the mapping is the API's to
+ * report).
  *
  * The commit rule: under the mutex, bulk bytes go only where nothing can
  * see them (free ring space, our own slot buffer); the new state is
@@ -404,12 +405,25 @@ static void
 redo(struct pqb *q)
 {
 	const struct pq_state *s = cur(q);
-	uint64_t id;
+	uint64_t id, end, b, nb;
 
 	if (s->redo_slot >= 0 && (uint32_t)s->redo_slot < q->hdr.nslots)
 		memcpy(&q->slots[s->redo_slot], &s->redo, sizeof(s->redo));
-	for (id = s->redo_clr_from; id < s->redo_clr_to &&
-	    id - s->redo_clr_from < q->hdr.idwin; id++)
+	id = s->redo_clr_from;
+	end = s->redo_clr_to;
+	if (end > id && end - id > q->hdr.idwin)
+		end = id + q->hdr.idwin;
+	/* Whole bytes at once (every put batch clears as many bits). */
+	for (; id < end && id % 8 != 0; id++)
+		bit_put(q, id, 0);
+	for (; id < end && end - id >= 8; id += 8 * nb) {
+		b = id % q->hdr.idwin;
+		nb = (end - id) / 8;
+		if (nb > (q->hdr.idwin - b) / 8)
+			nb = (q->hdr.idwin - b) / 8;
+		memset(q->done + b / 8, 0, nb);
+	}
+	for (; id < end; id++)
 		bit_put(q, id, 0);
 	if (s->redo_set != 0 && s->redo_set >= s->done_base &&
 	    s->redo_set < s->next_id)
@@ -869,7 +883,7 @@ wait_for(struct pqb *q, uint32_t *word, int kind, int64_t deadline)
 	set_waiting(q, kind, 1);
 	/*
 	 * Never sleep unbounded: a process killed holding the lock after
-	 * its commit and before its wake-up (QUEUE-DESIGN §3.9 row 3) wakes
+	 * its commit and before its wake-up (doc/QUEUE.md, failure row 3) wakes
 	 * no one, and only a lock attempt (EOWNERDEAD, repair) notices.
 	 */
 	step = cur(q)->inflight > 0 ? RECHECK : IDLE_RECHECK;
@@ -1981,5 +1995,5 @@ const struct pq_ops pq_shm_ops = {
 	pqs_create, pqs_open, pqs_remove,
 	pqs_put, pqs_get, pqs_commit, pqs_close, pqs_done, pqs_done_id,
 	pqs_join, pqs_stat, pqs_name, pqs_max_msg, pqs_renew_every, pqs_renew,
-	pqs_list, pqs_peek
+	pqs_list, pqs_peek, NULL	/* no open_lazy: opening is local */
 };

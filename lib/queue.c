@@ -179,6 +179,17 @@ pq_open(const char *name, struct pq **qp)
 }
 
 int
+pq_open_lazy(const char *name, struct pq **qp)
+{
+	const struct pq_ops *ops = backend(name);
+	struct pqb *b = NULL;
+	int r;
+
+	r = (ops->open_lazy != NULL ? ops->open_lazy : ops->open)(name, &b);
+	return wrap(r, name, ops, b, qp);
+}
+
+int
 pq_remove(const char *name)
 {
 	return backend(name)->remove(name);

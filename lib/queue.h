@@ -10,7 +10,7 @@
  * mode 0600 unless created with another mode (never world-writable).  It
  * holds variable-length messages (up to pq_info.max_msg bytes each) in a
  * ring, bounded by a count (0 = no count limit) and by bytes; FIFO, or
- * LIFO.  Design and evidence: QUEUE-DESIGN.md.  In short:
+ * LIFO.  The protocol and its failure table: doc/QUEUE.md.  In short:
  *
  * - One robust process-shared mutex guards everything.  Every change is
  *   staged in the spare copy of a double-buffered control block and
@@ -45,8 +45,8 @@
  *   copy of an id already done is dropped at take time.
  *
  * Return values: every int function returns an exit status of the
- * DESIGN.md table: 0 ok; 1 a negative answer (closed, closed and drained,
- * task_done too many times); 124 would block or timed out (also: lock
+ * table in exitcode.h: 0 ok; 1 a negative answer (closed, closed and
+ * drained, task_done too many times); 124 would block or timed out (also: lock
  * busy past the deadline); 125 failure, with the reason in pq_error()
  * ("NAME: why"); 128+N interrupted by signal N caught by pq_catch_signals.
  *
@@ -54,8 +54,8 @@
  * PQ_FOREVER waits without limit; a deadline in the past never waits.
  *
  * Handles are never unmapped (a robust mutex's memory must stay mapped
- * until exit: QUEUE-DESIGN.md §1.1 pitfall 5), so open a queue once per
- * process and keep the handle.  Each process must open the queue itself:
+ * until exit, see doc/QUEUE.md), so open a queue once per process and
+ * keep the handle.  Each process must open the queue itself:
  * never share a handle across fork.  pq_open/pq_create install a SIGBUS
  * handler that reports a truncated segment and exits 125.
  *
@@ -166,6 +166,17 @@ int	pq_create(const char *name, const struct pq_config *cfg, int flags,
 
 /* Open queue NAME after checking owner, mode, size, magic, layout, ABI. */
 int	pq_open(const char *name, struct pq **qp);
+
+/*
+ * pq_open, but a backend may defer the check that NAME is a queue to the
+ * first operation, which then fails as pq_open would have (same status,
+ * same message) and changes nothing.  On Redis the check travels with the
+ * first script: a single put or get costs one round trip less.  Shared
+ * memory opens at once.  Callers that must know the queue exists before
+ * anything else (pqueue-get's worker mode, its NAME.dead), or that may
+ * do no operation at all (pqueue-put of an empty stream), use pq_open.
+ */
+int	pq_open_lazy(const char *name, struct pq **qp);
 
 /*
  * Put msgs[0..n) (pointers and lengths) in order, blocking while the queue

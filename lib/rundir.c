@@ -21,13 +21,14 @@
 #include "exitcode.h"
 #include "rundir.h"
 
+static int	open_dir(int dfd, const char *path, const char **why);
 static int	vet(int fd, const char **why);
 
 int
 rundir_open(char *path, size_t len, const char **why)
 {
 	const char *env;
-	int fd, n;
+	int n;
 
 	if ((env = getenv("PKIT_DIR")) != NULL && *env != '\0')
 		n = snprintf(path, len, "%s", env);
@@ -39,21 +40,7 @@ rundir_open(char *path, size_t len, const char **why)
 		*why = "path too long";
 		return -1;
 	}
-	if (mkdir(path, 0700) == -1 && errno != EEXIST) {
-		*why = strerror(errno);
-		return -1;
-	}
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd == -1) {
-		*why = errno == ELOOP || errno == ENOTDIR ?
-		    "not a directory (a symlink or a file)" : strerror(errno);
-		return -1;
-	}
-	if (vet(fd, why) == -1) {
-		close(fd);
-		return -1;
-	}
-	return fd;
+	return open_dir(AT_FDCWD, path, why);
 }
 
 int
@@ -70,13 +57,24 @@ rundir_open_or_die(char *path, size_t len)
 int
 rundir_sub(int dfd, const char *name, const char **why)
 {
+	return open_dir(dfd, name, why);
+}
+
+/*
+ * Open the directory path (relative to dfd), creating it 0700 if
+ * missing, never through a symlink, and vet it: an O_DIRECTORY fd, or -1
+ * with *why set.
+ */
+static int
+open_dir(int dfd, const char *path, const char **why)
+{
 	int fd;
 
-	if (mkdirat(dfd, name, 0700) == -1 && errno != EEXIST) {
+	if (mkdirat(dfd, path, 0700) == -1 && errno != EEXIST) {
 		*why = strerror(errno);
 		return -1;
 	}
-	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(dfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1) {
 		*why = errno == ELOOP || errno == ENOTDIR ?
 		    "not a directory (a symlink or a file)" : strerror(errno);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: ISC
-# pool.sh: the worker pool (pqueue-get -j 4, issue 14) beside what a user
-# would reach for: TASKS tiny tasks (`true N`), 4 at a time.
+# pool.sh: the worker pool (pqueue-get -j 4, lib/pqworker.h) beside what
+# a user would reach for: TASKS tiny tasks (`true N`), 4 at a time.
 #  1. pqueue-get -j 4 -f Q true {} (queue filled and closed first, each
 #     task leased, run in its own process group, done on exit 0) vs
 #     xargs -P 4 -n 1 true, GNU parallel -j4 true, and Python's

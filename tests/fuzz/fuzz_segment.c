@@ -130,7 +130,7 @@ fuzz_handle(const uint8_t *data, size_t size, void **basep, int *fdp)
 
 /*
  * Unmapping a robust mutex is safe here: one thread, and every lock taken
- * was released before we got back (QUEUE-DESIGN.md §1.1 pitfall 5 is about
+ * was released before we got back (the danger doc/QUEUE.md warns of is
  * another thread still in the lock's list_op_pending window).
  */
 static void

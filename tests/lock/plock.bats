@@ -212,11 +212,16 @@ rush() {
 @test "plock: after -t took the lock the command gets no SIGALRM" {
 	local n
 	n=$(pkit_name x)
-	plock "$n" sleep 0.3 3>&- &
+	# The holder lets go when told, not after a fixed time that a loaded
+	# machine could spend before plock -q even looks.
+	plock "$n" sh -c 'while [ ! -e "$0" ]; do sleep 0.05; done' \
+	    "$BATS_TEST_TMPDIR/go" 3>&- &
 	pkit_track $!
 	wait_until 5 plock -q "$n"
-	# The timer would have fired at 1 s, inside the command's 1.5 s.
-	run plock -t 1 "$n" sh -c 'sleep 1.5; echo alive'
+	(sleep 0.3; touch "$BATS_TEST_TMPDIR/go") &
+	pkit_track $!
+	# The timer would have fired at 2 s, inside the command's 2.5 s.
+	run plock -t 2 "$n" sh -c 'sleep 2.5; echo alive'
 	assert_success
 	assert_output alive
 }

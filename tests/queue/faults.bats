@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: ISC
-# The crash table of QUEUE-DESIGN.md §3.9, one test per row: a process is
+# The failure table of doc/QUEUE.md, one test per row: a process is
 # killed (PKIT_FAULT=point:#N raises SIGKILL there) or stopped at a known
 # instant, and the test asserts what the next process sees.  Needs a build
 # configured with --enable-fault-injection; elsewhere every test skips.

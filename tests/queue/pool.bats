@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: ISC
-# pqueue-get -j N NAME CMD: the worker pool (issue 14): {} arguments,
+# pqueue-get -j N NAME CMD: the worker pool (lib/pqworker.h): {} arguments,
 # per-task timeouts and process groups, bounded retries with backoff,
 # NAME.dead, SIGPIPE, joblog, halt, and a pool SIGKILLed over and over.
 # shellcheck disable=SC2154 # top_srcdir and the like come from helper.bash

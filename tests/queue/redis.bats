@@ -233,6 +233,17 @@ rq() {
 	run --separate-stderr pqueue-put "redis:$n" x
 	assert_failure 125
 	[[ "$stderr" == *"not pkit's"* ]] || fail "$stderr"
+	# The put goes with the open check (pq_open_lazy): it must not run,
+	# even on a hash that has every field a put reads, and no stream.
+	rcli hset "pkit:queue:{$n}" closed 0 max_msgs 0 max_bytes 4096 \
+		max_msg 100 bytes 0 next_id 0 unfinished 0 lease_ms 1000 >/dev/null
+	run --separate-stderr pqueue-put "redis:$n" x
+	assert_failure 125
+	[[ "$stderr" == *"not pkit's"* ]] || fail "$stderr"
+	run rcli exists "pkit:queue:{$n}:s"
+	assert_output 0
+	run rcli hget "pkit:queue:{$n}" next_id
+	assert_output 0
 }
 
 @test "pqueue redis: LIFO and modes are refused on redis, a lease time on shared memory" {

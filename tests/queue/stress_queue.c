@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * stress_queue: nothing is lost, whatever is SIGKILLed when
- * (QUEUE-DESIGN.md §4, the stress test).
+ * (doc/QUEUE.md, "How it is tested").
  *
  * P producers (this program re-executed with --produce: the C API) put
  * messages "pP:SEQ:PADDING:CHECKSUM" and log "SEQ" after each put has
