@@ -36,19 +36,11 @@
 
 struct opts {
 	int64_t		timeout;	/* per message: -1 none, 0 -n, or -t */
-	uint64_t	count;		/* 0 with follow: no limit */
 	int		follow;
-	int		delim;
-	int		ids;
-	uint32_t	max_attempts;	/* -r; 0: not given */
-	unsigned	jobs;		/* -j */
-	int64_t		task_timeout;	/* -T; 0 none */
-	int		halt;		/* -H */
-	const char	*joblog;	/* -L */
+	struct pqw_opts	w;		/* count, delim, ids, and the worker's */
 };
 
 static int	get_stream(struct pq *, const struct opts *);
-static int	run_worker(struct pq *, const struct opts *, char *const []);
 static int	write_batch(struct pq *, const struct opts *,
 		    const struct pq_msg *, size_t);
 static ssize_t	write_iov(const struct iovec *, size_t, size_t, size_t);
@@ -57,7 +49,8 @@ static void	usage(FILE *);
 int
 main(int argc, char *argv[])
 {
-	struct opts o = { -1, 1, 0, '\n', 0, 0, 1, 0, 0, NULL };
+	struct opts o = { -1, 0, { PQ_FOREVER, 1, PQW_DEF_ATTEMPTS, '\n', 0, 1,
+	    0, 0, NULL } };
 	struct pq *q;
 	int ch, cflag = 0, wflag = 0, r;
 
@@ -65,10 +58,10 @@ main(int argc, char *argv[])
 	while ((ch = getopt(argc, argv, "+0c:fHhij:L:nr:T:t:")) != -1) {
 		switch (ch) {
 		case '0':
-			o.delim = '\0';
+			o.w.delim = '\0';
 			break;
 		case 'c':
-			o.count = (uint64_t)num_parse_or_die(optarg, 1,
+			o.w.count = (uint64_t)num_parse_or_die(optarg, 1,
 			    (long long)1 << 62, "count");
 			cflag = 1;
 			break;
@@ -76,34 +69,34 @@ main(int argc, char *argv[])
 			o.follow = 1;
 			break;
 		case 'H':
-			o.halt = 1;
+			o.w.halt = 1;
 			wflag = ch;
 			break;
 		case 'h':
 			cli_usage_help(usage);
 		case 'i':
-			o.ids = 1;
+			o.w.ids = 1;
 			break;
 		case 'j':
-			o.jobs = (unsigned)num_parse_or_die(optarg, 1,
+			o.w.jobs = (unsigned)num_parse_or_die(optarg, 1,
 			    PQW_MAX_JOBS, "jobs");
 			wflag = ch;
 			break;
 		case 'L':
-			o.joblog = optarg;
+			o.w.joblog = optarg;
 			wflag = ch;
 			break;
 		case 'n':
 			o.timeout = 0;
 			break;
 		case 'r':
-			o.max_attempts = (uint32_t)num_parse_or_die(optarg, 1,
+			o.w.max_attempts = (uint32_t)num_parse_or_die(optarg, 1,
 			    UINT32_MAX, "attempts");
 			wflag = ch;
 			break;
 		case 'T':
-			if ((o.task_timeout = dur_parse_or_die(optarg)) == 0)
-				o.task_timeout = 1;	/* "0": at once */
+			if ((o.w.task_timeout = dur_parse_or_die(optarg)) == 0)
+				o.w.task_timeout = 1;	/* "0": at once */
 			wflag = ch;
 			break;
 		case 't':
@@ -122,7 +115,7 @@ main(int argc, char *argv[])
 	if (wflag && argc < 2)
 		cli_misuse("-%c needs a command", wflag);
 	if (o.follow)
-		o.count = 0;
+		o.w.count = 0;
 	name_check_or_die(argv[0], "queue");
 	signal(SIGPIPE, SIG_IGN);
 	pq_catch_signals();
@@ -132,8 +125,11 @@ main(int argc, char *argv[])
 	 */
 	if ((r = (argc > 1 ? pq_open : pq_open_lazy)(argv[0], &q)) != 0)
 		errx(r, "%s", pq_error());
-	if (argc > 1)
-		r = run_worker(q, &o, argv + 1);	/* reports its errors */
+	if (argc > 1) {
+		/* Worker mode: CMD once per message; it reports its errors. */
+		o.w.wait = o.timeout < 0 ? PQ_FOREVER : o.timeout;
+		r = pqw_run(q, &o.w, argv + 1);
+	}
 	else if ((r = get_stream(q, &o)) == PKIT_EXIT_FAIL)
 		errx(r, "%s", pq_error());
 	if (r > 128 && pq_signalled())
@@ -159,7 +155,7 @@ get_stream(struct pq *q, const struct opts *o)
 	int r;
 
 	for (;;) {
-		want = o->count == 0 ? SIZE_MAX : o->count - got;
+		want = o->w.count == 0 ? SIZE_MAX : o->w.count - got;
 		r = pq_get(q, want > SIZE_MAX ? SIZE_MAX : (size_t)want,
 		    o->timeout < 0 ? PQ_FOREVER : mono_now() + o->timeout,
 		    &m, &n);
@@ -168,32 +164,13 @@ get_stream(struct pq *q, const struct opts *o)
 		if ((r = write_batch(q, o, m, n)) != 0)
 			return r;
 		got += n;
-		if (o->count != 0 && got >= o->count)
+		if (o->w.count != 0 && got >= o->w.count)
 			return pq_commit(q, n, 0);
 	}
 	/* The stream's natural end: closed and drained. */
 	if (r == PKIT_EXIT_NO && o->follow)
 		return PKIT_EXIT_OK;
 	return r;
-}
-
-/* Worker mode: CMD once per message, done when it exits 0; -r 3 by default. */
-static int
-run_worker(struct pq *q, const struct opts *o, char *const argv[])
-{
-	struct pqw_opts w;
-
-	w.wait = o->timeout < 0 ? PQ_FOREVER : o->timeout;
-	w.count = o->count;
-	w.max_attempts = o->max_attempts != 0 ? o->max_attempts :
-	    PQW_DEF_ATTEMPTS;
-	w.delim = o->delim;
-	w.ids = o->ids;
-	w.jobs = o->jobs;
-	w.task_timeout = o->task_timeout;
-	w.halt = o->halt;
-	w.joblog = o->joblog;
-	return pqw_run(q, &w, argv);
 }
 
 /*
@@ -218,7 +195,7 @@ write_batch(struct pq *q, const struct opts *o, const struct pq_msg *m,
 
 	for (i = 0; i < n; i++)
 		need += (m[i].len < BYREF ? m[i].len : 0) + 1 +
-		    (o->ids ? 22 : 0);
+		    (o->w.ids ? 22 : 0);
 	if (need > cap) {
 		free(out);
 		if ((out = malloc(need)) == NULL)
@@ -236,7 +213,7 @@ write_batch(struct pq *q, const struct opts *o, const struct pq_msg *m,
 	/* out[mark, len) is the span of the buffer not yet in an iovec. */
 	for (i = 0; i < n; i++) {
 		idlen = 0;
-		if (o->ids) {
+		if (o->w.ids) {
 			idlen = snprintf(idbuf, sizeof(idbuf), "%" PRIu64 "\t",
 			    m[i].id);
 			memcpy(out + len, idbuf, (size_t)idlen);
@@ -253,7 +230,7 @@ write_batch(struct pq *q, const struct opts *o, const struct pq_msg *m,
 			    m[i].len };
 			mark = len;
 		}
-		out[len++] = (char)o->delim;
+		out[len++] = (char)o->w.delim;
 		ends[i] = (i > 0 ? ends[i - 1] : 0) + (size_t)idlen +
 		    m[i].len + 1;
 	}
