@@ -242,6 +242,7 @@ $slow 2"
 	run timeout 1 sh -c 'pspawn -n 2 sleep 10 > "$1"; pjoin $(cat "$1")' _ "$f"
 	assert_failure 124
 	for p in $(cat "$f"); do pkit_track "$p"; done
+	# shellcheck disable=SC2046 # one pid a word
 	run --separate-stderr pjoin -v $(cat "$f")
 	assert_failure 143
 	assert_equal "${#lines[@]}" 2
