@@ -986,6 +986,23 @@ queue_dir(const char *name, const char **base, int *dfdp)
 	return 0;
 }
 
+
+/*
+ * Why queue_file could not open NAME for pqs_open and pqs_remove: r if it
+ * already said (the runtime directory), else errno worded.
+ */
+static int
+open_failed(const char *name, int r)
+{
+	if (r != 0)
+		return r;
+	if (errno == ENOENT)
+		return pq_seterr(name, PKIT_EXIT_FAIL, "no such queue");
+	if (errno == ELOOP)
+		return pq_seterr(name, PKIT_EXIT_FAIL,
+		    "segment is a symbolic link; refused");
+	return pq_seterr(name, PKIT_EXIT_FAIL, "%s", strerror(errno));
+}
 /* Open the queue's file (O_NOFOLLOW); -1 with errno, or with *r set. */
 static int
 queue_file(const char *name, int flags, int *dfdp, const char **base, int *r)
@@ -1265,16 +1282,8 @@ pqs_open(const char *name, struct pqb **qp)
 	int dfd, fd, r;
 
 	pq_sigbus_install();
-	if ((fd = queue_file(name, O_RDWR, &dfd, &file, &r)) == -1) {
-		if (r != 0)
-			return r;
-		if (errno == ENOENT)
-			return pq_seterr(name, PKIT_EXIT_FAIL, "no such queue");
-		if (errno == ELOOP)
-			return pq_seterr(name, PKIT_EXIT_FAIL,
-			    "segment is a symbolic link; refused");
-		return pq_seterr(name, PKIT_EXIT_FAIL, "%s", strerror(errno));
-	}
+	if ((fd = queue_file(name, O_RDWR, &dfd, &file, &r)) == -1)
+		return open_failed(name, r);
 	close(dfd);
 	give_up = mono_now() + OPEN_WAIT;
 	for (;;) {
@@ -1952,16 +1961,8 @@ pqs_remove(const char *name)
 	int dfd, fd, r, locked;
 
 	pq_sigbus_install();
-	if ((fd = queue_file(name, O_RDWR, &dfd, &file, &r)) == -1) {
-		if (r != 0)
-			return r;
-		if (errno == ENOENT)
-			return pq_seterr(name, PKIT_EXIT_FAIL, "no such queue");
-		if (errno == ELOOP)
-			return pq_seterr(name, PKIT_EXIT_FAIL,
-			    "segment is a symbolic link; refused");
-		return pq_seterr(name, PKIT_EXIT_FAIL, "%s", strerror(errno));
-	}
+	if ((fd = queue_file(name, O_RDWR, &dfd, &file, &r)) == -1)
+		return open_failed(name, r);
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    st.st_uid != geteuid()) {
 		close(fd);
