@@ -11,6 +11,7 @@
 
 load ../helper
 load ../redis
+load lock
 bats_require_minimum_version 1.5.0
 
 setup_file() {
@@ -29,58 +30,6 @@ rname() {
 # key NAME [SUFFIX]: the Redis key of lock NAME.
 key() {
 	printf 'pkit:lock:{%s}%s\n' "${1##*/}" "${2:-}"
-}
-
-make_probe() {
-	cat > "$BATS_TEST_TMPDIR/probe" <<'EOS'
-#!/bin/sh
-d=$1 want=${2:-0}
-: > "$d/in.$$"
-seen() { set -- "$d"/in.*; echo $#; }
-n=$(seen)
-i=0
-while [ "$n" -lt "$want" ] && [ $i -lt 150 ]; do
-	sleep 0.02
-	n=$(seen)
-	i=$((i + 1))
-done
-sleep 0.05
-m=$(seen)
-[ "$m" -gt "$n" ] && n=$m
-echo "$n" >> "$d/max"
-rm -f "$d/in.$$"
-EOS
-	chmod +x "$BATS_TEST_TMPDIR/probe"
-	mkdir -p "$BATS_TEST_TMPDIR/pr"
-}
-
-max_holders() {
-	sort -n "$BATS_TEST_TMPDIR/pr/max" | tail -n 1
-}
-
-# hold NAME [OPTS...]: "plock OPTS NAME sleep 30" in the background,
-# tracked; wait until it holds; its pid in $held.
-hold() {
-	local name=$1
-	shift
-	plock "$@" "$name" sleep 30 3>&- &
-	held=$!
-	pkit_track "$held"
-	wait_until 5 holds "$name" "$held"
-}
-
-holds() {
-	plock -q "$1" | grep -qx "$2"
-}
-
-waiting() {
-	local st
-	st=$(awk '{ sub(/.*\) /, ""); print substr($0, 1, 1) }' "/proc/$1/stat" 2>/dev/null)
-	[ "$st" = S ]
-}
-
-cpu_ticks() {
-	awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
 }
 
 rush() {
