@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: ISC
-# bash completion for pkit's tools: their options, queue names (from
-# /dev/shm) and lock names (from the runtime directory), and the command
+# bash completion for pkit's tools: their options, queue names and lock
+# names (from the runtime directory: queues/, locks/), and the command
 # that pspawn, pdaemon, plock and worker-mode pqueue-get run.
 # shellcheck shell=bash
 
@@ -10,14 +10,15 @@ _pkit_rundir() {
 	elif [ -n "${XDG_RUNTIME_DIR:-}" ]; then
 		printf '%s\n' "$XDG_RUNTIME_DIR/pkit"
 	else
-		printf '/tmp/pkit-%s\n' "$(id -u)"
+		printf '/dev/shm/pkit-%s\n' "$(id -u)"
 	fi
 }
 
 _pkit_queues() {
 	local f
-	for f in /dev/shm/pqueue.*; do
-		[ -O "$f" ] && printf '%s\n' "${f#/dev/shm/pqueue.}"
+	for f in "$(_pkit_rundir)"/queues/*; do
+		[ -f "$f" ] && [ ! -L "$f" ] && [ -O "$f" ] &&
+			printf '%s\n' "${f##*/}"
 	done
 }
 
@@ -48,10 +49,10 @@ _pkit() {
 	local cmd=${COMP_WORDS[0]##*/} cur=${COMP_WORDS[COMP_CWORD]}
 	local prev=${COMP_WORDS[COMP_CWORD-1]} opts args first names="" off=0
 	case $cmd in
-	pspawn)		opts="-D -n -o -e -i -C -h"; args="noeiC" ;;
-	pjoin)		opts="-a -t -v -h"; args="t" ;;
+	pspawn)		opts="-D -g -n -o -e -i -C -h"; args="noeiC" ;;
+	pjoin)		opts="-a -k -l -p -t -v -h"; args="t" ;;
 	pdaemon)	opts="-r -p -o -C -T -k -t -s -h"; args="poCTt" ;;
-	plock)		opts="-s -c -n -t -q -v -h"; args="ct"; names=locks ;;
+	plock)		opts="-s -c -n -t -q -v -F -w -h"; args="ctF"; names=locks ;;
 	pqueue-create)	opts="-p -m -s -L -M -l -h"; args="msMl"; names=queues ;;
 	pqueue-put)	opts="-n -t -0 -h"; args="t"; names=queues ;;
 	pqueue-get)	opts="-n -t -c -f -r -0 -i -h"; args="tcr"; names=queues ;;

@@ -26,6 +26,7 @@
  * returns pdaemon's exit code; it never exits the calling process (the
  * processes it forks end themselves with _exit).
  */
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -35,6 +36,7 @@
 #include <fcntl.h>
 #include <libutil.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -57,6 +59,7 @@ struct start {
 	const struct daemon_conf *conf;
 	struct pidfh	*pfh;
 	char		 pidpath[PATH_MAX];
+	char		 logpath[PATH_MAX];
 	int		 logfd;
 	int		 nullfd;
 	int		 dirfd;
@@ -68,8 +71,11 @@ static int	start_open(struct start *);
 static void	start_abort(struct start *);
 static void	daemon_child(struct start *) __attribute__((noreturn));
 static void	supervise(struct start *) __attribute__((noreturn));
-static int	supervise_wait(pid_t, int *);
-static int	supervise_pause(int64_t);
+static int	supervise_wait(struct start *, pid_t, int *);
+static int	supervise_pause(struct start *, int64_t);
+static int	supervise_signal(struct start *, int64_t);
+static void	log_pump(void);
+static void	log_reopen(struct start *);
 static int	stop_remnants(const char *, struct pidlock *, int64_t);
 static int	probe_failed(const char *, const char *);
 static void	log_line(const char *, ...) __attribute__((format(printf, 1, 2)));
@@ -77,9 +83,12 @@ static void	status_text(int, char *, size_t);
 static int	path_absolute(const char *, char *, size_t);
 static ssize_t	read_full(int, void *, size_t);
 static int	write_full(int, const void *, size_t);
-static void	onsig(int);
 
 static sigset_t	supervised;	/* the signals the supervisor waits for */
+static int	sigfd = -1;	/* ... through this signalfd */
+static int	pipefd = -1;	/* with -o: CMD's output, read end */
+static char	pipebuf[65536];	/* what of it is not on the log yet */
+static size_t	pipelen;
 static sigset_t	all_signals, no_signals;
 
 int
@@ -159,9 +168,10 @@ static int
 start_lock(struct start *s)
 {
 	struct pidlock pl;
+	struct stat mine, st;
 	const char *why, *path = s->conf->pidfile;
 	int64_t deadline;
-	int state;
+	int fd, state;
 
 	if (path == NULL)
 		return 0;
@@ -169,6 +179,22 @@ start_lock(struct start *s)
 		warn("%s", path);
 		return PKIT_EXIT_FAIL;
 	}
+	/*
+	 * pidfile_open(3) follows symlinks: open the path ourselves first,
+	 * O_NOFOLLOW and vetted (pidlock_open_safe), then make sure it
+	 * opened that same file.
+	 */
+	if ((fd = pidlock_open_safe(s->pidpath, O_WRONLY | O_CREAT |
+	    O_NONBLOCK, 0644, &mine, &why)) == -1) {
+		warnx("%s: %s", path, why);
+		return PKIT_EXIT_FAIL;
+	}
+	if (!S_ISREG(mine.st_mode)) {
+		warnx("%s: not a regular file; refused", path);
+		close(fd);
+		return PKIT_EXIT_FAIL;
+	}
+	close(fd);
 	deadline = mono_now() + LOCK_RETRY_NS;
 	/* No pid pointer: libbsd would read it and fail on garbage. */
 	while ((s->pfh = pidfile_open(s->pidpath, 0644, NULL)) == NULL) {
@@ -191,6 +217,11 @@ start_lock(struct start *s)
 		}
 		usleep(10 * 1000);
 	}
+	if (fstat(pidfile_fileno(s->pfh), &st) == -1 ||
+	    st.st_dev != mine.st_dev || st.st_ino != mine.st_ino) {
+		warnx("%s: replaced while opening it; refused", path);
+		return PKIT_EXIT_FAIL;
+	}
 	/* libbsd leaves it inheritable: only a chainloaded CMD may have it. */
 	if (fcntl(pidfile_fileno(s->pfh), F_SETFD, FD_CLOEXEC) == -1) {
 		warn("%s", path);
@@ -204,12 +235,20 @@ static int
 start_open(struct start *s)
 {
 	const char *dir = s->conf->dir != NULL ? s->conf->dir : "/";
+	const char *why;
+	struct stat st;
 
+	/* Never through a symlink, nor planted by a neighbour (pidlock.h). */
 	if (s->conf->logfile != NULL) {
-		s->logfd = open(s->conf->logfile, O_WRONLY | O_APPEND |
-		    O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
-		if (s->logfd == -1) {
+		if (path_absolute(s->conf->logfile, s->logpath,
+		    sizeof(s->logpath)) == -1) {
 			warn("%s", s->conf->logfile);
+			return PKIT_EXIT_FAIL;
+		}
+		s->logfd = pidlock_open_safe(s->conf->logfile, O_WRONLY |
+		    O_APPEND | O_CREAT, 0644, &st, &why);
+		if (s->logfd == -1) {
+			warnx("%s: %s", s->conf->logfile, why);
 			return PKIT_EXIT_FAIL;
 		}
 	}
@@ -296,22 +335,34 @@ daemon_child(struct start *s)
 }
 
 /*
- * -r: run CMD, and run it again each time it exits, after a pause that
- * doubles from 0.1 s up to 30 s and starts over after a healthy minute.
- * SIGTERM and SIGINT are passed on to CMD and stop us once it has exited;
- * SIGHUP is passed on.  The signals are blocked and taken synchronously
- * with sigwaitinfo(2), so none is lost between two waits.
+ * -r, -R: run CMD, and run it again when it fails (-r: a non-zero exit
+ * or a signal) or whenever it exits (-R), after a pause that doubles from
+ * 0.1 s up to 30 s and starts over after a healthy minute.  A clean exit
+ * under -r ends the supervision.  A crash loop - loop_max failures within
+ * loop_window (-L, default 5 within 10 s) - ends it too, with exit 1.
+ * Each start, exit and restart is a stamped line on the log, with the
+ * status and how long CMD ran; the pidfile is removed whenever we end.
+ *
+ * Signals: SIGTERM and SIGINT are passed on to CMD and stop us once it has
+ * exited.  SIGHUP: with -o we reopen LOGFILE (logrotate's postrotate) and
+ * CMD does not see it; without -o it is passed on to CMD.  The signals are
+ * blocked and read from a signalfd(2), so none is lost between two waits.
+ *
+ * The log with -o: CMD's stdout and stderr are a pipe that we copy to
+ * LOGFILE, whole lines at a time, so that a reopen takes effect for CMD
+ * at once and no line is split or lost across the rotation.
  */
 static void
 supervise(struct start *s)
 {
 	struct spawn_opts run;
-	struct sigaction sa;
+	int64_t fails[DAEMON_LOOP_CAP];
 	char how[64];
 	const char *name, *slash;
 	int64_t next = DAEMON_BACKOFF_MIN, began, ran, delay;
 	pid_t child;
-	int e, r, status, stopping = 0, first = 1;
+	int e, r, status, stopping = 0, first = 1, nfails = 0, failed;
+	int out[2], code = PKIT_EXIT_OK;
 
 	name = s->conf->title;
 	if (name == NULL) {
@@ -326,13 +377,11 @@ supervise(struct start *s)
 	sigaddset(&supervised, SIGHUP);
 	sigaddset(&supervised, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &supervised, NULL);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = onsig;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGCHLD, &sa, NULL);
+	if ((sigfd = signalfd(-1, &supervised, SFD_CLOEXEC)) == -1) {
+		e = errno;
+		write_full(s->report[1], &e, sizeof(e));
+		_exit(PKIT_EXIT_FAIL);
+	}
 
 	/*
 	 * CMD dies with us: a supervisor killed with SIGKILL, as pdaemon -k
@@ -342,6 +391,16 @@ supervise(struct start *s)
 	run.flags = SPAWN_DIE_WITH_PARENT;
 	run.dfl = &all_signals;
 	run.mask = &no_signals;
+	if (s->conf->logfile != NULL) {
+		if (pipe2(out, O_CLOEXEC) == -1 ||
+		    fcntl(out[0], F_SETFL, O_NONBLOCK) == -1) {
+			e = errno;
+			write_full(s->report[1], &e, sizeof(e));
+			_exit(PKIT_EXIT_FAIL);
+		}
+		pipefd = out[0];
+		run.fd[1] = run.fd[2] = out[1];
+	}
 	for (;;) {
 		began = mono_now();
 		r = spawn_start(&run, s->conf->argv, &child);
@@ -353,30 +412,63 @@ supervise(struct start *s)
 			}
 			close(s->report[1]);
 			first = 0;
-			log_line("%s: started, pid %ld", name, (long)child);
-		} else if (e != 0)
+		}
+		if (e != 0)
 			log_line("%s: %s: %s", name, s->conf->argv[0],
 			    strerror(e));
+		else
+			log_line("%s: started, pid %ld", name, (long)child);
 		if (r == 0)
-			status = supervise_wait(child, &stopping);
+			status = supervise_wait(s, child, &stopping);
 		else	/* as if CMD had run and failed at once */
 			status = (r == SPAWN_NOEXEC ? exec_errno_to_exit(e) :
 			    PKIT_EXIT_FAIL) << 8;
 		if (stopping)
 			break;
 		ran = mono_now() - began;
-		delay = daemon_backoff(&next, ran);
 		status_text(status, how, sizeof(how));
+		failed = !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+		if (!failed && s->conf->restart == DAEMON_RESTART_FAILURE) {
+			log_line("%s: pid %ld %s after %.1fs, not restarting "
+			    "(-r restarts on failure only)", name, (long)child,
+			    how, ran / 1e9);
+			break;
+		}
+		if (failed && daemon_crashloop(fails, s->conf->loop_max,
+		    s->conf->loop_window, &nfails, mono_now())) {
+			log_line("%s: pid %ld %s after %.1fs: %d failures "
+			    "within %.1fs, a crash loop: giving up", name,
+			    (long)child, how, ran / 1e9, s->conf->loop_max,
+			    s->conf->loop_window / 1e9);
+			code = PKIT_EXIT_NO;
+			break;
+		}
+		delay = daemon_backoff(&next, ran);
 		log_line("%s: pid %ld %s after %.1fs, restarting in %.1fs",
 		    name, (long)child, how, ran / 1e9, delay / 1e9);
-		if (supervise_pause(delay))
+		if (supervise_pause(s, delay))
 			break;
 		log_line("%s: restarting", name);
 	}
 	log_line("%s: stopped", name);
 	if (s->pfh != NULL)
 		pidfile_remove(s->pfh);
-	_exit(PKIT_EXIT_OK);
+	log_pump();
+	if (pipelen > 0)	/* a last line without its newline */
+		write_full(STDOUT_FILENO, pipebuf, pipelen);
+	_exit(code);
+}
+
+int
+daemon_crashloop(int64_t *times, int max, int64_t window, int *n,
+    int64_t now)
+{
+	if (max <= 0)
+		return 0;
+	times[*n % max] = now;
+	(*n)++;
+	/* The oldest of the last MAX failures sits in the next slot. */
+	return *n >= max && now - times[*n % max] <= window;
 }
 
 /*
@@ -384,14 +476,12 @@ supervise(struct start *s)
  * *stopping is set by SIGTERM or SIGINT.
  */
 static int
-supervise_wait(pid_t child, int *stopping)
+supervise_wait(struct start *s, pid_t child, int *stopping)
 {
-	siginfo_t info;
 	int sig, status;
 
 	for (;;) {
-		if ((sig = sigwaitinfo(&supervised, &info)) == -1)
-			continue;
+		sig = supervise_signal(s, -1);
 		switch (sig) {
 		case SIGCHLD:
 			if (waitpid(child, &status, WNOHANG) == child)
@@ -412,17 +502,12 @@ supervise_wait(pid_t child, int *stopping)
 
 /* Sleep NS, or less if SIGTERM or SIGINT comes (then return 1). */
 static int
-supervise_pause(int64_t ns)
+supervise_pause(struct start *s, int64_t ns)
 {
-	struct timespec ts;
-	siginfo_t info;
-	int64_t deadline = mono_now() + ns, left;
+	int64_t deadline = mono_now() + ns;
 	int sig;
 
-	while ((left = deadline - mono_now()) > 0) {
-		ts.tv_sec = left / 1000000000;
-		ts.tv_nsec = left % 1000000000;
-		sig = sigtimedwait(&supervised, &info, &ts);
+	while ((sig = supervise_signal(s, deadline)) != 0) {
 		if (sig == SIGTERM || sig == SIGINT)
 			return 1;
 		if (sig == SIGCHLD)
@@ -430,6 +515,102 @@ supervise_pause(int64_t ns)
 				;
 	}
 	return 0;
+}
+
+/*
+ * The next signal for the supervisor, copying CMD's output to the log
+ * meanwhile; 0 once DEADLINE (monotonic ns; -1: none) has passed.  A
+ * SIGHUP with -o is handled here (the log is reopened) and not returned.
+ */
+static int
+supervise_signal(struct start *s, int64_t deadline)
+{
+	struct signalfd_siginfo si;
+	struct pollfd pfd[2];
+	int64_t left;
+	int timeout;
+
+	for (;;) {
+		timeout = -1;
+		if (deadline >= 0) {
+			if ((left = deadline - mono_now()) <= 0)
+				return 0;
+			timeout = (int)((left + 999999) / 1000000);
+		}
+		pfd[0].fd = sigfd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = pipefd;
+		pfd[1].events = POLLIN;
+		if (poll(pfd, pipefd != -1 ? 2 : 1, timeout) == -1)
+			continue;
+		if (pipefd != -1 && pfd[1].revents != 0)
+			log_pump();
+		if (!(pfd[0].revents & POLLIN) ||
+		    read(sigfd, &si, sizeof(si)) != sizeof(si))
+			continue;
+		if (si.ssi_signo == SIGHUP && pipefd != -1) {
+			log_reopen(s);
+			continue;
+		}
+		return (int)si.ssi_signo;
+	}
+}
+
+/* Copy what CMD wrote to the log, up to its last whole line. */
+static void
+log_pump(void)
+{
+	ssize_t n;
+	char *nl;
+	size_t done;
+
+	if (pipefd == -1)
+		return;
+	for (;;) {
+		n = read(pipefd, pipebuf + pipelen, sizeof(pipebuf) - pipelen);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		pipelen += (size_t)n;
+		nl = memrchr(pipebuf, '\n', pipelen);
+		/* A line longer than the buffer goes out in pieces. */
+		done = nl != NULL ? (size_t)(nl - pipebuf) + 1 :
+		    pipelen == sizeof(pipebuf) ? pipelen : 0;
+		if (done == 0)
+			continue;
+		write_full(STDOUT_FILENO, pipebuf, done);
+		memmove(pipebuf, pipebuf + done, pipelen - done);
+		pipelen -= done;
+	}
+}
+
+/*
+ * SIGHUP with -o: the log may have been moved away (logrotate); copy out
+ * what CMD has written so far to the old file, then open LOGFILE anew as
+ * our stdout and stderr.  If it cannot be opened, say so on the old one.
+ */
+static void
+log_reopen(struct start *s)
+{
+	struct stat st;
+	const char *why;
+	int fd;
+
+	log_pump();
+	/* The same rules as the first open: a neighbour may have planted a
+	 * symlink where logrotate moved the file away. */
+	fd = pidlock_open_safe(s->logpath, O_WRONLY | O_APPEND | O_CREAT |
+	    O_NOCTTY, 0644, &st, &why);
+	if (fd == -1) {
+		log_line("%s: cannot reopen: %s", s->conf->logfile, why);
+		return;
+	}
+	if (dup2(fd, STDOUT_FILENO) == -1 || dup2(fd, STDERR_FILENO) == -1)
+		log_line("%s: cannot reopen: %s", s->conf->logfile,
+		    strerror(errno));
+	close(fd);
+	log_line("%s: reopened on SIGHUP", s->conf->logfile);
 }
 
 int64_t
@@ -663,10 +844,4 @@ write_full(int fd, const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
-}
-
-static void
-onsig(int sig)
-{
-	(void)sig;
 }

@@ -14,13 +14,25 @@
 #define DAEMON_BACKOFF_MAX	((int64_t)30 * 1000 * 1000 * 1000)	/* 30 s */
 #define DAEMON_HEALTHY		((int64_t)60 * 1000 * 1000 * 1000)	/* 1 min */
 
+/* The crash loop: DAEMON_LOOP_MAX failures within DAEMON_LOOP_WINDOW. */
+#define DAEMON_LOOP_MAX		5
+#define DAEMON_LOOP_WINDOW	((int64_t)10 * 1000 * 1000 * 1000)	/* 10 s */
+#define DAEMON_LOOP_CAP		1000	/* the largest -L count */
+
+/* struct daemon_conf's restart: when the supervisor starts CMD again. */
+#define DAEMON_RESTART_NONE	0	/* no supervisor: the daemon is CMD */
+#define DAEMON_RESTART_FAILURE	1	/* -r: non-zero exit or a signal */
+#define DAEMON_RESTART_ALWAYS	2	/* -R: any exit */
+
 struct daemon_conf {
 	char		**argv;		/* CMD [ARG...] */
 	const char	 *pidfile;	/* -p, or NULL */
 	const char	 *logfile;	/* -o, or NULL for /dev/null */
 	const char	 *dir;		/* -C, or NULL for / */
 	const char	 *title;	/* -T, or NULL for CMD's base name */
-	int		  restart;	/* -r */
+	int		  restart;	/* DAEMON_RESTART_*: -r, -R */
+	int		  loop_max;	/* -L: failures that end it; 0 never */
+	int64_t		  loop_window;	/* -L: ... within this many ns */
 };
 
 /*
@@ -36,6 +48,14 @@ int	daemon_stop(const char *pidfile, int64_t grace);
 
 /* -s: print the pid and return 0 if running; 1 if not; 125 on error. */
 int	daemon_status(const char *pidfile);
+
+/*
+ * The crash-loop check, after a failure at NOW (monotonic ns): TIMES
+ * holds the last MAX failure times (a ring, *n of them recorded so far).
+ * Returns 1 when MAX failures fell within WINDOW ns, else 0; MAX 0: 0.
+ */
+int	daemon_crashloop(int64_t *times, int max, int64_t window, int *n,
+	    int64_t now);
 
 /*
  * The restart delay after a run of RAN ns: *next, or DAEMON_BACKOFF_MIN

@@ -71,17 +71,6 @@ toolarge:
 }
 
 int64_t
-dur_parse_or_die(const char *s)
-{
-	const char *why;
-	int64_t ns;
-
-	if (dur_parse(s, &ns, &why) == -1)
-		errx(PKIT_EXIT_FAIL, "bad duration '%s': %s", s, why);
-	return ns;
-}
-
-int64_t
 mono_now(void)
 {
 	struct timespec ts;

@@ -58,9 +58,3 @@ execpipe_wait(int fds[2])
 	return n == (ssize_t)sizeof(e) ? e : 0;
 }
 
-int
-execpipe_report(const char *cmd, int error)
-{
-	warnx("%s: %s", cmd, strerror(error));
-	return exec_errno_to_exit(error);
-}

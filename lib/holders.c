@@ -54,6 +54,15 @@ proc_fdlocks(pid_t pid, dev_t dev, ino_t ino,
 	return r;
 }
 
+size_t
+fd_locks(int fd, struct fdlock *lv, size_t max)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	return read_locks(path, lv, max);
+}
+
 /* The "lock:" lines of one fdinfo file, parsed (0 if unreadable). */
 static size_t
 read_locks(const char *path, struct fdlock *lv, size_t max)

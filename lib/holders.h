@@ -37,4 +37,10 @@ int	proc_fdlocks(pid_t pid, dev_t dev, ino_t ino,
 	    int (*fn)(void *arg, const struct fdlock *lv, size_t n),
 	    void *arg);
 
+/*
+ * The locks on one of this process's own descriptors (/proc/self/fdinfo),
+ * at most max of them in lv: how many (0: none, or unreadable).
+ */
+size_t	fd_locks(int fd, struct fdlock *lv, size_t max);
+
 #endif

@@ -4,7 +4,8 @@
  *
  * Plain system calls rather than stdio: a keeper writes two records per
  * process it starts, and pjoin reads them on every call, so the cost per
- * record is a handful of syscalls.  Record bodies are one short line.
+ * record is a handful of syscalls.  A body is two short lines: the status
+ * slot and the command.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -13,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +27,12 @@
 #define JOBREC_KEEP_SECS	3600	/* final records live this long */
 #define JOBREC_CROWD_SECS	60	/* ... or this long in a crowd */
 
+#define SLOT_TEXT	(JOBREC_SLOT - 10)	/* before " HASH\n" */
+
 static int	write_all(int fd, const char *buf, size_t len);
 static int	parse_name(const char *name, pid_t *pid);
+static void	make_slot(char *, unsigned long long, int, int);
+static int	parse_body(char *, size_t, struct jobrec *);
 
 int
 jobrec_start_time(pid_t pid, unsigned long long *start)
@@ -61,59 +67,163 @@ put(int dfd, pid_t pid, const char *body, size_t len)
 	return 0;
 }
 
-int
-jobrec_put_running(int dfd, pid_t pid, unsigned long long start)
+/* FNV-1a, 32 bits: the slot's check against a torn write. */
+static uint32_t
+fnv1a(const char *p, size_t n)
 {
-	char body[64];
-	int len;
+	uint32_t h = 2166136261u;
 
-	len = snprintf(body, sizeof(body), "%llu running\n", start);
-	return put(dfd, pid, body, len);
+	while (n-- > 0)
+		h = (h ^ (unsigned char)*p++) * 16777619u;
+	return h;
+}
+
+/*
+ * The status slot (JOBREC_SLOT bytes, not NUL-terminated) of state HOW:
+ * 0 running, CLD_EXITED exit VALUE, else signal VALUE.
+ */
+static void
+make_slot(char *slot, unsigned long long start, int how, int value)
+{
+	char text[SLOT_TEXT + 1];
+	int n;
+
+	if (how == 0)
+		n = snprintf(text, sizeof(text), "%llu running", start);
+	else
+		n = snprintf(text, sizeof(text), "%llu %s %d", start,
+		    how == CLD_EXITED ? "exit" : "signal", value);
+	memset(text + n, ' ', SLOT_TEXT - n);
+	memcpy(slot, text, SLOT_TEXT);
+	snprintf(text, sizeof(text), " %08x\n", fnv1a(slot, SLOT_TEXT));
+	memcpy(slot + SLOT_TEXT, text, 10);
+}
+
+int
+jobrec_put_running(int dfd, pid_t pid, unsigned long long start,
+    char *const argv[])
+{
+	char body[JOBREC_SLOT + 4 + JOBREC_CMD_MAX + 1], *p, *end;
+	const char *a;
+	size_t i;
+
+	make_slot(body, start, 0, 0);
+	p = body + JOBREC_SLOT;
+	end = p + 4 + JOBREC_CMD_MAX;
+	memcpy(p, "cmd ", 4);
+	p += 4;
+	for (i = 0; argv != NULL && argv[i] != NULL && p < end; i++) {
+		if (i > 0)
+			*p++ = ' ';
+		/* One line: control characters read as '?'. */
+		for (a = argv[i]; *a != '\0' && p < end; a++)
+			*p++ = (unsigned char)*a < 0x20 || *a == 0x7f ? '?' :
+			    *a;
+	}
+	*p++ = '\n';
+	return put(dfd, pid, body, p - body);
 }
 
 int
 jobrec_put_status(int dfd, pid_t pid, unsigned long long start, int how,
     int value)
 {
-	char body[64];
-	int len;
+	char name[32], slot[JOBREC_SLOT], old[JOBREC_SLOT + 1];
+	struct jobrec r;
+	ssize_t n;
+	int fd;
 
-	if (how == CLD_EXITED)
-		len = snprintf(body, sizeof(body), "%llu exit %d\n", start,
-		    value);
-	else
-		len = snprintf(body, sizeof(body), "%llu signal %d\n", start,
-		    value);
-	return put(dfd, pid, body, len);
+	make_slot(slot, start, how, value);
+	snprintf(name, sizeof(name), "%d.job", (int)pid);
+	/* Our own running record: overwrite its slot, where it is. */
+	if ((fd = openat(dfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC)) != -1) {
+		n = pread(fd, old, JOBREC_SLOT, 0);
+		if (n == JOBREC_SLOT && parse_body(old, n, &r) == 0 &&
+		    r.start == start && r.state == JOBREC_RUNNING) {
+			n = pwrite(fd, slot, JOBREC_SLOT, 0);
+			close(fd);
+			if (n == JOBREC_SLOT)
+				return 0;
+			if (n != -1)
+				errno = EIO;
+			return -1;
+		}
+		close(fd);
+	}
+	return put(dfd, pid, slot, JOBREC_SLOT);
 }
 
 int
 jobrec_get(int dfd, pid_t pid, unsigned long long start, struct jobrec *r)
 {
-	char name[32], buf[96], *p;
-	unsigned long long st;
+	char name[32], buf[JOBREC_SLOT + 4 + JOBREC_CMD_MAX + 8];
 	ssize_t n;
-	int fd, end = -1;
+	int fd;
 
-	r->pid = pid;
-	r->start = 0;
-	r->state = JOBREC_NONE;
-	r->value = 0;
 	snprintf(name, sizeof(name), "%d.job", (int)pid);
 	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd == -1)
+	if (fd == -1) {
+		memset(r, 0, sizeof(*r));
+		r->pid = pid;
 		return -1;
+	}
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	if (sscanf(buf, "%llu %n", &st, &end) != 1 || end <= 0 || st == 0 ||
-	    (start != 0 && st != start))
+	if (parse_body(buf, n < 0 ? 0 : n, r) == -1 ||
+	    (start != 0 && r->start != start)) {
+		r->state = JOBREC_NONE;
+		r->pid = pid;
 		return -1;		/* not ours, or another process */
+	}
+	r->pid = pid;
+	return 0;
+}
+
+/*
+ * Parse a record body of N bytes (BUF has room for a NUL after them) into
+ * *r (pid left 0): 0, or -1 if it is not a record.
+ */
+static int
+parse_body(char *buf, size_t n, struct jobrec *r)
+{
+	char line[SLOT_TEXT + 2], *p, *nl;
+	unsigned long long st;
+	size_t len;
+	int end = -1, torn = 0;
+
+	memset(r, 0, sizeof(*r));
+	buf[n] = '\0';
+	p = buf;
+	if (n >= JOBREC_SLOT && buf[JOBREC_SLOT - 1] == '\n' &&
+	    buf[SLOT_TEXT] == ' ' && strspn(buf + SLOT_TEXT + 1,
+	    "0123456789abcdef") == 8) {
+		/* Version 2: the slot, checked, then the command. */
+		torn = strtoul(buf + SLOT_TEXT + 1, NULL, 16) !=
+		    fnv1a(buf, SLOT_TEXT);
+		len = SLOT_TEXT;
+		while (len > 0 && buf[len - 1] == ' ')
+			len--;
+		memcpy(line, buf, len);
+		line[len] = '\n';
+		line[len + 1] = '\0';
+		p = buf + JOBREC_SLOT;
+		if (strncmp(p, "cmd ", 4) == 0 &&
+		    (nl = strchr(p + 4, '\n')) != NULL) {
+			len = nl - (p + 4);
+			if (len > JOBREC_CMD_MAX)
+				len = JOBREC_CMD_MAX;
+			memcpy(r->cmd, p + 4, len);
+			r->cmd[len] = '\0';
+		}
+		p = line;
+	}
+	if (sscanf(p, "%llu %n", &st, &end) != 1 || end <= 0 || st == 0)
+		return -1;
 	r->start = st;
 	r->state = JOBREC_RUNNING;
-	p = buf + end;
+	if (torn)	/* a final write caught half done: it was running */
+		return 0;
+	p += end;
 	/* Only a whole line counts as a status. */
 	end = -1;
 	if (sscanf(p, "exit %d%n", &r->value, &end) == 1 && end > 0 &&
@@ -135,6 +245,37 @@ jobrec_exit_code(const struct jobrec *r)
 	return r->value;
 }
 
+int
+jobrec_alive(const struct jobrec *r)
+{
+	unsigned long long st;
+
+	return proc_stat(r->pid, NULL, &st) == 0 && st == r->start;
+}
+
+int
+jobrec_each(int dfd, void (*fn)(const struct jobrec *, void *), void *arg)
+{
+	struct dirent *de;
+	struct jobrec r;
+	DIR *d;
+	pid_t pid;
+	int fd;
+
+	if ((fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (parse_name(de->d_name, &pid) == 0 &&
+		    jobrec_get(dfd, pid, 0, &r) == 0)
+			fn(&r, arg);
+	closedir(d);
+	return 0;
+}
+
 void
 jobrec_prune(int dfd)
 {
@@ -142,7 +283,6 @@ jobrec_prune(int dfd)
 	struct jobrec r;
 	struct stat sb;
 	DIR *d;
-	unsigned long long now_st;
 	time_t now, keep;
 	size_t count = 0;
 	pid_t pid;
@@ -176,8 +316,7 @@ jobrec_prune(int dfd)
 			continue;
 		/* A running record whose process still lives stays. */
 		if (jobrec_get(dfd, pid, 0, &r) == 0 &&
-		    r.state == JOBREC_RUNNING &&
-		    jobrec_start_time(pid, &now_st) == 0 && now_st == r.start)
+		    r.state == JOBREC_RUNNING && jobrec_alive(&r))
 			continue;
 		unlinkat(dfd, de->d_name, 0);
 	}

@@ -8,7 +8,9 @@
  * the pids on pspawn's stdout, then lets pspawn go with the exit code.
  * From then on the keeper only waits: for each copy that ends it writes
  * the final record before reaping it (see lib/jobrec.h), so there is
- * never a zombie and pjoin can always learn the real status.  Watching a
+ * never a zombie and pjoin can always learn the real status.  It ignores
+ * the signals sent to a whole process group (keeper_ignores), so a job
+ * killed with its group still has its end recorded.  Watching a
  * caller (pspawn -D), it waits on a signalfd for SIGCHLD and on the
  * caller's pidfd at once, and ends the copies when the caller goes,
  * however it went.  Tier: tool body (prints, ends its own process).
@@ -48,8 +50,15 @@ struct keeper {
 	sigset_t	  dfl;		/* the signals they get back as SIG_DFL */
 };
 
-/* What the keeper ignores, for its own sake, and its copies must not. */
-static const int keeper_ignores[4] = { SIGHUP, SIGINT, SIGQUIT, SIGPIPE };
+/*
+ * What the keeper ignores, for its own sake, and its copies must not: the
+ * signals a terminal, timeout(1) or a shell's kill 0 send to the whole
+ * process group.  The copies die of them; the keeper stays to record
+ * that (143 for SIGTERM), then ends as always, when its last copy has.
+ */
+static const int keeper_ignores[] = { SIGHUP, SIGINT, SIGQUIT, SIGPIPE,
+	SIGTERM };
+#define NIGNORES	(sizeof(keeper_ignores) / sizeof(keeper_ignores[0]))
 
 static void	keeper(const struct keeper_conf *, int, int, char *[])
 		    __attribute__((noreturn));
@@ -129,7 +138,7 @@ keeper(const struct keeper_conf *c, int verdict, int argc, char *argv[])
 	memset(&ign, 0, sizeof(ign));
 	ign.sa_handler = SIG_IGN;
 	sigemptyset(&k.dfl);
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < NIGNORES; i++) {
 		sigaction(keeper_ignores[i], &ign, &saved);
 		/* Inherited ignored (nohup, say), it stays so for them. */
 		if (saved.sa_handler != SIG_IGN)
@@ -152,6 +161,8 @@ keeper(const struct keeper_conf *c, int verdict, int argc, char *argv[])
 	/* If the keeper itself is killed, nobody would end them. */
 	if (c->caller != -1)
 		k.spawn.flags |= SPAWN_DIE_WITH_PARENT;
+	if (c->group)
+		k.spawn.flags |= SPAWN_NEW_GROUP;
 	k.spawn.fd[0] = c->in;
 	k.spawn.fd[1] = c->out != -1 ? c->out : STDERR_FILENO;
 	k.spawn.fd[2] = c->err;
@@ -168,7 +179,8 @@ keeper(const struct keeper_conf *c, int verdict, int argc, char *argv[])
 		k.pids[k.alive] = pid;
 		k.starts[k.alive] = 0;
 		if (jobrec_start_time(pid, &k.starts[k.alive]) == -1 ||
-		    jobrec_put_running(c->jobs, pid, k.starts[k.alive]) == -1)
+		    jobrec_put_running(c->jobs, pid, k.starts[k.alive],
+		    c->argv) == -1)
 			warn("jobs/%d: cannot record", (int)pid);
 		k.alive++;
 		o += snprintf(o, 12, "%d\n", (int)pid);
@@ -352,15 +364,24 @@ reap_one(struct keeper *k, int flags)
 	return 1;
 }
 
-/* Signal every copy not yet reaped: our own children, so never recycled. */
+/*
+ * Signal every copy not yet reaped (with -g, its whole group): our own
+ * children, so never recycled, and a group whose leader is not reaped
+ * keeps its id.
+ */
 static void
 terminate(struct keeper *k, int sig)
 {
+	pid_t pid;
 	int i;
 
-	for (i = 0; i < k->alive; i++)
-		if (k->pids[i] > 1)
-			kill(k->pids[i], sig);
+	for (i = 0; i < k->alive; i++) {
+		pid = k->pids[i];
+		if (pid > 1 && k->c->group)
+			kill(-pid, sig);
+		else if (pid > 1)
+			kill(pid, sig);
+	}
 }
 
 /*

@@ -17,6 +17,7 @@ struct keeper_conf {
 	char	**argv;		/* the command */
 	int	  count;	/* copies to start */
 	int	  indexed;	/* set PKIT_INDEX=1..count in each */
+	int	  group;	/* each leads its own process group */
 	int	  caller;	/* pidfd of a process to outlive, or -1 */
 	int	  in;		/* the copies' stdin */
 	int	  out, err;	/* their stdout, stderr; -1: our stderr */

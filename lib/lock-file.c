@@ -77,6 +77,7 @@ struct lockb {
 	dev_t		 dev;		/* the lock file's identity */
 	ino_t		 ino;
 	char		 key[16];	/* this holder's record: "x", "c3", "s0" */
+	int		 inherited;	/* PKIT_LOCK_FD, verified (held), or -1 */
 };
 
 struct waiter {
@@ -105,6 +106,10 @@ static int	file_holders(struct lockb *, struct lock_holder **,
 		    const char **);
 static void	file_close(struct lockb *);
 static void	file_exec(struct lockb *, char *const []);
+static int	file_held(struct lockb *, enum lock_kind *, const char **);
+static void	file_reenter(struct lockb *);
+static int	file_adopt(struct lockb *, int, const char **);
+static int	file_path(struct lockb *, char *, size_t, const char **);
 static int	take_flock(int, int, int64_t);
 static int	take_counting(struct lockb *, int, int64_t);
 static int	take_slot_record(struct lockb *);
@@ -134,6 +139,10 @@ const struct lock_ops lock_file_ops = {
 	.holders = file_holders,
 	.close = file_close,
 	.exec = file_exec,
+	.held = file_held,
+	.reenter = file_reenter,
+	.adopt = file_adopt,
+	.path = file_path,
 };
 
 /*
@@ -158,7 +167,7 @@ file_open(const char *name, enum lock_kind kind, int count, int peek,
 	}
 	lk->kind = kind;
 	lk->count = count;
-	lk->fd = lk->dirfd = -1;
+	lk->fd = lk->dirfd = lk->inherited = -1;
 	if (peek) {
 		*bp = lk;
 		return 0;
@@ -203,6 +212,102 @@ file_open(const char *name, enum lock_kind kind, int count, int peek,
 fail:
 	file_close(lk);
 	return -1;
+}
+
+/*
+ * Re-entrance (see lock_take): the descriptor PKIT_LOCK_FD names counts
+ * only if it is open on this very lock file (device and inode) and its
+ * open file description carries the lock, as /proc/self/fdinfo shows: a
+ * forged, stale or unrelated number is ignored.  Its flock says the kind
+ * (WRITE: exclusive; READ: shared, or a -c slot if it also holds one).
+ */
+static int
+file_held(struct lockb *lk, enum lock_kind *kind, const char **why)
+{
+	struct fdlock lv[FDLOCKS_MAX];
+	const char *s = getenv("PKIT_LOCK_FD");
+	struct stat st;
+	char *end;
+	long fd;
+	size_t i, n;
+	int flock = -1, slot = 0;
+
+	(void)why;
+	if (s == NULL || *s < '0' || *s > '9')
+		return 0;
+	errno = 0;
+	fd = strtol(s, &end, 10);
+	if (*end != '\0' || errno != 0 || fd > 65535 || fd == lk->fd ||
+	    fstat((int)fd, &st) == -1 || st.st_dev != lk->dev ||
+	    st.st_ino != lk->ino)
+		return 0;
+	n = fd_locks((int)fd, lv, FDLOCKS_MAX);
+	for (i = 0; i < n; i++)
+		if (strcmp(lv[i].kind, "FLOCK") == 0)
+			flock = strcmp(lv[i].type, "WRITE") == 0;
+		else if (strcmp(lv[i].kind, "OFDLCK") == 0 &&
+		    lv[i].start >= SLOT(0) && lv[i].start < SLOT(LOCK_COUNT_MAX))
+			slot = 1;
+	if (flock == -1)
+		return 0;
+	*kind = flock ? LOCK_EXCLUSIVE : slot ? LOCK_COUNTING : LOCK_SHARED;
+	lk->inherited = (int)fd;
+	return 1;
+}
+
+/* Hold through the inherited descriptor: the command gets that one. */
+static void
+file_reenter(struct lockb *lk)
+{
+	close(lk->fd);
+	lk->fd = lk->inherited;
+	lk->key[0] = '\0';	/* not a new holder: no record */
+}
+
+/*
+ * plock -F: lock the caller's descriptor fd, which must be open on the
+ * lock file (the one lock_open opened or created), instead of ours.
+ */
+static int
+file_adopt(struct lockb *lk, int fd, const char **why)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == -1) {
+		*why = strerror(errno);
+		return -1;
+	}
+	if (st.st_dev != lk->dev || st.st_ino != lk->ino) {
+		*why = "the descriptor is not open on this lock's file "
+		    "(open it with exec FD>>\"$(plock -w NAME)\")";
+		return -1;
+	}
+	if (fd != lk->fd)
+		close(lk->fd);
+	lk->fd = fd;
+	return 0;
+}
+
+/* plock -w: the lock file's path (a path name as given). */
+static int
+file_path(struct lockb *lk, char *buf, size_t len, const char **why)
+{
+	char dir[4096];
+	int dfd, n;
+
+	if (strchr(lk->name, '/') != NULL) {
+		n = snprintf(buf, len, "%s", lk->name);
+	} else {
+		if ((dfd = rundir_open(dir, sizeof(dir), why)) == -1)
+			return -1;
+		close(dfd);
+		n = snprintf(buf, len, "%s/locks/%s", dir, lk->name);
+	}
+	if (n < 0 || (size_t)n >= len) {
+		*why = strerror(ENAMETOOLONG);
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -724,7 +829,11 @@ file_holders(struct lockb *lk, struct lock_holder **hv, const char **why)
 	}
 	while ((d = readdir(proc)) != NULL) {
 		pid = strtol(d->d_name, &end, 10);
-		if (*end != '\0' || pid <= 0)
+		/*
+		 * Never ourselves: a plock inside the lock (plock -q, or one
+		 * that waits) inherited the descriptor but is not a holder.
+		 */
+		if (*end != '\0' || pid <= 0 || pid == getpid())
 			continue;
 		if (scan_pid(pid, st.st_dev, st.st_ino, &fv, &fn) == -1) {
 			*why = strerror(errno);
@@ -735,6 +844,16 @@ file_holders(struct lockb *lk, struct lock_holder **hv, const char **why)
 		}
 	}
 	closedir(proc);
+	/*
+	 * Not ourselves: a plock -q run inside the locked command inherited
+	 * the lock's descriptor, but it is not a holder.  Unless we are the
+	 * only one: then the command exec'd us, and we do hold it.
+	 */
+	for (i = j = 0; i < fn; i++)
+		if (fv[i].pid != getpid())
+			fv[j++] = fv[i];
+	if (j > 0)
+		fn = j;
 	/*
 	 * Held, but by no process we may look into (another user's): say
 	 * so rather than call it free.  As root we see everyone, and a line

@@ -130,6 +130,21 @@ static const char holders_lua[] =
 "end\n"
 "return out\n";
 
+/*
+ * KEYS x shared count; ARGV member: which kind the member holds now
+ * (x, s or c), or '' (re-entrance: PKIT_LOCK_HOLDER checked with the
+ * server, so a stale or forged one counts for nothing).
+ */
+static const char held_lua[] =
+"local t = redis.call('TIME')\n"
+"local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+"if redis.call('GET', KEYS[1]) == ARGV[1] then return 'x' end\n"
+"local s = redis.call('ZSCORE', KEYS[2], ARGV[1])\n"
+"if s and tonumber(s) > now then return 's' end\n"
+"s = redis.call('ZSCORE', KEYS[3], ARGV[1])\n"
+"if s and tonumber(s) > now then return 'c' end\n"
+"return ''\n";
+
 static const char *kind_word[] = { "x", "s", "c" };
 
 static int	rl_open(const char *, enum lock_kind, int, int,
@@ -140,6 +155,9 @@ static int	rl_holders(struct lockb *, struct lock_holder **,
 static void	rl_close(struct lockb *);
 static int64_t	rl_lease_ns(const struct lockb *);
 static long long rl_token(const struct lockb *);
+static const char *rl_holder(const struct lockb *);
+static int	rl_held(struct lockb *, enum lock_kind *, const char **);
+static void	rl_reenter(struct lockb *);
 static int	rl_renew(struct lockb *, const char **);
 static int	rl_release(struct lockb *, const char **);
 static void	make_keys(struct lockb *);
@@ -156,6 +174,9 @@ const struct lock_ops lock_redis_ops = {
 	.exec = NULL,		/* a lease needs renewing: no chainloading */
 	.lease_ns = rl_lease_ns,
 	.token = rl_token,
+	.holder = rl_holder,
+	.held = rl_held,
+	.reenter = rl_reenter,
 	.renew = rl_renew,
 	.release = rl_release,
 };
@@ -234,11 +255,9 @@ static int
 rl_take(struct lockb *lk, int64_t deadline, const char **why)
 {
 	redisContext *sub;
-	redisReply *r;
-	struct pollfd pfd;
 	const char *av[2];
 	int64_t wait_ms;
-	int got, ms, woke;
+	int got, ms;
 
 	lk->deadline = deadline;
 	if ((got = attempt(lk, &wait_ms, why)) != 0)
@@ -265,18 +284,8 @@ rl_take(struct lockb *lk, int64_t deadline, const char **why)
 		ms = wait_ms < 0 ? 1 : wait_ms > 60000 ? 60000 : (int)wait_ms + 5;
 		if (deadline > 0 && deadline_ms(deadline) < ms)
 			ms = deadline_ms(deadline);
-		woke = 0;
-		while (redisGetReplyFromReader(sub, (void **)&r) == REDIS_OK &&
-		    r != NULL) {
-			freeReplyObject(r);
-			woke = 1;
-		}
-		if (woke)
-			continue;
-		pfd.fd = sub->fd;
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, ms) > 0 && redisBufferRead(sub) != REDIS_OK) {
-			*why = redis_why(sub, NULL);
+		/* A silent server is noticed within 8 s (redis.h). */
+		if (redis_sub_wait(sub, ms, why) == -1 && errno != EINTR) {
 			redisFree(sub);
 			/* A failover: subscribe on the new master, try again. */
 			if (lk->url.nsentinel > 0 &&
@@ -284,9 +293,6 @@ rl_take(struct lockb *lk, int64_t deadline, const char **why)
 				continue;
 			return -1;
 		}
-		while (redisGetReplyFromReader(sub, (void **)&r) == REDIS_OK &&
-		    r != NULL)
-			freeReplyObject(r);
 	}
 	redisFree(sub);
 	return got == 1 ? (lk->member[0] != '\0' ? 0 : 1) : -1;
@@ -416,6 +422,49 @@ static long long
 rl_token(const struct lockb *lk)
 {
 	return lk->token;
+}
+
+static const char *
+rl_holder(const struct lockb *lk)
+{
+	return lk->member;
+}
+
+/*
+ * Re-entrance (see lock_take): the enclosing plock's holder entry,
+ * PKIT_LOCK_HOLDER, counts only if the server names it a live holder of
+ * this very lock.
+ */
+static int
+rl_held(struct lockb *lk, enum lock_kind *kind, const char **why)
+{
+	const char *m = getenv("PKIT_LOCK_HOLDER");
+	const char *av[4];
+	redisReply *r;
+	int got = 0;
+
+	if (m == NULL || *m == '\0' || strlen(m) >= sizeof(lk->member))
+		return 0;
+	av[0] = lk->key[0];
+	av[1] = lk->key[1];
+	av[2] = lk->key[2];
+	av[3] = m;
+	if ((r = redis_eval(lk->c, held_lua, 3, 4, av, why)) == NULL)
+		return -1;
+	if (r->type == REDIS_REPLY_STRING && r->len == 1) {
+		got = 1;
+		*kind = r->str[0] == 'x' ? LOCK_EXCLUSIVE :
+		    r->str[0] == 's' ? LOCK_SHARED : LOCK_COUNTING;
+	}
+	freeReplyObject(r);
+	return got;
+}
+
+/* Held by the enclosing plock, which renews and releases it. */
+static void
+rl_reenter(struct lockb *lk)
+{
+	(void)lk;
 }
 
 /* Renew our lease: 1 renewed, 0 lost to expiry, -1 error (*why). */

@@ -20,6 +20,7 @@
 
 #include <sys/types.h>
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define LOCK_COUNT_MAX	1000	/* largest -c COUNT */
@@ -64,8 +65,27 @@ const char *lock_shown(const struct lock *lk);
  * error (lock_error()).  Never polls: a file lock sleeps in the kernel, a
  * Redis waiter on the lock's release channel.  A file holder's since-when
  * record is written before it returns 0.
+ *
+ * Re-entrant: if this process already holds NAME, handed down by an
+ * enclosing plock (PKIT_LOCK_FD, whose descriptor must be open on this
+ * very lock file and carry its lock; on Redis PKIT_LOCK_HOLDER, which the
+ * server must name as a live holder), it returns 0 at once, taking
+ * nothing, when what it holds covers KIND (exclusive covers all; shared
+ * covers shared; a -c slot covers -s and -c); asking exclusive while
+ * holding shared or a slot is an error (-1) rather than a wait for ever.
  */
 int	lock_take(struct lock *lk, int64_t deadline);
+
+/*
+ * plock -F: make lock_take lock fd, the caller's own descriptor open on
+ * NAME's lock file (its other copies, in the shell that opened it, then
+ * hold the lock until they all close).  Files only; 0, or -1
+ * (lock_error()).
+ */
+int	lock_adopt(struct lock *lk, int fd);
+
+/* plock -w: NAME's lock file's path in buf.  Files only; 0, or -1. */
+int	lock_path(struct lock *lk, char *buf, size_t len);
 
 /*
  * The holders of the lock now, sorted by pid, in *hv (free it).  Returns
@@ -81,7 +101,9 @@ int	lock_holders(struct lock *lk, struct lock_holder **hv);
  * failed, with plock's 126 or 127 (reported).  Redis: argv runs as a child
  * while the lease is renewed every third of it (PKIT_LOCK_TOKEN: the
  * fencing token), INT, TERM and HUP forwarded; the lease is released when
- * the child is gone.  Returns the exit status for plock.
+ * the child is gone.  Re-entered (lock_take took nothing): the command is
+ * chainloaded on both, the enclosing plock keeping the lock.  Returns the
+ * exit status for plock.
  */
 int	lock_run(struct lock *lk, char *const argv[]);
 

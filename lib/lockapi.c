@@ -4,6 +4,14 @@
  * The one place where a name chooses its backend: a redis: name selects
  * Redis, any other the file locks.  The API owns the error state: a
  * backend gives a reason, the API makes it "NAME: why" for lock_error().
+ *
+ * Re-entrance is decided here, for both backends alike (lock_take): a
+ * process that already holds NAME (inherited from an enclosing plock and
+ * verified by the backend) takes nothing when what it holds covers what
+ * it asks for: exclusive covers all three kinds, shared covers -s, a
+ * semaphore's slot covers -s and -c.  Asking exclusive while holding
+ * shared or a slot would wait for ever on ourselves: refused (-1).  -c
+ * while holding -s takes a slot as usual (nothing in the way is ours).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -54,6 +62,7 @@ open_as(struct lock **lkp, const char *name, enum lock_kind kind, int count,
 		return -1;
 	}
 	lk->ops = backend(name);
+	lk->kind = kind;
 	strlcpy(lk->shown, name, sizeof(lk->shown));
 	if (lk->ops->open(name, kind, count, peek, &lk->b, lk->shown,
 	    sizeof(lk->shown), &why) == -1) {
@@ -74,9 +83,26 @@ lock_shown(const struct lock *lk)
 int
 lock_take(struct lock *lk, int64_t deadline)
 {
+	enum lock_kind held, want = lk->kind;
 	const char *why;
 	int r;
 
+	if ((r = lk->ops->held(lk->b, &held, &why)) == -1)
+		return fail(lk, why, -1);
+	if (r == 1) {
+		if (held == LOCK_EXCLUSIVE || held == want ||
+		    (held == LOCK_COUNTING && want == LOCK_SHARED)) {
+			lk->ops->reenter(lk->b);
+			lk->reentered = 1;
+			return 0;
+		}
+		if (want == LOCK_EXCLUSIVE)
+			return fail(lk, held == LOCK_SHARED ?
+			    "held shared by this process: taking it "
+			    "exclusive too would wait for ever" :
+			    "held counting (-c) by this process: taking it "
+			    "exclusive too would wait for ever", -1);
+	}
 	if ((r = lk->ops->take(lk->b, deadline, &why)) == -1)
 		return fail(lk, why, -1);
 	return r;
@@ -91,6 +117,31 @@ lock_holders(struct lock *lk, struct lock_holder **hv)
 	if ((n = lk->ops->holders(lk->b, hv, &why)) < 0)
 		return fail(lk, why, n);
 	return n;
+}
+
+int
+lock_adopt(struct lock *lk, int fd)
+{
+	const char *why;
+
+	if (lk->ops->adopt == NULL)
+		return fail(lk, "a lease has no descriptor for the kernel to "
+		    "release: -F locks files only", -1);
+	if (lk->ops->adopt(lk->b, fd, &why) == -1)
+		return fail(lk, why, -1);
+	return 0;
+}
+
+int
+lock_path(struct lock *lk, char *buf, size_t len)
+{
+	const char *why;
+
+	if (lk->ops->path == NULL)
+		return fail(lk, "a lease has no lock file", -1);
+	if (lk->ops->path(lk->b, buf, len, &why) == -1)
+		return fail(lk, why, -1);
+	return 0;
 }
 
 void

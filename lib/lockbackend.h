@@ -10,7 +10,7 @@
  *
  * A backend either chainloads (exec: the kernel keeps the lock for the
  * command) or leases (exec NULL: lock_run renews and releases through
- * lease_ns, token, renew and release).
+ * lease_ns, token, holder, renew and release).
  */
 #ifndef PKIT_LOCKBACKEND_H
 #define PKIT_LOCKBACKEND_H
@@ -30,12 +30,29 @@ struct lock_ops {
 	int	 (*open)(const char *name, enum lock_kind kind, int count,
 		    int peek, struct lockb **bp, char *shown, size_t len,
 		    const char **why);
+	/*
+	 * Re-entrance: does this process already hold the lock, handed
+	 * down by an enclosing plock (PKIT_LOCK_FD, PKIT_LOCK_HOLDER) and
+	 * verified (the descriptor's file and its lock; the server's
+	 * holder)?  1 with *kind, 0 not held, -1 error (*why).  The API
+	 * decides (lib/lockapi.c); reenter then makes the handle that
+	 * inherited hold (files: its descriptor), taking nothing.
+	 */
+	int	 (*held)(struct lockb *, enum lock_kind *kind, const char **why);
+	void	 (*reenter)(struct lockb *);
 	/* 0 taken, 1 busy, -1 error (*why); deadline as lock_take. */
 	int	 (*take)(struct lockb *, int64_t deadline, const char **why);
 	/* As lock_holders, with *why for -1 and -2. */
 	int	 (*holders)(struct lockb *, struct lock_holder **,
 		    const char **why);
 	void	 (*close)(struct lockb *);
+	/*
+	 * plock -F: lock descriptor fd (the caller's own, open on the lock
+	 * file) instead of the handle's: 0, or -1 (*why).  path: the lock
+	 * file's path, for plock -w.  NULL for a backend without files.
+	 */
+	int	 (*adopt)(struct lockb *, int fd, const char **why);
+	int	 (*path)(struct lockb *, char *buf, size_t len, const char **why);
 	/* Chainloading: exec argv holding the lock; returns only on failure
 	 * (errno).  NULL for a leasing backend. */
 	void	 (*exec)(struct lockb *, char *const argv[]);
@@ -44,6 +61,8 @@ struct lock_ops {
 	 * compare and delete, waking waiters: 0, or -1 (*why). */
 	int64_t	 (*lease_ns)(const struct lockb *);
 	long long (*token)(const struct lockb *);
+	/* This grant's holder entry, exported as PKIT_LOCK_HOLDER. */
+	const char *(*holder)(const struct lockb *);
 	int	 (*renew)(struct lockb *, const char **why);
 	int	 (*release)(struct lockb *, const char **why);
 };
@@ -53,6 +72,8 @@ struct lock {
 	const struct lock_ops	*ops;
 	struct lockb		*b;
 	char			 shown[512];
+	enum lock_kind		 kind;		/* as lock_open asked */
+	int			 reentered;	/* held already: nothing taken */
 };
 
 extern const struct lock_ops lock_file_ops;

@@ -33,6 +33,11 @@ static void	release(struct lock *);
 int
 lock_run(struct lock *lk, char *const argv[])
 {
+	if (lk->ops->exec == NULL && lk->reentered) {
+		/* The enclosing plock renews and releases the lease. */
+		execvp(argv[0], argv);
+		return execpipe_report(argv[0], errno);
+	}
 	if (lk->ops->exec == NULL)
 		return run_leased(lk, argv);
 	lk->ops->exec(lk->b, argv);
@@ -59,7 +64,8 @@ run_leased(struct lock *lk, char *const argv[])
 
 	lease_ns = ops->lease_ns(lk->b);
 	snprintf(num, sizeof(num), "%lld", ops->token(lk->b));
-	if (setenv("PKIT_LOCK_TOKEN", num, 1) == -1) {
+	if (setenv("PKIT_LOCK_TOKEN", num, 1) == -1 ||
+	    setenv("PKIT_LOCK_HOLDER", ops->holder(lk->b), 1) == -1) {
 		warn("%s", lk->shown);
 		release(lk);
 		return PKIT_EXIT_FAIL;

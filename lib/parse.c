@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * parse.c: number and name checks, with one-line errors that name the value.
+ * parse.c: number and name checks (engines: they return why a value is
+ * bad; the dying wrappers that print it are in die.c).
  *
  * Values are echoed back with control and non-ASCII bytes escaped, so that a
  * hostile argument cannot put a terminal escape or a newline in our error.
@@ -15,26 +16,6 @@
 
 #include "exitcode.h"
 #include "parse.h"
-
-static const char *
-safe(const char *s)
-{
-	static char buf[4 * NAME_MAX_LEN + 8];
-	size_t i, n = 0;
-
-	for (i = 0; s[i] != '\0' && n < sizeof(buf) - 8; i++) {
-		unsigned char c = s[i];
-
-		if (isprint(c) && c < 0x80)
-			buf[n++] = c;
-		else
-			n += snprintf(buf + n, sizeof(buf) - n, "\\x%02x", c);
-	}
-	if (s[i] != '\0')
-		n += snprintf(buf + n, sizeof(buf) - n, "...");
-	buf[n] = '\0';
-	return buf;
-}
 
 int
 num_parse(const char *s, long long min, long long max, long long *n,
@@ -55,56 +36,6 @@ num_parse(const char *s, long long min, long long max, long long *n,
 		return -1;
 	}
 	return 0;
-}
-
-long long
-num_parse_or_die(const char *s, long long min, long long max, const char *what)
-{
-	const char *why;
-	long long n;
-
-	if (num_parse(s, min, max, &n, &why) == -1)
-		errx(PKIT_EXIT_FAIL, "bad %s '%s': %s (%lld..%lld)", what,
-		    safe(s), why, min, max);
-	return n;
-}
-
-long long
-size_parse_or_die(const char *s, long long min, long long max,
-    const char *what)
-{
-	const char *p, *why = NULL;
-	long long n, unit = 1;
-
-	for (p = s; isdigit((unsigned char)*p); p++)
-		;
-	if (*p != '\0' && p[1] == '\0')
-		switch (*p) {
-		case 'K': case 'k':
-			unit = 1LL << 10;
-			break;
-		case 'M': case 'm':
-			unit = 1LL << 20;
-			break;
-		case 'G': case 'g':
-			unit = 1LL << 30;
-			break;
-		}
-	if (p == s || (*p != '\0' && unit == 1))
-		errx(PKIT_EXIT_FAIL, "bad %s '%s': not a number of bytes, "
-		    "with K, M or G if any", what, safe(s));
-	errno = 0;
-	n = strtoll(s, NULL, 10);	/* stops at the suffix */
-	if (errno == ERANGE || n > LLONG_MAX / unit)
-		why = "too large";
-	else if ((n *= unit) < min)
-		why = "too small";
-	else if (n > max)
-		why = "too large";
-	if (why != NULL)
-		errx(PKIT_EXIT_FAIL, "bad %s '%s': %s (%lld..%lld)", what,
-		    safe(s), why, min, max);
-	return n;
 }
 
 const char *
@@ -130,15 +61,17 @@ name_invalid(const char *s)
 	return NULL;
 }
 
-void
-name_check_or_die(const char *s, const char *what)
+const char *
+qname_invalid(const char *s)
 {
-	const char *why;
+	const char *base;
 
-	/* Checked by the backend, never quoted: it may carry a password. */
-	if (strncmp(s, "redis:", 6) == 0 ||
-	    strncmp(s, "redis-sentinel://", 17) == 0)
-		return;
-	if ((why = name_invalid(s)) != NULL)
-		errx(PKIT_EXIT_FAIL, "bad %s name '%s': %s", what, safe(s), why);
+	if ((base = strrchr(s, '/')) == NULL)
+		return name_invalid(s);
+	if (strlen(s) > PATH_NAME_MAX)
+		return "a path longer than 1000 characters";
+	if (base[1] == '\0')
+		return "a path must end with the queue's file name";
+	return name_invalid(base + 1);
 }
+

@@ -6,6 +6,7 @@
 #define PKIT_PARSE_H
 
 #define NAME_MAX_LEN	100
+#define PATH_NAME_MAX	1000	/* a queue name that is a path (has '/') */
 
 /*
  * strtonum(3) in [min, max]: 0 and *n set, or -1 with *why set.  Only
@@ -34,7 +35,18 @@ long long	size_parse_or_die(const char *s, long long min, long long max,
  */
 const char	*name_invalid(const char *s);
 
-/* Check a name or exit 125 with "prog: bad WHAT name 'S': why". */
+/*
+ * A queue name: a name (name_invalid), or, if it contains '/', a path to
+ * the queue's file (for sharing through a directory): at most
+ * PATH_NAME_MAX characters, its last component a valid name.  NULL if
+ * valid, else why not.
+ */
+const char	*qname_invalid(const char *s);
+
+/*
+ * Check a name (a queue name, qname_invalid, if WHAT is "queue") or exit
+ * 125 with "prog: bad WHAT name 'S': why".
+ */
 void		 name_check_or_die(const char *s, const char *what);
 
 #endif

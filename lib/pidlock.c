@@ -199,3 +199,69 @@ pidlock_parse(const char *buf, size_t len, pid_t *pid)
 	*pid = (pid_t)n;
 	return 0;
 }
+
+/* The directory of path, the rules of pidlock_open_safe: NULL if fine. */
+static const char *
+dir_invalid(const char *path, int *shared)
+{
+	char dir[PATH_MAX];
+	const char *slash;
+	struct stat st;
+
+	if ((slash = strrchr(path, '/')) == NULL)
+		strlcpy(dir, ".", sizeof(dir));
+	else if (slash == path)
+		strlcpy(dir, "/", sizeof(dir));
+	else if ((size_t)(slash - path) >= sizeof(dir))
+		return strerror(ENAMETOOLONG);
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	if (stat(dir, &st) == -1)
+		return strerror(errno);
+	*shared = (st.st_mode & (S_IWGRP | S_IWOTH)) != 0;
+	if (*shared && !(st.st_mode & S_ISVTX))
+		return "in a directory writable by others (not sticky); refused";
+	if (st.st_uid != geteuid() && st.st_uid != 0)
+		return "in a directory owned by another user; refused";
+	return NULL;
+}
+
+int
+pidlock_open_safe(const char *path, int flags, mode_t mode, struct stat *st,
+    const char **why)
+{
+	int fd, tries, shared = 0;
+
+	if ((*why = dir_invalid(path, &shared)) != NULL)
+		return -1;
+	/*
+	 * An existing file without O_CREAT (with it, a symlink reads as
+	 * EACCES in a sticky directory); a new one with O_EXCL, so that
+	 * nothing planted in between is opened.
+	 */
+	flags |= O_NOFOLLOW | O_NOCTTY | O_CLOEXEC;
+	for (tries = 0; tries < 10; tries++) {
+		fd = open(path, flags & ~O_CREAT, mode);
+		if (fd != -1 || errno != ENOENT || !(flags & O_CREAT))
+			break;
+		fd = open(path, flags | O_EXCL, mode);
+		if (fd != -1 || errno != EEXIST)
+			break;
+	}
+	if (fd == -1) {
+		*why = errno == ELOOP ? "a symbolic link; refused" :
+		    strerror(errno);
+		return -1;
+	}
+	if (fstat(fd, st) == -1) {
+		*why = strerror(errno);
+		close(fd);
+		return -1;
+	}
+	if (shared && st->st_uid != geteuid()) {
+		*why = "not ours, in a directory others may write; refused";
+		close(fd);
+		return -1;
+	}
+	return fd;
+}

@@ -71,4 +71,16 @@ void	pidlock_close(struct pidlock *pl);
  */
 int	pidlock_parse(const char *buf, size_t len, pid_t *pid);
 
+/*
+ * Open PATH for pdaemon to write (its pidfile, its log) as root would
+ * safely: never through a symlink (O_NOFOLLOW is added to FLAGS), and not
+ * in a directory others may write (group or other writable) unless it is
+ * sticky and the file is ours, nor in one owned by another user than us
+ * or root: there a neighbour could plant or swap the file.  FLAGS must
+ * not hold O_TRUNC (nothing is written before the checks).  Returns the
+ * descriptor (close-on-exec) and its identity in *st, or -1 with *why.
+ */
+int	pidlock_open_safe(const char *path, int flags, mode_t mode,
+	    struct stat *st, const char **why);
+
 #endif

@@ -17,7 +17,6 @@
  * > 1, the leader not yet reaped) are ever signalled.
  */
 #include <sys/file.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -40,6 +39,7 @@
 #include "exitcode.h"
 #include "fault.h"
 #include "pqworker.h"
+#include "spawn.h"
 
 #define SLICE_NS	((int64_t)20000000)	/* get's wait while tasks run */
 
@@ -76,10 +76,16 @@ struct pool {
 	int			 joblog;	/* fd or -1 */
 	struct pq		*dq;		/* NAME.dead, once opened */
 	int			 dq_missing;
+	char			**envp;		/* ours, and the two below */
+	char			 id_var[40];	/* PQUEUE_ID=... */
+	char			 attempts_var[40]; /* PQUEUE_ATTEMPTS=... */
+	sigset_t		 dfl;		/* reset in a task */
+	sigset_t		 none;		/* a task's mask */
 };
 
 static int	pool_init(struct pool *, struct pq *, const struct pqw_opts *,
 		    char *const []);
+static char   **task_env(struct pool *);
 static int	joblog_open(const char *);
 static void	start(struct pool *, struct task *);
 static char   **build_argv(struct pool *, const struct pq_msg *);
@@ -220,7 +226,45 @@ pool_init(struct pool *p, struct pq *q, const struct pqw_opts *o,
 	}
 	if (o->joblog != NULL && (p->joblog = joblog_open(o->joblog)) == -1)
 		return PKIT_EXIT_FAIL;
+	if ((p->envp = task_env(p)) == NULL) {
+		warn("malloc");
+		return PKIT_EXIT_FAIL;
+	}
+	/* Ignored SIGPIPE would be inherited; our handlers must not run in
+	 * a vforked child. */
+	sigemptyset(&p->none);
+	sigemptyset(&p->dfl);
+	sigaddset(&p->dfl, SIGPIPE);
+	sigaddset(&p->dfl, SIGINT);
+	sigaddset(&p->dfl, SIGTERM);
+	sigaddset(&p->dfl, SIGHUP);
 	return 0;
+}
+
+/*
+ * The tasks' environment: ours without PQUEUE_ID and PQUEUE_ATTEMPTS,
+ * then the pool's two slots for them, rewritten before each start (a
+ * vforked child must not call setenv).  NULL if out of memory.
+ */
+static char **
+task_env(struct pool *p)
+{
+	extern char **environ;
+	char **env;
+	size_t i, n;
+
+	for (n = 0; environ[n] != NULL; n++)
+		;
+	if ((env = reallocarray(NULL, n + 3, sizeof(*env))) == NULL)
+		return NULL;
+	for (i = n = 0; environ[i] != NULL; i++)
+		if (strncmp(environ[i], "PQUEUE_ID=", 10) != 0 &&
+		    strncmp(environ[i], "PQUEUE_ATTEMPTS=", 16) != 0)
+			env[n++] = environ[i];
+	env[n++] = p->id_var;
+	env[n++] = p->attempts_var;
+	env[n] = NULL;
+	return env;
 }
 
 /*
@@ -361,18 +405,21 @@ argv_free(char **av)
 }
 
 /*
- * Fork and exec CMD as the leader of a new process group, its stdin a
- * pipe for the message (its write end in *in) or, with {}, /dev/null.
- * -1 with errno set if it could not be run (errno 0: reported here).
+ * Start CMD with lib/spawn (vfork, the leader of a new process group,
+ * killed with us), its stdin a pipe for the message (its write end in
+ * *in) or, with {}, /dev/null; PQUEUE_ID and PQUEUE_ATTEMPTS set in the
+ * pool's environment slots.  -1 with errno set if it could not be run
+ * (errno 0: reported here).
  */
 static pid_t
 spawn(struct pool *p, struct task *t, char *const av[], int *in)
 {
-	char buf[32], *line;
-	sigset_t none;
+	struct spawn_opts so;
+	sigset_t old;
+	char *line;
 	size_t i, len = 0, k;
-	int ep[2], pp[2] = { -1, -1 }, e, nul;
-	pid_t pid, parent = getpid();
+	int pp[2] = { -1, -1 }, e, nul, r;
+	pid_t pid;
 
 	/* The joblog's Command: the words, non-printables escaped. */
 	for (i = 0; av[i] != NULL; i++)
@@ -408,62 +455,42 @@ spawn(struct pool *p, struct task *t, char *const av[], int *in)
 		errno = 0;
 		return -1;
 	}
-	if (execpipe_open(ep) == -1) {
-		warn("pipe");
-		e = 0;
-		goto fail;
-	}
+	snprintf(p->id_var, sizeof(p->id_var), "PQUEUE_ID=%" PRIu64,
+	    t->m->id);
+	snprintf(p->attempts_var, sizeof(p->attempts_var),
+	    "PQUEUE_ATTEMPTS=%" PRIu32, t->m->attempts);
+	spawn_opts_init(&so);
+	/* CMD dies with us: a dead worker's task must not run on. */
+	so.flags = SPAWN_VFORK | SPAWN_NEW_GROUP | SPAWN_DIE_WITH_PARENT;
+	so.fd[0] = p->subst ? nul : pp[0];
+	so.envp = p->envp;
+	so.dfl = &p->dfl;
+	so.mask = &p->none;
 	clock_gettime(CLOCK_REALTIME, &t->wall);
 	t->start = mono_now();
-	if ((pid = fork()) == -1) {
-		warn("fork");
-		close(ep[0]);
-		close(ep[1]);
-		e = 0;
-		goto fail;
-	}
-	if (pid == 0) {
-		/* CMD dies with us: a dead worker's task must not run on. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(128 + SIGKILL);
-		setpgid(0, 0);
-		signal(SIGPIPE, SIG_DFL);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (dup2(p->subst ? nul : pp[0], STDIN_FILENO) == -1)
-			_exit(PKIT_EXIT_FAIL);
-		snprintf(buf, sizeof(buf), "%" PRIu64, t->m->id);
-		setenv("PQUEUE_ID", buf, 1);
-		snprintf(buf, sizeof(buf), "%" PRIu32, t->m->attempts);
-		setenv("PQUEUE_ATTEMPTS", buf, 1);
-		execpipe_exec(ep, av);
-	}
-	/* Both sides set the group: no window where it is ours. */
-	setpgid(pid, pid);
+	/* Our handlers must not run in the vforked child: blocked until it
+	 * has reset them. */
+	sigs_block(&old);
+	r = spawn_start(&so, av, &pid);
+	e = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (nul >= 0)
 		close(nul);
 	if (pp[0] >= 0)
 		close(pp[0]);
-	if ((e = execpipe_wait(ep)) != 0) {
+	if (r != 0) {
 		if (pp[1] >= 0)
 			close(pp[1]);
-		while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
-			;
+		if (r == SPAWN_ERROR) {
+			errno = e;
+			warn("fork");
+			e = 0;
+		}
 		errno = e;
 		return -1;
 	}
 	*in = pp[1];
 	return pid;
-fail:
-	if (nul >= 0)
-		close(nul);
-	if (pp[0] >= 0) {
-		close(pp[0]);
-		close(pp[1]);
-	}
-	errno = e;
-	return -1;
 }
 
 /*

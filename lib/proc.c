@@ -186,6 +186,27 @@ proc_pidfd_status(int fd, int *wstatus)
 	return 0;
 }
 
+long long
+proc_start_epoch(unsigned long long start)
+{
+	static long long btime = -1;
+	char buf[256], *p;
+	FILE *fp;
+	long hz;
+
+	if (btime == -1 && (fp = fopen("/proc/stat", "re")) != NULL) {
+		while (fgets(buf, sizeof(buf), fp) != NULL)
+			if (strncmp(buf, "btime ", 6) == 0) {
+				btime = strtoll(buf + 6, &p, 10);
+				break;
+			}
+		fclose(fp);
+	}
+	if (btime == -1 || (hz = sysconf(_SC_CLK_TCK)) <= 0)
+		return -1;
+	return btime + (long long)(start / (unsigned long long)hz);
+}
+
 void
 proc_nofile_raise(void)
 {

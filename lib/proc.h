@@ -69,6 +69,12 @@ int	proc_pidfd_wait(int fd, int64_t ns);
  */
 int	proc_pidfd_status(int fd, int *wstatus);
 
+/*
+ * The wall-clock time (seconds since the epoch) of START, a start time
+ * in clock ticks after boot (btime of /proc/stat).  -1 if unknown.
+ */
+long long	proc_start_epoch(unsigned long long start);
+
 /* Lift our soft limit on open descriptors to the hard one (for pidfds). */
 void	proc_nofile_raise(void);
 

@@ -49,6 +49,11 @@ struct pq_ops {
 	/* Messages seen, not taken (pq_peek). */
 	int	 (*peek)(struct pqb *, struct pq_entry *, size_t, size_t *,
 		    int64_t);
+	/*
+	 * open, with the check that the queue exists sent now and read with
+	 * the first operation (NULL: the backend opens at once, as open).
+	 */
+	int	 (*open_lazy)(const char *, struct pqb **);
 };
 
 extern const struct pq_ops pq_shm_ops;		/* lib/queue-shm.c */
@@ -67,7 +72,7 @@ void	pq_sleep_on(uint32_t *word);
 
 /*
  * Before mapping a segment: a SIGBUS (the segment truncated under us, or
- * /dev/shm full) is reported as "PROG: queue segment truncated..." and
+ * its file system full) is reported as "PROG: queue segment truncated..." and
  * exits 125, as a mapping cannot return an error.
  */
 void	pq_sigbus_install(void);

@@ -68,17 +68,25 @@ struct pqb {
 	size_t		 nlease, cap;
 	int64_t		 until;		/* retry (failover, WAIT) until then */
 	int		 retry;		/* the last failure may pass: again() */
+	int		 opening;	/* the open check's reply is unread */
+	int		 open_err;	/* what it said, once read */
 };
 
 /* eval's flags */
 #define E_WRITE	1	/* a write: WAIT for the name's replicas after it */
 #define E_ONCE	2	/* not idempotent: never sent twice */
 
-/* Every script starts here: KEYS meta s done att ev. */
+/*
+ * Every script starts here: KEYS meta s done att ev.  It checks what the
+ * open check does (a pkit hash, and the stream) and does nothing without
+ * it: an operation sent with a lazy open's check (pqr_open_lazy) must not
+ * run on keys that check refuses.
+ */
 #define PRELUDE \
 "local meta = redis.call('HMGET', KEYS[1], 'magic', 'closed', 'lease_ms',\n" \
 "  'max_msgs', 'max_bytes', 'max_msg', 'bytes', 'next_id', 'unfinished')\n" \
 "if meta[1] ~= '" MAGIC "' then return {-1} end\n" \
+"if redis.call('TYPE', KEYS[2])['ok'] ~= 'stream' then return {-1} end\n" \
 "local function wake(k) redis.call('PUBLISH', KEYS[5] .. ':' .. k, 1) end\n" \
 "local function size(n) return 24 + n + (8 - n % 8) % 8 end\n"
 
@@ -129,16 +137,22 @@ static const char open_lua[] =
 PRELUDE
 "return {1, tonumber(meta[6]), tonumber(meta[3])}\n";
 
-/* ARGV msg... : {0, nput} or {-2} closed */
+/*
+ * ARGV msg... : {0, nput} or {-2} closed.  It stops at a message over
+ * max_msg too: a put sent with a lazy open's check (pqr_open_lazy) goes
+ * before the client knows the limit.
+ */
 static const char put_lua[] =
 PRELUDE
 "if meta[2] == '1' then return {-2} end\n"
 "local maxm, maxb = tonumber(meta[4]), tonumber(meta[5])\n"
 "local bytes, nx = tonumber(meta[7]), tonumber(meta[8])\n"
+"local maxmsg = tonumber(meta[6])\n"
 "local cnt = redis.call('XLEN', KEYS[2])\n"
 "local n = 0\n"
 "for i = 1, #ARGV do\n"
 "  local sz = size(#ARGV[i])\n"
+"  if #ARGV[i] > maxmsg then break end\n"
 "  if (maxm > 0 and cnt >= maxm) or bytes + sz > maxb then break end\n"
 "  nx = nx + 1\n"
 "  redis.call('XADD', KEYS[2], '0-' .. nx, 'd', ARGV[i])\n"
@@ -391,6 +405,10 @@ static int	 commit_send(struct pqb *, size_t, int);
 static int	 commit_recv(struct pqb *);
 static int	 status_of(struct pqb *, redisReply *, int *);
 static int	 check_open(struct pqb *);
+static int	 open_send(struct pqb *);
+static int	 open_recv(struct pqb *);
+static int	 opened(struct pqb *);
+static void	 discard_reply(struct pqb *);
 static void	 drop(struct pqb *);
 static int	 call(struct pqb *, const char *, size_t, const char **,
 		    int *, int);
@@ -410,6 +428,8 @@ pqr_name(const struct pqb *q)
 static uint32_t
 pqr_max_msg(const struct pqb *q)
 {
+	/* A lazy open learns the limit here (an error: later calls say it). */
+	opened((struct pqb *)q);
 	return q->max_msg;
 }
 
@@ -544,15 +564,96 @@ pqr_open(const char *name, struct pqb **qp)
 	return 0;
 }
 
+/*
+ * pq_open_lazy: connect and send the open check, but read its reply only
+ * with the first operation's, one round trip for both: a single put or
+ * get is then one trip (two for a get and its commit), not two.  Every
+ * script begins with the check of the magic and does nothing without it,
+ * so the operation sent with a failed check changes nothing; its error
+ * is the open's, as pq_open would have said it.
+ */
+static int
+pqr_open_lazy(const char *name, struct pqb **qp)
+{
+	struct pqb *q;
+	int e;
+
+	if ((q = malloc(sizeof(*q))) == NULL)
+		return pq_seterr("pqueue", PKIT_EXIT_FAIL, "out of memory");
+	if ((e = setup(name, q)) != 0) {
+		drop(q);
+		return e;
+	}
+	/*
+	 * A Sentinel name or ?replicas=N opens now: its retries and its WAIT
+	 * go through eval(), one reply at a time.
+	 */
+	if (q->u.nsentinel > 0 || q->u.replicas > 0)
+		e = check_open(q);
+	else if ((e = open_send(q)) == 0)
+		q->opening = 1;
+	if (e != 0) {
+		drop(q);
+		return e;
+	}
+	*qp = q;
+	return 0;
+}
+
+/*
+ * Read and drop the next reply, leaving pq_error() as it is (the reply to
+ * an operation sent with an open check that failed).
+ */
+static void
+discard_reply(struct pqb *q)
+{
+	redisReply *r = NULL;
+
+	if (redisGetReply(q->c, (void **)&r) == REDIS_OK && r != NULL)
+		freeReplyObject(r);
+}
+
+/* Read the lazy open's reply if still unread: 0, or the open's error. */
+static int
+opened(struct pqb *q)
+{
+	if (q->opening) {
+		q->opening = 0;
+		q->open_err = open_recv(q);
+	}
+	return q->open_err;
+}
+
 /* Check that q's keys hold a pkit queue, and learn its limits. */
 static int
 check_open(struct pqb *q)
+{
+	int e, attempt;
+
+	/* On a Sentinel name, a failover is waited out (eval). */
+	for (attempt = 0;; attempt++) {
+		q->retry = 0;
+		if ((e = open_send(q)) != 0)
+			return e;
+		if ((e = open_recv(q)) == 0 || !again(q, attempt))
+			return e;
+	}
+}
+
+static int
+open_send(struct pqb *q)
+{
+	return eval_send(q, open_lua, 0, NULL, NULL);
+}
+
+static int
+open_recv(struct pqb *q)
 {
 	redisReply *r;
 	long long st;
 	int e = PKIT_EXIT_FAIL;
 
-	if ((r = eval(q, open_lua, 0, NULL, NULL, &e, 0)) == NULL)
+	if ((r = eval_recv(q, &e)) == NULL)
 		return e;
 	st = r->type == REDIS_REPLY_ARRAY && r->elements >= 1 ?
 	    int_at(r, 0) : -3;
@@ -624,6 +725,10 @@ eval(struct pqb *q, const char *script, size_t n, const char **args,
 	redisReply *r;
 	int e, attempt = 0;
 
+	if ((e = opened(q)) != 0) {
+		*code = e;
+		return NULL;
+	}
 	for (;; attempt++) {
 		if ((e = eval_send(q, script, n, args, lens)) != 0) {
 			*code = e;
@@ -877,8 +982,8 @@ static int
 sleep_on(struct pqb *q, const char *kind, int64_t deadline,
     int64_t recheck_ms)
 {
-	struct pollfd pfd;
 	redisReply *r;
+	const char *why;
 	int64_t ms = recheck_ms, left;
 	int woke = 0, n;
 
@@ -898,19 +1003,14 @@ sleep_on(struct pqb *q, const char *kind, int64_t deadline,
 		if (ms < 0 || left < ms)
 			ms = left;
 	}
-	if (ms > 3600000)
-		ms = 3600000;
-	pfd.fd = q->sub->fd;
-	pfd.events = POLLIN;
-	n = poll(&pfd, 1, (int)ms);
-	if (n == -1 && errno == EINTR && pq_signalled())
-		return 128 + pq_signalled();
-	if (n > 0 && redisBufferRead(q->sub) != REDIS_OK) {
+	/* A silent server is noticed within 8 s (redis_sub_wait). */
+	n = redis_sub_wait(q->sub, ms, &why);
+	if (n == -1 && errno == EINTR)
+		return pq_signalled() ? 128 + pq_signalled() : 0;
+	if (n == -1 && errno == ETIMEDOUT)
+		return pq_seterr(q->u.shown, PKIT_EXIT_FAIL, "%s", why);
+	if (n == -1)
 		return subscribe(q, kind);
-	}
-	while (redisGetReplyFromReader(q->sub, (void **)&r) == REDIS_OK &&
-	    r != NULL)
-		freeReplyObject(r);
 	return 0;
 }
 
@@ -920,12 +1020,21 @@ pqr_put(struct pqb *q, const char *const *msgs, const size_t *lens,
 {
 	redisReply *r;
 	size_t ok, batch, bytes;
-	int e, st, got;
+	int e, st, got, lazy;
 
 	*nput = 0;
+	if (q->open_err != 0)
+		return q->open_err;
 	arm(q, deadline);
-	/* Messages over the limit are refused; those before it are put. */
-	for (ok = 0; ok < n && lens[ok] <= q->max_msg; ok++)
+	/*
+	 * Messages over the limit are refused; those before it are put.
+	 * Before a lazy open's reply the limit is not known: the first
+	 * script goes with it, bounded by the largest limit there is, and
+	 * stops itself at a message over the queue's own.
+	 */
+	lazy = q->opening;
+	for (ok = 0; ok < n && lens[ok] <= (lazy ? PQ_MAXMSG : q->max_msg);
+	    ok++)
 		;
 	while (*nput < ok) {
 		bytes = 0;
@@ -933,8 +1042,23 @@ pqr_put(struct pqb *q, const char *const *msgs, const size_t *lens,
 		    (batch == 0 || bytes + lens[*nput + batch] <= PUT_BYTES);
 		    batch++)
 			bytes += lens[*nput + batch];
-		if ((r = eval(q, put_lua, batch, (const char **)msgs + *nput,
-		    lens + *nput, &e, E_WRITE)) == NULL)
+		if (lazy) {
+			/* (Only on a plain name: pqr_open_lazy.) */
+			lazy = 0;
+			if ((e = eval_send(q, put_lua, batch,
+			    (const char **)msgs + *nput, lens + *nput)) != 0)
+				return e;
+			if ((e = opened(q)) != 0) {
+				discard_reply(q);
+				return e;
+			}
+			for (ok = 0; ok < n && lens[ok] <= q->max_msg; ok++)
+				;
+			if ((r = eval_recv(q, &e)) == NULL)
+				return e;
+		} else if ((r = eval(q, put_lua, batch,
+		    (const char **)msgs + *nput, lens + *nput, &e,
+		    E_WRITE)) == NULL)
 			return e;
 		if ((e = status_of(q, r, &st)) != 0)
 			return e;
@@ -944,7 +1068,8 @@ pqr_put(struct pqb *q, const char *const *msgs, const size_t *lens,
 			return pq_seterr(q->u.shown, PKIT_EXIT_NO,
 			    "queue closed");
 		*nput += (size_t)got;
-		if (got > 0)
+		/* (Nothing put as the next is over the limit: not full.) */
+		if (got > 0 || *nput >= ok)
 			continue;
 		/* Full: wait for room. */
 		if (deadline == 0 || timed_out(deadline))
@@ -955,6 +1080,8 @@ pqr_put(struct pqb *q, const char *const *msgs, const size_t *lens,
 		if (pq_signalled())
 			return 128 + pq_signalled();
 	}
+	if (ok < n && (e = opened(q)) != 0)
+		return e;
 	if (ok < n)
 		return pq_seterr(q->u.shown, PKIT_EXIT_FAIL, "message of %zu "
 		    "bytes is over the limit of %" PRIu32 " bytes", lens[ok],
@@ -1089,6 +1216,8 @@ pqr_get(struct pqb *q, size_t max, int64_t deadline,
 	int e, st;
 
 	*n = 0;
+	if (q->open_err != 0)
+		return q->open_err;
 	arm(q, deadline);
 	if (q->nlease > 0 && (q->u.nsentinel > 0 || q->u.replicas > 0) &&
 	    (e = commit_sync(q, q->nlease, 0)) != 0)
@@ -1106,13 +1235,18 @@ pqr_get(struct pqb *q, size_t max, int64_t deadline,
 	av[0] = q->consumer;
 	av[1] = maxs;
 	for (;;) {
-		if (q->nlease == 0) {
+		if (q->nlease == 0 && !q->opening) {
+			/* Tried again on a failover (a Sentinel name). */
 			if ((r = eval(q, get_lua, 2, av, NULL, &e, 0)) == NULL)
 				return e;
 		} else {
 			if ((e = eval_send(q, get_lua, 2, av, NULL)) != 0)
 				return e;
-			if ((e = commit_recv(q)) != 0)
+			if (q->opening && (e = opened(q)) != 0) {
+				discard_reply(q);
+				return e;
+			}
+			if (q->nlease > 0 && (e = commit_recv(q)) != 0)
 				return e;
 			if ((r = eval_recv(q, &e)) == NULL)
 				return e;
@@ -1331,6 +1465,7 @@ pqr_stat(struct pqb *q, struct pq_info *info, int64_t deadline)
 static int64_t
 pqr_renew_every(const struct pqb *q)
 {
+	opened((struct pqb *)q);
 	return q->lease_ms * 1000000 / 3;
 }
 
@@ -1421,5 +1556,5 @@ const struct pq_ops pq_redis_ops = {
 	pqr_create, pqr_open, pqr_remove,
 	pqr_put, pqr_get, pqr_commit, pqr_close, pqr_done, pqr_done_id,
 	pqr_join, pqr_stat, pqr_name, pqr_max_msg, pqr_renew_every, pqr_renew,
-	NULL, pqr_peek
+	NULL, pqr_peek, pqr_open_lazy
 };

@@ -133,7 +133,7 @@ _Static_assert(offsetof(struct pq_ctl, recount_at) + 8 <=
     offsetof(struct pq_ctl, st), "ctl hints share the flags' line");
 
 struct pqb {
-	char		 name[NAME_MAX_LEN + 1];
+	char		 name[PATH_NAME_MAX + 1];	/* a name, or a path */
 	int		 fd;
 	size_t		 size;
 	struct pq_hdr	 hdr;		/* private copy of the validated header */
@@ -172,11 +172,21 @@ hdr_crc(const struct pq_hdr *h)
 	    offsetof(struct pq_hdr, crc) - sizeof(h->magic));
 }
 
+/*
+ * The ring helpers are on the streaming path, once or more per record:
+ * the common case (no wrap, offsets below cap) takes one memcpy of a
+ * size the compiler often knows, and no division.
+ */
 static inline void
 ring_write(struct pqb *q, uint64_t off, const void *src, size_t n)
 {
-	size_t first = n < q->cap - off ? n : q->cap - off;
+	size_t first;
 
+	if (n <= q->cap - off) {
+		memcpy(q->ring + off, src, n);
+		return;
+	}
+	first = q->cap - off;
 	memcpy(q->ring + off, src, first);
 	memcpy(q->ring, (const char *)src + first, n - first);
 }
@@ -184,8 +194,13 @@ ring_write(struct pqb *q, uint64_t off, const void *src, size_t n)
 static inline void
 ring_read(const struct pqb *q, uint64_t off, void *dst, size_t n)
 {
-	size_t first = n < q->cap - off ? n : q->cap - off;
+	size_t first;
 
+	if (n <= q->cap - off) {
+		memcpy(dst, q->ring + off, n);
+		return;
+	}
+	first = q->cap - off;
 	memcpy(dst, q->ring + off, first);
 	memcpy((char *)dst + first, q->ring, n - first);
 }
@@ -193,12 +208,18 @@ ring_read(const struct pqb *q, uint64_t off, void *dst, size_t n)
 static inline uint64_t
 ring_add(const struct pqb *q, uint64_t off, uint64_t n)
 {
-	return (off + n) % q->cap;
+	uint64_t s = off + n;
+
+	if (off < q->cap && n <= q->cap)	/* always, on a valid segment */
+		return s < q->cap ? s : s - q->cap;
+	return s % q->cap;
 }
 
 static inline uint64_t
 ring_sub(const struct pqb *q, uint64_t off, uint64_t n)
 {
+	if (n <= off && off < q->cap)
+		return off - n;
 	return (off + q->cap - n % q->cap) % q->cap;
 }
 

@@ -51,6 +51,7 @@
 #include "fault.h"
 #include "parse.h"
 #include "queue-shm-layout.h"
+#include "rundir.h"
 
 static int	pqs_open(const char *, struct pqb **);
 
@@ -405,12 +406,25 @@ static void
 redo(struct pqb *q)
 {
 	const struct pq_state *s = cur(q);
-	uint64_t id;
+	uint64_t id, end, b, nb;
 
 	if (s->redo_slot >= 0 && (uint32_t)s->redo_slot < q->hdr.nslots)
 		memcpy(&q->slots[s->redo_slot], &s->redo, sizeof(s->redo));
-	for (id = s->redo_clr_from; id < s->redo_clr_to &&
-	    id - s->redo_clr_from < q->hdr.idwin; id++)
+	id = s->redo_clr_from;
+	end = s->redo_clr_to;
+	if (end > id && end - id > q->hdr.idwin)
+		end = id + q->hdr.idwin;
+	/* Whole bytes at once (every put batch clears as many bits). */
+	for (; id < end && id % 8 != 0; id++)
+		bit_put(q, id, 0);
+	for (; id < end && end - id >= 8; id += 8 * nb) {
+		b = id % q->hdr.idwin;
+		nb = (end - id) / 8;
+		if (nb > (q->hdr.idwin - b) / 8)
+			nb = (q->hdr.idwin - b) / 8;
+		memset(q->done + b / 8, 0, nb);
+	}
+	for (; id < end; id++)
 		bit_put(q, id, 0);
 	if (s->redo_set != 0 && s->redo_set >= s->done_base &&
 	    s->redo_set < s->next_id)
@@ -918,15 +932,95 @@ expired(int64_t deadline)
 
 /* --- create and open --------------------------------------------------- */
 
+/* The runtime directory's queues/ (path: its path, for messages), or -1. */
 static int
-shm_path(const char *name, char *buf, size_t len)
+queues_dir(char *path, size_t len, const char **why)
 {
-	const char *why;
+	int dfd, fd;
 
-	if ((why = name_invalid(name)) != NULL)
+	if ((dfd = rundir_open(path, len, why)) == -1)
+		return -1;
+	fd = rundir_sub(dfd, "queues", why);
+	close(dfd);
+	if (fd == -1)
+		strlcat(path, "/queues", len);
+	return fd;
+}
+
+/*
+ * Where the queue NAME lives.  A name is the file queues/NAME of the
+ * runtime directory (rundir.h: ours, 0700, no symlink), so each user (and
+ * each PKIT_DIR) has its own namespace; a name with '/' is the path of
+ * the file, in a directory shared on purpose (its mode and the queue's -M
+ * decide who may use it).  Returns the directory's descriptor (the file
+ * is then opened and unlinked relative to it, O_NOFOLLOW) and the file's
+ * name in it in *base; or 125 with the reason set.
+ */
+static int
+queue_dir(const char *name, const char **base, int *dfdp)
+{
+	char dir[PATH_NAME_MAX + 1], path[4096];
+	const char *why, *slash;
+	int fd;
+
+	if ((why = qname_invalid(name)) != NULL)
 		return pq_seterr(name, PKIT_EXIT_FAIL, "bad queue name: %s", why);
-	snprintf(buf, len, "/pqueue.%s", name);
+	if ((slash = strrchr(name, '/')) != NULL) {
+		if (slash == name)
+			strlcpy(dir, "/", sizeof(dir));
+		else
+			snprintf(dir, sizeof(dir), "%.*s", (int)(slash - name),
+			    name);
+		if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+			return pq_seterr(name, PKIT_EXIT_FAIL, "%s: %s", dir,
+			    strerror(errno));
+		*base = slash + 1;
+		*dfdp = fd;
+		return 0;
+	}
+	if ((fd = queues_dir(path, sizeof(path), &why)) == -1)
+		return pq_seterr(name, PKIT_EXIT_FAIL, "runtime directory %s: %s",
+		    path, why);
+	*base = name;
+	*dfdp = fd;
 	return 0;
+}
+
+
+/*
+ * Why queue_file could not open NAME for pqs_open and pqs_remove: r if it
+ * already said (the runtime directory), else errno worded.
+ */
+static int
+open_failed(const char *name, int r)
+{
+	if (r != 0)
+		return r;
+	if (errno == ENOENT)
+		return pq_seterr(name, PKIT_EXIT_FAIL, "no such queue");
+	if (errno == ELOOP)
+		return pq_seterr(name, PKIT_EXIT_FAIL,
+		    "segment is a symbolic link; refused");
+	return pq_seterr(name, PKIT_EXIT_FAIL, "%s", strerror(errno));
+}
+/* Open the queue's file (O_NOFOLLOW); -1 with errno, or with *r set. */
+static int
+queue_file(const char *name, int flags, int *dfdp, const char **base, int *r)
+{
+	int fd;
+
+	if ((*r = queue_dir(name, base, dfdp)) != 0)
+		return -1;
+	fd = openat(*dfdp, *base, flags | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC,
+	    0600);
+	if (fd == -1) {
+		int e = errno;
+
+		close(*dfdp);
+		*dfdp = -1;
+		errno = e;
+	}
+	return fd;
 }
 
 void
@@ -1034,12 +1128,12 @@ pqs_create(const char *name, const struct pq_config *cfg, int flags,
 {
 	struct pq_config def = { 0, PQ_DEFBYTES, 0, 0600, 0 };
 	struct pq_hdr h;
-	char path[NAME_MAX_LEN + 16];
+	const char *file, *why;
 	void *base;
-	int fd, r;
+	int dfd, fd, r;
 
-	if ((r = shm_path(name, path, sizeof(path))) != 0)
-		return r;
+	if ((why = qname_invalid(name)) != NULL)
+		return pq_seterr(name, PKIT_EXIT_FAIL, "bad queue name: %s", why);
 	if (cfg == NULL)
 		cfg = &def;
 	if (cfg->mode & ~(mode_t)0777)
@@ -1062,7 +1156,9 @@ pqs_create(const char *name, const struct pq_config *cfg, int flags,
 		    (unsigned long long)cfg->max_bytes, PQ_MINBYTES,
 		    (unsigned long long)PQ_MAXBYTES);
 	pq_sigbus_install();
-	fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+	fd = queue_file(name, O_RDWR | O_CREAT | O_EXCL, &dfd, &file, &r);
+	if (fd == -1 && r != 0)
+		return r;
 	if (fd == -1 && errno == EEXIST && (flags & PQ_EXIST_OK)) {
 		struct pqb *tmp;
 
@@ -1071,8 +1167,8 @@ pqs_create(const char *name, const struct pq_config *cfg, int flags,
 	if (fd == -1 && errno == EEXIST)
 		return pq_seterr(name, PKIT_EXIT_FAIL, "queue exists");
 	if (fd == -1)
-		return pq_seterr(name, PKIT_EXIT_FAIL, "shm_open: %s",
-		    strerror(errno));
+		return pq_seterr(name, PKIT_EXIT_FAIL, "cannot create: %s",
+		    errno == ELOOP ? "a symbolic link" : strerror(errno));
 	if (token(fd, -1, F_WRLCK) == -1 || fchmod(fd, cfg->mode) == -1) {
 		r = errno;
 		goto fail;
@@ -1082,7 +1178,7 @@ pqs_create(const char *name, const struct pq_config *cfg, int flags,
 		r = errno;
 		goto fail;
 	}
-	/* Allocate every page now: a full /dev/shm fails here, not SIGBUS. */
+	/* Allocate every page now: a full file system fails here, not SIGBUS. */
 	if ((r = posix_fallocate(fd, 0, (off_t)h.total_size)) != 0)
 		goto fail;
 	base = mmap(NULL, h.total_size, PROT_READ | PROT_WRITE, MAP_SHARED,
@@ -1095,13 +1191,15 @@ pqs_create(const char *name, const struct pq_config *cfg, int flags,
 		goto fail;
 	h.magic = PQ_MAGIC;
 	token(fd, -1, F_UNLCK);
+	close(dfd);
 	if (qp == NULL) {
 		close(fd);
 		return 0;
 	}
 	return pqs_handle_new(name, fd, base, h.total_size, &h, qp);
 fail:
-	shm_unlink(path);
+	unlinkat(dfd, file, 0);
+	close(dfd);
 	close(fd);
 	return pq_seterr(name, PKIT_EXIT_FAIL, "cannot create: %s", strerror(r));
 }
@@ -1177,24 +1275,16 @@ pqs_open(const char *name, struct pqb **qp)
 {
 	struct pq_hdr h;
 	struct stat st;
-	char path[NAME_MAX_LEN + 16];
-	const char *why;
+	const char *why, *file;
 	int64_t give_up;
 	void *base;
 	ssize_t n;
-	int fd, r;
+	int dfd, fd, r;
 
-	if ((r = shm_path(name, path, sizeof(path))) != 0)
-		return r;
 	pq_sigbus_install();
-	if ((fd = shm_open(path, O_RDWR | O_NOFOLLOW, 0)) == -1) {
-		if (errno == ENOENT)
-			return pq_seterr(name, PKIT_EXIT_FAIL, "no such queue");
-		if (errno == ELOOP)
-			return pq_seterr(name, PKIT_EXIT_FAIL,
-			    "segment is a symbolic link; refused");
-		return pq_seterr(name, PKIT_EXIT_FAIL, "%s", strerror(errno));
-	}
+	if ((fd = queue_file(name, O_RDWR, &dfd, &file, &r)) == -1)
+		return open_failed(name, r);
+	close(dfd);
 	give_up = mono_now() + OPEN_WAIT;
 	for (;;) {
 		if (fstat(fd, &st) == -1) {
@@ -1865,25 +1955,18 @@ pqs_remove(const char *name)
 {
 	struct pq_hdr h;
 	struct stat st;
-	char path[NAME_MAX_LEN + 16];
+	const char *file;
 	struct pq_ctl *c;
 	void *base;
-	int fd, r, locked;
+	int dfd, fd, r, locked;
 
-	if ((r = shm_path(name, path, sizeof(path))) != 0)
-		return r;
 	pq_sigbus_install();
-	if ((fd = shm_open(path, O_RDWR | O_NOFOLLOW, 0)) == -1) {
-		if (errno == ENOENT)
-			return pq_seterr(name, PKIT_EXIT_FAIL, "no such queue");
-		if (errno == ELOOP)
-			return pq_seterr(name, PKIT_EXIT_FAIL,
-			    "segment is a symbolic link; refused");
-		return pq_seterr(name, PKIT_EXIT_FAIL, "%s", strerror(errno));
-	}
+	if ((fd = queue_file(name, O_RDWR, &dfd, &file, &r)) == -1)
+		return open_failed(name, r);
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    st.st_uid != geteuid()) {
 		close(fd);
+		close(dfd);
 		return pq_seterr(name, PKIT_EXIT_FAIL,
 		    "segment is not ours; refused");
 	}
@@ -1906,45 +1989,55 @@ pqs_remove(const char *name)
 			__atomic_store_n(&c->removed, 1, __ATOMIC_RELEASE);
 			wake_all(c);
 			FAULT("in_remove");
-			if (shm_unlink(path) == -1 && errno != ENOENT)
+			if (unlinkat(dfd, file, 0) == -1 && errno != ENOENT)
 				r = errno;
 			else
 				r = 0;
 			if (locked)
 				pthread_mutex_unlock(&c->mu);
 			close(fd);
+			close(dfd);
 			if (r != 0)
 				return pq_seterr(name, PKIT_EXIT_FAIL,
-				    "shm_unlink: %s", strerror(r));
+				    "unlink: %s", strerror(r));
 			return 0;
 		}
 	}
 	close(fd);
-	if (shm_unlink(path) == -1)
-		return pq_seterr(name, PKIT_EXIT_FAIL, "shm_unlink: %s",
-		    strerror(errno));
+	r = unlinkat(dfd, file, 0) == -1 ? errno : 0;
+	close(dfd);
+	if (r != 0)
+		return pq_seterr(name, PKIT_EXIT_FAIL, "unlink: %s",
+		    strerror(r));
 	return 0;
 }
 
+/* The queues of the runtime directory (not those named by a path). */
 static int
 pqs_list(void (*fn)(const char *, void *), void *arg)
 {
 	struct dirent *d;
 	struct stat st;
+	char path[4096];
+	const char *why;
 	DIR *dp;
+	int dfd;
 
-	if ((dp = opendir("/dev/shm")) == NULL)
-		return pq_seterr("/dev/shm", PKIT_EXIT_FAIL, "%s",
-		    strerror(errno));
+	if ((dfd = queues_dir(path, sizeof(path), &why)) == -1)
+		return pq_seterr("runtime directory", PKIT_EXIT_FAIL, "%s: %s",
+		    path, why);
+	if ((dp = fdopendir(dfd)) == NULL) {
+		close(dfd);
+		return pq_seterr(path, PKIT_EXIT_FAIL, "%s", strerror(errno));
+	}
 	while ((d = readdir(dp)) != NULL) {
-		if (strncmp(d->d_name, "pqueue.", 7) != 0 ||
-		    name_invalid(d->d_name + 7) != NULL)
+		if (name_invalid(d->d_name) != NULL)
 			continue;
 		if (fstatat(dirfd(dp), d->d_name, &st,
 		    AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(st.st_mode) ||
 		    st.st_uid != geteuid())
 			continue;
-		fn(d->d_name + 7, arg);
+		fn(d->d_name, arg);
 	}
 	closedir(dp);
 	return 0;
@@ -1982,5 +2075,5 @@ const struct pq_ops pq_shm_ops = {
 	pqs_create, pqs_open, pqs_remove,
 	pqs_put, pqs_get, pqs_commit, pqs_close, pqs_done, pqs_done_id,
 	pqs_join, pqs_stat, pqs_name, pqs_max_msg, pqs_renew_every, pqs_renew,
-	pqs_list, pqs_peek
+	pqs_list, pqs_peek, NULL	/* no open_lazy: opening is local */
 };

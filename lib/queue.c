@@ -125,7 +125,7 @@ static void
 on_sigbus(int sig)
 {
 	static const char msg[] =
-	    ": queue segment truncated under us (or /dev/shm full)\n";
+	    ": queue segment truncated under us (or its file system full)\n";
 	const char *p = getprogname();
 
 	(void)sig;
@@ -175,6 +175,17 @@ pq_open(const char *name, struct pq **qp)
 	int r;
 
 	r = ops->open(name, &b);
+	return wrap(r, name, ops, b, qp);
+}
+
+int
+pq_open_lazy(const char *name, struct pq **qp)
+{
+	const struct pq_ops *ops = backend(name);
+	struct pqb *b = NULL;
+	int r;
+
+	r = (ops->open_lazy != NULL ? ops->open_lazy : ops->open)(name, &b);
 	return wrap(r, name, ops, b, qp);
 }
 

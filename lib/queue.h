@@ -6,8 +6,11 @@
  * the only queue header a tool includes; lib/queue.c implements it and
  * picks the backend by name (queue-backend.h is the seam).
  *
- * A queue NAME is the shm object "/pqueue.NAME" (/dev/shm/pqueue.NAME),
- * mode 0600 unless created with another mode (never world-writable).  It
+ * A queue NAME is the file queues/NAME of the caller's runtime directory
+ * (rundir.h: per user, 0700; on a tmpfs unless PKIT_DIR says otherwise),
+ * mapped shared; a NAME with '/' is the file's path, to share a queue
+ * through a directory on purpose.  The file is mode 0600 unless created
+ * with another mode (never world-writable), never a symlink.  It
  * holds variable-length messages (up to pq_info.max_msg bytes each) in a
  * ring, bounded by a count (0 = no count limit) and by bytes; FIFO, or
  * LIFO.  The protocol and its failure table: doc/QUEUE.md.  In short:
@@ -158,7 +161,7 @@ struct pq_entry {
 
 /*
  * Create queue NAME (cfg NULL: defaults); with PQ_EXIST_OK open it if it
- * exists.  The segment is fully allocated (a full /dev/shm fails here, not
+ * exists.  The segment is fully allocated (a full file system fails here, not
  * with SIGBUS later).  *qp may be NULL when the caller only creates.
  */
 int	pq_create(const char *name, const struct pq_config *cfg, int flags,
@@ -166,6 +169,17 @@ int	pq_create(const char *name, const struct pq_config *cfg, int flags,
 
 /* Open queue NAME after checking owner, mode, size, magic, layout, ABI. */
 int	pq_open(const char *name, struct pq **qp);
+
+/*
+ * pq_open, but a backend may defer the check that NAME is a queue to the
+ * first operation, which then fails as pq_open would have (same status,
+ * same message) and changes nothing.  On Redis the check travels with the
+ * first script: a single put or get costs one round trip less.  Shared
+ * memory opens at once.  Callers that must know the queue exists before
+ * anything else (pqueue-get's worker mode, its NAME.dead), or that may
+ * do no operation at all (pqueue-put of an empty stream), use pq_open.
+ */
+int	pq_open_lazy(const char *name, struct pq **qp);
 
 /*
  * Put msgs[0..n) (pointers and lengths) in order, blocking while the queue

@@ -15,8 +15,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 
 #include "dur.h"
 #include "parse.h"
@@ -380,6 +386,107 @@ mask(const char *s, char *dst, size_t size)
 	dst[j] = '\0';
 }
 
+/* TCP keepalive, idle 5 s, 3 probes 2 s apart (redis.h); not on unix. */
+static int
+keepalive(redisContext *c)
+{
+	int on = 1, idle = 5, intvl = 2, cnt = 3;
+
+	if (c->connection_type != REDIS_CONN_TCP)
+		return 0;
+	if (setsockopt(c->fd, SOL_SOCKET, SO_KEEPALIVE, &on,
+	    sizeof(on)) == -1 ||
+	    setsockopt(c->fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle,
+	    sizeof(idle)) == -1 ||
+	    setsockopt(c->fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl,
+	    sizeof(intvl)) == -1 ||
+	    setsockopt(c->fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt,
+	    sizeof(cnt)) == -1)
+		return -1;
+	return 0;
+}
+
+/* A PING's reply on a subscribed connection: ["pong", ""]. */
+static int
+is_pong(const redisReply *r)
+{
+	if (r->type == REDIS_REPLY_STATUS)
+		return strcasecmp(r->str, "pong") == 0;
+	return r->type == REDIS_REPLY_ARRAY && r->elements >= 1 &&
+	    r->element[0]->type == REDIS_REPLY_STRING &&
+	    strcasecmp(r->element[0]->str, "pong") == 0;
+}
+
+int
+redis_sub_wait(redisContext *sub, int64_t ms, const char **why)
+{
+	static char buf[96];
+	struct pollfd pfd;
+	redisReply *r;
+	int64_t now, end, beat, pong = -1, t;
+	int got = 0, done, n;
+
+	now = mono_now();
+	end = ms < 0 ? -1 : now + ms * 1000000;
+	beat = now + REDIS_HEARTBEAT_NS;
+	for (;;) {
+		while (redisGetReplyFromReader(sub, (void **)&r) == REDIS_OK &&
+		    r != NULL) {
+			if (is_pong(r))
+				pong = -1;
+			else
+				got = 1;
+			freeReplyObject(r);
+		}
+		if (got)
+			return 1;
+		now = mono_now();
+		if (pong >= 0 && now >= pong) {
+			snprintf(buf, sizeof(buf), "server not answering (no "
+			    "reply to PING in %d s)",
+			    (int)(REDIS_PONG_NS / 1000000000));
+			*why = buf;
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (end >= 0 && now >= end)
+			return 0;
+		if (pong < 0 && now >= beat) {
+			if (redisAppendCommand(sub, "PING") != REDIS_OK)
+				goto lost;
+			do {
+				if (redisBufferWrite(sub, &done) != REDIS_OK)
+					goto lost;
+			} while (!done);
+			pong = now + REDIS_PONG_NS;
+			continue;
+		}
+		t = pong >= 0 ? pong : beat;
+		if (end >= 0 && end < t)
+			t = end;
+		pfd.fd = sub->fd;
+		pfd.events = POLLIN;
+		n = poll(&pfd, 1, (int)((t - now + 999999) / 1000000));
+		if (n == -1 && errno == EINTR)
+			return -1;
+		if (n == -1) {
+			*why = strerror(errno);
+			return -1;
+		}
+		if (n > 0) {
+			if (redisBufferRead(sub) != REDIS_OK)
+				goto lost;
+			/* the server spoke: the next PING is due later */
+			beat = mono_now() + REDIS_HEARTBEAT_NS;
+		}
+	}
+lost:
+	*why = redis_why(sub, NULL);
+	if (errno == EINTR)
+		errno = EIO;
+	return -1;
+}
+
 /*
  * A connection to host:port within ns, close-on-exec, each reply awaited
  * at most REDIS_COMMAND_NS (or ns, if shorter).
@@ -410,7 +517,8 @@ connect_to(const char *host, int port, int64_t ns, const char **why)
 	}
 	if (fcntl(c->fd, F_SETFD, FD_CLOEXEC) == -1 ||
 	    redisSetTimeout(c, ns_to_timeval(ns < REDIS_COMMAND_NS ? ns :
-	    REDIS_COMMAND_NS)) != REDIS_OK) {
+	    REDIS_COMMAND_NS)) != REDIS_OK ||
+	    keepalive(c) == -1) {
 		*why = strerror(errno);
 		redisFree(c);
 		return NULL;

@@ -35,6 +35,16 @@
 #define REDIS_PORT_DEFAULT	6379
 #define REDIS_CONNECT_NS	((int64_t)5 * 1000000000)	/* connect, AUTH */
 #define REDIS_COMMAND_NS	((int64_t)10 * 1000000000)	/* one reply */
+/*
+ * A silent server (a host gone, a partition, a stopped process: the
+ * socket stays open, nothing answers) is noticed by a process waiting on
+ * a subscription within REDIS_HEARTBEAT_NS + REDIS_PONG_NS (8 s): after
+ * REDIS_HEARTBEAT_NS without a byte it PINGs, and gives up when no reply
+ * comes within REDIS_PONG_NS.  TCP keepalive (idle 5 s, then 3 probes 2 s
+ * apart) ends a connection whose peer host is gone on every connection.
+ */
+#define REDIS_HEARTBEAT_NS	((int64_t)3 * 1000000000)
+#define REDIS_PONG_NS		((int64_t)5 * 1000000000)
 #define REDIS_LEASE_MIN_NS	((int64_t)100000000)		/* 100ms */
 #define REDIS_LEASE_MAX_NS	((int64_t)86400 * 1000000000)	/* 1 day */
 #define REDIS_RETRY_NS		((int64_t)30 * 1000000000)	/* failover */
@@ -125,6 +135,15 @@ int64_t		 redis_retry_deadline(int64_t deadline);
 
 /* Sleep a little before trying again (a back-off, at most ~0.2s). */
 void		 redis_backoff(int attempt);
+
+/*
+ * Wait on the subscribed connection sub for up to ms milliseconds (-1:
+ * without limit) for something published, PINGing a silent server as said
+ * above.  1 if something came (read and freed), 0 if ms passed, -1 with
+ * errno EINTR if a signal interrupted the wait, else -1 with *why set:
+ * the connection is lost or the server does not answer.
+ */
+int		 redis_sub_wait(redisContext *sub, int64_t ms, const char **why);
 
 /* A reply's error (or a connection's) in one lower-case line. */
 const char	*redis_why(redisContext *c, const redisReply *r);

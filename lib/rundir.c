@@ -7,6 +7,12 @@
  * about a status or follow a link into their files.  We therefore open it
  * with O_NOFOLLOW and check the open descriptor (not the path) for owner
  * and mode; everything in it is then opened relative to that descriptor.
+ *
+ * Without $PKIT_DIR or $XDG_RUNTIME_DIR it is /dev/shm/pkit-UID: a tmpfs,
+ * like $XDG_RUNTIME_DIR, because the queues live in it (queues/NAME,
+ * mapped shared: on a disk file system a mapping is written back to disk),
+ * and /tmp need not be a tmpfs.  A neighbour who creates that path first
+ * gets it refused (not ours), never used.
  */
 #include <sys/stat.h>
 
@@ -35,23 +41,13 @@ rundir_open(char *path, size_t len, const char **why)
 	else if ((env = getenv("XDG_RUNTIME_DIR")) != NULL && *env != '\0')
 		n = snprintf(path, len, "%s/pkit", env);
 	else
-		n = snprintf(path, len, "/tmp/pkit-%u", (unsigned)geteuid());
+		n = snprintf(path, len, "/dev/shm/pkit-%u",
+		    (unsigned)geteuid());
 	if (n < 0 || (size_t)n >= len) {
 		*why = "path too long";
 		return -1;
 	}
 	return open_dir(AT_FDCWD, path, why);
-}
-
-int
-rundir_open_or_die(char *path, size_t len)
-{
-	const char *why;
-	int fd;
-
-	if ((fd = rundir_open(path, len, &why)) == -1)
-		errx(PKIT_EXIT_FAIL, "runtime directory %s: %s", path, why);
-	return fd;
 }
 
 int
@@ -84,21 +80,6 @@ open_dir(int dfd, const char *path, const char **why)
 		close(fd);
 		return -1;
 	}
-	return fd;
-}
-
-int
-rundir_sub_or_die(const char *name)
-{
-	char path[4096];
-	const char *why;
-	int dfd, fd;
-
-	dfd = rundir_open_or_die(path, sizeof(path));
-	if ((fd = rundir_sub(dfd, name, &why)) == -1)
-		errx(PKIT_EXIT_FAIL, "runtime directory %s/%s: %s", path, name,
-		    why);
-	close(dfd);
 	return fd;
 }
 

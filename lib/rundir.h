@@ -9,7 +9,7 @@
 
 /*
  * Open the runtime directory ($PKIT_DIR, else $XDG_RUNTIME_DIR/pkit, else
- * /tmp/pkit-$UID), creating it 0700 if missing (its parent must exist).
+ * /dev/shm/pkit-$UID), creating it 0700 if missing (its parent must exist).
  * Refused unless it is a real directory (not a symlink), owned by the
  * caller and not group- or other-writable.  Returns an O_DIRECTORY fd
  * (close-on-exec), its path in path[len]; or -1 with *why set.

@@ -38,6 +38,13 @@ zombies_of() {
 	ps -o pid=,stat= --ppid "$1" 2>/dev/null | awk '$2 ~ /^Z/ { print $1 }'
 }
 
+# queues_dir: make sure the runtime directory's queues/ exists (0700, as
+# pqueue-create makes it), to plant files in it.
+queues_dir() {
+	[ -d "$PKIT_DIR" ] || mkdir -m 700 "$PKIT_DIR"
+	[ -d "$PKIT_DIR/queues" ] || mkdir -m 700 "$PKIT_DIR/queues"
+}
+
 # shm_only WHY: skip this test in the Redis run of its suite (see
 # tests/redis-run), saying which documented difference it touches.
 shm_only() {

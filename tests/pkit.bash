@@ -83,7 +83,8 @@ pkit_teardown() {
 		while read -r q; do
 			case $q in
 			redis:*) pqueue-rm "$q" 2>/dev/null ;;
-			*) [ -e "/dev/shm/pqueue.$q" ] && pqueue-rm "$q" 2>/dev/null ;;
+			*/*) [ -e "$q" ] && pqueue-rm "$q" 2>/dev/null ;;
+			*) [ -e "$PKIT_DIR/queues/$q" ] && pqueue-rm "$q" 2>/dev/null ;;
 			esac
 		done < "$BATS_TEST_TMPDIR/.pkit-queues"
 	fi

@@ -11,18 +11,23 @@
  */
 #include <err.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "daemonize.h"
 #include "dur.h"
 #include "exitcode.h"
+#include "parse.h"
 
 extern char **environ;
 
 static void	fds_settle(void);
+static void	loop_parse(const char *, struct daemon_conf *);
+static char	*cmd_absolute(char *);
 static void	usage(FILE *);
 
 int
@@ -30,11 +35,13 @@ main(int argc, char *argv[])
 {
 	struct daemon_conf conf = { 0 };
 	int64_t grace = (int64_t)10 * 1000 * 1000 * 1000;
-	int ch, kflag = 0, sflag = 0, tflag = 0;
+	int ch, kflag = 0, sflag = 0, tflag = 0, Lflag = 0;
 
 	setproctitle_init(argc, argv, environ);
+	conf.loop_max = DAEMON_LOOP_MAX;
+	conf.loop_window = DAEMON_LOOP_WINDOW;
 	cli_gnu_opts(argc, argv, usage);
-	while ((ch = getopt(argc, argv, "+C:ho:p:rskT:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "+C:hL:o:p:RrskT:t:")) != -1) {
 		switch (ch) {
 		case 'C':
 			conf.dir = optarg;
@@ -44,14 +51,25 @@ main(int argc, char *argv[])
 		case 'k':
 			kflag = 1;
 			break;
+		case 'L':
+			loop_parse(optarg, &conf);
+			Lflag = 1;
+			break;
 		case 'o':
 			conf.logfile = optarg;
 			break;
 		case 'p':
 			conf.pidfile = optarg;
 			break;
+		case 'R':
+			if (conf.restart == DAEMON_RESTART_FAILURE)
+				cli_conflict("-r", "-R");
+			conf.restart = DAEMON_RESTART_ALWAYS;
+			break;
 		case 'r':
-			conf.restart = 1;
+			if (conf.restart == DAEMON_RESTART_ALWAYS)
+				cli_conflict("-r", "-R");
+			conf.restart = DAEMON_RESTART_FAILURE;
 			break;
 		case 's':
 			sflag = 1;
@@ -84,7 +102,10 @@ main(int argc, char *argv[])
 		if (conf.pidfile != NULL)
 			cli_conflict(mode, "-p");
 		if (conf.restart)
-			cli_conflict(mode, "-r");
+			cli_conflict(mode, conf.restart ==
+			    DAEMON_RESTART_ALWAYS ? "-R" : "-r");
+		if (Lflag)
+			cli_conflict(mode, "-L");
 		if (conf.title != NULL)
 			cli_conflict(mode, "-T");
 		if (argc != 1)
@@ -101,13 +122,64 @@ main(int argc, char *argv[])
 		cli_misuse("-t needs -k");
 	if (conf.title != NULL && !conf.restart)
 		cli_misuse("-T needs -r");
+	if (Lflag && !conf.restart)
+		cli_misuse("-L needs -r");
 	if (conf.pidfile != NULL && conf.pidfile[0] == '\0')
 		errx(PKIT_EXIT_FAIL, "pidfile: empty path");
 	if (conf.logfile != NULL && conf.logfile[0] == '\0')
 		errx(PKIT_EXIT_FAIL, "log file: empty path");
 	conf.argv = argv;
+	if (conf.dir == NULL)
+		argv[0] = cmd_absolute(argv[0]);
 	fds_settle();
 	return daemon_start(&conf);
+}
+
+/*
+ * -L N/DURATION: give up after N failures within DURATION; -L 0: never.
+ */
+static void
+loop_parse(const char *arg, struct daemon_conf *conf)
+{
+	char num[32];
+	const char *slash = strchr(arg, '/');
+	size_t len;
+
+	if (strcmp(arg, "0") == 0) {
+		conf->loop_max = 0;
+		return;
+	}
+	len = slash != NULL ? (size_t)(slash - arg) : 0;
+	if (slash == NULL || len == 0 || len >= sizeof(num))
+		errx(PKIT_EXIT_FAIL, "-L %s: not N/DURATION (or 0)", arg);
+	memcpy(num, arg, len);
+	num[len] = '\0';
+	conf->loop_max = (int)num_parse_or_die(num, 1, DAEMON_LOOP_CAP,
+	    "-L count");
+	conf->loop_window = dur_parse_or_die(slash + 1);
+}
+
+/*
+ * The daemon runs in /: a CMD named by a relative path (./server.sh,
+ * bin/server) is made absolute against the caller's directory first, as
+ * PIDFILE and LOGFILE are, so that it names what the caller sees.  A bare
+ * name is left to execvp(3) and PATH.  With -C, CMD is relative to DIR.
+ */
+static char *
+cmd_absolute(char *cmd)
+{
+	char cwd[PATH_MAX], *abs;
+
+	if (cmd[0] == '/' || strchr(cmd, '/') == NULL)
+		return cmd;
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		err(PKIT_EXIT_FAIL, "getcwd");
+	while (cmd[0] == '.' && cmd[1] == '/')
+		for (cmd += 2; *cmd == '/'; cmd++)
+			;
+	if (asprintf(&abs, "%s/%s", cwd, cmd) == -1)
+		err(PKIT_EXIT_FAIL, "asprintf");
+	return abs;
 }
 
 /*
@@ -130,12 +202,14 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: pdaemon [-r] [-p PIDFILE] [-o LOGFILE] [-C DIR] [-T TITLE] "
-	    "CMD [ARG...]\n"
+	    "usage: pdaemon [-r | -R] [-L N/DURATION] [-p PIDFILE] [-o LOGFILE] "
+	    "[-C DIR] [-T TITLE] CMD [ARG...]\n"
 	    "       pdaemon -k [-t DURATION] PIDFILE\n"
 	    "       pdaemon -s PIDFILE\n");
 	fputs("\n"
-	    "  -r             supervise: restart CMD each time it exits\n"
+	    "  -r             supervise: restart CMD when it fails (exit > 0, signal)\n"
+	    "  -R             supervise: restart CMD whenever it exits\n"
+	    "  -L N/DURATION  with -r or -R, give up after N failures within DURATION\n"
 	    "  -p PIDFILE     keep a locked pidfile holding the daemon's pid\n"
 	    "  -o LOGFILE     append the daemon's stdout and stderr to LOGFILE\n"
 	    "  -C DIR         run in DIR instead of /\n"

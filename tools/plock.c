@@ -9,6 +9,13 @@
  * when the command and whatever inherited the descriptor have ended.
  * Without a command, -q asks who holds the lock.
  *
+ * Re-entrant: a plock inside the lock it asks for (handed down by an
+ * enclosing plock) takes nothing and runs the command at once; the lock
+ * API decides (lib/lockapi.c).  Lock the rest of a script: -w prints the
+ * lock file for the shell to open, -F FD locks that descriptor, so that
+ * the shell holds the lock until it and its children end, like flock(1)'s
+ * descriptor form.
+ *
  * A redis: name is a lease on a Redis server instead: there plock cannot
  * chainload, since somebody must renew the lease and let go of it
  * afterwards, so it runs the command as its child.  Which backend a name
@@ -38,12 +45,20 @@ main(int argc, char *argv[])
 	struct lock *lk;
 	enum lock_kind kind = LOCK_EXCLUSIVE;
 	const char *name, *targ = NULL;
+	char path[4096];
 	int64_t deadline = -1;
-	int ch, count = 0, nowait = 0, quiet = 0, verbose = 0, r;
+	int ch, count = 0, nowait = 0, quiet = 0, verbose = 0, where = 0, r;
+	int fd = -1;
 
 	cli_gnu_opts(argc, argv, usage);
-	while ((ch = getopt(argc, argv, "+c:hnqst:v")) != -1) {
+	while ((ch = getopt(argc, argv, "+c:F:hnqst:vw")) != -1) {
 		switch (ch) {
+		case 'F':
+			fd = num_parse_or_die(optarg, 0, 65535, "descriptor");
+			break;
+		case 'w':
+			where = 1;
+			break;
 		case 'c':
 			if (kind == LOCK_SHARED)
 				cli_conflict("-s", "-c");
@@ -84,8 +99,27 @@ main(int argc, char *argv[])
 	if (strchr(name, '/') == NULL)
 		name_check_or_die(name, "lock");
 
+	/* -w: the lock file, for the shell to open (exec 9>>FILE). */
+	if (where) {
+		if (argc > 1 || fd != -1 || quiet || verbose ||
+		    kind != LOCK_EXCLUSIVE || nowait || targ != NULL)
+			cli_misuse("-w takes NAME only");
+		if (lock_open(&lk, name, kind, count) == -1 ||
+		    lock_path(lk, path, sizeof(path)) == -1)
+			errx(PKIT_EXIT_FAIL, "%s", lock_error());
+		printf("%s\n", path);
+		lock_close(lk);
+		if (fflush(stdout) != 0)
+			err(PKIT_EXIT_FAIL, "stdout");
+		return PKIT_EXIT_OK;
+	}
+	if (fd != -1 && argc > 1)
+		cli_conflict("-F", "a command");
+	if (fd != -1 && verbose)
+		cli_conflict("-F", "-v");
+
 	/* Without a command: the query. */
-	if (argc == 1) {
+	if (argc == 1 && fd == -1) {
 		if (!quiet)
 			cli_usage_error(usage);
 		if (kind != LOCK_EXCLUSIVE || nowait || targ != NULL)
@@ -105,12 +139,18 @@ main(int argc, char *argv[])
 		deadline = 0;
 
 	if (lock_open(&lk, name, kind, count) == -1 ||
+	    (fd != -1 && lock_adopt(lk, fd) == -1) ||
 	    (r = lock_take(lk, deadline)) == -1)
 		errx(PKIT_EXIT_FAIL, "%s", lock_error());
 	if (r == 1) {
 		if (!quiet)
 			busy(lk);
 		return PKIT_EXIT_TIMEOUT;
+	}
+	if (fd != -1) {
+		/* The shell's copies of the descriptor hold it now. */
+		lock_close(lk);
+		return PKIT_EXIT_OK;
 	}
 	return lock_run(lk, argv + 1);
 }
@@ -189,12 +229,18 @@ usage(FILE *fp)
 	fprintf(fp,
 	    "usage: plock [-s | -c COUNT] [-n | -t DURATION] [-q] NAME "
 	    "CMD [ARG...]\n"
-	    "       plock -q [-v] NAME\n");
+	    "       plock -q [-v] NAME\n"
+	    "       plock -F FD [-s | -c COUNT] [-n | -t DURATION] [-q] NAME\n"
+	    "       plock -w NAME\n");
 	fputs("\n"
 	    "  -s             shared: many shared holders, no exclusive one\n"
 	    "  -c COUNT       a semaphore: at most COUNT holders at once\n"
 	    "  -n             do not wait: exit 124 at once if busy\n"
 	    "  -t DURATION    wait at most DURATION, then exit 124\n"
 	    "  -q             with CMD: quiet on giving up; alone: print holders\n"
-	    "  -v             with -q: print each holder's start time too\n", fp);
+	    "  -v             with -q: print each holder's start time too\n"
+	    "  -F FD          lock descriptor FD (open on NAME's lock file) "
+	    "for the caller\n"
+	    "  -w             print NAME's lock file, for the shell to open\n",
+	    fp);
 }

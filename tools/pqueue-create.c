@@ -2,7 +2,7 @@
 /*
  * pqueue-create: create a named queue in shared memory (Python's
  * Queue(maxsize) / LifoQueue).  The segment is allocated in full now, so
- * a full /dev/shm is reported here rather than as a crash later.
+ * a full file system is reported here rather than as a crash later.
  */
 #include <err.h>
 #include <stdio.h>

@@ -15,9 +15,12 @@
  * get_stream() prints; with CMD operands, pqw_run() (lib/pqworker.c)
  * runs CMD once per message (a worker), up to -j at once.
  */
+#include <sys/uio.h>
+
 #include <err.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,29 +32,25 @@
 #include "pkit.h"
 #include "pqworker.h"
 
+#define BYREF	1024	/* messages this long are written from the lease */
+
 struct opts {
 	int64_t		timeout;	/* per message: -1 none, 0 -n, or -t */
-	uint64_t	count;		/* 0 with follow: no limit */
 	int		follow;
-	int		delim;
-	int		ids;
-	uint32_t	max_attempts;	/* -r; 0: not given */
-	unsigned	jobs;		/* -j */
-	int64_t		task_timeout;	/* -T; 0 none */
-	int		halt;		/* -H */
-	const char	*joblog;	/* -L */
+	struct pqw_opts	w;		/* count, delim, ids, and the worker's */
 };
 
 static int	get_stream(struct pq *, const struct opts *);
-static int	run_worker(struct pq *, const struct opts *, char *const []);
 static int	write_batch(struct pq *, const struct opts *,
 		    const struct pq_msg *, size_t);
+static ssize_t	write_iov(const struct iovec *, size_t, size_t, size_t);
 static void	usage(FILE *);
 
 int
 main(int argc, char *argv[])
 {
-	struct opts o = { -1, 1, 0, '\n', 0, 0, 1, 0, 0, NULL };
+	struct opts o = { -1, 0, { PQ_FOREVER, 1, PQW_DEF_ATTEMPTS, '\n', 0, 1,
+	    0, 0, NULL } };
 	struct pq *q;
 	int ch, cflag = 0, wflag = 0, r;
 
@@ -59,10 +58,10 @@ main(int argc, char *argv[])
 	while ((ch = getopt(argc, argv, "+0c:fHhij:L:nr:T:t:")) != -1) {
 		switch (ch) {
 		case '0':
-			o.delim = '\0';
+			o.w.delim = '\0';
 			break;
 		case 'c':
-			o.count = (uint64_t)num_parse_or_die(optarg, 1,
+			o.w.count = (uint64_t)num_parse_or_die(optarg, 1,
 			    (long long)1 << 62, "count");
 			cflag = 1;
 			break;
@@ -70,34 +69,34 @@ main(int argc, char *argv[])
 			o.follow = 1;
 			break;
 		case 'H':
-			o.halt = 1;
+			o.w.halt = 1;
 			wflag = ch;
 			break;
 		case 'h':
 			cli_usage_help(usage);
 		case 'i':
-			o.ids = 1;
+			o.w.ids = 1;
 			break;
 		case 'j':
-			o.jobs = (unsigned)num_parse_or_die(optarg, 1,
+			o.w.jobs = (unsigned)num_parse_or_die(optarg, 1,
 			    PQW_MAX_JOBS, "jobs");
 			wflag = ch;
 			break;
 		case 'L':
-			o.joblog = optarg;
+			o.w.joblog = optarg;
 			wflag = ch;
 			break;
 		case 'n':
 			o.timeout = 0;
 			break;
 		case 'r':
-			o.max_attempts = (uint32_t)num_parse_or_die(optarg, 1,
+			o.w.max_attempts = (uint32_t)num_parse_or_die(optarg, 1,
 			    UINT32_MAX, "attempts");
 			wflag = ch;
 			break;
 		case 'T':
-			if ((o.task_timeout = dur_parse_or_die(optarg)) == 0)
-				o.task_timeout = 1;	/* "0": at once */
+			if ((o.w.task_timeout = dur_parse_or_die(optarg)) == 0)
+				o.w.task_timeout = 1;	/* "0": at once */
 			wflag = ch;
 			break;
 		case 't':
@@ -116,14 +115,21 @@ main(int argc, char *argv[])
 	if (wflag && argc < 2)
 		cli_misuse("-%c needs a command", wflag);
 	if (o.follow)
-		o.count = 0;
+		o.w.count = 0;
 	name_check_or_die(argv[0], "queue");
 	signal(SIGPIPE, SIG_IGN);
 	pq_catch_signals();
-	if ((r = pq_open(argv[0], &q)) != 0)
+	/*
+	 * Printing, the open check may go with the first get (pq_open_lazy);
+	 * a worker opens at once: it must fail before running anything.
+	 */
+	if ((r = (argc > 1 ? pq_open : pq_open_lazy)(argv[0], &q)) != 0)
 		errx(r, "%s", pq_error());
-	if (argc > 1)
-		r = run_worker(q, &o, argv + 1);	/* reports its errors */
+	if (argc > 1) {
+		/* Worker mode: CMD once per message; it reports its errors. */
+		o.w.wait = o.timeout < 0 ? PQ_FOREVER : o.timeout;
+		r = pqw_run(q, &o.w, argv + 1);
+	}
 	else if ((r = get_stream(q, &o)) == PKIT_EXIT_FAIL)
 		errx(r, "%s", pq_error());
 	if (r > 128 && pq_signalled())
@@ -149,7 +155,7 @@ get_stream(struct pq *q, const struct opts *o)
 	int r;
 
 	for (;;) {
-		want = o->count == 0 ? SIZE_MAX : o->count - got;
+		want = o->w.count == 0 ? SIZE_MAX : o->w.count - got;
 		r = pq_get(q, want > SIZE_MAX ? SIZE_MAX : (size_t)want,
 		    o->timeout < 0 ? PQ_FOREVER : mono_now() + o->timeout,
 		    &m, &n);
@@ -158,7 +164,7 @@ get_stream(struct pq *q, const struct opts *o)
 		if ((r = write_batch(q, o, m, n)) != 0)
 			return r;
 		got += n;
-		if (o->count != 0 && got >= o->count)
+		if (o->w.count != 0 && got >= o->w.count)
 			return pq_commit(q, n, 0);
 	}
 	/* The stream's natural end: closed and drained. */
@@ -167,70 +173,77 @@ get_stream(struct pq *q, const struct opts *o)
 	return r;
 }
 
-/* Worker mode: CMD once per message, done when it exits 0; -r 3 by default. */
-static int
-run_worker(struct pq *q, const struct opts *o, char *const argv[])
-{
-	struct pqw_opts w;
-
-	w.wait = o->timeout < 0 ? PQ_FOREVER : o->timeout;
-	w.count = o->count;
-	w.max_attempts = o->max_attempts != 0 ? o->max_attempts :
-	    PQW_DEF_ATTEMPTS;
-	w.delim = o->delim;
-	w.ids = o->ids;
-	w.jobs = o->jobs;
-	w.task_timeout = o->task_timeout;
-	w.halt = o->halt;
-	w.joblog = o->joblog;
-	return pqw_run(q, &w, argv);
-}
-
 /*
  * Write a batch with each terminator last, then keep the lease for the
- * caller to commit.  On a write failure commit what was written in full,
- * give the rest back, and report: EPIPE dies of SIGPIPE.
+ * caller to commit.  One writev per batch: short messages (and ids, and
+ * terminators) are copied together into one buffer, messages of BYREF
+ * bytes or more are written from the lease in place, which saves a copy
+ * of every byte of big messages.  On a write failure commit what was
+ * written in full, give the rest back, and report: EPIPE dies of SIGPIPE.
  */
 static int
 write_batch(struct pq *q, const struct opts *o, const struct pq_msg *m,
     size_t n)
 {
 	static char *out;
-	static size_t *ends, cap;
-	size_t need = 0, len = 0, off = 0, i, k, upto;
+	static size_t *ends, cap, ncap;
+	static struct iovec *iov;
+	size_t need = 0, len = 0, off = 0, niov = 0, mark = 0, i, k, upto;
 	ssize_t w;
 	char idbuf[32];
 	int e, idlen;
 
 	for (i = 0; i < n; i++)
-		need += m[i].len + 1 + (o->ids ? 22 : 0);
+		need += (m[i].len < BYREF ? m[i].len : 0) + 1 +
+		    (o->w.ids ? 22 : 0);
 	if (need > cap) {
 		free(out);
-		free(ends);
-		if ((out = malloc(need)) == NULL ||
-		    (ends = calloc(n > need ? n : need, sizeof(*ends))) == NULL)
+		if ((out = malloc(need)) == NULL)
 			err(PKIT_EXIT_FAIL, "malloc");
 		cap = need;
 	}
+	if (n > ncap) {
+		free(ends);
+		free(iov);
+		if ((ends = calloc(n, sizeof(*ends))) == NULL ||
+		    (iov = calloc(2 * n + 1, sizeof(*iov))) == NULL)
+			err(PKIT_EXIT_FAIL, "malloc");
+		ncap = n;
+	}
+	/* out[mark, len) is the span of the buffer not yet in an iovec. */
 	for (i = 0; i < n; i++) {
-		if (o->ids) {
+		idlen = 0;
+		if (o->w.ids) {
 			idlen = snprintf(idbuf, sizeof(idbuf), "%" PRIu64 "\t",
 			    m[i].id);
 			memcpy(out + len, idbuf, (size_t)idlen);
 			len += (size_t)idlen;
 		}
-		memcpy(out + len, m[i].data, m[i].len);
-		len += m[i].len;
-		out[len++] = (char)o->delim;
-		ends[i] = len;
+		if (m[i].len < BYREF) {
+			memcpy(out + len, m[i].data, m[i].len);
+			len += m[i].len;
+		} else {
+			if (len > mark)
+				iov[niov++] = (struct iovec){ out + mark,
+				    len - mark };
+			iov[niov++] = (struct iovec){ (void *)m[i].data,
+			    m[i].len };
+			mark = len;
+		}
+		out[len++] = (char)o->w.delim;
+		ends[i] = (i > 0 ? ends[i - 1] : 0) + (size_t)idlen +
+		    m[i].len + 1;
 	}
+	if (len > mark)
+		iov[niov++] = (struct iovec){ out + mark, len - mark };
+	len = n > 0 ? ends[n - 1] : 0;
 	while (off < len) {
 		upto = len;
 #ifdef PKIT_FAULTS
 		if (off == 0 && len > 1)
 			upto = len / 2;	/* two writes, to die in between */
 #endif
-		w = write(STDOUT_FILENO, out + off, upto - off);
+		w = write_iov(iov, niov, off, upto);
 		if (w == -1 && errno == EINTR && !pq_signalled())
 			continue;
 		if (w == -1 || pq_signalled()) {
@@ -255,6 +268,31 @@ write_batch(struct pq *q, const struct opts *o, const struct pq_msg *m,
 	}
 	FAULT("after_write");
 	return 0;
+}
+
+/*
+ * One writev of bytes [off, upto) of the stream the niov iovecs make,
+ * at most IOV_MAX of them; what writev returns.
+ */
+static ssize_t
+write_iov(const struct iovec *iov, size_t niov, size_t off, size_t upto)
+{
+	static struct iovec win[IOV_MAX];
+	size_t i, at = 0, nw = 0, skip, left = upto - off;
+
+	for (i = 0; i < niov && at + iov[i].iov_len <= off; i++)
+		at += iov[i].iov_len;
+	for (; i < niov && nw < IOV_MAX && left > 0; i++) {
+		skip = off > at ? off - at : 0;
+		win[nw].iov_base = (char *)iov[i].iov_base + skip;
+		win[nw].iov_len = iov[i].iov_len - skip;
+		if (win[nw].iov_len > left)
+			win[nw].iov_len = left;
+		left -= win[nw].iov_len;
+		at += iov[i].iov_len;
+		nw++;
+	}
+	return writev(STDOUT_FILENO, win, (int)nw);
 }
 
 static void

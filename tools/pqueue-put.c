@@ -61,7 +61,11 @@ main(int argc, char *argv[])
 		cli_usage_error(usage);
 	name_check_or_die(argv[0], "queue");
 	pq_catch_signals();
-	if ((r = pq_open(argv[0], &q)) != 0)
+	/*
+	 * MSG operands: the open check may go with the put (on Redis, one
+	 * round trip for both).  A stream opens at once: it may put nothing.
+	 */
+	if ((r = (argc > 1 ? pq_open_lazy : pq_open)(argv[0], &q)) != 0)
 		errx(r, "%s", pq_error());
 	if (argc > 1)
 		r = put_args(q, argv + 1, argc - 1, timeout);

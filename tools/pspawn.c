@@ -45,7 +45,7 @@ main(int argc, char *argv[])
 	kc.count = 1;
 	kc.in = kc.out = kc.err = kc.caller = -1;
 	cli_gnu_opts(argc, argv, usage);
-	while ((ch = getopt(argc, argv, "+C:De:hi:n:o:")) != -1) {
+	while ((ch = getopt(argc, argv, "+C:De:ghi:n:o:")) != -1) {
 		switch (ch) {
 		case 'C':
 			dir = optarg;
@@ -56,6 +56,9 @@ main(int argc, char *argv[])
 		case 'e':
 			kc.err = open_or_die(optarg,
 			    O_WRONLY | O_APPEND | O_CREAT);
+			break;
+		case 'g':
+			kc.group = 1;
 			break;
 		case 'h':
 			cli_usage_help(usage);
@@ -114,10 +117,11 @@ open_or_die(const char *path, int flags)
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: pspawn [-D] [-n COUNT] [-o FILE] [-e FILE] "
+	fprintf(fp, "usage: pspawn [-D] [-g] [-n COUNT] [-o FILE] [-e FILE] "
 	    "[-i FILE] [-C DIR] CMD [ARG...]\n");
 	fputs("\n"
 	    "  -D             daemonic: CMD is killed when the caller exits\n"
+	    "  -g             CMD leads a process group of its own\n"
 	    "  -n COUNT       start COUNT copies, each told PKIT_INDEX\n"
 	    "  -o FILE        append CMD's stdout to FILE\n"
 	    "  -e FILE        append CMD's stderr to FILE\n"

@@ -8,14 +8,18 @@
 #  2. One message: N (default 1000) x `pqueue-put q x; pqueue-get q`,
 #     beside the same with a POSIX mq command pair, and exec'ing a tiny
 #     program twice (linked like the tools, with libbsd).
+#  3. Streaming 16-byte lines (MSGS16, default 2 000 000), beside the
+#     pipe through cat only.
 # Medians over interleaved rounds.  Targets: streaming >= 20x Python's
-# Queue and >= 3x the mq C pair; one put+get <= 1.0x the mq command pair
-# and <= 1.3x two tiny execs.
+# Queue and >= 3x the mq C pair, and at pipe speed: <= 1.0x the time of
+# the pipe through cat with 64-byte lines, <= 1.2x with 16-byte lines;
+# one put+get <= 1.0x the mq command pair and <= 1.3x two tiny execs.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 MSGS=${MSGS:-$([ "${QUICK:-0}" = 1 ] && echo 100000 || echo 1000000)}
 N=${N:-$([ "${QUICK:-0}" = 1 ] && echo 200 || echo 1000)}
+MSGS16=${MSGS16:-$([ "${QUICK:-0}" = 1 ] && echo 200000 || echo 2000000)}
 # shellcheck source=tests/bench/lib.sh
 . "$here/lib.sh"
 bench_init >/dev/null
@@ -33,8 +37,9 @@ printf '#include <stdlib.h>\nint main(void) { return getprogname() == NULL; }\n'
 # shellcheck disable=SC2046 # pkg-config's words are meant to split
 cc -O2 -o "$work/tiny" "$work/tiny.c" $(pkg-config --cflags --libs libbsd-overlay)
 awk -v n="$MSGS" 'BEGIN { for (i = 0; i < n; i++) printf "%063d\n", i }' > "$work/in"
+awk -v n="$MSGS16" 'BEGIN { for (i = 0; i < n; i++) printf "%015d\n", i }' > "$work/in16"
 bench_mpq "$work/mpq.py"
-export work MSGS N
+export work MSGS N MSGS16
 export Q="bench.$$" MQ="/bench.$$"
 
 # check: the consumer's line count must be MSGS.
@@ -46,6 +51,13 @@ bench_case "streaming $MSGS 64-byte lines, producer -> consumer" lines "$MSGS" \
 	"POSIX mq C pair" "\$work/mqpair create \$MQ; \$work/mqpair send \$MQ < \$work/in &
 		\$work/mqpair recv \$MQ | wc -l > \$work/count; wait; \$work/mqpair unlink \$MQ; $check" \
 	"Python mp.Queue" "python3 \$work/mpq.py \$work/in > \$work/count; $check"
+
+bench_case "streaming $MSGS16 16-byte lines, producer -> consumer" lines "$MSGS16" \
+	"pqueue put to get" "pqueue-create \$Q; pqueue-put \$Q < \$work/in16 &
+		pqueue-get -c \$MSGS16 \$Q | wc -l > \$work/count; wait; pqueue-rm \$Q
+		[ \"\$(cat \$work/count)\" -eq \$MSGS16 ]" \
+	"pipe through cat" "cat \$work/in16 | cat | wc -l > \$work/count
+		[ \"\$(cat \$work/count)\" -eq \$MSGS16 ]"
 
 bench_case "one message: $N x put then get, one process each" "put+get" "$N" \
 	"pqueue-put, pqueue-get" "pqueue-create \$Q; for i in \$(seq \$N); do
@@ -62,5 +74,7 @@ ratio() {	# ratio TITLE A B: median(B) / median(A)
 }
 s="streaming $MSGS 64-byte lines, producer -> consumer"
 o="one message: $N x put then get, one process each"
-bench_note "pqueue streaming is $(ratio "$s" "pqueue put to get" "Python mp.Queue")x Python's Queue (target >= 20), $(ratio "$s" "pqueue put to get" "POSIX mq C pair")x the mq C pair (target >= 3), $(ratio "$s" "pipe through cat" "pqueue put to get")x slower than a pipe."
+s16="streaming $MSGS16 16-byte lines, producer -> consumer"
+bench_note "pqueue streaming is $(ratio "$s" "pqueue put to get" "Python mp.Queue")x Python's Queue (target >= 20), $(ratio "$s" "pqueue put to get" "POSIX mq C pair")x the mq C pair (target >= 3)."
+bench_note "pqueue streaming takes $(ratio "$s" "pipe through cat" "pqueue put to get")x the time of a pipe through cat with 64-byte lines (target <= 1.0), $(ratio "$s16" "pipe through cat" "pqueue put to get")x with 16-byte lines (target <= 1.2)."
 bench_note "one put+get costs $(ratio "$o" "POSIX mq CLI pair" "pqueue-put, pqueue-get")x the mq command pair (target <= 1.0) and $(ratio "$o" "two tiny execs" "pqueue-put, pqueue-get")x two tiny execs (target <= 1.3)."

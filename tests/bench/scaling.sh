@@ -3,16 +3,27 @@
 # scaling.sh: how pqueue's throughput moves
 #  1. with the number of producers = consumers (1, 2, 4, 8), 64-byte
 #     lines, beside the same number of pipes through cat;
-#  2. with the message size (16 B .. 64 KiB), one producer and one
-#     consumer, beside a pipe through cat.
-# Every run checks that the consumers got every message.  The curves go
-# to scaling-procs.tsv and scaling-size.tsv, which tests/bench/run plots.
+#  2. with the message size (16 B .. 64 KiB), one producer process (cat)
+#     feeding pqueue-put, pqueue-get feeding one consumer (wc), beside
+#     the same producer | cat | consumer.  Sizes of 4 KiB and more move
+#     BIG bytes (default 1 GiB: a file of at most 64 MiB, sent again and
+#     again), so that process start-up stays under 5 % of the run.
+# Every run checks that the consumers got every message.  Each consumer
+# takes its share (-c): no pqueue-close and no polling of jobs, so the
+# pkit side starts two processes more than the pipes (create, rm), not
+# five, which under load is much of a short run.  The curves go
+# to scaling-procs.tsv and scaling-size.tsv, which tests/bench/run plots;
+# a table of pqueue's time over the pipes' follows each, with the target:
+# <= 1.2x for N -> N and for 16-byte lines, <= 1.0x for 64-byte lines
+# 1 -> 1, and >= 0.9x a pipe's bytes/s (<= 1.11x its time) for 4 KiB
+# and more.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 quick=${QUICK:-0}
 MSGS=${MSGS:-$([ "$quick" = 1 ] && echo 100000 || echo 400000)}
 BYTES=${BYTES:-$([ "$quick" = 1 ] && echo 16000000 || echo 64000000)}
+BIG=${BIG:-$([ "$quick" = 1 ] && echo 32000000 || echo 1073741824)}
 # shellcheck source=tests/bench/lib.sh
 . "$here/lib.sh"
 bench_init >/dev/null
@@ -40,7 +51,35 @@ rate() {
 		END { printf "%.0f", r }' "$BENCH_OUT/data.tsv"
 }
 
+# ratio TITLE A B: median time of A over median time of B.
+ratio() {
+	awk -F'\t' -v t="$1" -v a="$2" -v b="$3" '$1 == t && $2 == a { ta = $3 }
+		$1 == t && $2 == b { tb = $3 } END { printf "%.2f", ta / tb }' "$BENCH_OUT/data.tsv"
+}
+
+# table_head TITLE: the summary table's header in results.md.
+table_head() {
+	{
+		echo
+		echo "## $1"
+		echo
+		echo "| case | pqueue msgs/s | pipe msgs/s | pqueue MB/s | pqueue time / pipe time | target |"
+		echo "| --- | ---: | ---: | ---: | ---: | --- |"
+	} > "$work/table"
+}
+
+# table_row CASE TITLE PIPE BYTES TARGET: one row from the medians.
+table_row() {
+	local pq pp
+	pq=$(rate "$2" pqueue)
+	pp=$(rate "$2" "$3")
+	printf '| %s | %s | %s | %.1f | %sx | %s |\n' "$1" "$pq" "$pp" \
+		"$(awk -v r="$pq" -v b="$4" 'BEGIN { print r * b / 1e6 }')" \
+		"$(ratio "$2" pqueue "$3")" "$5" >> "$work/table"
+}
+
 printf '# producers = consumers\tmessages/s\n' > "$BENCH_OUT/scaling-procs.tsv"
+table_head "scaling with processes: pqueue over the pipes, 64-byte lines"
 for p in 1 2 4 8; do
 	per=$((MSGS / p))
 	lines "$per" 64 "$work/in"
@@ -49,9 +88,8 @@ for p in 1 2 4 8; do
 	bench_case "$title" msgs "$((per * p))" \
 		"pqueue" 'pqueue-create $Q
 			for i in $(seq $P); do pqueue-put $Q < $work/in & done
-			for i in $(seq $P); do pqueue-get -f $Q > $work/out.$i & done
-			while [ "$(jobs -p | wc -l)" -gt $P ]; do wait -n; done
-			pqueue-close $Q; wait; pqueue-rm $Q
+			for i in $(seq $P); do pqueue-get -c $PER $Q > $work/out.$i & done
+			wait; pqueue-rm $Q
 			[ "$(cat $work/out.* | wc -l)" -eq $((P * PER)) ]' \
 		"pipes through cat" 'for i in $(seq $P); do
 				cat $work/in | cat > $work/out.$i &
@@ -60,23 +98,43 @@ for p in 1 2 4 8; do
 	for a in pqueue "pipes through cat"; do
 		printf '%s\t%s\t%s\n' "$a" "$p" "$(rate "$title" "$a")" >> "$BENCH_OUT/scaling-procs.tsv"
 	done
+	table_row "$p -> $p" "$title" "pipes through cat" 64 \
+		"$([ "$p" = 1 ] && echo "<= 1.0x" || echo "<= 1.2x")"
 	rm -f "$work"/out.*
 done
+tee -a "$BENCH_OUT/results.md" < "$work/table"
 
 printf '# message size, bytes\tmessages/s\n' > "$BENCH_OUT/scaling-size.tsv"
+table_head "scaling with message size: pqueue over a pipe, 1 -> 1"
 for s in 16 64 256 1024 4096 16384 65000; do
 	n=$((BYTES / s))
 	[ "$n" -le "$MSGS" ] || n=$MSGS
+	rep=1
+	if [ "$s" -ge 4096 ]; then	# bandwidth: BIG bytes, the file 64 MiB at most
+		n=$((BIG / s))
+		while [ $((n * s / rep)) -gt 67108864 ]; do rep=$((rep * 2)); done
+		n=$((n / rep))
+	fi
 	lines "$n" "$s" "$work/in"
-	export N=$n
-	title="scaling: 1 -> 1, $n x $s B"
-	bench_case "$title" msgs "$n" \
+	export N=$((n * rep)) REP=$rep
+	title="scaling: 1 -> 1, $((n * rep)) x $s B"
+	bench_case "$title" msgs "$((n * rep))" \
 		"pqueue" 'pqueue-create -s 8388608 $Q
-			pqueue-put $Q < $work/in & pqueue-get -c $N $Q | wc -l > $work/count
+			for i in $(seq $REP); do cat $work/in; done | pqueue-put $Q &
+			pqueue-get -c $N $Q | wc -l > $work/count
 			wait; pqueue-rm $Q; [ "$(cat $work/count)" -eq $N ]' \
-		"pipe through cat" 'cat $work/in | cat | wc -l > $work/count
+		"pipe through cat" 'for i in $(seq $REP); do cat $work/in; done |
+			cat | wc -l > $work/count
 			[ "$(cat $work/count)" -eq $N ]'
 	for a in pqueue "pipe through cat"; do
 		printf '%s\t%s\t%s\n' "$a" "$s" "$(rate "$title" "$a")" >> "$BENCH_OUT/scaling-size.tsv"
 	done
+	case $s in
+	16) target="<= 1.2x" ;;
+	64) target="<= 1.0x" ;;
+	4096 | 16384 | 65000) target="<= 1.11x (>= 0.9x the bytes/s)" ;;
+	*) target="" ;;
+	esac
+	table_row "$s B, $((n * rep * s / 1048576)) MiB" "$title" "pipe through cat" "$s" "$target"
 done
+tee -a "$BENCH_OUT/results.md" < "$work/table"

@@ -96,7 +96,7 @@ setup() {
 @test "pdaemon: -h prints the usage on stdout and exits 0" {
 	run --separate-stderr pdaemon -h
 	assert_success
-	assert_line --index 0 --partial "usage: pdaemon [-r] [-p PIDFILE]"
+	assert_line --index 0 --partial "usage: pdaemon [-r | -R] [-L N/DURATION] [-p PIDFILE]"
 	assert_line --index 1 --partial "pdaemon -k [-t DURATION] PIDFILE"
 	assert_line --index 2 --partial "pdaemon -s PIDFILE"
 }
@@ -105,7 +105,9 @@ setup() {
 	local args
 	for args in "-k -s $pf" "-k" "-s" "-k $pf $pf" "-k -r $pf" \
 	    "-s -t 1 $pf" "-k -p $pf $pf" "-s -o $log $pf" "-t 1 true" \
-	    "-T name true" "-r" "-p" "-k -t"; do
+	    "-T name true" "-r" "-p" "-k -t" "-r -R true" "-R -r true" \
+	    "-L 3/1s true" "-k -R $pf" "-s -L 3/1s $pf" "-r -L 3 true" \
+	    "-r -L x/1s true" "-r -L 3/x true" "-r -L 0/1s true"; do
 		# shellcheck disable=SC2086 # split on purpose
 		run --separate-stderr pdaemon $args
 		[ "$status" -eq 125 ] || fail "pdaemon $args: status $status"
@@ -172,6 +174,22 @@ setup() {
 	assert_equal "$(readlink "/proc/$pid/cwd")" /
 	run grep Umask "/proc/$pid/status"
 	assert_output --regexp "Umask:[[:space:]]+0022"
+}
+
+@test "pdaemon: a relative CMD is found from the caller's directory, not /" {
+	mkdir -p "$BATS_TEST_TMPDIR/w/bin"
+	printf '#!/bin/sh\nexec sleep 1000\n' > "$BATS_TEST_TMPDIR/w/bin/svc.sh"
+	chmod +x "$BATS_TEST_TMPDIR/w/bin/svc.sh"
+	cd "$BATS_TEST_TMPDIR/w"
+	start -p x.pid ./bin/svc.sh
+	assert_equal "$(cat x.pid)" "$pid"
+	assert_equal "$(readlink "/proc/$pid/cwd")" /
+	start -r -p y.pid bin/svc.sh
+	pkit_track "$(one_child "$pid")"
+	# Not there: the message names the path it looked for.
+	run -127 --separate-stderr pdaemon -p z.pid ./nope.sh
+	assert_equal "$stderr" "pdaemon: $BATS_TEST_TMPDIR/w/nope.sh: No such file or directory"
+	gone z.pid
 }
 
 @test "pdaemon: -C DIR runs in DIR, where a relative CMD is found" {
@@ -312,6 +330,72 @@ setup() {
 	run --separate-stderr pdaemon -o "$BATS_TEST_TMPDIR/no/such/log" sleep 1000
 	assert_failure 125
 	assert_output ""
+}
+
+teardown() {
+	pkit_teardown
+	case ${tmp:-} in
+	/dev/shm/pkit-pdaemon.?*) rm -rf "$tmp" ;;
+	esac
+}
+
+# planted DIR: a world-writable sticky directory (like /tmp) in which user
+# nobody planted symlinks d.pid and d.log to a file of root's, victim.
+planted() {
+	tmp=$(mktemp -d /dev/shm/pkit-pdaemon.XXXXXX)
+	chmod 1777 "$tmp"
+	printf 'precious\n' > "$BATS_TEST_TMPDIR/victim"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	    ln -s "$BATS_TEST_TMPDIR/victim" "$tmp/d.pid"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	    ln -s "$BATS_TEST_TMPDIR/victim" "$tmp/d.log"
+	run stat -c %U "$tmp/d.pid"
+	assert_output nobody
+}
+
+@test "pdaemon: a symlink planted at the pidfile or log path is refused, never followed" {
+	command -v setpriv > /dev/null || skip "no setpriv"
+	planted
+	run --separate-stderr pdaemon -p "$tmp/d.pid" sh -c 'echo started'
+	assert_failure 125
+	assert_output ""
+	assert_equal "$stderr" "pdaemon: $tmp/d.pid: a symbolic link; refused"
+	run --separate-stderr pdaemon -o "$tmp/d.log" sh -c 'echo started'
+	assert_failure 125
+	assert_output ""
+	assert_equal "$stderr" "pdaemon: $tmp/d.log: a symbolic link; refused"
+	run cat "$BATS_TEST_TMPDIR/victim"
+	assert_output precious
+	# a file nobody planted there (not a link) is not ours: refused too
+	rm -f "$tmp/d.pid"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups touch "$tmp/d.pid"
+	run --separate-stderr pdaemon -p "$tmp/d.pid" sh -c 'echo started'
+	assert_failure 125
+	assert_equal "$stderr" "pdaemon: $tmp/d.pid: not ours, in a directory others may write; refused"
+	# ours, in the sticky directory, is fine
+	start -p "$tmp/mine.pid" -o "$tmp/mine.log" sh -c 'echo started; exec sleep 1000'
+	wait_until 20 grep -q started "$tmp/mine.log"
+	assert_equal "$(cat "$tmp/mine.pid")" "$pid"
+	run pdaemon -k "$tmp/mine.pid"
+	assert_success
+}
+
+@test "pdaemon: a pidfile or log in a directory others may write (not sticky) is refused" {
+	local d m
+	for m in 0770 0777 0775; do
+		d=$BATS_TEST_TMPDIR/open$m
+		mkdir "$d"
+		chmod "$m" "$d"
+		run --separate-stderr pdaemon -p "$d/d.pid" sh -c 'echo started'
+		assert_failure 125
+		assert_output ""
+		assert_equal "$stderr" "pdaemon: $d/d.pid: in a directory writable by others (not sticky); refused"
+		run --separate-stderr pdaemon -o "$d/d.log" sh -c 'echo started'
+		assert_failure 125
+		assert_equal "$stderr" "pdaemon: $d/d.log: in a directory writable by others (not sticky); refused"
+		gone "$d/d.pid"
+		gone "$d/d.log"
+	done
 }
 
 # --- exec failures --------------------------------------------------------
@@ -521,7 +605,7 @@ procs_of_reaper() {
 }
 
 @test "pdaemon: -r restarts CMD when it exits, backing off, all in the log" {
-	start -r -p "$pf" -o "$log" sh -c 'echo "run $$"; exit 3'
+	start -r -L 0 -p "$pf" -o "$log" sh -c 'echo "run $$"; exit 3'
 	wait_until 10 lines_at_least "$log" "^run " 4
 	run cat "$log"
 	assert_line --partial "exited with status 3"
@@ -575,33 +659,164 @@ procs_of_reaper() {
 	gone "$pf"
 }
 
-@test "pdaemon: -r: SIGINT is passed on and stops; SIGHUP is passed on" {
-	start -r -p "$pf" -o "$log" sh -c \
-	    'trap "echo got HUP" HUP; trap "echo got INT; exit 0" INT; while :; do sleep 0.05; done'
+@test "pdaemon: -r: SIGINT is passed on and stops; without -o SIGHUP is passed on" {
+	local got=$BATS_TEST_TMPDIR/got
+	start -r -p "$pf" sh -c \
+	    "trap 'echo got HUP >> $got' HUP; trap 'echo got INT >> $got; exit 0' INT; while :; do sleep 0.05; done"
 	local child
 	child=$(one_child "$pid")
 	pkit_track "$child"
 	kill -HUP "$pid"
-	wait_until 5 grep -q "got HUP" "$log"
+	wait_until 5 grep -q "got HUP" "$got"
 	alive "$child"
 	kill -INT "$pid"
 	wait_until 5 dead "$pid"
 	dead "$child"
 	gone "$pf"
-	run cat "$log"
+	run cat "$got"
 	assert_line "got INT"
 }
 
-@test "pdaemon: -r: a SIGHUP that ends CMD means a restart" {
-	start -r -p "$pf" -o "$log" sleep 1000
+@test "pdaemon: -r: without -o, a SIGHUP that ends CMD means a restart" {
+	start -r -p "$pf" sleep 1000
 	local first second
 	first=$(one_child "$pid")
 	pkit_track "$first"
 	kill -HUP "$pid"
 	wait_until 5 eval 'second=$(children "$pid"); [ -n "$second" ] && [ "$second" != "$first" ]'
 	pkit_track "$second"
+}
+
+@test "pdaemon: -r -o: SIGHUP reopens the log and does not reach CMD" {
+	start -r -p "$pf" -o "$log" sleep 1000
+	local first
+	first=$(one_child "$pid")
+	pkit_track "$first"
+	mv "$log" "$log.1"
+	kill -HUP "$pid"
+	wait_until 5 grep -q "reopened on SIGHUP" "$log"
+	# sleep dies of a SIGHUP: it never got one.
+	alive "$first"
+	assert_equal "$(children "$pid")" "$first"
+	run cat "$log.1"
+	assert_line --partial "sleep: started, pid $first"
+}
+
+@test "pdaemon: -r -o: SIGHUP never reopens the log through a symlink planted where it was" {
+	start -r -p "$pf" -o "$log" sleep 1000
+	pkit_track "$(one_child "$pid")"
+	local victim="$BATS_TEST_TMPDIR/victim"
+	echo "precious" > "$victim"
+	mv "$log" "$log.1"
+	ln -s "$victim" "$log"
+	kill -HUP "$pid"
+	wait_until 5 grep -q "cannot reopen" "$log.1"
+	assert_equal "$(cat "$victim")" "precious"
+	alive "$pid"
+}
+
+# A CMD that writes numbered lines steadily: rotate its log twice with mv
+# and SIGHUP (as logrotate's postrotate does); every line is in exactly
+# one of the three files, whole, in order, and the later ones in the new
+# file.  Were SIGHUP passed on, the loop would die and start over at 1.
+@test "pdaemon: -R -o: logrotate-style mv + SIGHUP loses no line, splits none" {
+	start -R -p "$pf" -o "$log" sh -c \
+	    'i=0; while :; do i=$((i + 1)); echo "line $i of the numbered output"; sleep 0.005; done'
+	pkit_track "$(one_child "$pid")"
+	wait_until 20 lines_at_least "$log" "^line " 100
+	mv "$log" "$log.2"
+	kill -HUP "$pid"
+	wait_until 20 lines_at_least "$log" "^line " 100
+	mv "$log" "$log.1"
+	kill -HUP "$pid"
+	wait_until 20 lines_at_least "$log" "^line " 100
+	run --separate-stderr pdaemon -k "$pf"
+	assert_success
+	# Each file has lines, each a whole one; all of them are 1..N once.
+	local f n=0 last
+	for f in "$log.2" "$log.1" "$log"; do
+		[ "$(log_count "$f" "^line ")" -ge 100 ] || fail "$f: too few lines"
+		run grep -v -E '^(line [0-9]+ of the numbered output|[0-9]{4}-.* pdaemon\[[0-9]+\]: .*)$' "$f"
+		assert_output ""
+	done
+	last=$(cat "$log.2" "$log.1" "$log" | sed -n 's/^line \([0-9]*\) .*/\1/p' |
+	    awk 'BEGIN { n = 0 } $1 != n + 1 { print "gap at " n; exit 1 } { n = $1 } END { print n }')
+	[[ "$last" =~ ^[0-9]+$ ]] || fail "numbers: $last"
+	n=$(cat "$log.2" "$log.1" "$log" | grep -c "^line ")
+	assert_equal "$n" "$last"
+	# The old files were done with before the new ones began.
+	grep -q "reopened on SIGHUP" "$log"
+	grep -q "reopened on SIGHUP" "$log.1"
+	run grep -c "started, pid" "$log.2"
+	assert_output 1
+}
+
+# --- restart policy (-r, -R, -L) ---------------------------------------------
+
+@test "pdaemon: -r: a clean exit is not restarted; the supervisor ends, pidfile gone" {
+	start -r -p "$pf" -o "$log" sh -c 'echo "run $$"; exit 0'
+	wait_until 10 dead "$pid"
+	gone "$pf"
+	run log_count "$log" "^run "
+	assert_output 1
 	run cat "$log"
-	assert_line --partial "pid $first killed by signal 1"
+	assert_line --regexp 'sh: pid [0-9]+ exited with status 0 after [0-9.]+s, not restarting \(-r restarts on failure only\)$'
+	assert_line --partial "sh: stopped"
+	refute_line --partial "restarting in"
+}
+
+@test "pdaemon: -r restarts a CMD killed by a signal; -R restarts a clean exit" {
+	start -R -p "$pf" -o "$log" sh -c 'echo "run $$"; exit 0'
+	wait_until 10 lines_at_least "$log" "^run " 3
+	alive "$pid"
+	run cat "$log"
+	assert_line --regexp 'sh: pid [0-9]+ exited with status 0 after [0-9.]+s, restarting in 0.1s$'
+	assert_line --regexp 'sh: pid [0-9]+ exited with status 0 after [0-9.]+s, restarting in 0.2s$'
+	run --separate-stderr pdaemon -k "$pf"
+	assert_success
+}
+
+@test "pdaemon: -r: a crash loop (5 failures within 10s) ends supervision, pidfile gone" {
+	local t0 ms
+	t0=$(date +%s%N)
+	start -r -p "$pf" -o "$log" sh -c 'echo "run $$"; exit 4'
+	# Backoff 0.1+0.2+0.4+0.8 s: it gives up after about 1.5 s.
+	wait_until 20 dead "$pid"
+	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	[ "$ms" -ge 1400 ] || fail "gave up after only ${ms}ms"
+	gone "$pf"
+	run log_count "$log" "^run "
+	assert_output 5
+	run cat "$log"
+	assert_line --regexp 'sh: pid [0-9]+ exited with status 4 after [0-9.]+s: 5 failures within 10.0s, a crash loop: giving up$'
+	assert_line --partial "sh: stopped"
+	# Every start was logged, stamped, with its pid.
+	run grep -c -E '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{3}[+-][0-9]{4} pdaemon\[[0-9]+\]: sh: started, pid [0-9]+$' "$log"
+	assert_output 5
+}
+
+@test "pdaemon: -r -L N/DURATION: N failures end it; failures spread wider do not" {
+	start -r -L 2/1m -p "$pf" -o "$log" sh -c 'echo "run $$"; exit 1'
+	wait_until 10 dead "$pid"
+	gone "$pf"
+	run log_count "$log" "^run "
+	assert_output 2
+	grep -q "2 failures within 60.0s, a crash loop: giving up" "$log"
+	# 3 within 0.2 s never happens: the backoff spaces them 0.1 + 0.2 s.
+	rm -f "$log"
+	start -r -L 3/200ms -p "$pf" -o "$log" sh -c 'echo "run $$"; exit 1'
+	wait_until 20 lines_at_least "$log" "^run " 5
+	alive "$pid"
+	run --separate-stderr pdaemon -k "$pf"
+	assert_success
+}
+
+@test "pdaemon: -r -L 0 never gives up" {
+	start -r -L 0 -p "$pf" -o "$log" sh -c 'echo "run $$"; exit 1'
+	wait_until 20 lines_at_least "$log" "^run " 6
+	alive "$pid"
+	run --separate-stderr pdaemon -k "$pf"
+	assert_success
 }
 
 @test "pdaemon: -r: -k stops the supervisor and CMD" {

@@ -2,7 +2,7 @@
 /*
  * unit_daemon: C unit tests for pdaemon's pure parts: which pidfile
  * contents name a pid (lib/pidlock.c) and the restart backoff
- * (lib/daemonize.c), including the reset after a healthy minute that the
+ * and the crash-loop count (lib/daemonize.c), including the reset after a healthy minute that the
  * bats suite cannot wait for.  Prints TAP-like lines; exits 1 on failure.
  */
 #include <stdint.h>
@@ -77,6 +77,34 @@ main(void)
 	CHECK(daemon_backoff(&next, 60 * SEC) == 100 * MS);
 	CHECK(daemon_backoff(&next, 1 * SEC) == 200 * MS);
 	CHECK(daemon_backoff(&next, 3600 * SEC) == 100 * MS);
+
+	/* The crash loop: the Nth failure within the window, not before. */
+	{
+		int64_t times[DAEMON_LOOP_CAP];
+		int n = 0;
+
+		for (i = 0; i < 4; i++)
+			CHECK(!daemon_crashloop(times, 5, 10 * SEC, &n,
+			    i * SEC));
+		CHECK(daemon_crashloop(times, 5, 10 * SEC, &n, 4 * SEC));
+		/* One failure every 3 s: 5 span 12 s, never a loop. */
+		n = 0;
+		for (i = 0; i < 20; i++)
+			CHECK(!daemon_crashloop(times, 5, 10 * SEC, &n,
+			    i * 3 * SEC));
+		/* Then five quick ones, in a ring that has wrapped. */
+		for (i = 0; i < 4; i++)
+			CHECK(!daemon_crashloop(times, 5, 10 * SEC, &n,
+			    100 * SEC + i * MS));
+		CHECK(daemon_crashloop(times, 5, 10 * SEC, &n, 100 * SEC + 4 * MS));
+		/* 0: never. */
+		n = 0;
+		for (i = 0; i < 100; i++)
+			CHECK(!daemon_crashloop(times, 0, 10 * SEC, &n, i));
+		/* 1 within the window: the first failure ends it. */
+		n = 0;
+		CHECK(daemon_crashloop(times, 1, 10 * SEC, &n, 5 * SEC));
+	}
 
 	return unit_end();
 }

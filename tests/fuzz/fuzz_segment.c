@@ -2,7 +2,7 @@
 /*
  * fuzz_segment: libFuzzer target for the queue engine's trust boundary.
  * Each input is a whole segment image.  It is placed in a memfd, mapped
- * as pq_open maps /dev/shm/pqueue.NAME, and run through pqs_validate; if
+ * as pq_open maps queues/NAME, and run through pqs_validate; if
  * the engine accepts it, a handle is made on it and it is used: stat, a
  * get that leases what is there (dead leases found in the image are
  * requeued first), a partial commit, a put, a release, a done.  Nothing

@@ -9,13 +9,15 @@ load ../helper
 bats_require_minimum_version 1.5.0
 
 # refused NEEDLE CMD...: CMD exits 125, stdout empty, one stderr line
-# containing NEEDLE (fixed string).
+# containing NEEDLE (fixed string) - or, for a usage error, the synopsis,
+# whose lines are as many as the tool's forms.
 refused() {
-	local needle=$1
+	local needle=$1 lines=1
 	shift
 	run --separate-stderr timeout 10 "$@" </dev/null
+	[[ "$needle" == usage:* ]] && lines=${#stderr_lines[@]}
 	if [ "$status" -ne 125 ] || [ -n "$output" ] ||
-	    [ "${#stderr_lines[@]}" -ne 1 ] ||
+	    [ "${#stderr_lines[@]}" -ne "$lines" ] ||
 	    [[ "$stderr" != *"$needle"* ]]; then
 		printf 'command: %q ' "$@" >&2
 		printf '\nstatus %s, stdout %q, stderr %q (wanted %q)\n' \
@@ -59,7 +61,7 @@ num_needle() {
 		*) refused "$n" pjoin "$v" ;;
 		esac
 	done
-	assert_file_not_exists "/dev/shm/pqueue.$q-x"
+	assert_file_not_exists "$PKIT_DIR/queues/$q-x"
 }
 
 @test "adversarial: a pid or count that looks like an option is an unknown option" {
@@ -107,7 +109,7 @@ num_needle() {
 @test "adversarial: bad queue names are refused by every pqueue tool" {
 	local long t v n
 	long=$(printf 'a%.0s' {1..101})
-	for v in "" "$long" ".." "." ".hidden" "a/b" "/abs" "-x" $'a\x01b' \
+	for v in "" "$long" ".." "." ".hidden" "a/" "a/.." "a/-x" "-x" $'a\x01b' \
 	    $'a\nb' $'\xff\xfe' "a b" "é" "a*" 'a$b'; do
 		for t in pqueue-create pqueue-put pqueue-get pqueue-stat \
 		    pqueue-close pqueue-done pqueue-join; do
@@ -125,8 +127,9 @@ num_needle() {
 	refused "'a\\x0ab'" pqueue-get $'a\nb'
 	refused "'\\xff\\xfe'" pqueue-put $'\xff\xfe' x
 	refused "'$long'" pqueue-create "$long"
-	run ls /dev/shm
-	refute_output --partial "pqueue.."
+	# nothing was created, under the runtime directory or beside it
+	run ls -A "$PKIT_DIR"
+	refute_output --partial "queues"
 }
 
 @test "adversarial: pqueue-rm shows a bad name escaped, on one line" {
@@ -157,7 +160,7 @@ num_needle() {
 	for v in 0602 0666 0777 0002; do
 		refused "mode $v is world-writable" pqueue-create -M "$v" "$q"
 	done
-	assert_file_not_exists "/dev/shm/pqueue.$q"
+	assert_file_not_exists "$PKIT_DIR/queues/$q"
 }
 
 @test "adversarial: empty and missing paths are refused by pspawn and pdaemon" {
@@ -209,6 +212,10 @@ num_needle() {
 	refused "pdaemon: -s and -r cannot be used together" pdaemon -s -r /nonexistent.pid
 	refused "pdaemon: -t needs -k" pdaemon -t 1 true
 	refused "pdaemon: -T needs -r" pdaemon -T title true
+	refused "pdaemon: -r and -R cannot be used together" pdaemon -r -R true
+	refused "pdaemon: -L needs -r" pdaemon -L 3/1s true
+	refused "pdaemon: -k and -L cannot be used together" pdaemon -k -L 3/1s /nonexistent.pid
+	refused "pdaemon: -L 3: not N/DURATION (or 0)" pdaemon -r -L 3 true
 }
 
 @test "adversarial: sizes take K, M and G, and refuse overflow on one line" {
@@ -221,5 +228,5 @@ num_needle() {
 		refused "bad size '$v': too large (64..4294967296)" pqueue-create -s "$v" "$q"
 	done
 	refused "bad size '0K': too small" pqueue-create -s 0K "$q"
-	assert_file_not_exists "/dev/shm/pqueue.$q"
+	assert_file_not_exists "$PKIT_DIR/queues/$q"
 }

@@ -25,10 +25,10 @@ probe() {
 	assert_dir_exists "$BATS_TEST_TMPDIR/xdg/pkit"
 }
 
-@test "rundir: /tmp/pkit-UID when neither is set" {
+@test "rundir: /dev/shm/pkit-UID (a tmpfs) when neither is set" {
 	run env -u PKIT_DIR -u XDG_RUNTIME_DIR "$top_builddir/tests/lib/rundir_probe"
 	assert_success
-	assert_output "/tmp/pkit-$(id -u)"
+	assert_output "/dev/shm/pkit-$(id -u)"
 }
 
 @test "rundir: a symlink to our own 0700 directory is refused" {

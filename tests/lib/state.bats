@@ -171,14 +171,15 @@ rundir_refused() {
 		assert_output ""
 		assert_equal "$stderr" "pjoin: pid $p: no such process"
 	done
-	# its start time, then no status we can believe: unknown, never a number
+	# its start time, then no status we can believe: a job whose end
+	# nobody recorded, lost (125), never a number
 	for c in "$st" "$st exit -1" "$st exit 256" "$st exit 999" \
 	    "$st signal 0" "$st signal 65" "$st signal 99" "$st signal -9" \
 	    "$st exit 3 trailing" "$st exit 0x3" "$st exit 3.0" "$st running"; do
 		printf '%s\n' "$c" > "$f"
 		run --separate-stderr timeout 10 pjoin -t 1 -v "$p"
-		assert_success
-		assert_output "$p unknown"
+		assert_failure 125
+		assert_output "$p lost"
 	done
 	# a symlink or a directory in its place is not followed
 	rm -f "$f"

@@ -9,67 +9,8 @@
 # shellcheck disable=SC2016 # $ in single quotes is for the inner shell
 
 load ../helper
+load lock
 bats_require_minimum_version 1.5.0
-
-# probe DIR [WANT]: a critical section that records how many holders are
-# in it at once (the most it saw, in DIR/max).  With WANT, it waits up to
-# 3 s for WANT holders to be in together, so that shared and counting
-# locks that work show exactly WANT.
-make_probe() {
-	cat > "$BATS_TEST_TMPDIR/probe" <<'EOF'
-#!/bin/sh
-d=$1 want=${2:-0}
-: > "$d/in.$$"
-seen() { set -- "$d"/in.*; echo $#; }
-n=$(seen)
-i=0
-while [ "$n" -lt "$want" ] && [ $i -lt 150 ]; do
-	sleep 0.02
-	n=$(seen)
-	i=$((i + 1))
-done
-sleep 0.05
-m=$(seen)
-[ "$m" -gt "$n" ] && n=$m
-echo "$n" >> "$d/max"
-rm -f "$d/in.$$"
-EOF
-	chmod +x "$BATS_TEST_TMPDIR/probe"
-	mkdir -p "$BATS_TEST_TMPDIR/pr"
-}
-
-# max_holders: the most holders the probes saw at once.
-max_holders() {
-	sort -n "$BATS_TEST_TMPDIR/pr/max" | tail -n 1
-}
-
-# hold NAME [OPTS...] -- start "plock OPTS NAME sleep 30" in the background,
-# tracked; wait until it holds; its pid in $held.
-hold() {
-	local name=$1
-	shift
-	plock "$@" "$name" sleep 30 3>&- &
-	held=$!
-	pkit_track "$held"
-	wait_until 5 holds "$name" "$held"
-}
-
-# holds NAME PID: PID is among the holders plock -q names.
-holds() {
-	plock -q "$1" | grep -qx "$2"
-}
-
-# waiting PID: PID is asleep (blocked), not running.
-waiting() {
-	local st
-	st=$(awk '{ sub(/.*\) /, ""); print substr($0, 1, 1) }' "/proc/$1/stat" 2>/dev/null)
-	[ "$st" = S ]
-}
-
-# cpu_ticks PID: user + system time so far, in clock ticks.
-cpu_ticks() {
-	awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
-}
 
 # The ticket rush: 8 buyers, 2 tickets, each buying under plock.
 rush() {
@@ -355,6 +296,17 @@ rush() {
 	run --separate-stderr plock -q "$n"
 	assert_success
 	assert_output "$p"
+}
+
+@test "plock: -q run inside the locked command names the holder, not itself" {
+	files_only "an inherited lock descriptor"
+	local n
+	n=$(pkit_name x)
+	# the command (sh, which holds the lock) prints its pid, then asks
+	run --separate-stderr plock "$n" sh -c 'echo $$; plock -q "$0"' "$n"
+	assert_success
+	assert_equal "${#lines[@]}" 2
+	assert_equal "${lines[1]}" "${lines[0]}"
 }
 
 @test "plock: the taker SIGKILLed, an inheriting child holds on; -q names it, not the dead pid" {
@@ -649,4 +601,162 @@ second"
 	assert_failure 125
 	assert_equal "$stderr" "plock: -c needs a command"
 	assert_equal "$output" ""
+}
+
+# Re-entrance (issue 18): a plock inside the lock it asks for.
+
+@test "plock: exclusive inside exclusive, three levels deep, runs at once" {
+	local n
+	n=$(pkit_name x)
+	run plock -t 5 "$n" sh -c 'plock -n "$1" sh -c "plock -n \"\$1\" echo deep; echo \$?" sh "$1"' sh "$n"
+	assert_success
+	assert_output "deep
+0"
+}
+
+@test "plock: shared inside shared, and shared inside exclusive, run at once" {
+	local n
+	n=$(pkit_name s)
+	run plock -s "$n" sh -c 'plock -n -s "$1" echo ss' sh "$n"
+	assert_success
+	assert_output ss
+	run plock "$n" sh -c 'plock -n -s "$1" echo xs; plock -n -c 2 "$1" echo xc' sh "$n"
+	assert_success
+	assert_output "xs
+xc"
+}
+
+@test "plock: -c inside -c takes no second slot" {
+	local n
+	n=$(pkit_name c)
+	# One slot only: a second taker would wait for ever.
+	run plock -c 1 "$n" sh -c 'plock -n -c 1 "$1" echo cc' sh "$n"
+	assert_success
+	assert_output cc
+}
+
+@test "plock: shared asking exclusive is refused with 125, not a wait for ever" {
+	local n
+	n=$(pkit_name s)
+	run plock -s "$n" sh -c 'plock -t 20 "$1" true' sh "$n"
+	assert_failure 125
+	assert_output --partial "held shared by this process"
+	run plock -c 2 "$n" sh -c 'plock -t 20 "$1" true' sh "$n"
+	assert_failure 125
+	assert_output --partial "held counting"
+}
+
+@test "plock: re-entrant in a child the outer command forked" {
+	local n
+	n=$(pkit_name x)
+	run plock -t 5 "$n" sh -c '( sleep 0.1; plock -n "$1" echo child ) & plock -n "$1" echo parent; wait' sh "$n"
+	assert_success
+	assert_line parent
+	assert_line child
+}
+
+@test "plock: a re-entered plock is no new holder; a waiting one never names itself" {
+	files_only "chainloading: the holder is the command's own pid"
+	local n
+	n=$(pkit_name x)
+	# plock -q inside the lock inherited the descriptor: not a holder.
+	run plock "$n" sh -c 'plock -q "$1"; echo "$$"' sh "$n"
+	assert_success
+	[ "${lines[0]}" = "${lines[1]}" ]
+	[ "${#lines[@]}" -eq 2 ]
+}
+
+@test "plock: a forged or unrelated lock hand-down is not re-entrance" {
+	local n
+	n=$(pkit_name x)
+	hold "$n"
+	if [ "${PKIT_TEST_BACKEND:-}" = redis ]; then
+		PKIT_LOCK_HOLDER="0123456789abcdef 1 $held x" run plock -n "$n" true
+		assert_failure 124
+		return
+	fi
+	# The number of a descriptor that is not the lock file.
+	PKIT_LOCK_FD=0 run plock -n "$n" true
+	assert_failure 124
+	# The lock file, but an open file description that holds nothing.
+	run sh -c 'exec 7>>"$(plock -w "$1")"; PKIT_LOCK_FD=7 plock -n "$1" true' sh "$n"
+	assert_failure 124
+	assert_output --partial "held by pid $held"
+}
+
+# Lock the rest of a script: exec 9>>"$(plock -w NAME)"; plock -F 9 NAME.
+
+@test "plock: -F locks the calling script until it ends; -q names it; -n is 124 meanwhile" {
+	files_only "a lease has no descriptor for the kernel to release"
+	local n p
+	n=$(pkit_name x)
+	sh -c 'exec 9>>"$(plock -w "$1")" && plock -F 9 "$1" || exit
+		echo $$ > "$2"; exec sleep 30' sh "$n" "$BATS_TEST_TMPDIR/pid" 3>&- &
+	p=$!
+	pkit_track "$p"
+	wait_until 5 test -s "$BATS_TEST_TMPDIR/pid"
+	run cat "$BATS_TEST_TMPDIR/pid"
+	assert_output "$p"
+	run plock -q "$n"
+	assert_success
+	assert_output "$p"
+	run plock -n "$n" true
+	assert_failure 124
+	assert_output --partial "held by pid $p"
+	# SIGKILLed: the kernel lets go.
+	kill -KILL "$p"
+	wait_until 5 plock -n "$n" true
+}
+
+@test "plock: -F -s in two scripts at once, an exclusive -n is 124; -F -c 1 is a slot" {
+	files_only "a lease has no descriptor for the kernel to release"
+	local n p1 p2
+	n=$(pkit_name s)
+	for i in 1 2; do
+		sh -c 'exec 9>>"$(plock -w "$1")" && plock -F 9 -s -n "$1" || exit
+			: > "$2"; exec sleep 30' sh "$n" "$BATS_TEST_TMPDIR/in$i" 3>&- &
+		pkit_track "$!"
+		eval "p$i=\$!"
+	done
+	wait_until 5 test -e "$BATS_TEST_TMPDIR/in1" -a -e "$BATS_TEST_TMPDIR/in2"
+	run plock -q "$n"
+	assert_output "$(printf '%s\n' "$p1" "$p2" | sort -n)"
+	run plock -n "$n" true
+	assert_failure 124
+	kill -KILL "$p1" "$p2"
+	n=$(pkit_name c)
+	run sh -c 'exec 9>>"$(plock -w "$1")" && plock -F 9 -c 1 "$1" || exit
+		plock -n -c 1 "$1" echo taken; echo "$?"' sh "$n"
+	assert_output --partial "busy"
+	assert_line 124
+}
+
+@test "plock: -F with PKIT_LOCK_FD exported makes the script's own plocks re-entrant" {
+	files_only "a lease has no descriptor for the kernel to release"
+	local n
+	n=$(pkit_name x)
+	run sh -c 'exec 9>>"$(plock -w "$1")" && plock -F 9 "$1" || exit
+		export PKIT_LOCK_FD=9; plock -n "$1" echo inside' sh "$n"
+	assert_success
+	assert_output inside
+}
+
+@test "plock: -F refuses a descriptor that is not the lock file, and a redis: name" {
+	local n
+	n=$(pkit_name x)
+	run plock -F 0 "$n" < /dev/null
+	assert_failure 125
+	if [ "${PKIT_TEST_BACKEND:-}" = redis ]; then
+		assert_output --partial "-F locks files only"
+		run plock -w "$n"
+		assert_failure 125
+	else
+		assert_output --partial "not open on this lock's file"
+		run plock -w "$n"
+		assert_success
+		[ -f "$output" ]
+	fi
+	run plock -F 9 "$n" true
+	assert_failure 125
+	assert_output --partial "cannot be used together"
 }

@@ -11,6 +11,7 @@
 
 load ../helper
 load ../redis
+load lock
 bats_require_minimum_version 1.5.0
 
 setup_file() {
@@ -29,58 +30,6 @@ rname() {
 # key NAME [SUFFIX]: the Redis key of lock NAME.
 key() {
 	printf 'pkit:lock:{%s}%s\n' "${1##*/}" "${2:-}"
-}
-
-make_probe() {
-	cat > "$BATS_TEST_TMPDIR/probe" <<'EOS'
-#!/bin/sh
-d=$1 want=${2:-0}
-: > "$d/in.$$"
-seen() { set -- "$d"/in.*; echo $#; }
-n=$(seen)
-i=0
-while [ "$n" -lt "$want" ] && [ $i -lt 150 ]; do
-	sleep 0.02
-	n=$(seen)
-	i=$((i + 1))
-done
-sleep 0.05
-m=$(seen)
-[ "$m" -gt "$n" ] && n=$m
-echo "$n" >> "$d/max"
-rm -f "$d/in.$$"
-EOS
-	chmod +x "$BATS_TEST_TMPDIR/probe"
-	mkdir -p "$BATS_TEST_TMPDIR/pr"
-}
-
-max_holders() {
-	sort -n "$BATS_TEST_TMPDIR/pr/max" | tail -n 1
-}
-
-# hold NAME [OPTS...]: "plock OPTS NAME sleep 30" in the background,
-# tracked; wait until it holds; its pid in $held.
-hold() {
-	local name=$1
-	shift
-	plock "$@" "$name" sleep 30 3>&- &
-	held=$!
-	pkit_track "$held"
-	wait_until 5 holds "$name" "$held"
-}
-
-holds() {
-	plock -q "$1" | grep -qx "$2"
-}
-
-waiting() {
-	local st
-	st=$(awk '{ sub(/.*\) /, ""); print substr($0, 1, 1) }' "/proc/$1/stat" 2>/dev/null)
-	[ "$st" = S ]
-}
-
-cpu_ticks() {
-	awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
 }
 
 rush() {
@@ -532,4 +481,37 @@ rush() {
 	[ $(( ($(date +%s%N) - t0) / 1000000 )) -lt 3000 ]
 	run cat "$BATS_TEST_TMPDIR/err"
 	assert_output "plock: $n: the server closed the connection"
+}
+
+@test "plock redis: a waiter and a holder whose server falls silent (stopped, no reset) notice within the bound" {
+	local n w h st t0 t1
+	own_server
+	n=redis://127.0.0.1:$oport/silent
+	# a long lease: the waiter's next try would come only when it ends
+	PKIT_LOCK_LEASE=60s plock "$n" sleep 180 3>&- 2> "$BATS_TEST_TMPDIR/held" &
+	h=$!
+	pkit_track "$h"
+	wait_until 20 plock -q "$n"
+	plock -t 120 "$n" true 3>&- 2> "$BATS_TEST_TMPDIR/err" &
+	w=$!
+	pkit_track "$w"
+	wait_until 20 waiting "$w"
+	# SIGSTOP: the socket stays open and nothing answers (a partition)
+	kill -STOP "$opid"
+	t0=$(date +%s)
+	st=0
+	wait "$w" || st=$?
+	t1=$(date +%s)
+	# 8 s by design (redis.h); generous for a loaded machine
+	[ $((t1 - t0)) -le 30 ] || { kill -CONT "$opid"; fail "after $((t1 - t0)) s"; }
+	[ "$st" -eq 125 ] || { kill -CONT "$opid"; fail "status $st"; }
+	run cat "$BATS_TEST_TMPDIR/err"
+	[ "${#lines[@]}" -eq 1 ] && [[ "$output" == "plock: $n: "* ]] ||
+		{ kill -CONT "$opid"; fail "$output"; }
+	# the holder renews every third of its 60 s lease, each reply awaited
+	# 10 s at most: it says so within 30 s of its last renewal
+	wait_until 60 grep -q "$n: cannot renew the lease" "$BATS_TEST_TMPDIR/held" ||
+		{ kill -CONT "$opid"; fail "holder: $(cat "$BATS_TEST_TMPDIR/held")"; }
+	kill -CONT "$opid"
+	own_stop
 }

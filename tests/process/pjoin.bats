@@ -17,7 +17,8 @@ load spawn
 @test "pjoin: -h prints usage on stdout" {
 	run --separate-stderr pjoin -h
 	assert_success
-	assert_line --index 0 "usage: pjoin [-a] [-t DURATION] [-v] PID..."
+	assert_line --index 0 "usage: pjoin [-a] [-p] [-v] [-t DURATION [-k]] PID..."
+	assert_line --index 1 "       pjoin -l"
 	assert_line "see pjoin(1)"
 }
 
@@ -74,7 +75,7 @@ load spawn
 }
 
 @test "pjoin: the real status of a process that is not pspawned (PIDFD_INFO_EXIT)" {
-	(sleep 0.3; exit 3) &
+	(sleep 2; exit 3) &
 	local p=$!
 	pkit_track "$p"
 	run --separate-stderr pjoin -v "$p"
@@ -96,12 +97,16 @@ load spawn
 	kill "$parent"
 }
 
-@test "pjoin: a record still running for a gone process gives unknown, 0" {
+@test "pjoin: a record still running for a gone process: lost, 125, one line" {
 	mkdir -m 700 "$PKIT_DIR" "$PKIT_DIR/jobs"
 	echo "12345 running" > "$PKIT_DIR/jobs/99999.job"
 	run --separate-stderr pjoin -v 99999
-	assert_success
-	assert_output "99999 unknown"
+	assert_failure 125
+	assert_output "99999 lost"
+	assert_equal "$stderr" "pjoin: pid 99999: status lost: it ended unrecorded (its keeper was killed)"
+	run --separate-stderr pjoin 99999
+	assert_failure 125
+	assert_output ""
 }
 
 @test "pjoin: no process and no record exits 127 with one line on stderr" {
@@ -226,6 +231,208 @@ $slow 2"
 	assert_output "$p 5"
 	[ "$elapsed" -lt 9000 ] || fail "took $elapsed ms"
 	assert_output --regexp "^$p 5\$"
-	run cat "$PKIT_DIR/jobs/$p.job"
-	assert_output --regexp '^[0-9]+ running$'
+	run head -1 "$PKIT_DIR/jobs/$p.job"
+	assert_output --regexp '^[0-9]+ running +[0-9a-f]{8}$'
+}
+
+@test "pjoin: jobs killed with their process group keep their real status" {
+	local f=$BATS_TEST_TMPDIR/p p
+	# timeout(1) signals its own process group: sh, pjoin, the keeper
+	# and the jobs.  The keeper stays and records 143.
+	run timeout 1 sh -c 'pspawn -n 2 sleep 10 > "$1"; pjoin $(cat "$1")' _ "$f"
+	assert_failure 124
+	for p in $(cat "$f"); do pkit_track "$p"; done
+	# shellcheck disable=SC2046 # one pid a word
+	run --separate-stderr pjoin -v $(cat "$f")
+	assert_failure 143
+	assert_equal "${#lines[@]}" 2
+	for p in $(cat "$f"); do assert_line "$p 143"; done
+}
+
+@test "pjoin: HUP, INT and QUIT sent to the group: 129, 130, 131 recorded" {
+	local f=$BATS_TEST_TMPDIR/p sig code
+	for sig in HUP:129 INT:130 QUIT:131; do
+		code=${sig#*:}
+		sig=${sig%:*}
+		run timeout -k 5 -s "$sig" 1 sh -c 'pspawn sleep 10 > "$1"; exec sleep 10' _ "$f"
+		pkit_track "$(cat "$f")"
+		run --separate-stderr timeout 10 pjoin -v "$(cat "$f")"
+		assert_failure "$code"
+		assert_output "$(cat "$f") $code"
+	done
+}
+
+@test "pjoin: a job whose keeper was SIGKILLed before it recorded: lost, 125, never 0" {
+	local p k
+	p=$(pspawn sleep 100)
+	pkit_track "$p"
+	k=$(ps -o ppid= -p "$p" | tr -d ' ')
+	assert_equal "$(keepers)" "$k"
+	[ "$k" -gt 1 ] && kill -KILL "$k"
+	wait_until 10 eval '! kill -0 '"$k"' 2>/dev/null'
+	kill -TERM "$p"
+	# its new parent reaps it: it is gone, unrecorded
+	wait_until 10 test ! -e "/proc/$p"
+	run --separate-stderr pjoin -v "$p"
+	assert_failure 125
+	assert_output "$p lost"
+	assert_equal "$stderr" "pjoin: pid $p: status lost: it ended unrecorded (its keeper was killed)"
+	run --separate-stderr pjoin "$p"
+	assert_failure 125
+	run pjoin -l
+	assert_line --regexp "^$p	lost	"
+}
+
+@test "pjoin: a full runtime directory still gets the final status" {
+	local mnt=$BATS_TEST_TMPDIR/rt p
+	mkdir -p "$mnt"
+	mount -t tmpfs -o size=128k,mode=700 pkit-test "$mnt" 2>/dev/null ||
+		skip "cannot mount a tmpfs"
+	printf '%s\n' "$mnt" > "$BATS_TEST_TMPDIR/.pkit-mount"
+	PKIT_DIR=$mnt/pkit
+	p=$(pspawn sh -c 'until [ -e "$1" ]; do sleep 0.05; done; exit 7' _ "$BATS_TEST_TMPDIR/go")
+	pkit_track "$p"
+	# fill it: no block is left for a new record
+	dd if=/dev/zero of="$mnt/fill" bs=4k 2>/dev/null || true
+	run sh -c 'echo x > "$1/y"' _ "$mnt"
+	assert_failure
+	touch "$BATS_TEST_TMPDIR/go"
+	# the keeper has recorded and reaped it
+	wait_until 10 test ! -e "/proc/$p"
+	run --separate-stderr pjoin -v "$p"
+	assert_failure 7
+	assert_output "$p 7"
+}
+
+@test "pjoin: any number of pids under a hard limit of 64 descriptors" {
+	local pids
+	command -v prlimit > /dev/null || skip "no prlimit"
+	pids=$(pspawn -n 100 sh -c 'sleep 3; exit $((PKIT_INDEX % 3))')
+	# shellcheck disable=SC2086 # one pid per word
+	run --separate-stderr prlimit --nofile=64:64 pjoin -v $pids
+	assert_failure 1
+	assert_equal "$stderr" ""
+	assert_equal "${#lines[@]}" 100
+	assert_equal "$(grep -c ' 2$' <<< "$output")" 33
+	assert_equal "$(grep -c ' 0$' <<< "$output")" 33
+}
+
+@test "pjoin: -k needs -t; -l takes no pid" {
+	run --separate-stderr pjoin -k 1
+	assert_failure 125
+	run --separate-stderr pjoin -l 1
+	assert_failure 125
+}
+
+@test "pjoin -k: TERM at the deadline to the group of a pspawn -g job, its status returned" {
+	local p g f=$BATS_TEST_TMPDIR/g
+	p=$(pspawn -g sh -c 'sleep 100 & echo $! > "$1"; wait' _ "$f")
+	pkit_track "$p"
+	wait_until 10 test -s "$f"
+	g=$(cat "$f")
+	pkit_track "$g"
+	assert_equal "$(ps -o pgid= -p "$p" | tr -d ' ')" "$p"
+	assert_equal "$(ps -o pgid= -p "$g" | tr -d ' ')" "$p"
+	timed_run --separate-stderr pjoin -v -k -t 0.5 "$p"
+	assert_failure 143
+	assert_output "$p 143"
+	[ "$elapsed" -ge 400 ] && [ "$elapsed" -lt 5000 ] || fail "took $elapsed ms"
+	# the whole group: the grandchild too
+	wait_until 10 eval '! alive '"$g"
+}
+
+@test "pjoin -k: KILL after the grace period for a job that ignores TERM" {
+	local p
+	p=$(pspawn -g sh -c 'trap "" TERM; sleep 100')
+	pkit_track "$p"
+	timed_run --separate-stderr pjoin -v -k -t 0.3 "$p"
+	assert_failure 137
+	assert_output "$p 137"
+	[ "$elapsed" -ge 2000 ] && [ "$elapsed" -lt 9000 ] || fail "took $elapsed ms"
+}
+
+@test "pjoin -k: a job that leads no group is ended alone; a job that ends in time is not touched" {
+	local p g f=$BATS_TEST_TMPDIR/g
+	p=$(pspawn sh -c 'sleep 100 & echo $! > "$1"; wait' _ "$f")
+	pkit_track "$p"
+	wait_until 10 test -s "$f"
+	g=$(cat "$f")
+	pkit_track "$g"
+	run --separate-stderr pjoin -v -k -t 0.3 "$p"
+	assert_failure 143
+	assert_output "$p 143"
+	# not its group: that is ours (the test's) too
+	alive "$g"
+	kill "$g"
+	p=$(pspawn sh -c 'sleep 0.2; exit 4')
+	run pjoin -k -t 10 "$p"
+	assert_failure 4
+}
+
+@test "pjoin -k: a process that is not a pspawn job of ours is never signalled" {
+	local s f
+	sleep 100 &
+	s=$!
+	pkit_track "$s"
+	timed_run --separate-stderr pjoin -k -t 0.3 "$s"
+	assert_failure 124
+	assert_equal "$stderr" "pjoin: pid $s: not a pspawn job of ours: not ended"
+	alive "$s"
+	# a record that names another process (another start time) is not ours
+	mkdir -p "$PKIT_DIR/jobs"
+	echo "1 running" > "$PKIT_DIR/jobs/$s.job"
+	run --separate-stderr pjoin -k -t 0.3 "$s"
+	assert_failure 124
+	alive "$s"
+	kill "$s"
+	f=$(pjoin -k -t 0 1 2>&1) || true
+	[[ "$f" == *"pid 1: not a pspawn job of ours"* ]]
+}
+
+@test "pjoin -l: this user's jobs, oldest first: pid, state, start time, command" {
+	local r e s
+	r=$(pspawn sleep 100)
+	pkit_track "$r"
+	e=$(pspawn sh -c 'exit 3')
+	run pjoin "$e"
+	s=$(pspawn sleep 101)
+	kill -KILL "$s"
+	run pjoin "$s"
+	# a record of version 1 (no command) is still read
+	echo "$(field22 $$) exit 2" > "$PKIT_DIR/jobs/99996.job"
+	run --separate-stderr pjoin -l
+	assert_success
+	assert_equal "$stderr" ""
+	local t='[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}'
+	assert_line --regexp "^$r	running	$t	sleep 100\$"
+	assert_line --regexp "^$e	exit 3	$t	sh -c exit 3\$"
+	assert_line --regexp "^$s	signal 9	$t	sleep 101\$"
+	assert_line --regexp "^99996	exit 2	$t	\$"
+	# oldest first: the test shell, then the three in their order
+	assert_equal "$(cut -f1 <<< "$output" | tr '\n' ' ')" "99996 $r $e $s "
+	kill "$r"
+}
+
+@test "pjoin -p: progress on stderr, never on stdout; plain lines off a terminal" {
+	local pids
+	pids=$(pspawn -n 4 sh -c 'sleep 1.5; exit 0')
+	# shellcheck disable=SC2086 # one pid per word
+	run --separate-stderr pjoin -p $pids
+	assert_success
+	assert_output ""
+	[[ "$stderr" != *$'\r'* ]] || fail "a carriage return off a terminal"
+	[[ "${stderr##*$'\n'}" =~ ^4/4\ \(100%\),\ .*ETA\ 0s$ ]] || fail "last line: $stderr"
+	[[ "$stderr" =~ ^0/4\ \(0%\) ]] || fail "first line: $stderr"
+	# shellcheck disable=SC2086
+	run --separate-stderr pjoin -v -p $pids
+	assert_equal "${#lines[@]}" 4
+}
+
+@test "pjoin -p: one line redrawn on a terminal" {
+	local p
+	command -v script > /dev/null || skip "no script(1)"
+	p=$(pspawn sleep 1)
+	run script -qec "pjoin -p $p" /dev/null
+	assert_success
+	[[ "$output" == *$'\r'"1/1 (100%)"* ]] || fail "no redrawn line: $output"
 }

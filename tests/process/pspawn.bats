@@ -17,7 +17,7 @@ load spawn
 @test "pspawn: -h prints usage on stdout and exits 0" {
 	run --separate-stderr pspawn -h
 	assert_success
-	assert_output --partial "usage: pspawn [-D] [-n COUNT]"
+	assert_output --partial "usage: pspawn [-D] [-g] [-n COUNT]"
 }
 
 @test "pspawn: prints the pid of the running command and returns at once" {
@@ -169,15 +169,20 @@ e"
 	pkit_track "$p"
 	st=$(field22 "$p")
 	assert_file_exists "$PKIT_DIR/jobs/$p.job"
-	assert_equal "$(cat "$PKIT_DIR/jobs/$p.job")" "$st running"
+	# the status slot (48 bytes, its hash last), then the command
+	run cat "$PKIT_DIR/jobs/$p.job"
+	assert_line -n 0 --regexp "^$st running +[0-9a-f]{8}\$"
+	assert_equal "${#lines[0]}" 47
+	assert_line -n 1 "cmd sleep 100"
 	kill -KILL "$p"
-	wait_until 5 grep -qx "$st signal 9" "$PKIT_DIR/jobs/$p.job"
+	wait_until 5 grep -qE "^$st signal 9 +[0-9a-f]{8}\$" "$PKIT_DIR/jobs/$p.job"
 	run pspawn sh -c 'exit 3'
 	p=$output
 	run pjoin "$p"
 	assert_failure 3
 	run cat "$PKIT_DIR/jobs/$p.job"
-	assert_output --regexp '^[0-9]+ exit 3$'
+	assert_line -n 0 --regexp '^[0-9]+ exit 3 +[0-9a-f]{8}$'
+	assert_line -n 1 "cmd sh -c exit 3"
 	# Only records: no temporary is left behind.
 	run find "$PKIT_DIR/jobs" -name '.*'
 	assert_output ""

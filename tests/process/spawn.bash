@@ -21,9 +21,14 @@ no_keepers() {
 
 # After each test: what it started is ended (pkit_teardown), and then no
 # keeper of this test lingers, and the test shell has no zombie child.
+# A tmpfs a test mounted (its path in .pkit-mount) is unmounted last.
 teardown() {
 	pkit_teardown
 	wait_until 5 no_keepers || fail "stray keeper left: $(keepers)"
+	if [ -s "$BATS_TEST_TMPDIR/.pkit-mount" ]; then
+		umount "$(cat "$BATS_TEST_TMPDIR/.pkit-mount")" ||
+			umount -l "$(cat "$BATS_TEST_TMPDIR/.pkit-mount")"
+	fi
 	[ -z "$(zombies_of $$)" ] || fail "zombie left: $(zombies_of $$)"
 }
 

@@ -74,12 +74,55 @@ main(void)
 	CHECK(jobrec_start_time(99999, &st) == -1);
 
 	/* Running, then final, under the same name; no temporary left. */
-	CHECK(jobrec_put_running(dfd, 4242, 777) == 0);
-	CHECK(exists("4242.job"));
-	CHECK(state_of(4242, 777, &code) == JOBREC_RUNNING);
-	CHECK(jobrec_put_status(dfd, 4242, 777, CLD_EXITED, 42) == 0);
-	CHECK(state_of(4242, 777, &code) == JOBREC_EXITED && code == 42);
+	{
+		char *argv[] = { "sh", "-c", "echo a\nb", NULL };
+		struct jobrec r;
+		struct stat sb;
+		ino_t ino;
+
+		CHECK(jobrec_put_running(dfd, 4242, 777, argv) == 0);
+		CHECK(exists("4242.job"));
+		CHECK(state_of(4242, 777, &code) == JOBREC_RUNNING);
+		CHECK(jobrec_get(dfd, 4242, 777, &r) == 0 &&
+		    strcmp(r.cmd, "sh -c echo a?b") == 0);
+		CHECK(fstatat(dfd, "4242.job", &sb, 0) == 0);
+		ino = sb.st_ino;
+		CHECK(jobrec_put_status(dfd, 4242, 777, CLD_EXITED, 42) == 0);
+		CHECK(state_of(4242, 777, &code) == JOBREC_EXITED &&
+		    code == 42);
+		/* In place: the same file, the command kept. */
+		CHECK(fstatat(dfd, "4242.job", &sb, 0) == 0 &&
+		    sb.st_ino == ino);
+		CHECK(jobrec_get(dfd, 4242, 777, &r) == 0 &&
+		    strcmp(r.cmd, "sh -c echo a?b") == 0);
+	}
 	CHECK(!exists(".4242.job"));
+	/* A slot torn half way (new bytes, then old) fails its hash and
+	 * reads as running, never as a status. */
+	{
+		char run[JOBREC_SLOT + 8], fin[JOBREC_SLOT + 8], mix[128];
+		int fd, seen;
+
+		CHECK(jobrec_put_running(dfd, 4245, 31, NULL) == 0);
+		fd = openat(dfd, "4245.job", O_RDONLY);
+		CHECK(fd != -1 && read(fd, run, JOBREC_SLOT) == JOBREC_SLOT);
+		close(fd);
+		CHECK(jobrec_put_status(dfd, 4245, 31, CLD_KILLED, 1) == 0);
+		fd = openat(dfd, "4245.job", O_RDONLY);
+		CHECK(fd != -1 && read(fd, fin, JOBREC_SLOT) == JOBREC_SLOT);
+		close(fd);
+		for (i = 1; i < JOBREC_SLOT; i++) {
+			memcpy(mix, fin, i);
+			memcpy(mix + i, run + i, JOBREC_SLOT - i);
+			mix[JOBREC_SLOT] = '\0';
+			put("4245.job", mix, 0);
+			seen = state_of(4245, 31, &code);
+			if (memcmp(mix, fin, JOBREC_SLOT) != 0 &&
+			    memcmp(mix, run, JOBREC_SLOT) != 0 &&
+			    seen != JOBREC_RUNNING)
+				CHECK(!"a torn slot read as final");
+		}
+	}
 	CHECK(jobrec_put_status(dfd, 4243, 5, CLD_KILLED, 9) == 0);
 	CHECK(state_of(4243, 5, &code) == JOBREC_SIGNALED && code == 137);
 	CHECK(jobrec_put_status(dfd, 4244, 5, CLD_DUMPED, 11) == 0);
@@ -93,7 +136,7 @@ main(void)
 		    r.state == JOBREC_EXITED);
 	}
 	/* A later process with the same pid replaces the record. */
-	CHECK(jobrec_put_running(dfd, 4242, 900) == 0);
+	CHECK(jobrec_put_running(dfd, 4242, 900, NULL) == 0);
 	CHECK(state_of(4242, 777, &code) == JOBREC_NONE);
 	CHECK(state_of(4242, 900, &code) == JOBREC_RUNNING);
 

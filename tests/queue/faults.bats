@@ -297,7 +297,7 @@ usable() {
 	wait "$p" || st=$?
 	[ "$st" = 125 ]
 	pqueue-rm "$q"
-	[ ! -e "/dev/shm/pqueue.$q" ]
+	[ ! -e "$PKIT_DIR/queues/$q" ]
 	pqueue-create "$q"
 	usable
 }
@@ -344,13 +344,13 @@ usable() {
 	cp=$(cat "$BATS_TEST_TMPDIR/cmd")
 	pkit_track "$cp"
 	run ls -l "/proc/$cp/fd"
-	refute_output --partial "pqueue.$q"
+	refute_output --partial "queues/$q"
 	run ls -l "/proc/$p/fd"
-	assert_output --partial "pqueue.$q"
+	assert_output --partial "queues/$q"
 }
 
 @test "faults 21: a truncated segment is refused at open with 125, never a SIGBUS" {
-	truncate -s 8192 "/dev/shm/pqueue.$q"
+	truncate -s 8192 "$PKIT_DIR/queues/$q"
 	run --separate-stderr pqueue-put "$q" x
 	assert_failure 125
 	[[ "$stderr" == *"truncated"* ]]

@@ -28,7 +28,7 @@ lesson() {
 	# put_nowait came back at once: the whole lesson is the 3 s timeout
 	# and a little more.
 	[ "$elapsed" -lt 8000 ]
-	run ls /dev/shm
+	run ls "$PKIT_DIR/queues"
 	refute_output --partial "lesson9."
 }
 
@@ -80,7 +80,7 @@ lesson() {
 		run _pkit_alive "$w"
 		assert_failure
 	done
-	run ls /dev/shm
+	run ls "$PKIT_DIR/queues"
 	refute_output --partial "lesson12."
 	if [ "${PKIT_TEST_BACKEND:-}" = redis ]; then
 		run redis-cli -p "$REDIS_PORT" --scan --pattern 'pkit:queue:{lesson12.*'
@@ -101,7 +101,7 @@ lesson() {
 	# Only the tasks in flight at the kill ran twice: at most 4.
 	twice=$(printf '%s\n' "${lines[@]}" | sed -n 's/.* \([0-9]*\) run twice$/\1/p')
 	[ "$twice" -le 4 ]
-	run ls /dev/shm
+	run ls "$PKIT_DIR/queues"
 	refute_output --partial "lesson13."
 	if [ "${PKIT_TEST_BACKEND:-}" = redis ]; then
 		run redis-cli -p "$REDIS_PORT" --scan --pattern 'pkit:queue:{lesson13.*'

@@ -68,7 +68,7 @@ bats_require_minimum_version 1.5.0
 	run --separate-stderr pqueue-rm "$q"
 	assert_success
 	assert_output ""
-	assert_file_not_exists "/dev/shm/pqueue.$q"
+	assert_file_not_exists "$PKIT_DIR/queues/$q"
 	run --separate-stderr pqueue-get -n "$q"
 	assert_failure 125
 	[[ "$stderr" == *"no such queue"* ]]
@@ -85,8 +85,8 @@ bats_require_minimum_version 1.5.0
 	run --separate-stderr pqueue-rm "$a" missing-one "$b"
 	assert_failure 125
 	[[ "$stderr" == *"missing-one: no such queue"* ]]
-	assert_file_not_exists "/dev/shm/pqueue.$a"
-	assert_file_not_exists "/dev/shm/pqueue.$b"
+	assert_file_not_exists "$PKIT_DIR/queues/$a"
+	assert_file_not_exists "$PKIT_DIR/queues/$b"
 }
 
 @test "pqueue-rm: blocked waiters wake with 'queue removed' and 125" {
@@ -108,15 +108,15 @@ bats_require_minimum_version 1.5.0
 	local q
 	q=$(pkit_name x)
 	pqueue-create "$q"
-	head -c 8192 /dev/urandom | dd of="/dev/shm/pqueue.$q" conv=notrunc status=none
+	head -c 8192 /dev/urandom | dd of="$PKIT_DIR/queues/$q" conv=notrunc status=none
 	run pqueue-stat "$q"
 	assert_failure 125
 	run pqueue-rm "$q"
 	assert_success
-	assert_file_not_exists "/dev/shm/pqueue.$q"
-	: > "/dev/shm/pqueue.$q"
-	chmod 600 "/dev/shm/pqueue.$q"
+	assert_file_not_exists "$PKIT_DIR/queues/$q"
+	: > "$PKIT_DIR/queues/$q"
+	chmod 600 "$PKIT_DIR/queues/$q"
 	run pqueue-rm "$q"
 	assert_success
-	assert_file_not_exists "/dev/shm/pqueue.$q"
+	assert_file_not_exists "$PKIT_DIR/queues/$q"
 }

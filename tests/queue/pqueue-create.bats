@@ -20,13 +20,13 @@ bats_require_minimum_version 1.5.0
 }
 
 @test "pqueue-create: a new queue is a 0600 segment of ours, empty" {
-	shm_only "a segment in /dev/shm with a mode"
+	shm_only "a segment file with a mode"
 	local q
 	q=$(pkit_name c)
 	run --separate-stderr pqueue-create "$q"
 	assert_success
 	assert_output ""
-	run stat -c '%a %u' "/dev/shm/pqueue.$q"
+	run stat -c '%a %u' "$PKIT_DIR/queues/$q"
 	assert_output "600 $(id -u)"
 	run pqueue-stat -k "$q"
 	assert_line "size=0"
@@ -55,7 +55,7 @@ bats_require_minimum_version 1.5.0
 	local q
 	q=$(pkit_name c)
 	(umask 077 && pqueue-create -M 0640 "$q")
-	run stat -c %a "/dev/shm/pqueue.$q"
+	run stat -c %a "$PKIT_DIR/queues/$q"
 	assert_output 640
 	run pqueue-stat -k "$q"
 	assert_line "mode=0640"
@@ -68,7 +68,7 @@ bats_require_minimum_version 1.5.0
 		run --separate-stderr pqueue-create -M "$m" "$q"
 		assert_failure 125
 		[ "${#stderr}" -gt 0 ]
-		assert_file_not_exists "/dev/shm/pqueue.$q"
+		assert_file_not_exists "$PKIT_DIR/queues/$q"
 	done
 }
 
@@ -146,25 +146,109 @@ bats_require_minimum_version 1.5.0
 	assert_failure 125
 	run pqueue-create -s 99999999999999 "$q"
 	assert_failure 125
-	run --separate-stderr pqueue-create 'a/b'
+	run --separate-stderr pqueue-create 'a/'
 	assert_failure 125
 	[[ "$stderr" == *"bad queue name"* ]]
 	run pqueue-create .hidden
 	assert_failure 125
 	run pqueue-create "$q" extra
 	assert_failure 125
-	assert_file_not_exists "/dev/shm/pqueue.$q"
+	assert_file_not_exists "$PKIT_DIR/queues/$q"
+}
+
+@test "pqueue-create: a fresh PKIT_DIR is made 0700 with the queue inside, and names are per PKIT_DIR" {
+	shm_only "queues in the runtime directory"
+	local q other
+	q=$(pkit_name ns)
+	other=$BATS_TEST_TMPDIR/other
+	[ ! -e "$PKIT_DIR" ]
+	pqueue-create "$q"
+	run stat -c '%a %U %F' "$PKIT_DIR" "$PKIT_DIR/queues" "$PKIT_DIR/queues/$q"
+	assert_output $'700 root directory\n700 root directory\n600 root regular file'
+	pqueue-put "$q" mine
+	# another PKIT_DIR is another namespace: no such queue there, and
+	# one of the same name there is another queue
+	run --separate-stderr env PKIT_DIR="$other" pqueue-get -n "$q"
+	assert_failure 125
+	assert_equal "$stderr" "pqueue-get: $q: no such queue"
+	PKIT_DIR=$other pqueue-create "$q"
+	PKIT_DIR=$other pqueue-put "$q" theirs
+	run pqueue-get -n "$q"
+	assert_output mine
+	run env PKIT_DIR="$other" pqueue-get -n "$q"
+	assert_output theirs
+	PKIT_DIR=$other pqueue-rm "$q"
+}
+
+@test "pqueue-create: a group-writable, foreign or symlinked runtime directory is refused" {
+	shm_only "queues in the runtime directory"
+	local q d t
+	q=$(pkit_name ns)
+	for d in gw foreign link qgw qlink; do
+		PKIT_DIR=$BATS_TEST_TMPDIR/$d
+		case $d in
+		gw) mkdir -m 0770 "$PKIT_DIR"; chmod 0770 "$PKIT_DIR" ;;
+		foreign) mkdir -m 0700 "$PKIT_DIR"; chown nobody "$PKIT_DIR" ;;
+		link) mkdir -m 0700 "$BATS_TEST_TMPDIR/real"
+		    ln -s "$BATS_TEST_TMPDIR/real" "$PKIT_DIR" ;;
+		qgw) mkdir -m 0700 "$PKIT_DIR" "$PKIT_DIR/queues"
+		    chmod 0770 "$PKIT_DIR/queues" ;;
+		qlink) mkdir -m 0700 "$PKIT_DIR" "$BATS_TEST_TMPDIR/realq"
+		    ln -s "$BATS_TEST_TMPDIR/realq" "$PKIT_DIR/queues" ;;
+		esac
+		for t in "pqueue-create" "pqueue-create -p" "pqueue-put -n" \
+		    "pqueue-get -n" "pqueue-stat" "pqueue-rm"; do
+			# shellcheck disable=SC2086 # word splitting of $t is wanted
+			run --separate-stderr env PKIT_DIR="$PKIT_DIR" $t "$q"
+			assert_failure 125
+			assert_equal "${#stderr_lines[@]}" 1
+			[[ "$stderr" == *"$q: runtime directory $PKIT_DIR"* ]] ||
+				fail "$d: $t: $stderr"
+		done
+		run --separate-stderr env PKIT_DIR="$PKIT_DIR" pqueue-stat
+		assert_failure 125
+		[[ "$stderr" == *"runtime directory"*"$PKIT_DIR"* ]]
+	done
+	# nothing was created through the links
+	run ls -A "$BATS_TEST_TMPDIR/real" "$BATS_TEST_TMPDIR/realq"
+	assert_output "$BATS_TEST_TMPDIR/real:"$'\n\n'"$BATS_TEST_TMPDIR/realq:"
+}
+
+@test "pqueue-create: a name with '/' is the queue's path, never through a final symlink" {
+	shm_only "a queue file at a path"
+	local d
+	d=$BATS_TEST_TMPDIR/share
+	mkdir -m 0755 "$d"
+	pqueue-create -M 0640 "$d/q"
+	run stat -c '%a %F' "$d/q"
+	assert_output "640 regular file"
+	pqueue-put "$d/q" one two
+	run pqueue-get -c 2 "$d/q"
+	assert_output $'one\ntwo'
+	# the path's queue is not in the runtime directory, nor listed
+	[ ! -e "$PKIT_DIR/queues/q" ]
+	run pqueue-stat
+	assert_success
+	assert_output ""
+	ln -s q "$d/alias"
+	run --separate-stderr pqueue-put "$d/alias" x
+	assert_failure 125
+	assert_equal "$stderr" "pqueue-put: $d/alias: segment is a symbolic link; refused"
+	run --separate-stderr pqueue-create "$d/alias2/x"
+	assert_failure 125
+	pqueue-rm "$d/q"
+	[ ! -e "$d/q" ]
 }
 
 @test "pqueue-create: the segment's memory follows -s (lease buffers no bigger than the ring)" {
 	local q small big
-	shm_only "a segment in /dev/shm"
+	shm_only "a segment file"
 	q=$(pkit_name sz)
 	pqueue-create -s 4096 "$q"
-	small=$(stat -c %s "/dev/shm/pqueue.$q")
+	small=$(stat -c %s "$PKIT_DIR/queues/$q")
 	pqueue-rm "$q"
 	pqueue-create "$q"
-	big=$(stat -c %s "/dev/shm/pqueue.$q")
+	big=$(stat -c %s "$PKIT_DIR/queues/$q")
 	# pqueue-create(1): 64 buffers of min(64 KiB, -s), the ring, ~24 KiB.
 	[ "$small" -le $((64 * 4096 + 4096 + 32768)) ]
 	[ "$big" -le $((64 * 65536 + 1048576 + 32768)) ]

@@ -15,7 +15,7 @@ bats_require_minimum_version 1.5.0
 		run --separate-stderr pqueue-join $args
 		assert_failure 125
 		[ -z "$output" ]
-		[[ "$stderr" == *"usage: pqueue-join [-t DURATION] NAME"* ]] ||
+		[[ "$stderr" == *"usage: pqueue-join [-p] [-t DURATION] NAME"* ]] ||
 			fail "no usage for '$args': $stderr"
 	done
 }
@@ -33,7 +33,9 @@ bats_require_minimum_version 1.5.0
 @test "pqueue-join: -h prints the usage on stdout and exits 0" {
 	run --separate-stderr pqueue-join -h
 	assert_success
-	assert_output "usage: pqueue-join [-t DURATION] NAME"
+	assert_line --index 0 "usage: pqueue-join [-p] [-t DURATION] NAME"
+	assert_line --partial -- "-t DURATION"
+	assert_line "see pqueue-join(1)"
 }
 
 @test "pqueue-join: no such queue is 125, named on stderr" {

@@ -20,7 +20,8 @@ bats_require_minimum_version 1.5.0
 @test "pqueue-rm: -h prints the usage on stdout and exits 0" {
 	run --separate-stderr pqueue-rm -h
 	assert_success
-	assert_output "usage: pqueue-rm NAME..."
+	assert_line --index 0 "usage: pqueue-rm NAME..."
+	assert_line "see pqueue-rm(1)"
 }
 
 @test "pqueue-rm: removes a queue and its messages, silently; the name is free again" {

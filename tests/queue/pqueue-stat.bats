@@ -20,7 +20,7 @@ bats_require_minimum_version 1.5.0
 }
 
 @test "pqueue-stat: without NAME lists this user's queues, sorted" {
-	shm_only "the list is of /dev/shm"
+	shm_only "the list is of the runtime directory's queues/"
 	local a b
 	b=$(pkit_name zz)
 	a=$(pkit_name aa)
@@ -110,4 +110,32 @@ bats_require_minimum_version 1.5.0
 	assert_failure 125
 	assert_output ""
 	[[ "$stderr" == "pqueue-stat: $q: no such queue" ]]
+}
+
+@test "pqueue-stat: waiters killed with SIGKILL are no longer counted" {
+	local q f g p j
+	q=$(pkit_name w)
+	f=$(pkit_name f)
+	pqueue-create "$q"
+	pqueue-create -m 1 "$f"
+	pqueue-put "$f" full
+	pqueue-get "$q" > /dev/null 3>&- &
+	g=$!
+	pkit_track "$g"
+	pqueue-put "$f" more 3>&- &
+	p=$!
+	pkit_track "$p"
+	pqueue-join "$f" 3>&- &
+	j=$!
+	pkit_track "$j"
+	wait_until 20 sh -c 'pqueue-stat -k "$1" | grep -qx waiting_get=1' sh "$q"
+	wait_until 20 sh -c 'pqueue-stat -k "$1" | grep -qx waiting_put=1' sh "$f"
+	wait_until 20 sh -c 'pqueue-stat -k "$1" | grep -qx waiting_join=1' sh "$f"
+	kill -KILL "$g" "$p" "$j"
+	wait "$g" "$p" "$j" || true
+	wait_until 20 sh -c 'pqueue-stat -k "$1" | grep -qx waiting_get=0' sh "$q"
+	wait_until 20 sh -c 'pqueue-stat -k "$1" | grep -qx waiting_put=0' sh "$f"
+	wait_until 20 sh -c 'pqueue-stat -k "$1" | grep -qx waiting_join=0' sh "$f"
+	run pqueue-stat -k "$f"
+	assert_line size=1
 }

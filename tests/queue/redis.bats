@@ -187,6 +187,31 @@ rq() {
 	[ "${#lines[@]}" -eq 1 ]
 }
 
+@test "pqueue redis: a getter whose server falls silent (stopped, no reset) exits 125 within the bound" {
+	local q w st t0 t1
+	own_server
+	q=redis://127.0.0.1:$oport/silent
+	pqueue-create "$q"
+	pqueue-get -t 120 "$q" 2> "$BATS_TEST_TMPDIR/err" 3>&- &
+	w=$!
+	pkit_track "$w"
+	wait_until 20 sh -c 'pqueue-stat -k "$1" | grep -qx waiting_get=1' sh "$q"
+	# SIGSTOP: the socket stays open and nothing answers, as in a
+	# partition or a host gone without a reset.
+	kill -STOP "$opid"
+	t0=$(date +%s)
+	st=0
+	wait "$w" || st=$?
+	t1=$(date +%s)
+	kill -CONT "$opid"
+	own_stop
+	# 8 s by design (redis.h); generous for a loaded machine
+	[ $((t1 - t0)) -le 30 ] || fail "noticed after $((t1 - t0)) s"
+	[ "$st" -eq 125 ] || fail "status $st: $(cat "$BATS_TEST_TMPDIR/err")"
+	run cat "$BATS_TEST_TMPDIR/err"
+	assert_output "pqueue-get: $q: server not answering (no reply to PING in 5 s)"
+}
+
 @test "pqueue redis: unreachable servers, bad URLs and refused passwords: 125, one line, no password" {
 	local t n
 	for t in pqueue-create pqueue-put pqueue-get pqueue-stat pqueue-close pqueue-done pqueue-join pqueue-rm; do
@@ -233,6 +258,17 @@ rq() {
 	run --separate-stderr pqueue-put "redis:$n" x
 	assert_failure 125
 	[[ "$stderr" == *"not pkit's"* ]] || fail "$stderr"
+	# The put goes with the open check (pq_open_lazy): it must not run,
+	# even on a hash that has every field a put reads, and no stream.
+	rcli hset "pkit:queue:{$n}" closed 0 max_msgs 0 max_bytes 4096 \
+		max_msg 100 bytes 0 next_id 0 unfinished 0 lease_ms 1000 >/dev/null
+	run --separate-stderr pqueue-put "redis:$n" x
+	assert_failure 125
+	[[ "$stderr" == *"not pkit's"* ]] || fail "$stderr"
+	run rcli exists "pkit:queue:{$n}:s"
+	assert_output 0
+	run rcli hget "pkit:queue:{$n}" next_id
+	assert_output 0
 }
 
 @test "pqueue redis: LIFO and modes are refused on redis, a lease time on shared memory" {

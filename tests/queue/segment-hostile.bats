@@ -1,7 +1,9 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: ISC
-# segment-hostile.bats: hostile and corrupt queue segments in
-# /dev/shm.  Another user's segment, widened modes, symlinks, FIFOs,
+# segment-hostile.bats: hostile and corrupt queue segments, in the
+# runtime directory's queues/ or (another user's) in a directory shared
+# on purpose and named by path.  Another user's segment, widened modes,
+# symlinks, FIFOs,
 # truncation at every interesting size, random bytes, a valid header
 # with out-of-range fields (tests/queue/segpatch keeps its checksum right), a
 # future layout, a half-created one: every tool that opens it exits 125
@@ -38,7 +40,7 @@ all_refuse() {
 removed() {
 	run --separate-stderr timeout 10 pqueue-rm "$1"
 	assert_success
-	assert_file_not_exists "/dev/shm/pqueue.$1"
+	assert_file_not_exists "$PKIT_DIR/queues/$1"
 }
 
 # as_nobody CMD...: run CMD as user nobody (group root with -g).
@@ -56,6 +58,27 @@ nobody_can_run() {
 	as_nobody pqueue-stat -h > /dev/null 2>&1
 }
 
+# shared_dir: print a new world-writable sticky directory (like /tmp)
+# where users share queues by path; teardown removes it.
+shared_dir() {
+	local d
+	d=$(mktemp -d /dev/shm/pkit-share.XXXXXX)
+	chmod 1777 "$d"
+	printf '%s\n' "$d" >> "$BATS_TEST_TMPDIR/.shared"
+	printf '%s\n' "$d"
+}
+
+teardown() {
+	local d
+	pkit_teardown
+	[ -f "$BATS_TEST_TMPDIR/.shared" ] || return 0
+	while read -r d; do
+		case $d in
+		/dev/shm/pkit-share.?*) rm -rf "$d" ;;
+		esac
+	done < "$BATS_TEST_TMPDIR/.shared"
+}
+
 # fresh Q: a small queue holding three messages.
 fresh() {
 	pqueue-create -s 4096 "$1"
@@ -65,16 +88,16 @@ fresh() {
 @test "segments: a queue another user created is refused, and not removed" {
 	local q
 	nobody_can_run || skip "user nobody cannot run the built tools"
-	q=$(pkit_name adv)
+	q=$(shared_dir)/$(pkit_name adv)
 	as_nobody pqueue-create "$q"
 	as_nobody pqueue-put "$q" secret
-	run stat -c %U "/dev/shm/pqueue.$q"
+	run stat -c %U "$q"
 	assert_output nobody
 	all_refuse "$q" "owned by uid $(id -u nobody), not by us; refused"
 	run --separate-stderr pqueue-rm "$q"
 	assert_failure 125
 	assert_equal "$stderr" "pqueue-rm: $q: segment is not ours; refused"
-	assert_file_exists "/dev/shm/pqueue.$q"
+	assert_file_exists "$q"
 	run as_nobody pqueue-get -n "$q"
 	assert_output secret
 	as_nobody pqueue-rm "$q"
@@ -83,7 +106,7 @@ fresh() {
 @test "segments: another user can neither read nor write our queue" {
 	local q
 	nobody_can_run || skip "user nobody cannot run the built tools"
-	q=$(pkit_name adv)
+	q=$(shared_dir)/$(pkit_name adv)
 	fresh "$q"
 	run --separate-stderr as_nobody pqueue-get -n "$q"
 	assert_failure 125
@@ -99,11 +122,59 @@ fresh() {
 	assert_success
 }
 
+# as_them CMD...: CMD as user nobody, in their own runtime directory.
+as_them() {
+	PKIT_DIR=$theirs as_nobody "$@"
+}
+
+@test "namespace: another user cannot see, squat, open or remove our queues" {
+	local q
+	nobody_can_run || skip "user nobody cannot run the built tools"
+	q=$(pkit_name jobs)
+	theirs=$(shared_dir)/nobody-rundir
+	# nobody takes the name first, in their own runtime directory
+	as_them pqueue-create "$q"
+	as_them pqueue-put "$q" theirs
+	# ours is another queue of the same name: create, -p, put, get work
+	run --separate-stderr pqueue-create "$q"
+	assert_success
+	run --separate-stderr pqueue-create -p "$q"
+	assert_success
+	pqueue-put "$q" ours
+	run pqueue-get -n "$q"
+	assert_output ours
+	pqueue-put "$q" again
+	# they list only theirs, and get only theirs by that name
+	run --separate-stderr as_them pqueue-stat
+	assert_success
+	assert_output "$q"
+	run --separate-stderr as_them pqueue-get -n "$q"
+	assert_output theirs
+	# ours by its path: no way through our 0700 runtime directory
+	for t in "pqueue-get -n" "pqueue-put -n" "pqueue-stat" "pqueue-rm" \
+	    "pqueue-close"; do
+		# shellcheck disable=SC2086 # word splitting of $t is wanted
+		run --separate-stderr as_them $t "$PKIT_DIR/queues/$q"
+		assert_failure 125
+		[[ "$stderr" == *": $PKIT_DIR/queues/$q: $PKIT_DIR/queues: Permission denied" ]]
+	done
+	# with our runtime directory, they are refused outright
+	run --separate-stderr as_nobody pqueue-get -n "$q"
+	assert_failure 125
+	[[ "$stderr" == *": $q: runtime directory $PKIT_DIR: Permission denied" ]]
+	run pqueue-get -n "$q"
+	assert_output again
+	run pqueue-stat -k "$q"
+	assert_line closed=0
+	run stat -c '%a %U' "$PKIT_DIR" "$PKIT_DIR/queues"
+	assert_output $'700 root\n700 root'
+}
+
 @test "segments: their queue is ours to use only if -M shared it with our group" {
 	local q
 	nobody_can_run || skip "user nobody cannot run the built tools"
 	[ "$(id -g)" = 0 ] || skip "the test shares through group 0"
-	q=$(pkit_name adv)
+	q=$(shared_dir)/$(pkit_name adv)
 	as_nobody -g pqueue-create -M 0660 "$q"
 	pqueue-put "$q" shared
 	run as_nobody -g pqueue-get -n "$q"
@@ -119,11 +190,11 @@ fresh() {
 	q=$(pkit_name adv)
 	fresh "$q"
 	for m in 0644 0640 0604 0660; do
-		chmod "$m" "/dev/shm/pqueue.$q"
+		chmod "$m" "$PKIT_DIR/queues/$q"
 		all_refuse "$q" "segment mode $m is wider than it was created with (0600); refused"
 	done
 	for m in 0666 0602 0622; do
-		chmod "$m" "/dev/shm/pqueue.$q"
+		chmod "$m" "$PKIT_DIR/queues/$q"
 		all_refuse "$q" "world-writable; refused"
 	done
 	removed "$q"
@@ -132,7 +203,7 @@ fresh() {
 	run pqueue-get "$q"
 	assert_output fine
 	# narrower than created is fine: it shares less
-	chmod 0600 "/dev/shm/pqueue.$q"
+	chmod 0600 "$PKIT_DIR/queues/$q"
 	run pqueue-stat -e "$q"
 	assert_success
 }
@@ -142,17 +213,17 @@ fresh() {
 	q=$(pkit_name adv)
 	real=$(pkit_name adv)
 	fresh "$real"
-	sum=$(sha256sum < "/dev/shm/pqueue.$real")
-	ln -s "pqueue.$real" "/dev/shm/pqueue.$q"
+	sum=$(sha256sum < "$PKIT_DIR/queues/$real")
+	ln -s "$real" "$PKIT_DIR/queues/$q"
 	all_refuse "$q" "segment is a symbolic link; refused"
 	run --separate-stderr pqueue-create -p "$q"
 	assert_failure 125
 	run --separate-stderr pqueue-rm "$q"
 	assert_failure 125
 	assert_equal "$stderr" "pqueue-rm: $q: segment is a symbolic link; refused"
-	[ -L "/dev/shm/pqueue.$q" ]
-	assert_equal "$(sha256sum < "/dev/shm/pqueue.$real")" "$sum"
-	rm -f "/dev/shm/pqueue.$q"
+	[ -L "$PKIT_DIR/queues/$q" ]
+	assert_equal "$(sha256sum < "$PKIT_DIR/queues/$real")" "$sum"
+	rm -f "$PKIT_DIR/queues/$q"
 	run pqueue-get -c 3 "$real"
 	assert_output $'a\nbb\nccc'
 }
@@ -163,47 +234,49 @@ fresh() {
 	target=$BATS_TEST_TMPDIR/theirs
 	printf 'not yours\n' > "$target"
 	chown nobody "$target"
-	ln -s "$target" "/dev/shm/pqueue.$q"
+	queues_dir
+	ln -s "$target" "$PKIT_DIR/queues/$q"
 	all_refuse "$q" "symbolic link"
 	run pqueue-create "$q"
 	assert_failure 125
 	assert_equal "$(cat "$target")" "not yours"
 	run stat -c '%U %s' "$target"
 	assert_output "nobody 10"
-	rm -f "/dev/shm/pqueue.$q"
+	rm -f "$PKIT_DIR/queues/$q"
 }
 
 @test "segments: a FIFO or a directory at the segment path is refused, no hang" {
 	local q
 	q=$(pkit_name adv)
-	mkfifo -m 600 "/dev/shm/pqueue.$q"
+	queues_dir
+	mkfifo -m 600 "$PKIT_DIR/queues/$q"
 	all_refuse "$q" "not a regular file"
 	# not a segment: pqueue-rm leaves it alone, and does not block on it
 	run --separate-stderr timeout 10 pqueue-rm "$q"
 	assert_failure 125
-	[ -p "/dev/shm/pqueue.$q" ]
-	rm -f "/dev/shm/pqueue.$q"
-	mkdir -m 700 "/dev/shm/pqueue.$q"
+	[ -p "$PKIT_DIR/queues/$q" ]
+	rm -f "$PKIT_DIR/queues/$q"
+	mkdir -m 700 "$PKIT_DIR/queues/$q"
 	run --separate-stderr timeout 10 pqueue-get -n "$q"
 	assert_failure 125
 	[ "${#stderr_lines[@]}" -eq 1 ]
-	rmdir "/dev/shm/pqueue.$q"
+	rmdir "$PKIT_DIR/queues/$q"
 }
 
 @test "segments: truncated to 0, header-1, header, a page, mid-ring, size-1: refused, removable" {
 	local q size s
 	q=$(pkit_name adv)
 	fresh "$q"
-	size=$(stat -c %s "/dev/shm/pqueue.$q")
+	size=$(stat -c %s "$PKIT_DIR/queues/$q")
 	for s in 0 135 136 4095 4096 $((size / 2)) $((size - 8)) $((size - 1)); do
-		[ -e "/dev/shm/pqueue.$q" ] || fresh "$q"
-		truncate -s "$s" "/dev/shm/pqueue.$q"
+		[ -e "$PKIT_DIR/queues/$q" ] || fresh "$q"
+		truncate -s "$s" "$PKIT_DIR/queues/$q"
 		all_refuse "$q" "truncated"
 		removed "$q"
 	done
 	# grown is no better than shrunk
 	fresh "$q"
-	truncate -s $((size + 4096)) "/dev/shm/pqueue.$q"
+	truncate -s $((size + 4096)) "$PKIT_DIR/queues/$q"
 	all_refuse "$q" "size does not match its header"
 	removed "$q"
 }
@@ -211,8 +284,9 @@ fresh() {
 @test "segments: random bytes are not a queue, and are removable" {
 	local q
 	q=$(pkit_name adv)
-	head -c 5263360 /dev/urandom > "/dev/shm/pqueue.$q"
-	chmod 600 "/dev/shm/pqueue.$q"
+	queues_dir
+	head -c 5263360 /dev/urandom > "$PKIT_DIR/queues/$q"
+	chmod 600 "$PKIT_DIR/queues/$q"
 	all_refuse "$q" "not a pqueue segment (bad magic)"
 	run --separate-stderr pqueue-create -p "$q"
 	assert_failure 125
@@ -226,7 +300,7 @@ fresh() {
 		field=${spec% *}
 		value=${spec#* }
 		fresh "$q"
-		segpatch "/dev/shm/pqueue.$q" "$field" "$value"
+		segpatch "$PKIT_DIR/queues/$q" "$field" "$value"
 		all_refuse "$q" "$why"
 		removed "$q"
 	done <<-'EOF'
@@ -264,7 +338,7 @@ fresh() {
 		field=${spec% *}
 		value=${spec#* }
 		fresh "$q"
-		segpatch "/dev/shm/pqueue.$q" "$field" "$value"
+		segpatch "$PKIT_DIR/queues/$q" "$field" "$value"
 		all_refuse "$q" "queue segment corrupt: $why"
 		removed "$q"
 	done <<-'EOF'
@@ -291,9 +365,9 @@ fresh() {
 	local q off
 	q=$(pkit_name adv)
 	fresh "$q"
-	off=$(od -An -t u8 -j 112 -N 8 "/dev/shm/pqueue.$q" | tr -d ' ')
+	off=$(od -An -t u8 -j 112 -N 8 "$PKIT_DIR/queues/$q" | tr -d ' ')
 	head -c 200 /dev/urandom |
-	    dd of="/dev/shm/pqueue.$q" bs=1 seek="$off" conv=notrunc status=none
+	    dd of="$PKIT_DIR/queues/$q" bs=1 seek="$off" conv=notrunc status=none
 	run --separate-stderr timeout 10 pqueue-get -n "$q"
 	assert_failure 125
 	assert_output ""
@@ -302,7 +376,7 @@ fresh() {
 	removed "$q"
 	# a record shifted off its boundary is caught the same way
 	fresh "$q"
-	segpatch "/dev/shm/pqueue.$q" state.head 8
+	segpatch "$PKIT_DIR/queues/$q" state.head 8
 	run --separate-stderr timeout 10 pqueue-get -n "$q"
 	assert_failure 125
 	[[ "$stderr" == *"bad record in the ring"* ]]
@@ -313,9 +387,9 @@ fresh() {
 	local q off
 	q=$(pkit_name adv)
 	fresh "$q"
-	off=$(od -An -t u8 -j 80 -N 8 "/dev/shm/pqueue.$q" | tr -d ' ')
+	off=$(od -An -t u8 -j 80 -N 8 "$PKIT_DIR/queues/$q" | tr -d ' ')
 	head -c 40 /dev/zero |
-	    dd of="/dev/shm/pqueue.$q" bs=1 seek="$off" conv=notrunc status=none
+	    dd of="$PKIT_DIR/queues/$q" bs=1 seek="$off" conv=notrunc status=none
 	all_refuse "$q" "its lock is not a robust mutex"
 	removed "$q"
 }
@@ -324,7 +398,7 @@ fresh() {
 	local q
 	q=$(pkit_name adv)
 	fresh "$q"
-	segpatch "/dev/shm/pqueue.$q" magic 0
+	segpatch "$PKIT_DIR/queues/$q" magic 0
 	timed_run --separate-stderr timeout 10 pqueue-put -n "$q" x
 	assert_failure 125
 	assert_equal "$stderr" "pqueue-put: $q: incomplete queue (its creator died); remove it with pqueue-rm"

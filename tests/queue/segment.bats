@@ -25,10 +25,10 @@ refused() {
 	local q
 	q=$(pkit_name seg)
 	pqueue-create "$q"
-	run stat -c '%a %u %s' "/dev/shm/pqueue.$q"
+	run stat -c '%a %u %s' "$PKIT_DIR/queues/$q"
 	assert_output --regexp "^600 $(id -u) [0-9]+$"
 	# Allocated, not sparse: blocks cover the size.
-	run sh -c "stat -c '%b %B %s' /dev/shm/pqueue.$q | awk '{ exit !(\$1 * \$2 >= \$3) }'"
+	run sh -c "stat -c '%b %B %s' $PKIT_DIR/queues/$q | awk '{ exit !(\$1 * \$2 >= \$3) }'"
 	assert_success
 }
 
@@ -36,37 +36,38 @@ refused() {
 	local q
 	q=$(pkit_name seg)
 	pqueue-create "$q"
-	chown nobody "/dev/shm/pqueue.$q"
+	chown nobody "$PKIT_DIR/queues/$q"
 	refused "$q" "owned by uid $(id -u nobody)"
 	run pqueue-rm "$q"
 	assert_failure 125
-	rm -f "/dev/shm/pqueue.$q"
+	rm -f "$PKIT_DIR/queues/$q"
 }
 
 @test "segment: group access is honoured only when the mode grants it" {
 	local q
 	q=$(pkit_name seg)
 	pqueue-create -M 0660 "$q"
-	chown nobody:root "/dev/shm/pqueue.$q"
+	chown nobody:root "$PKIT_DIR/queues/$q"
 	# We are in group root and the mode grants it; the header's owner no
 	# longer matches the file's, which is refused too: chown is tampering.
 	refused "$q" "owner changed"
-	rm -f "/dev/shm/pqueue.$q"
+	rm -f "$PKIT_DIR/queues/$q"
 }
 
 @test "segment: a world-writable one is refused" {
 	local q
 	q=$(pkit_name seg)
 	pqueue-create "$q"
-	chmod 666 "/dev/shm/pqueue.$q"
+	chmod 666 "$PKIT_DIR/queues/$q"
 	refused "$q" "world-writable"
 }
 
 @test "segment: a foreign file of ours under the name is not a queue" {
 	local q
 	q=$(pkit_name seg)
-	head -c 65536 /dev/urandom > "/dev/shm/pqueue.$q"
-	chmod 600 "/dev/shm/pqueue.$q"
+	queues_dir
+	head -c 65536 /dev/urandom > "$PKIT_DIR/queues/$q"
+	chmod 600 "$PKIT_DIR/queues/$q"
 	refused "$q" "not a pqueue segment"
 }
 
@@ -76,13 +77,13 @@ refused() {
 	pqueue-create "$q"
 	pqueue-put "$q" a
 	# A byte of the header (its checksum catches it).
-	printf '\377' | dd of="/dev/shm/pqueue.$q" bs=1 seek=40 conv=notrunc status=none
+	printf '\377' | dd of="$PKIT_DIR/queues/$q" bs=1 seek=40 conv=notrunc status=none
 	refused "$q" "checksum"
 	pqueue-rm "$q"
 	pqueue-create "$q"
 	pqueue-put "$q" a
 	# The control block's state: garbage over both copies.
-	head -c 1024 /dev/urandom | dd of="/dev/shm/pqueue.$q" bs=1 seek=4352 conv=notrunc status=none
+	head -c 1024 /dev/urandom | dd of="$PKIT_DIR/queues/$q" bs=1 seek=4352 conv=notrunc status=none
 	refused "$q" "corrupt"
 }
 
@@ -90,11 +91,11 @@ refused() {
 	local q
 	q=$(pkit_name seg)
 	pqueue-create "$q"
-	truncate -s 65536 "/dev/shm/pqueue.$q"
+	truncate -s 65536 "$PKIT_DIR/queues/$q"
 	refused "$q" "truncated"
-	truncate -s 100 "/dev/shm/pqueue.$q"
+	truncate -s 100 "$PKIT_DIR/queues/$q"
 	refused "$q" "truncated"
-	truncate -s 0 "/dev/shm/pqueue.$q"
+	truncate -s 0 "$PKIT_DIR/queues/$q"
 	refused "$q" "truncated"
 }
 
@@ -102,7 +103,7 @@ refused() {
 	local q
 	q=$(pkit_name seg)
 	pqueue-create "$q"
-	printf '\0\0\0\0\0\0\0\0' | dd of="/dev/shm/pqueue.$q" bs=1 seek=0 conv=notrunc status=none
+	printf '\0\0\0\0\0\0\0\0' | dd of="$PKIT_DIR/queues/$q" bs=1 seek=0 conv=notrunc status=none
 	timed_run --separate-stderr pqueue-get -n "$q"
 	assert_failure 125
 	[[ "$stderr" == *"incomplete queue"* ]]
@@ -113,17 +114,21 @@ refused() {
 	local q
 	q=$(pkit_name seg)
 	pqueue-create "$q"
-	mv "/dev/shm/pqueue.$q" "/dev/shm/pqueue.$q.real"
-	ln -s "pqueue.$q.real" "/dev/shm/pqueue.$q"
+	mv "$PKIT_DIR/queues/$q" "$PKIT_DIR/queues/$q.real"
+	ln -s "$q.real" "$PKIT_DIR/queues/$q"
 	refused "$q" "symbolic link"
-	rm -f "/dev/shm/pqueue.$q" "/dev/shm/pqueue.$q.real"
+	rm -f "$PKIT_DIR/queues/$q" "$PKIT_DIR/queues/$q.real"
 }
 
 @test "segment: -M 0660 shares a queue with its group, 0600 does not" {
-	local q r as_member
+	local q r as_member grp
 	command -v setpriv > /dev/null || skip "no setpriv"
-	q=$(pkit_name seg)
-	r=$(pkit_name seg)
+	# shared by path, in a directory the group can reach (names are
+	# per user, in a 0700 runtime directory)
+	grp=$(mktemp -d /dev/shm/pkit-grp.XXXXXX)
+	chmod 0770 "$grp"
+	q=$grp/$(pkit_name seg)
+	r=$grp/$(pkit_name seg)
 	# Another user whose group is the segment's group (root's).
 	as_member="setpriv --reuid=nobody --regid=0 --clear-groups"
 	pqueue-create -M 0660 "$q"
@@ -142,4 +147,5 @@ refused() {
 	assert_failure 125
 	run pqueue-get -n "$q"
 	assert_output back
+	rm -rf "$grp"
 }
