@@ -336,6 +336,7 @@ attempt(struct lockb *lk, int64_t *wait_ms, const char **why)
 	const char *av[9];
 	char lease[32], count[16], who[300], token[17], host[256];
 	unsigned char rnd[8];
+	redisContext *c;
 	const char *w2;
 	int64_t until, left;
 	int i, got, n, rc;
@@ -370,12 +371,14 @@ attempt(struct lockb *lk, int64_t *wait_ms, const char **why)
 	    n++) {
 		if (lk->url.nsentinel == 0 || !redis_failed_retryable())
 			return -1;
+		/* lk->c stays the old connection until a new one is made */
 		do {
 			if (mono_now() >= until)
 				return -1;
 			redis_backoff(n);
-			redisFree(lk->c);
-		} while ((lk->c = redis_connect(&lk->url, why)) == NULL);
+		} while ((c = redis_connect(&lk->url, why)) == NULL);
+		redisFree(lk->c);
+		lk->c = c;
 	}
 	if (r->type != REDIS_REPLY_ARRAY || r->elements < 2 ||
 	    r->element[0]->type != REDIS_REPLY_INTEGER ||

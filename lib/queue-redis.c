@@ -33,6 +33,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,7 +67,9 @@ struct pqb {
 	redisReply	*held;		/* the reply the lease points into */
 	struct pq_msg	*lease;
 	size_t		 nlease, cap;
-	int64_t		 until;		/* retry (failover, WAIT) until then */
+	int64_t		 deadline;	/* of the operation under way; 0 none */
+	int64_t		 until;		/* retry (failover, WAIT) until then;
+					   0: no fault yet (window()) */
 	int		 retry;		/* the last failure may pass: again() */
 	int		 opening;	/* the open check's reply is unread */
 	int		 open_err;	/* what it said, once read */
@@ -446,6 +449,13 @@ setup(const char *name, struct pqb *q)
 	    ":ev" };
 
 	memset(q, 0, sizeof(*q));
+	/*
+	 * A dropped connection must be an error we report (125, one line),
+	 * not our death by SIGPIPE in a write of hiredis.  A command a tool
+	 * runs gets SIGPIPE back (pqworker, lib/spawn); pqueue-get ignores
+	 * it already and dies of it itself when stdout goes.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	if (redis_url_parse(name, &q->u, &why) != 0)
 		return pq_seterr("pqueue", PKIT_EXIT_FAIL,
 		    "bad queue name: %s", why);
@@ -713,7 +723,7 @@ pqr_remove(const char *name)
  * with pq_error() set (and *code) on a lost connection or an error reply.
  * On a Sentinel name a failure that may pass (lost connection, READONLY,
  * MASTERDOWN, LOADING) is tried again on the current master until
- * q->until; E_ONCE never sends twice what may have run (only a refusal is
+ * window(); E_ONCE never sends twice what may have run (only a refusal is
  * tried again).  E_WRITE: the reply is returned only once WAIT has
  * confirmed the name's replicas (a lost WAIT sends the write again: a
  * put may then be stored twice, never lost).
@@ -735,8 +745,11 @@ eval(struct pqb *q, const char *script, size_t n, const char **args,
 			return NULL;
 		}
 		if ((r = eval_recv(q, code)) != NULL) {
-			if (!(flags & E_WRITE) || (e = replicated(q, code)) == 0)
+			if (!(flags & E_WRITE) ||
+			    (e = replicated(q, code)) == 0) {
+				q->until = 0;	/* the next fault starts anew */
 				return r;
+			}
 			freeReplyObject(r);
 			if (e == 1)
 				return NULL;
@@ -747,38 +760,53 @@ eval(struct pqb *q, const char *script, size_t n, const char **args,
 	}
 }
 
-/* The deadline of the retries of an operation with this deadline. */
+/* An operation with this deadline starts: no fault seen yet. */
 static void
 arm(struct pqb *q, int64_t deadline)
 {
-	q->until = redis_retry_deadline(deadline == PQ_FOREVER ? 0 :
-	    deadline);
+	q->deadline = deadline == PQ_FOREVER ? 0 : deadline;
+	q->until = 0;
+}
+
+/*
+ * Until when a fault is tried again: the operation's deadline, or
+ * REDIS_RETRY_NS from the first fault seen since the last success.  Not
+ * from the start of the operation: a worker may have waited for hours in
+ * one get when the failover comes, and deserves the whole window.
+ */
+static int64_t
+window(struct pqb *q)
+{
+	if (q->until == 0)
+		q->until = redis_retry_deadline(q->deadline);
+	return q->until;
 }
 
 /*
  * After a failure that may pass (q->retry) on a Sentinel name, before
- * q->until: a new connection to the master of now (asked of the
+ * window(): a new connection to the master of now (asked of the
  * sentinels again until one answers).  1 to try again, 0 not (the error
- * stays set).
+ * stays set, and so does the old connection: q->c is never NULL).
  */
 static int
 again(struct pqb *q, int attempt)
 {
+	redisContext *c;
 	const char *why;
 	int n = 0;
 
 	if (!q->retry || q->u.nsentinel == 0)
 		return 0;
 	for (;; n++) {
-		if (pq_signalled() || mono_now() >= q->until)
+		if (pq_signalled() || mono_now() >= window(q))
 			return 0;
 		redis_backoff(attempt + n);
-		if (q->c != NULL)
-			redisFree(q->c);
-		if ((q->c = redis_connect(&q->u, &why)) != NULL)
+		if ((c = redis_connect(&q->u, &why)) != NULL)
 			break;
 		pq_seterr(q->u.shown, PKIT_EXIT_FAIL, "%s", why);
 	}
+	redisFree(q->c);
+	q->c = c;
 	if (q->sub != NULL) {
 		redisFree(q->sub);
 		q->sub = NULL;
@@ -788,7 +816,7 @@ again(struct pqb *q, int attempt)
 
 /*
  * WAIT for the name's replicas, again while they fall short, until
- * q->until.  0 confirmed; 1 short at the deadline (125, said); -1 the
+ * window().  0 confirmed; 1 short at the deadline (125, said); -1 the
  * connection failed (q->retry set: send the write again).
  */
 static int
@@ -799,7 +827,7 @@ replicated(struct pqb *q, int *code)
 	int rc;
 
 	for (;;) {
-		left = (q->until - mono_now()) / 1000000;
+		left = (window(q) - mono_now()) / 1000000;
 		rc = redis_wait(q->c, &q->u, left < 1 ? 1 : left > 1000 ?
 		    1000 : left, &why);
 		if (rc == 0)
@@ -946,20 +974,21 @@ subscribe(struct pqb *q, const char *kind)
 	if (q->sub != NULL)
 		redisFree(q->sub);
 	q->subkind = kind;
-	/* On a Sentinel name, wait out a failover until q->until. */
-	for (n = 0; (q->sub = redis_connect(&q->u, &why)) == NULL; n++) {
-		if (q->u.nsentinel == 0 || mono_now() >= q->until ||
-		    pq_signalled())
-			return pq_seterr(q->u.shown, PKIT_EXIT_FAIL, "%s", why);
-		redis_backoff(n);
-	}
 	snprintf(ch, sizeof(ch), "%s:%s", q->key[4], kind);
 	av[0] = "SUBSCRIBE";
 	av[1] = ch;
-	if ((r = redis_run(q->sub, 2, av, &why)) == NULL) {
-		redisFree(q->sub);
-		q->sub = NULL;
-		return pq_seterr(q->u.shown, PKIT_EXIT_FAIL, "%s", why);
+	/* On a Sentinel name, wait out a failover until window(). */
+	for (n = 0;; n++) {
+		if ((q->sub = redis_connect(&q->u, &why)) != NULL) {
+			if ((r = redis_run(q->sub, 2, av, &why)) != NULL)
+				break;
+			redisFree(q->sub);
+			q->sub = NULL;
+		}
+		if (q->u.nsentinel == 0 || mono_now() >= window(q) ||
+		    pq_signalled())
+			return pq_seterr(q->u.shown, PKIT_EXIT_FAIL, "%s", why);
+		redis_backoff(n);
 	}
 	freeReplyObject(r);
 	return 0;

@@ -8,6 +8,7 @@
 # failover-timeout 5000, so a killed master is replaced in a few seconds.
 # Sets MPORT, MPID (the master), RPORT1 RPORT2, SPORTS ("p1 p2 p3") and
 # SNAME, the redis-sentinel:// prefix ("redis-sentinel://H:P,H:P,H:P/m").
+# Without redis-server or redis-sentinel the test is skipped, saying so.
 # shellcheck shell=bash
 # shellcheck disable=SC2016 # $ in single quotes is for the inner shell
 
@@ -34,9 +35,9 @@ _topo_server() {
 
 sentinel_start() {
 	local i p tpid
-	if ! command -v redis-sentinel >/dev/null; then
-		echo "redis-sentinel is needed: run ./bootstrap" >&2
-		return 1
+	if ! command -v redis-sentinel >/dev/null ||
+		! command -v redis-server >/dev/null; then
+		skip "redis-server and redis-sentinel are needed (./bootstrap installs them)"
 	fi
 	TOPO=$BATS_TEST_TMPDIR/topo
 	local ids=() ports=() j
@@ -96,6 +97,24 @@ _sentinel_ready() {
 	*"num-slaves 2 "*"num-other-sentinels 2 "*) return 0 ;;
 	esac
 	return 1
+}
+
+# wait_pids SECONDS PID...: wait for these children of the test to end,
+# at most SECONDS; 1 if some still run (teardown ends them, by pid).
+wait_pids() {
+	local limit=$1 p
+	shift
+	wait_until "$limit" _none_alive "$@" || return 1
+	for p in "$@"; do
+		wait "$p" 2>/dev/null || true
+	done
+}
+
+_none_alive() {
+	local p
+	for p in "$@"; do
+		! _pkit_alive "$p" || return 1
+	done
 }
 
 # sentinel_master: the port of the master the sentinels name now.
