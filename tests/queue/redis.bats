@@ -187,6 +187,20 @@ rq() {
 	[ "${#lines[@]}" -eq 1 ]
 }
 
+@test "pqueue redis: a worker on NAME?replicas=N sets a failed message aside in NAME.dead, the option kept" {
+	local q
+	q=$(rq dl)
+	pqueue-create "$q"
+	pqueue-create "$q.dead"
+	pqueue-put "$q?replicas=0" m1
+	pqueue-close "$q"
+	run pqueue-get -r 1 -f "$q?replicas=0" false
+	assert_failure 1
+	assert_output --partial "failed 1 times: moved to $q.dead?replicas=0"
+	run pqueue-get -n "$q.dead"
+	assert_output m1
+}
+
 # cut_stream HOW: stream 100 000 lines into a queue on a server of this
 # test (AOF, fsync always) and cut the connection after line 50 000 is
 # stored, while the rest still trickles in: HOW is kill (the server
