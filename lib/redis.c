@@ -34,6 +34,8 @@ static int	parse_sentinel(const char *s, struct redis_url *u,
 		    const char **why);
 static int	parse_replicas(char *name, struct redis_url *u,
 		    const char **why);
+static int	parse_env_sentinel(const char *env, const char *name,
+		    struct redis_url *u, const char **why);
 static redisContext *connect_to(const char *host, int port, int64_t ns,
 		    const char **why);
 static redisContext *connect_master(const struct redis_url *u,
@@ -72,8 +74,11 @@ redis_url_parse(const char *s, struct redis_url *u, const char **why)
 		*why = "PKIT_REDIS_URL is not set (needed by redis:NAME)";
 		return -1;
 	}
+	if (strncmp(env, "redis-sentinel://", 17) == 0)
+		return parse_env_sentinel(env + 17, n, u, why);
 	if (strncmp(env, "redis://", 8) != 0) {
-		*why = "PKIT_REDIS_URL is not a redis:// URL";
+		*why = "PKIT_REDIS_URL is not a redis:// or redis-sentinel:// "
+		    "URL";
 		return -1;
 	}
 	if (parse_server(env + 8, u, 0, why) == -1) {
@@ -232,6 +237,41 @@ parse_replicas(char *name, struct redis_url *u, const char **why)
 	if ((*why = name_invalid(name)) != NULL)
 		return -1;
 	return 0;
+}
+
+/*
+ * redis:NAME with PKIT_REDIS_URL=redis-sentinel://SENTINELS/MASTER (env:
+ * what follows the scheme): the name is parse_sentinel's of env/NAME
+ * (NAME may end in ?replicas=N; the URL may not).
+ * The URL is checked first, with a name of its own, so that its faults
+ * are said to be the URL's and NAME's are NAME's.
+ */
+static int
+parse_env_sentinel(const char *env, const char *name, struct redis_url *u,
+    const char **why)
+{
+	static char buf[128];
+	char full[1024], shown[sizeof(u->shown)];
+
+	if (strchr(env, '?') != NULL ||
+	    (size_t)snprintf(full, sizeof(full), "%s/q", env) >=
+	    sizeof(full) || parse_sentinel(full, u, why) == -1) {
+		snprintf(buf, sizeof(buf), "PKIT_REDIS_URL: %s",
+		    strchr(env, '?') != NULL ? "no ?option there (write it "
+		    "after the name)" : *why);
+		*why = buf;
+		return -1;
+	}
+	/* Parsed afresh, the name as shown kept. */
+	strlcpy(shown, u->shown, sizeof(shown));
+	memset(u, 0, sizeof(*u));
+	strlcpy(u->shown, shown, sizeof(u->shown));
+	if ((size_t)snprintf(full, sizeof(full), "%s/%s", env, name) >=
+	    sizeof(full)) {
+		*why = "name too long";
+		return -1;
+	}
+	return parse_sentinel(full, u, why);
 }
 
 /*

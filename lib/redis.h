@@ -6,7 +6,8 @@
  * A name selects Redis when it is written
  *	redis://[USER:PASSWORD@]HOST[:PORT][/DB]/NAME
  * or redis:NAME, which takes the server from $PKIT_REDIS_URL
- * (redis://[USER:PASSWORD@]HOST[:PORT][/DB]).  NAME follows the same
+ * (redis://[USER:PASSWORD@]HOST[:PORT][/DB], or the sentinels and master
+ * redis-sentinel://[USER:PASSWORD@]HOST:PORT[,HOST:PORT...]/MASTER).  NAME follows the same
  * rules as a plain queue or lock name.  The password is kept for AUTH and
  * never appears in redis_url.shown, the form every message uses.
  *

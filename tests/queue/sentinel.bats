@@ -24,6 +24,16 @@ bats_require_minimum_version 1.5.0
 	run -125 pqueue-create 'redis://127.0.0.1:1/q?copies=1'
 	assert_output --partial "unknown option after '?'"
 	[ "${#lines[@]}" -le 1 ]
+	# redis:NAME with the sentinels in PKIT_REDIS_URL
+	PKIT_REDIS_URL='redis-sentinel://127.0.0.1/m' run -125 pqueue-create redis:q
+	assert_output --partial 'bad queue name: PKIT_REDIS_URL: a sentinel is HOST:PORT'
+	PKIT_REDIS_URL='redis-sentinel://u:s3cret@127.0.0.1:1/m?replicas=1' \
+		run -125 pqueue-create redis:q
+	assert_output --partial 'PKIT_REDIS_URL: no ?option there'
+	PKIT_REDIS_URL='redis-sentinel://u:s3cret@127.0.0.1:1/m' \
+		run -125 pqueue-create 'redis:q?replicas=99'
+	assert_output --partial 'bad replicas=N'
+	refute_output --partial s3cret
 }
 
 @test "sentinel: the master is found, replicas=N is confirmed by WAIT, a shortfall is 125" {
@@ -45,6 +55,12 @@ bats_require_minimum_version 1.5.0
 	run -125 pqueue-put -t 1 "redis://127.0.0.1:$MPORT/${q##*/}?replicas=3" four
 	assert_output --partial 'only 2 of 3 replicas confirmed'
 	pqueue-put "redis://127.0.0.1:$MPORT/${q##*/}?replicas=2" five
+	# redis:NAME through the sentinels of PKIT_REDIS_URL.  The puts that
+	# exited 125 were made on the master: "not known to be replicated",
+	# not "not stored".
+	PKIT_REDIS_URL=$SNAME run pqueue-get -c 3 "redis:${q##*/}?replicas=2"
+	assert_success
+	assert_output $'three\nfour\nfive'
 }
 
 # failover_run REPLICAS: 5 producers (one pqueue-put per message, when it
