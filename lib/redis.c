@@ -32,6 +32,8 @@ static int	parse_server(const char *s, struct redis_url *u,
 		    int want_name, const char **why);
 static int	parse_sentinel(const char *s, struct redis_url *u,
 		    const char **why);
+static const char *parse_auth(const char *s, const char *end,
+		    struct redis_url *u, const char **why);
 static int	parse_replicas(char *name, struct redis_url *u,
 		    const char **why);
 static int	parse_env_sentinel(const char *env, const char *name,
@@ -102,31 +104,15 @@ static int
 parse_server(const char *s, struct redis_url *u, int want_name,
     const char **why)
 {
-	const char *auth_end, *host, *host_end, *p, *path, *colon;
+	const char *host, *host_end, *p, *path;
 	char num[16], *end;
 	long long port;
 	long v;
 	size_t len;
 
 	path = s + strcspn(s, "/");
-	auth_end = NULL;
-	for (p = s; p < path; p++)
-		if (*p == '@')
-			auth_end = p;
-	host = s;
-	if (auth_end != NULL) {
-		if ((colon = memchr(s, ':', auth_end - s)) == NULL) {
-			*why = "user without a password (write USER:PASSWORD@)";
-			return -1;
-		}
-		if (unescape(u->user, sizeof(u->user), s, colon - s) == -1 ||
-		    unescape(u->pass, sizeof(u->pass), colon + 1,
-		    auth_end - colon - 1) == -1) {
-			*why = "bad user or password (too long or bad %-escape)";
-			return -1;
-		}
-		host = auth_end + 1;
-	}
+	if ((host = parse_auth(s, path, u, why)) == NULL)
+		return -1;
 
 	/* HOST, [V6ADDR], then :PORT */
 	if (*host == '[') {
@@ -213,6 +199,33 @@ parse_server(const char *s, struct redis_url *u, int want_name,
 }
 
 /*
+ * [USER:PASSWORD@] at the start of s[0..end), %-escapes decoded into
+ * u->user and u->pass: what follows it, or NULL with *why.
+ */
+static const char *
+parse_auth(const char *s, const char *end, struct redis_url *u,
+    const char **why)
+{
+	const char *p, *at = NULL, *colon;
+
+	for (p = s; p < end; p++)
+		if (*p == '@')
+			at = p;
+	if (at == NULL)
+		return s;
+	if ((colon = memchr(s, ':', at - s)) == NULL) {
+		*why = "user without a password (write USER:PASSWORD@)";
+		return NULL;
+	}
+	if (unescape(u->user, sizeof(u->user), s, colon - s) == -1 ||
+	    unescape(u->pass, sizeof(u->pass), colon + 1, at - colon - 1) == -1) {
+		*why = "bad user or password (too long or bad %-escape)";
+		return NULL;
+	}
+	return at + 1;
+}
+
+/*
  * NAME[?replicas=N] in name: the suffix is taken off into u->replicas,
  * and what is left must be a name.
  */
@@ -282,28 +295,14 @@ parse_env_sentinel(const char *env, const char *name, struct redis_url *u,
 static int
 parse_sentinel(const char *s, struct redis_url *u, const char **why)
 {
-	const char *path, *p, *at = NULL, *colon, *item, *end, *pc;
+	const char *path, *p, *item, *end, *pc;
 	char num[16];
 	long long port;
 	size_t len;
 
 	path = s + strcspn(s, "/");
-	for (p = s; p < path; p++)
-		if (*p == '@')
-			at = p;
-	if (at != NULL) {
-		if ((colon = memchr(s, ':', at - s)) == NULL) {
-			*why = "user without a password (write USER:PASSWORD@)";
-			return -1;
-		}
-		if (unescape(u->user, sizeof(u->user), s, colon - s) == -1 ||
-		    unescape(u->pass, sizeof(u->pass), colon + 1,
-		    at - colon - 1) == -1) {
-			*why = "bad user or password (too long or bad %-escape)";
-			return -1;
-		}
-		s = at + 1;
-	}
+	if ((s = parse_auth(s, path, u, why)) == NULL)
+		return -1;
 	for (item = s; item < path; item = end + 1) {
 		end = item + strcspn(item, ",/");
 		if (u->nsentinel == REDIS_SENTINELS_MAX) {
