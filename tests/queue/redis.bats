@@ -207,6 +207,13 @@ rq() {
 	assert_output m1
 }
 
+# xlen_ge KEY N: the stream KEY on the test's server holds N entries or
+# more (one redis-cli every 0.1 s at most: polled while the put streams).
+xlen_ge() {
+	sleep 0.1
+	[ "$(redis-cli -p "$oport" xlen "$1")" -ge "$2" ]
+}
+
 # cut_stream HOW: stream 100 000 lines into a queue on a server of this
 # test (AOF, fsync always) and cut the connection after line 50 000 is
 # stored, while the rest still trickles in: HOW is kill (the server
@@ -231,7 +238,7 @@ cut_stream() {
 	} 2>/dev/null | pqueue-put "$q" 2> "$d/err" 3>&- &
 	p=$!
 	pkit_track "$p"
-	wait_until 60 sh -c '[ "$(redis-cli -p "$1" xlen "$2")" -ge 50000 ]' sh "$oport" "$key"
+	wait_until 60 xlen_ge "$key" 50000
 	if [ "$1" = kill ]; then
 		kill -KILL "$opid"
 		wait "$opid" 2>/dev/null || true
