@@ -77,10 +77,8 @@ bench_case "uncontended: $N x lock and run true" runs "$N" \
 	"flock FILE true" 'for ((i = 0; i < N; i++)); do flock "$work/solo.lock" "$T"; done' \
 	"bare exec true" 'for ((i = 0; i < N; i++)); do "$T"; done'
 
-awk -F'\t' -v a="ticket workload: 8 procs x $ITERS lock/increment/unlock" \
-    -v b="uncontended: $N x lock and run true" '
-	$1 == a { t[$2] = $3 } $1 == b { u[$2] = $3 } END {
-	printf "plock = %.2fx flock(1) on the ticket workload, %.2fx flock(1) uncontended (target <= 1.0 on both)\n",
-	    t["plock"] / t["flock(1)"], u["plock NAME true"] / u["flock FILE true"] }' \
-	"$BENCH_OUT/data.tsv" | while IFS= read -r line; do bench_note "$line"; done
+bench_bar "ticket workload, 8 procs: plock / flock(1)" \
+	"$(bench_ratio "ticket workload: 8 procs x $ITERS lock/increment/unlock" plock "flock(1)")" "<=" 1.0
+bench_bar "uncontended lock and run: plock / flock(1)" \
+	"$(bench_ratio "uncontended: $N x lock and run true" "plock NAME true" "flock FILE true")" "<=" 1.0
 bench_note "lock files on: $(df -T "$work" | awk 'NR == 2 { print $2 }')"

@@ -67,14 +67,20 @@ bench_case "one message: $N x put then get, one process each" "put+get" "$N" \
 		\$work/mqpair unlink \$MQ" \
 	"two tiny execs" "for i in \$(seq \$N); do \$work/tiny; [ \"\$(\$work/tiny; echo m\$i)\" = m\$i ]; done"
 
-# The targets, as speed-ups of pkit over each (data.tsv: title name median n).
-ratio() {	# ratio TITLE A B: median(B) / median(A)
-	awk -F'\t' -v t="$1" -v a="$2" -v b="$3" '$1 == t && $2 == a { ta = $3 }
-		$1 == t && $2 == b { tb = $3 } END { printf "%.2f", tb / ta }' "$BENCH_OUT/data.tsv"
-}
+# The bars (issue 20 for the pipe; speed-ups say so).
 s="streaming $MSGS 64-byte lines, producer -> consumer"
 o="one message: $N x put then get, one process each"
 s16="streaming $MSGS16 16-byte lines, producer -> consumer"
-bench_note "pqueue streaming is $(ratio "$s" "pqueue put to get" "Python mp.Queue")x Python's Queue (target >= 20), $(ratio "$s" "pqueue put to get" "POSIX mq C pair")x the mq C pair (target >= 3)."
-bench_note "pqueue streaming takes $(ratio "$s" "pipe through cat" "pqueue put to get")x the time of a pipe through cat with 64-byte lines (target <= 1.0), $(ratio "$s16" "pipe through cat" "pqueue put to get")x with 16-byte lines (target <= 1.2)."
-bench_note "one put+get costs $(ratio "$o" "POSIX mq CLI pair" "pqueue-put, pqueue-get")x the mq command pair (target <= 1.0) and $(ratio "$o" "two tiny execs" "pqueue-put, pqueue-get")x two tiny execs (target <= 1.3)."
+pq="pqueue put to get"
+bench_bar "streaming 1 -> 1, 64 B lines: $pq / pipe through cat" \
+	"$(bench_ratio "$s" "$pq" "pipe through cat")" "<=" 1.0
+bench_bar "streaming 1 -> 1, 16 B lines: $pq / pipe through cat" \
+	"$(bench_ratio "$s16" "$pq" "pipe through cat")" "<=" 1.2
+bench_bar "speed-up, streaming 64 B lines: Python mp.Queue / $pq" \
+	"$(bench_ratio "$s" "Python mp.Queue" "$pq")" ">=" 20
+bench_bar "speed-up, streaming 64 B lines: POSIX mq C pair / $pq" \
+	"$(bench_ratio "$s" "POSIX mq C pair" "$pq")" ">=" 3
+bench_bar "one put+get: pqueue-put, pqueue-get / POSIX mq CLI pair" \
+	"$(bench_ratio "$o" "pqueue-put, pqueue-get" "POSIX mq CLI pair")" "<=" 1.0
+bench_bar "one put+get: pqueue-put, pqueue-get / two tiny execs" \
+	"$(bench_ratio "$o" "pqueue-put, pqueue-get" "two tiny execs")" "<=" 1.3

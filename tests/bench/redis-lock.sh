@@ -47,8 +47,5 @@ bench_case "redis, ticket workload: 4 procs x $ITERS lock/increment/unlock" step
 	wait
 	[ "$(cat "$work/c")" -eq $((4 * ITERS)) ]'
 
-awk -F'\t' -v a="redis, uncontended: $N x lock and run true" '
-	$1 == a { u[$2] = $3 } END {
-	printf "plock redis:// = %.2fx the redis-cli SET NX + DEL pair uncontended (target <= 0.5)\n",
-	    u["plock redis://"] / u["redis-cli SET NX + DEL"] }' \
-	"$BENCH_OUT/data.tsv" | while IFS= read -r line; do bench_note "$line"; done
+bench_bar "redis, uncontended lock and run: plock redis:// / redis-cli SET NX + DEL" \
+	"$(bench_ratio "redis, uncontended: $N x lock and run true" "plock redis://" "redis-cli SET NX + DEL")" "<=" 0.5
