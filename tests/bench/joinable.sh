@@ -15,8 +15,8 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-MSGS=${MSGS:-$([ "${QUICK:-0}" = 1 ] && echo 100000 || echo 1000000)}
-TASKS=${TASKS:-$([ "${QUICK:-0}" = 1 ] && echo 200 || echo 2000)}
+MSGS=${MSGS:-$([ "${QUICK:-0}" = 1 ] && echo 100000 || echo 500000)}
+TASKS=${TASKS:-$([ "${QUICK:-0}" = 1 ] && echo 200 || echo 1000)}
 # shellcheck source=tests/bench/lib.sh
 . "$here/lib.sh"
 bench_init >/dev/null

@@ -3,9 +3,9 @@
 #
 #   bench_init                 once: machine header, output files
 #   bench_case TITLE UNIT N  NAME1 CMD1  NAME2 CMD2 ...
-#       runs each CMD (a bash snippet doing N units of work) once to warm
-#       up (unless BENCH_WARMUP=0, the default with QUICK=1: the median
-#       absorbs a cold first round), then ROUNDS rounds, rotating the order each round (A B C,
+#       runs each CMD (a bash snippet doing N units of work) ROUNDS
+#       rounds (after a warm-up run with BENCH_WARMUP=1; by default none:
+#       the median of interleaved rounds absorbs a cold first one), rotating the order each round (A B C,
 #       B C A, ...) so a noisy machine hits all alike; prints and records
 #       per alternative the median seconds, N/median as UNIT/s, peak RSS,
 #       and the ratio of the first alternative (pkit) to each.  A CMD that
@@ -31,7 +31,7 @@
 : "${BENCH_OUT:=$PWD/bench-results}"
 : "${ROUNDS:=$([ "${QUICK:-0}" = 1 ] && echo 3 || echo 5)}"
 : "${BENCH_TIMEOUT:=1200}"
-: "${BENCH_WARMUP:=$([ "${QUICK:-0}" = 1 ] && echo 0 || echo 1)}"
+: "${BENCH_WARMUP:=0}"
 
 bench_init() {
 	mkdir -p "$BENCH_OUT"

@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: ISC
 # lock.sh: plock beside what a user would use instead.
-#  1. The ticket workload: 8 processes x ITERS (default 200) times take the
+#  1. The ticket workload: 8 processes x ITERS (default 100) times take the
 #     lock, read a counter file, write it back plus one, unlock; the count
 #     must come out right.  plock NAME sh -c ... beside flock FILE sh -c ...,
 #     Python multiprocessing.Lock (no exec per step) and a C flock(2) loop
 #     (the limit: no exec, no shell).
-#  2. Uncontended: N (default 1000) x `plock NAME true` beside
+#  2. Uncontended: N (default 500) x `plock NAME true` beside
 #     `flock FILE true` and a bare exec of true.
 # Medians over interleaved rounds.  Target: plock <= 1.0x flock(1) on both.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-: "${ROUNDS:=5}"
-ITERS=${ITERS:-$([ "${QUICK:-0}" = 1 ] && echo 50 || echo 200)}
-N=${N:-$([ "${QUICK:-0}" = 1 ] && echo 200 || echo 1000)}
+: "${ROUNDS:=$([ "${QUICK:-0}" = 1 ] && echo 3 || echo 5)}"
+ITERS=${ITERS:-$([ "${QUICK:-0}" = 1 ] && echo 50 || echo 100)}
+N=${N:-$([ "${QUICK:-0}" = 1 ] && echo 200 || echo 500)}
 # shellcheck source=tests/bench/lib.sh
 . "$here/lib.sh"
 bench_init >/dev/null

@@ -16,12 +16,12 @@
 # the run instead of looking fast (the tasks are echo, not true, to leave
 # that trace).  Bars (issue 14): the pool <= 1.0x the time of xargs -P 4,
 # <= 0.3x GNU parallel's, <= 0.5x Python's Pool; progress <= 1.02x.
-# Three rounds and no warm-up run (BENCH_WARMUP, lib.sh): GNU parallel
-# alone takes a minute or more for 2000 tasks here.
+# Three rounds: GNU parallel alone takes a minute or more for 2000 tasks
+# here.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-: "${ROUNDS:=3}" "${BENCH_WARMUP:=0}"
+: "${ROUNDS:=3}"
 TASKS=${TASKS:-$([ "${QUICK:-0}" = 1 ] && echo 200 || echo 2000)}
 # shellcheck source=tests/bench/lib.sh
 . "$here/lib.sh"

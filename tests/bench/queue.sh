@@ -5,7 +5,7 @@
 #     process to a consumer process through pqueue-put | pqueue-get, beside
 #     a pipe through cat (the floor), a POSIX message queue C pair and
 #     Python's multiprocessing.Queue.  Each run checks the line count.
-#  2. One message: N (default 1000) x `pqueue-put q x; pqueue-get q`,
+#  2. One message: N (default 500) x `pqueue-put q x; pqueue-get q`,
 #     beside the same with a POSIX mq command pair, and exec'ing a tiny
 #     program twice (linked like the tools, with libbsd).
 #  3. Streaming 16-byte lines (MSGS16, default 2 000 000), beside the
@@ -18,7 +18,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 MSGS=${MSGS:-$([ "${QUICK:-0}" = 1 ] && echo 100000 || echo 1000000)}
-N=${N:-$([ "${QUICK:-0}" = 1 ] && echo 200 || echo 1000)}
+N=${N:-$([ "${QUICK:-0}" = 1 ] && echo 200 || echo 500)}
 MSGS16=${MSGS16:-$([ "${QUICK:-0}" = 1 ] && echo 200000 || echo 2000000)}
 # shellcheck source=tests/bench/lib.sh
 . "$here/lib.sh"

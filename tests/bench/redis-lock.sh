@@ -12,7 +12,7 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-: "${ROUNDS:=5}"
+: "${ROUNDS:=$([ "${QUICK:-0}" = 1 ] && echo 3 || echo 5)}"
 ITERS=${ITERS:-$([ "${QUICK:-0}" = 1 ] && echo 20 || echo 50)}
 N=${N:-$([ "${QUICK:-0}" = 1 ] && echo 100 || echo 300)}
 # shellcheck source=tests/bench/lib.sh

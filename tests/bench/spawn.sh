@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: ISC
-# spawn.sh: start and join N processes of `true` (default 1000), four ways,
+# spawn.sh: start and join N processes of `true` (default 500), four ways,
 # medians of interleaved rounds: bash's `true & wait $!` loop, a C
 # posix_spawn + waitpid loop (the floor), pkit one pair at a time
 # (p=$(pspawn true); pjoin $p) and pkit in one batch (one pspawn -n N,
@@ -12,7 +12,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # The single-pair target is judged on the median of 5 rounds (3 quick).
 : "${ROUNDS:=$([ "${QUICK:-0}" = 1 ] && echo 3 || echo 5)}"
-N=${N:-$([ "${QUICK:-0}" = 1 ] && echo 200 || echo 1000)}
+N=${N:-$([ "${QUICK:-0}" = 1 ] && echo 200 || echo 500)}
 # shellcheck source=tests/bench/lib.sh
 . "$here/lib.sh"
 bench_init >/dev/null
