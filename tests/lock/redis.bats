@@ -519,19 +519,13 @@ rush() {
 # The script lock on Redis (plock -p PID): a keeper holds the lease for
 # the script.  plock.bats checks the common part on both backends.
 
-# keeper_of PID NAME: the pid of the keeper holding NAME for PID (its
-# command line is the plock -p that left it), found by exact command line.
-keeper_of() {
-	local f want
-	want=$(printf 'plock\n-p\n%s\n%s' "$1" "$2")
-	for f in /proc/[0-9]*/cmdline; do
-		if [ "$(tr '\0' '\n' < "$f" 2>/dev/null)" = "$want" ]; then
-			f=${f#/proc/}
-			echo "${f%/cmdline}"
-			return 0
-		fi
-	done
-	return 1
+# find_keeper PID NAME: the pid of the keeper holding NAME for PID in
+# $keeper (its command line is the plock -p that left it, word for word).
+find_keeper() {
+	keeper=$(ps -eo pid=,args= | awk -v want="plock -p $1 $2" '
+		{ p = $1; sub(/^ *[0-9]+ /, "") }
+		$0 == want { print p; exit }')
+	[ -n "$keeper" ]
 }
 
 @test "plock redis: -p returns at once inside \$(...), and the keeper renews the lease while the script runs" {
@@ -539,59 +533,59 @@ keeper_of() {
 	n=$(rname)
 	# The keeper keeps none of the caller's pipes: $(...) does not wait
 	# for it, which would be for ever (it waits for the script).  The
-	# script then runs 2 s more, many leases.
-	PKIT_LOCK_LEASE=300ms sh -c 'x=$(plock -p $$ "$1" 2>&1) || exit
-		echo "[$x]" > "$2.x"; echo $$ > "$2"; sleep 2' sh "$n" "$BATS_TEST_TMPDIR/pid" 3>&- &
+	# script then runs 8 s more, eight leases.
+	PKIT_LOCK_LEASE=1s sh -c 'x=$(plock -p $$ "$1" 2>&1) || exit
+		echo "[$x]" > "$2.x"; echo $$ > "$2"; sleep 8' sh "$n" "$BATS_TEST_TMPDIR/pid" 3>&- &
 	p=$!
 	pkit_track "$p"
 	wait_until 10 test -s "$BATS_TEST_TMPDIR/pid"
 	run cat "$BATS_TEST_TMPDIR/pid.x"
 	assert_output "[]"
-	sleep 1.2
+	# Still held after more than a lease: renewed.
+	sleep 2.5
 	run plock -n -q "$n" true
 	assert_failure 124
 	run plock -q "$n"
 	assert_output "$(cat "$BATS_TEST_TMPDIR/pid")"
 	# Once the script has ended, the keeper has let go (no key left).
-	timed_run plock -t 10 "$n" true
+	run plock -t 20 "$n" true
 	assert_success
-	wait_until 5 sh -c '[ "$(redis-cli -p "$1" exists "$2")" = 0 ]' sh "$REDIS_PORT" "$(key "$n")"
+	wait_until 10 sh -c '[ "$(redis-cli -p "$1" exists "$2")" = 0 ]' sh "$REDIS_PORT" "$(key "$n")"
 }
 
 @test "plock redis: a SIGKILLed keeper leaves the lease to run out within PKIT_LOCK_LEASE" {
-	local n p k
+	local n p keeper
 	n=$(rname)
-	PKIT_LOCK_LEASE=1s sh -c 'plock -p $$ "$1" || exit; exec sleep 30' sh "$n" 3>&- &
+	PKIT_LOCK_LEASE=2s sh -c 'plock -p $$ "$1" || exit; exec sleep 60' sh "$n" 3>&- &
 	p=$!
 	pkit_track "$p"
 	wait_until 10 holds "$n" "$p"
-	wait_until 5 keeper_of "$p" "$n"
-	k=$(keeper_of "$p" "$n")
-	pkit_track "$k"
-	kill -KILL "$k"
-	timed_run plock -t 10 "$n" echo taken
+	wait_until 10 find_keeper "$p" "$n"
+	pkit_track "$keeper"
+	kill -KILL "$keeper"
+	# Taken once the lease has run out (2 s), while the script still runs.
+	timed_run plock -t 20 "$n" echo taken
 	assert_success
 	assert_output taken
-	[ "$elapsed" -lt 8000 ]
+	[ "$elapsed" -lt 15000 ]
 	kill -0 "$p"
 }
 
 @test "plock redis: a stopped keeper's lost lease is told on the script's stderr" {
-	local n p k
+	local n p keeper
 	n=$(rname)
-	PKIT_LOCK_LEASE=300ms sh -c 'plock -p $$ "$1" || exit; exec sleep 30' sh "$n" \
+	PKIT_LOCK_LEASE=1s sh -c 'plock -p $$ "$1" || exit; exec sleep 60' sh "$n" \
 		3>&- 2> "$BATS_TEST_TMPDIR/err" &
 	p=$!
 	pkit_track "$p"
 	wait_until 10 holds "$n" "$p"
-	wait_until 5 keeper_of "$p" "$n"
-	k=$(keeper_of "$p" "$n")
-	pkit_track "$k"
-	kill -STOP "$k"
-	run plock -t 10 "$n" true
+	wait_until 10 find_keeper "$p" "$n"
+	pkit_track "$keeper"
+	kill -STOP "$keeper"
+	run plock -t 20 "$n" true
 	assert_success
-	kill -CONT "$k"
-	wait_until 10 grep -q "$n: lease lost" "$BATS_TEST_TMPDIR/err"
+	kill -CONT "$keeper"
+	wait_until 20 grep -q "$n: lease lost" "$BATS_TEST_TMPDIR/err"
 	# Its lease lost, the keeper has nothing left to do.
-	wait_until 10 sh -c '! kill -0 "$1" 2>/dev/null' sh "$k"
+	wait_until 20 sh -c '! kill -0 "$1" 2>/dev/null' sh "$keeper"
 }
