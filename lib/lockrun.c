@@ -214,8 +214,8 @@ lock_keep(struct lock *lk, struct pidref *ref)
  * lives, release it when that process has ended.  It keeps the server's
  * connection and the pidfd, nothing else of the caller's: stdin, stdout
  * and stderr are /dev/null, so that `x=$(plock -p ...)` returns at once.
- * A session of its own: a terminal's ^C or a kill of the script's group
- * is the script's, and the keeper then releases at once.
+ * A session of its own, in /: a terminal's ^C or a kill of the script's
+ * group is the script's, and the keeper then releases at once.
  */
 static void
 keeper(struct lock *lk, struct pidref *ref)
@@ -227,6 +227,8 @@ keeper(struct lock *lk, struct pidref *ref)
 
 	st.last_ok = mono_now();
 	(void)setsid();
+	/* No hold on the caller's directory (an unmount waits for none). */
+	(void)chdir("/");
 	if ((fd = open("/dev/null", O_RDWR)) != -1) {
 		dup2(fd, 0);
 		dup2(fd, 1);
