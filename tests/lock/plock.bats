@@ -320,7 +320,7 @@ rush() {
 	files_only "an inherited lock descriptor"
 	local n p c
 	n=$(pkit_name x)
-	plock "$n" sh -c 'sleep 2 & echo $! > "$1"; wait' sh "$BATS_TEST_TMPDIR/child" 3>&- &
+	plock "$n" sh -c 'sleep 30 & echo $! > "$1"; wait' sh "$BATS_TEST_TMPDIR/child" 3>&- &
 	p=$!
 	pkit_track "$p"
 	wait_until 5 test -s "$BATS_TEST_TMPDIR/child"
@@ -340,7 +340,10 @@ rush() {
 	assert_output --regexp "^$c [0-9]{4}-[0-9]{2}-[0-9]{2}T"
 	run plock -n "$n" true
 	assert_failure 124
-	wait_until 5 bash -c "! kill -0 $c 2>/dev/null"
+	# The child ends when the test says, not when a slow machine let
+	# its own sleep run out before the checks above.
+	kill -TERM "$c"
+	wait_until 10 bash -c "! kill -0 $c 2>/dev/null"
 	run plock -q "$n"
 	assert_failure 1
 	assert_output ""
@@ -519,18 +522,26 @@ rush() {
 
 @test "plock: -c: the waiter at the head of the line gets the next slot, not a newcomer" {
 	files_only "the turnstile (none on Redis)"
-	local n a
+	local n h a b
 	n=$(pkit_name c)
-	plock -c 1 "$n" sleep 1 3>&- &
-	pkit_track $!
-	wait_until 5 plock -q "$n"
+	# The slot is held until the test lets it go, however slow the
+	# machine: both takers are asleep in line by then.
+	plock -c 1 "$n" sleep 30 3>&- &
+	h=$!
+	pkit_track "$h"
+	wait_until 10 holds "$n" "$h"
 	plock -c 1 "$n" sh -c 'echo first >> "$1"' sh "$BATS_TEST_TMPDIR/order" 3>&- &
 	a=$!
 	pkit_track "$a"
-	wait_until 5 waiting "$a"
+	wait_until 10 waiting "$a"
 	sleep 0.2
-	run plock -c 1 "$n" sh -c 'echo second >> "$1"' sh "$BATS_TEST_TMPDIR/order"
-	assert_success
+	plock -c 1 "$n" sh -c 'echo second >> "$1"' sh "$BATS_TEST_TMPDIR/order" 3>&- &
+	b=$!
+	pkit_track "$b"
+	wait_until 10 waiting "$b"
+	kill -TERM "$h"
+	wait "$a"
+	wait "$b"
 	run cat "$BATS_TEST_TMPDIR/order"
 	assert_output "first
 second"
