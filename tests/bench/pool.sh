@@ -10,6 +10,8 @@
 #     multiprocessing.Pool(4).map(subprocess.run, ...).
 #  2. The same pool with pqueue-join -p watching it: what the progress
 #     line costs (its bar is on the ratio to the pool alone).
+#  3. The floor: the same number of execs of echo from four C loops of
+#     posix_spawnp + waitpid (spawnloop.c), which no pool can beat.
 # Every run checks its own answer: the tasks' output holds each of
 # 1..TASKS exactly once, every tool exits 0, and the queue is left with
 # nothing unfinished; so a tool that skips, repeats or fails tasks fails
@@ -37,6 +39,7 @@ cleanup() {
 }
 trap cleanup EXIT
 seq "$TASKS" > "$work/tasks"
+cc -O2 -o "$work/spawnloop" "$here/spawnloop.c"
 cat > "$work/pool.py" <<'PY'
 import multiprocessing, subprocess, sys
 
@@ -70,10 +73,17 @@ bench_case "$t" tasks "$TASKS" \
 		$pool; wait \$j; $drained; $answer" \
 	"xargs -P 4 -n 1" "set -e; xargs -P 4 -n 1 echo < \$work/tasks > \$work/out; $answer" \
 	"GNU parallel -j4" "set -e; parallel -j4 echo < \$work/tasks > \$work/out; $answer" \
-	"Python Pool(4).map" "set -e; python3 \$work/pool.py \$work/tasks > \$work/out; $answer"
+	"Python Pool(4).map" "set -e; python3 \$work/pool.py \$work/tasks > \$work/out; $answer" \
+	"floor: 4 C posix_spawn loops" "set -e; for i in 1 2 3 4; do
+		\$work/spawnloop $((TASKS / 4)) echo x & done > \$work/out; wait
+		[ \$(wc -l < \$work/out) = $TASKS ]"
 for a in "xargs -P 4 -n 1:1.0" "GNU parallel -j4:0.3" "Python Pool(4).map:0.5"; do
 	bench_bar "pool of 4, $TASKS tasks: $p / ${a%:*}" \
 		"$(bench_ratio "$t" "$p" "${a%:*}")" "<=" "${a##*:}"
 done
 bench_bar "progress: pool watched by pqueue-join -p / pool alone, $TASKS tasks" \
 	"$(bench_ratio "$t" "$pp" "$p")" "<=" 1.02
+# What no pool can beat: the same execs of echo from four C loops that do
+# nothing else (posix_spawnp, waitpid).  On this 2-core machine a
+# fork+exec costs ~5 ms of CPU, so the execs alone bound every tool here.
+bench_note "floor: pool / 4 C posix_spawn loops doing the same execs: $(bench_ratio "$t" "$p" "floor: 4 C posix_spawn loops")x; Python Pool / that floor: $(bench_ratio "$t" "Python Pool(4).map" "floor: 4 C posix_spawn loops")x (a pool at 0.5x Python's time would have to start processes faster than the floor)."
