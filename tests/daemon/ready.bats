@@ -112,21 +112,24 @@ uptime_of() {
 }
 
 @test "ready: -w: READY=1 from a process outside CMD's tree is ignored" {
-	local ns
-	pdaemon -w -t 3 -p "$pf" -o "$log" \
+	local ns cmd st=0
+	pdaemon -w -t 300 -p "$pf" -o "$log" \
 	    sh -c "echo \$\$ > '$cmdpid'; exec '$notifier' -n" \
 	    > "$BATS_TEST_TMPDIR/out" 2>&1 &
 	local bg=$!
-	wait_until 20 test -s "$cmdpid"
-	pkit_track "$(cat "$cmdpid")"
-	wait_until 20 grep -q NOTIFY_SOCKET "/proc/$(cat "$cmdpid")/environ"
-	ns=$(tr '\0' '\n' < "/proc/$(cat "$cmdpid")/environ" | sed -n 's/^NOTIFY_SOCKET=//p')
+	cmd=$(cmd_pid)
+	pkit_track "$cmd"
+	wait_until 30 grep -q NOTIFY_SOCKET "/proc/$cmd/environ"
+	ns=$(tr '\0' '\n' < "/proc/$cmd/environ" | sed -n 's/^NOTIFY_SOCKET=//p')
 	"$notifier" -s "$ns" READY=1
-	local st=0
+	wait_until 30 grep -q "ignored$" "$log"
+	# Still waiting: the stranger's READY=1 did not count.
+	kill -0 "$bg" || fail "pdaemon returned on a stranger's READY=1"
+	kill -TERM "$cmd"
 	wait "$bg" || st=$?
-	assert_equal "$st" 124
+	assert_equal "$st" 143
 	run cat "$log"
-	assert_line --regexp "notification from pid [0-9]+, not of pid $(cat "$cmdpid")'s processes: ignored$"
+	assert_line --regexp "notification from pid [0-9]+, not of pid $cmd's processes: ignored$"
 	gone "$pf"
 }
 
