@@ -2,6 +2,7 @@
 # daemon.bash: what the pdaemon suites share (pdaemon.bats, ready.bats):
 # starting a daemon that is tracked for teardown, and looking at it.
 # shellcheck shell=bash
+# shellcheck disable=SC2154,SC2034 # bats sets $output; $pid is for the suites
 
 # stat_field PID N: field N of /proc/PID/stat counted after the command
 # name (1 = state, 2 = ppid, 3 = pgrp, 4 = session, 5 = tty_nr).

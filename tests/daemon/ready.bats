@@ -243,8 +243,8 @@ lines_restarted() {
 	gid=$(id -g nobody)
 	start -u nobody -p "$pf" -o "$log" sleep 1000
 	run grep -E '^(Uid|Gid|Groups):' "/proc/$pid/status"
-	assert_line --regexp "^Uid:[[:space:]]+$uid[[:space:]]+$uid[[:space:]]+$uid[[:space:]]+$uid$"
-	assert_line --regexp "^Gid:[[:space:]]+$gid[[:space:]]+$gid[[:space:]]+$gid[[:space:]]+$gid$"
+	assert_line --regexp "^Uid:[[:space:]]+${uid}[[:space:]]+${uid}[[:space:]]+${uid}[[:space:]]+$uid$"
+	assert_line --regexp "^Gid:[[:space:]]+${gid}[[:space:]]+${gid}[[:space:]]+${gid}[[:space:]]+$gid$"
 	assert_line --regexp "^Groups:[[:space:]]+$(id -G nobody | tr ' ' '\n' | sort -n | tr '\n' ' ' | sed 's/ $//')[[:space:]]*$"
 	# Opened before the drop: root's files, the lock held through CMD.
 	assert_equal "$(stat -c %u "$pf")" 0
