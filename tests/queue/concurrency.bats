@@ -138,10 +138,14 @@ all_gone() {
 	q=$(pkit_name work)
 	pqueue-create "$q"
 	seq 1 200 | pqueue-put "$q"
+	# -t: a worker may go a long while without a message on a loaded
+	# machine (200 of them share 400); the bound only keeps a broken run
+	# from hanging, and teardown ends them if a check fails first.
 	for i in $(seq 200); do
-		pqueue-get -f -t 60 "$q" sh -c 'sleep 0.05; cat >> "$1"' sh \
+		pqueue-get -f -t 300 "$q" sh -c 'sleep 0.05; cat >> "$1"' sh \
 			"$BATS_TEST_TMPDIR/out" 2>/dev/null & wp+=($!)
 	done
+	pkit_track "${wp[@]}"
 	# A join waiting among 200 workers returns once all are done.
 	pqueue-join -t 60 "$q" & jp=$!
 	pkit_track "$jp"

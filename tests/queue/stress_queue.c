@@ -11,7 +11,10 @@
  * (pqueue-get -f -i NAME cat: leases held while CMD runs, done on exit
  * 0).  A killer SIGKILLs a random tracked child every U(0, 2*PERIOD) ms
  * and restarts it, until the producers are through and at least KILLS
- * children died of SIGKILL (or the time limit).  Then the queue is closed and
+ * children died of SIGKILL (or the time limit, 90 s by default: a fast
+ * machine is done in a few seconds, a slow one -- a sanitizer build, a
+ * loaded CI -- needs longer for the same count, and fails if it cannot
+ * reach it in time).  Then the queue is closed and
  * the consumers drain it.  The checker asserts that every acknowledged
  * message was delivered, whole (checksum), at least once; counts
  * duplicates; marks every id seen done by id; and then requires
@@ -54,7 +57,7 @@ static char	 qname[512], dir[256], self[4096];
 static const char *server;	/* -r: a redis:// server; else shared memory */
 static const char *fault;
 static int	 nprod = 3, ncons = 4, period_ms = 3, min_kills = 1500;
-static int	 nmsgs = 15000, limit_s = 25;
+static int	 nmsgs = 15000, limit_s = 90;
 static struct child kids[MAXP + MAXC];
 static int	 nkids;
 static long	 kills, deaths, unexpected;
