@@ -95,7 +95,8 @@ setup() {
 	assert_success
 	pid=$output
 	pkit_track "$pid"
-	[ "$elapsed" -lt 1000 ] || fail "took ${elapsed}ms"
+	# Not waiting for CMD (sleep 1000) to end; generous for a loaded machine.
+	[ "$elapsed" -lt 5000 ] || fail "took ${elapsed}ms"
 	assert_equal "$stderr" ""
 	assert_equal "$(cat "$pf")" "$pid"
 	# Without -r the pidfile names CMD itself, already exec'd.
@@ -522,7 +523,8 @@ procs_of_reaper() {
 	start -p "$pf" sh -c 'trap "" TERM; exec sleep 1000'
 	timed_run pdaemon -k -t 0 "$pf"
 	assert_success
-	[ "$elapsed" -lt 1000 ] || fail "took ${elapsed}ms"
+	# Not waiting for CMD (sleep 1000) to end; generous for a loaded machine.
+	[ "$elapsed" -lt 5000 ] || fail "took ${elapsed}ms"
 	gone "$pf"
 }
 
