@@ -52,7 +52,7 @@ _pkit() {
 	pspawn)		opts="-D -g -n -o -e -i -C -h"; args="noeiC" ;;
 	pjoin)		opts="-a -k -l -p -t -v -h"; args="t" ;;
 	pdaemon)	opts="-r -p -o -C -T -k -t -s -h"; args="poCTt" ;;
-	plock)		opts="-s -c -n -t -q -v -F -w -h"; args="ctF"; names=locks ;;
+	plock)		opts="-s -c -n -t -q -v -F -p -w -h"; args="ctFp"; names=locks ;;
 	pqueue-create)	opts="-p -m -s -L -M -l -h"; args="msMl"; names=queues ;;
 	pqueue-put)	opts="-n -t -0 -h"; args="t"; names=queues ;;
 	pqueue-get)	opts="-n -t -c -f -r -0 -i -h"; args="tcr"; names=queues ;;
@@ -63,7 +63,7 @@ _pkit() {
 	*)		return ;;
 	esac
 	case $prev in
-	-o|-e|-i|-p)	[[ "$args" == *"${prev#-}"* ]] &&
+	-o|-e|-i|-p)	[ "$cmd$prev" != plock-p ] && [[ "$args" == *"${prev#-}"* ]] &&
 			{ mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return; } ;;
 	-C)		mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
 	esac

@@ -43,6 +43,7 @@ struct lockb {
 	int64_t		 lease_ns;
 	char		 key[5][NAME_MAX_LEN + 40];	/* x, shared, count, fence, free */
 	char		 member[400];	/* what we hold: "TOKEN SINCE PID HOST" */
+	pid_t		 pid;		/* the holder it names: us, or plock -p's */
 	long long	 token;		/* fencing token of this grant */
 };
 
@@ -159,6 +160,8 @@ static int	rl_held(struct lockb *, enum lock_kind *, const char **);
 static void	rl_reenter(struct lockb *);
 static int	rl_renew(struct lockb *, const char **);
 static int	rl_release(struct lockb *, const char **);
+static int	rl_owner(struct lockb *, pid_t, const char **);
+static int	rl_conn(const struct lockb *);
 static void	make_keys(struct lockb *);
 static int	attempt(struct lockb *, int64_t *, const char **);
 static int	cmp_holder(const void *, const void *);
@@ -176,6 +179,8 @@ const struct lock_ops lock_redis_ops = {
 	.reenter = rl_reenter,
 	.renew = rl_renew,
 	.release = rl_release,
+	.owner = rl_owner,
+	.conn = rl_conn,
 };
 
 /*
@@ -196,6 +201,7 @@ rl_open(const char *name, enum lock_kind kind, int count, int peek,
 	lk->kind = kind;
 	lk->count = count;
 	lk->lease_ns = LEASE_NS;
+	lk->pid = getpid();
 	r = redis_url_parse(name, &lk->url, why);
 	strlcpy(shown, lk->url.shown, len);
 	if (r == -1)
@@ -309,7 +315,7 @@ attempt(struct lockb *lk, int64_t *wait_ms, const char **why)
 	if (gethostname(host, sizeof(host)) == -1)
 		strlcpy(host, "-", sizeof(host));
 	host[strcspn(host, " ")] = '\0';
-	snprintf(who, sizeof(who), "%ld %s", (long)getpid(), host);
+	snprintf(who, sizeof(who), "%ld %s", (long)lk->pid, host);
 	snprintf(lease, sizeof(lease), "%lld",
 	    (long long)(lk->lease_ns / 1000000));
 	snprintf(count, sizeof(count), "%d", lk->count);
@@ -399,6 +405,25 @@ static void
 rl_reenter(struct lockb *lk)
 {
 	(void)lk;
+}
+
+/*
+ * plock -p: the grant names PID as its holder (plock -q, the busy line),
+ * the process a keeper holds it for (lib/lockrun.c), not us.
+ */
+static int
+rl_owner(struct lockb *lk, pid_t pid, const char **why)
+{
+	(void)why;
+	lk->pid = pid;
+	return 0;
+}
+
+/* The connection's descriptor, which a keeper keeps open. */
+static int
+rl_conn(const struct lockb *lk)
+{
+	return lk->c != NULL ? lk->c->fd : -1;
 }
 
 /* Renew our lease: 1 renewed, 0 lost to expiry, -1 error (*why). */

@@ -84,6 +84,14 @@ int	lock_take(struct lock *lk, int64_t deadline);
  */
 int	lock_adopt(struct lock *lk, int fd);
 
+/*
+ * plock -p: take the lock for process pid rather than for us: the grant
+ * names pid as its holder (lock_holders), and lock_keep then holds it
+ * until pid ends.  Leases only (Redis): a file lock belongs to a
+ * descriptor, not to a pid (see lock_adopt).  0, or -1 (lock_error()).
+ */
+int	lock_for(struct lock *lk, pid_t pid);
+
 /* plock -w: NAME's lock file's path in buf.  Files only; 0, or -1. */
 int	lock_path(struct lock *lk, char *buf, size_t len);
 
@@ -106,6 +114,20 @@ int	lock_holders(struct lock *lk, struct lock_holder **hv);
  * exit status for plock.
  */
 int	lock_run(struct lock *lk, char *const argv[]);
+
+/*
+ * plock -p, after lock_take (lock_for): leave behind a keeper, a process
+ * of its own that renews the lease while the process REF pins lives and
+ * releases it as soon as that process ends, however it ends; then return
+ * plock's exit status at once.  The keeper keeps none of the caller's
+ * descriptors (no pipe of a $(...) or of a test harness stays open), is
+ * in a session of its own, and says "lease lost" on the process's own
+ * standard error, opened for that line only.  If the keeper itself is
+ * killed, the lease runs out.  A tool body (lib/lockrun.c): it prints.
+ * Re-entered (lock_take took nothing): no keeper, 0.
+ */
+struct pidref;
+int	lock_keep(struct lock *lk, struct pidref *ref);
 
 /* Close the lock (letting go of a file lock; a taken lease runs out). */
 void	lock_close(struct lock *lk);

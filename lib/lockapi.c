@@ -126,8 +126,22 @@ lock_adopt(struct lock *lk, int fd)
 
 	if (lk->ops->adopt == NULL)
 		return fail(lk, "a lease has no descriptor for the kernel to "
-		    "release: -F locks files only", -1);
+		    "release: -F locks files only (hold a lease for a pid "
+		    "with -p)", -1);
 	if (lk->ops->adopt(lk->b, fd, &why) == -1)
+		return fail(lk, why, -1);
+	return 0;
+}
+
+int
+lock_for(struct lock *lk, pid_t pid)
+{
+	const char *why;
+
+	if (lk->ops->owner == NULL)
+		return fail(lk, "a file lock belongs to a descriptor, not to a "
+		    "pid: -p holds leases only (lock a descriptor with -F)", -1);
+	if (lk->ops->owner(lk->b, pid, &why) == -1)
 		return fail(lk, why, -1);
 	return 0;
 }

@@ -10,10 +10,13 @@
  *
  * A backend either chainloads (exec: the kernel keeps the lock for the
  * command) or leases (exec NULL: lock_run renews and releases through
- * lease_ns, token, holder, renew and release).
+ * lease_ns, token, holder, renew and release; plock -p's keeper through
+ * those and owner and conn).
  */
 #ifndef PKIT_LOCKBACKEND_H
 #define PKIT_LOCKBACKEND_H
+
+#include <sys/types.h>
 
 #include <stddef.h>
 
@@ -65,6 +68,12 @@ struct lock_ops {
 	const char *(*holder)(const struct lockb *);
 	int	 (*renew)(struct lockb *, const char **why);
 	int	 (*release)(struct lockb *, const char **why);
+	/* plock -p: grants name pid as their holder, not us: 0, or -1
+	 * (*why).  conn: the descriptor of the server's connection, which
+	 * a keeper keeps open (-1: none).  NULL for a chainloading
+	 * backend, whose locks belong to a descriptor, not to a pid. */
+	int	 (*owner)(struct lockb *, pid_t pid, const char **why);
+	int	 (*conn)(const struct lockb *);
 };
 
 /* The API's handle (lib/lockapi.c; lib/lockrun.c reads it). */

@@ -10,11 +10,20 @@
  * go of it afterwards, so the command runs as a child that dies with us
  * (spawn.h's SPAWN_DIE_WITH_PARENT), while we renew every third of the
  * lease.
+ *
+ * plock -p (lock_keep) holds a lease for another process, the script
+ * that asked: no command runs, a keeper is forked and left behind, which
+ * renews the lease the same way (lease_renew) while it waits on the
+ * script's pidfd (lib/proc's pidref), and releases the lease the moment
+ * the script has ended.  The keeper is a process of its own for that
+ * reason alone: plock returns at once, and the caller's pipes must not
+ * stay open behind it.
  */
 #include <sys/wait.h>
 
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,9 +34,22 @@
 #include "execpipe.h"
 #include "exitcode.h"
 #include "lockbackend.h"
+#include "proc.h"
 #include "spawn.h"
 
+/* The renewer's memory between two renewals (lease_renew). */
+struct lease_state {
+	int64_t		last_ok;	/* the last renewal that worked */
+	int		warned;		/* "cannot renew" said already */
+	int		lost;		/* the lease is gone: stop renewing */
+};
+
 static int	run_leased(struct lock *, char *const []);
+static const char *lease_renew(struct lock *, struct lease_state *);
+static void	keeper(struct lock *, struct pidref *)
+		    __attribute__((noreturn));
+static void	close_others(int, int);
+static void	tell(pid_t, const char *);
 static void	release(struct lock *);
 
 int
@@ -53,14 +75,15 @@ static int
 run_leased(struct lock *lk, char *const argv[])
 {
 	const struct lock_ops *ops = lk->ops;
+	struct lease_state st = { 0, 0, 0 };
 	struct spawn_opts o;
 	sigset_t set, old, dfl;
 	struct timespec ts;
-	const char *why;
+	const char *msg;
 	char num[32];
-	int64_t next, left, last_ok, lease_ns;
+	int64_t next, left, lease_ns;
 	pid_t pid;
-	int e, sig, status = 0, warned = 0, lost = 0;
+	int e, sig, status = 0;
 
 	lease_ns = ops->lease_ns(lk->b);
 	snprintf(num, sizeof(num), "%lld", ops->token(lk->b));
@@ -97,8 +120,8 @@ run_leased(struct lock *lk, char *const argv[])
 		return PKIT_EXIT_FAIL;
 	}
 
-	last_ok = mono_now();
-	next = last_ok + lease_ns / 3;
+	st.last_ok = mono_now();
+	next = st.last_ok + lease_ns / 3;
 	for (;;) {
 		left = next - mono_now();
 		if (left < 0)
@@ -111,31 +134,8 @@ run_leased(struct lock *lk, char *const argv[])
 				continue;
 			/* Time to renew. */
 			next = mono_now() + lease_ns / 3;
-			if (lost)
-				continue;
-			switch (ops->renew(lk->b, &why)) {
-			case 1:
-				last_ok = mono_now();
-				warned = 0;
-				break;
-			case 0:
-				warnx("%s: lease lost: another holder may "
-				    "have the lock now (fence with "
-				    "PKIT_LOCK_TOKEN)", lk->shown);
-				lost = 1;
-				break;
-			default:
-				if (!warned)
-					warnx("%s: cannot renew the lease: %s",
-					    lk->shown, why);
-				warned = 1;
-				if (mono_now() - last_ok >= lease_ns) {
-					warnx("%s: lease lost: another holder "
-					    "may have the lock now",
-					    lk->shown);
-					lost = 1;
-				}
-			}
+			if ((msg = lease_renew(lk, &st)) != NULL)
+				warnx("%s", msg);
 			continue;
 		}
 		if (sig == SIGCHLD) {
@@ -146,9 +146,154 @@ run_leased(struct lock *lk, char *const argv[])
 		if (pid > 1)
 			kill(pid, sig);
 	}
-	if (!lost)
+	if (!st.lost)
 		release(lk);
 	return status_to_exit(status);
+}
+
+/*
+ * Renew the lease once, unless it is lost already.  Returns what to warn
+ * ("NAME: why", in a static buffer), or NULL: once when renewing fails,
+ * until it works again; once when the lease is lost (st->lost), found
+ * gone or not renewed for a whole lease.
+ */
+static const char *
+lease_renew(struct lock *lk, struct lease_state *st)
+{
+	static char msg[1024];
+	const char *why;
+
+	if (st->lost)
+		return NULL;
+	switch (lk->ops->renew(lk->b, &why)) {
+	case 1:
+		st->last_ok = mono_now();
+		st->warned = 0;
+		return NULL;
+	case 0:
+		st->lost = 1;
+		snprintf(msg, sizeof(msg), "%s: lease lost: another holder "
+		    "may have the lock now (fence with PKIT_LOCK_TOKEN)",
+		    lk->shown);
+		return msg;
+	}
+	if (mono_now() - st->last_ok >= lk->ops->lease_ns(lk->b)) {
+		st->lost = 1;
+		snprintf(msg, sizeof(msg), "%s: lease lost: another holder "
+		    "may have the lock now", lk->shown);
+		return msg;
+	}
+	if (st->warned)
+		return NULL;
+	st->warned = 1;
+	snprintf(msg, sizeof(msg), "%s: cannot renew the lease: %s",
+	    lk->shown, why);
+	return msg;
+}
+
+int
+lock_keep(struct lock *lk, struct pidref *ref)
+{
+	if (lk->reentered)
+		return PKIT_EXIT_OK;
+	fflush(stdout);
+	fflush(stderr);
+	switch (fork()) {
+	case -1:
+		warn("fork");
+		release(lk);
+		return PKIT_EXIT_FAIL;
+	case 0:
+		keeper(lk, ref);
+	}
+	return PKIT_EXIT_OK;
+}
+
+/*
+ * The keeper: renew the lease every third of it while the process of REF
+ * lives, release it when that process has ended.  It keeps the server's
+ * connection and the pidfd, nothing else of the caller's: stdin, stdout
+ * and stderr are /dev/null, so that `x=$(plock -p ...)` returns at once.
+ * A session of its own, in /: a terminal's ^C or a kill of the script's
+ * group is the script's, and the keeper then releases at once.
+ */
+static void
+keeper(struct lock *lk, struct pidref *ref)
+{
+	struct lease_state st = { 0, 0, 0 };
+	const char *msg;
+	int64_t next, lease_ns = lk->ops->lease_ns(lk->b);
+	int fd;
+
+	st.last_ok = mono_now();
+	(void)setsid();
+	/* No hold on the caller's directory (an unmount waits for none). */
+	(void)chdir("/");
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	close_others(lk->ops->conn(lk->b), ref->fd);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	next = st.last_ok + lease_ns / 3;
+	for (;;) {
+		/* pidref_wait waits for ever on a negative time. */
+		if (pidref_wait(ref, next > mono_now() ? next - mono_now() :
+		    0) == 1)
+			break;
+		if (mono_now() < next)
+			continue;
+		next = mono_now() + lease_ns / 3;
+		if ((msg = lease_renew(lk, &st)) != NULL)
+			tell(ref->pid, msg);
+		if (st.lost)
+			_exit(PKIT_EXIT_FAIL);
+	}
+	/* Nobody left to tell if this fails: the lease runs out. */
+	lk->ops->release(lk->b, &msg);
+	_exit(PKIT_EXIT_OK);
+}
+
+/* Close every descriptor from 3 up but a and b (-1: none). */
+static void
+close_others(int a, int b)
+{
+	int keep[2], i, from = 3;
+
+	keep[0] = a < b ? a : b;
+	keep[1] = a < b ? b : a;
+	for (i = 0; i < 2; i++) {
+		if (keep[i] < from)
+			continue;
+		if (keep[i] > from)
+			close_range(from, keep[i] - 1, 0);
+		from = keep[i] + 1;
+	}
+	close_range(from, ~0U, 0);
+}
+
+/*
+ * Say msg on PID's own standard error, opened for this line only (never
+ * blocking on a full pipe), so that the keeper holds none of the
+ * caller's pipes in between.  Nothing if it cannot be opened.
+ */
+static void
+tell(pid_t pid, const char *msg)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/fd/2", (long)pid);
+	fd = open(path, O_WRONLY | O_APPEND | O_NOCTTY | O_NONBLOCK |
+	    O_CLOEXEC);
+	if (fd == -1)
+		return;
+	dprintf(fd, "%s: %s\n", getprogname(), msg);
+	close(fd);
 }
 
 /* Let go of the lease and wake the waiters; warn if we cannot. */

@@ -14,7 +14,9 @@
  * API decides (lib/lockapi.c).  Lock the rest of a script: -w prints the
  * lock file for the shell to open, -F FD locks that descriptor, so that
  * the shell holds the lock until it and its children end, like flock(1)'s
- * descriptor form.
+ * descriptor form.  A lease has no descriptor: -p PID takes it for the
+ * script (PID, usually $$) and leaves a keeper behind that renews it and
+ * releases it when PID ends (lock_keep, lib/lockrun.c).
  *
  * A redis: name is a lease on a Redis server instead: there plock cannot
  * chainload, since somebody must renew the lease and let go of it
@@ -22,6 +24,7 @@
  * selects is the lock API's business (lib/lock.h): this file never asks.
  */
 #include <err.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +36,7 @@
 #include "exitcode.h"
 #include "lock.h"
 #include "parse.h"
+#include "proc.h"
 
 static int	query(const char *, int);
 static void	busy(struct lock *);
@@ -43,18 +47,23 @@ int
 main(int argc, char *argv[])
 {
 	struct lock *lk;
+	struct pidref ref;
 	enum lock_kind kind = LOCK_EXCLUSIVE;
 	const char *name, *targ = NULL;
 	char path[4096];
 	int64_t deadline = -1;
 	int ch, count = 0, nowait = 0, quiet = 0, verbose = 0, where = 0, r;
 	int fd = -1;
+	pid_t forpid = 0;
 
 	cli_gnu_opts(argc, argv, usage);
-	while ((ch = getopt(argc, argv, "+c:F:hnqst:vw")) != -1) {
+	while ((ch = getopt(argc, argv, "+c:F:hnp:qst:vw")) != -1) {
 		switch (ch) {
 		case 'F':
 			fd = num_parse_or_die(optarg, 0, 65535, "descriptor");
+			break;
+		case 'p':
+			forpid = num_parse_or_die(optarg, 2, INT_MAX, "pid");
 			break;
 		case 'w':
 			where = 1;
@@ -101,7 +110,7 @@ main(int argc, char *argv[])
 
 	/* -w: the lock file, for the shell to open (exec 9>>FILE). */
 	if (where) {
-		if (argc > 1 || fd != -1 || quiet || verbose ||
+		if (argc > 1 || fd != -1 || forpid != 0 || quiet || verbose ||
 		    kind != LOCK_EXCLUSIVE || nowait || targ != NULL)
 			cli_misuse("-w takes NAME only");
 		if (lock_open(&lk, name, kind, count) == -1 ||
@@ -117,9 +126,15 @@ main(int argc, char *argv[])
 		cli_conflict("-F", "a command");
 	if (fd != -1 && verbose)
 		cli_conflict("-F", "-v");
+	if (forpid != 0 && fd != -1)
+		cli_conflict("-p", "-F");
+	if (forpid != 0 && argc > 1)
+		cli_conflict("-p", "a command");
+	if (forpid != 0 && verbose)
+		cli_conflict("-p", "-v");
 
 	/* Without a command: the query. */
-	if (argc == 1 && fd == -1) {
+	if (argc == 1 && fd == -1 && forpid == 0) {
 		if (!quiet)
 			cli_usage_error(usage);
 		if (kind != LOCK_EXCLUSIVE || nowait || targ != NULL)
@@ -140,7 +155,12 @@ main(int argc, char *argv[])
 
 	if (lock_open(&lk, name, kind, count) == -1 ||
 	    (fd != -1 && lock_adopt(lk, fd) == -1) ||
-	    (r = lock_take(lk, deadline)) == -1)
+	    (forpid != 0 && lock_for(lk, forpid) == -1))
+		errx(PKIT_EXIT_FAIL, "%s", lock_error());
+	/* Pinned before the lock is taken: a pid reused since is not it. */
+	if (forpid != 0 && pidref_open(&ref, forpid) == -1)
+		err(PKIT_EXIT_FAIL, "pid %ld", (long)forpid);
+	if ((r = lock_take(lk, deadline)) == -1)
 		errx(PKIT_EXIT_FAIL, "%s", lock_error());
 	if (r == 1) {
 		if (!quiet)
@@ -151,6 +171,13 @@ main(int argc, char *argv[])
 		/* The shell's copies of the descriptor hold it now. */
 		lock_close(lk);
 		return PKIT_EXIT_OK;
+	}
+	if (forpid != 0) {
+		/* The keeper holds it now, for forpid. */
+		r = lock_keep(lk, &ref);
+		pidref_close(&ref);
+		lock_close(lk);
+		return r;
 	}
 	return lock_run(lk, argv + 1);
 }
@@ -231,6 +258,7 @@ usage(FILE *fp)
 	    "CMD [ARG...]\n"
 	    "       plock -q [-v] NAME\n"
 	    "       plock -F FD [-s | -c COUNT] [-n | -t DURATION] [-q] NAME\n"
+	    "       plock -p PID [-s | -c COUNT] [-n | -t DURATION] [-q] NAME\n"
 	    "       plock -w NAME\n");
 	fputs("\n"
 	    "  -s             shared: many shared holders, no exclusive one\n"
@@ -241,6 +269,7 @@ usage(FILE *fp)
 	    "  -v             with -q: print each holder's start time too\n"
 	    "  -F FD          lock descriptor FD (open on NAME's lock file) "
 	    "for the caller\n"
+	    "  -p PID         Redis: hold NAME for process PID until it ends\n"
 	    "  -w             print NAME's lock file, for the shell to open\n",
 	    fp);
 }

@@ -62,4 +62,11 @@ if [ -n "$SSD" ]; then
 fi
 bench_case "daemon: is it running? (status from the pidfile)" "queries" "$N" "${alts[@]}"
 pdaemon -k "$work/s.pid"
-[ -n "$SSD" ] || bench_note "start-stop-daemon not installed: pdaemon measured alone."
+if [ -n "$SSD" ]; then
+	bench_bar "daemon start, stop, gone: pdaemon / start-stop-daemon" \
+		"$(bench_ratio "daemon: start with a pidfile, stop, wait until gone" pdaemon start-stop-daemon)" "<=" 1.0
+	bench_bar "daemon status: pdaemon -s / start-stop-daemon --status" \
+		"$(bench_ratio "daemon: is it running? (status from the pidfile)" "pdaemon -s" "start-stop-daemon --status")" "<=" 1.0
+else
+	bench_note "start-stop-daemon not installed: pdaemon measured alone."
+fi

@@ -15,8 +15,8 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-MSGS=${MSGS:-$([ "${QUICK:-0}" = 1 ] && echo 100000 || echo 1000000)}
-TASKS=${TASKS:-$([ "${QUICK:-0}" = 1 ] && echo 200 || echo 2000)}
+MSGS=${MSGS:-$([ "${QUICK:-0}" = 1 ] && echo 100000 || echo 500000)}
+TASKS=${TASKS:-$([ "${QUICK:-0}" = 1 ] && echo 200 || echo 1000)}
 # shellcheck source=tests/bench/lib.sh
 . "$here/lib.sh"
 bench_init >/dev/null
@@ -106,15 +106,15 @@ bench_case "lease protocol, C API, $MSGS 64-byte messages 1 -> 1" msgs "$MSGS" \
 	"lease+commit per message" "[ \"\$(\$LEASECOST one \$MSGS)\" -eq \$MSGS ]" \
 	"per message, done in commit" "[ \"\$(\$LEASECOST done \$MSGS)\" -eq \$MSGS ]"
 
-ratio() {	# ratio TITLE A B: median(B) / median(A)
-	awk -F'\t' -v t="$1" -v a="$2" -v b="$3" '$1 == t && $2 == a { ta = $3 }
-		$1 == t && $2 == b { tb = $3 } END { printf "%.2f", tb / ta }' "$BENCH_OUT/data.tsv"
-}
 s1="JoinableQueue streaming 1 -> 1, $MSGS 64-byte lines"
 s4="JoinableQueue streaming 4 -> 4, $MSGS 64-byte lines"
 w="workers: $TASKS tasks running true(1), 4 at a time"
 l="lease protocol, C API, $MSGS 64-byte messages 1 -> 1"
 p="pqueue leased, then done+join"
-bench_note "crash-safe streaming is $(ratio "$s1" "$p" "Python JoinableQueue")x Python's JoinableQueue 1 -> 1 and $(ratio "$s4" "$p" "Python JoinableQueue")x 4 -> 4 (target >= 20); $(ratio "$s1" "pipe through cat" "$p")x / $(ratio "$s4" "4 pipes through cat" "$p")x slower than pipes."
-bench_note "a worker task costs $(ratio "$w" "xargs -P 4 -n 1" "4 pqueue-get -f workers")x one by xargs -P 4."
-bench_note "leasing per message instead of per batch costs $(ratio "$l" "lease+commit per batch" "lease+commit per message")x; with the task_done in each commit $(ratio "$l" "lease+commit per batch" "per message, done in commit")x."
+bench_bar "speed-up, crash-safe streaming 1 -> 1: Python JoinableQueue / $p" \
+	"$(bench_ratio "$s1" "Python JoinableQueue" "$p")" ">=" 20
+bench_bar "speed-up, crash-safe streaming 4 -> 4: Python JoinableQueue / $p" \
+	"$(bench_ratio "$s4" "Python JoinableQueue" "$p")" ">=" 20
+bench_note "crash-safe streaming with done+join takes $(bench_ratio "$s1" "$p" "pipe through cat")x / $(bench_ratio "$s4" "$p" "4 pipes through cat")x the time of pipes 1 -> 1 / 4 -> 4 (no bar: the pipes give no guarantee)."
+bench_note "a worker task costs $(bench_ratio "$w" "4 pqueue-get -f workers" "xargs -P 4 -n 1")x one by xargs -P 4 (the -j pool is in pool.sh)."
+bench_note "leasing per message instead of per batch costs $(bench_ratio "$l" "lease+commit per message" "lease+commit per batch")x; with the task_done in each commit $(bench_ratio "$l" "per message, done in commit" "lease+commit per batch")x."

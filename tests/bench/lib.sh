@@ -3,21 +3,35 @@
 #
 #   bench_init                 once: machine header, output files
 #   bench_case TITLE UNIT N  NAME1 CMD1  NAME2 CMD2 ...
-#       runs each CMD (a bash snippet doing N units of work) once to warm
-#       up, then ROUNDS rounds, rotating the order each round (A B C,
+#       runs each CMD (a bash snippet doing N units of work) ROUNDS
+#       rounds (after a warm-up run with BENCH_WARMUP=1; by default none:
+#       the median of interleaved rounds absorbs a cold first one), rotating the order each round (A B C,
 #       B C A, ...) so a noisy machine hits all alike; prints and records
 #       per alternative the median seconds, N/median as UNIT/s, peak RSS,
 #       and the ratio of the first alternative (pkit) to each.  A CMD that
 #       exits non-zero (a wrong answer) fails the whole run.
+#       Each run is ended (and the whole run failed) after BENCH_TIMEOUT
+#       seconds (default 1200), so that a hung tool cannot hang CI.
 #   bench_note TEXT            a line under the current table
+#   bench_ratio TITLE A B      median seconds of alternative A over B's
+#                              in case TITLE (from data.tsv), as %.2f
+#   bench_bar WHAT RATIO OP BAR
+#       a ratio beside its bar (OP is <= or >=): a line under the current
+#       table saying whether it is met, and a row in bars.tsv, which
+#       tests/bench/run gathers into one table at the end of results.md.
+#       A missed bar is reported, never an error: the figures depend on
+#       the machine and its load.  A wrong answer fails in bench_case.
 #
 # Environment: QUICK=1 (fewer rounds; callers also shrink N), ROUNDS,
 # BENCH_OUT (directory for results.md and data files; default
-# ./bench-results), MEASURE (the measure helper).
+# ./bench-results), MEASURE (the measure helper), BENCH_TIMEOUT,
+# BENCH_WARMUP.
 # shellcheck shell=bash
 
 : "${BENCH_OUT:=$PWD/bench-results}"
 : "${ROUNDS:=$([ "${QUICK:-0}" = 1 ] && echo 3 || echo 5)}"
+: "${BENCH_TIMEOUT:=1200}"
+: "${BENCH_WARMUP:=0}"
 
 bench_init() {
 	mkdir -p "$BENCH_OUT"
@@ -35,7 +49,8 @@ bench_init() {
 			echo
 			echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 			echo "- cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(nproc) cores"
-			echo "- kernel: $(uname -sr); rounds: $ROUNDS (median); quick: ${QUICK:-0}"
+			echo "- kernel: $(uname -sr); rounds: $ROUNDS (median); quick: ${QUICK:-0}; warm-up run: $BENCH_WARMUP"
+			echo "- load average at the start: $(cut -d ' ' -f 1-3 /proc/loadavg)"
 		} > "$BENCH_MD"
 		cat "$BENCH_MD"
 	fi
@@ -52,7 +67,7 @@ _maxcol2() {
 }
 
 bench_case() {
-	local title=$1 unit=$2 n=$3 i r k nalt med rss base
+	local title=$1 unit=$2 n=$3 i r k nalt med rss base st
 	shift 3
 	local -a names=() cmds=()
 	while [ $# -ge 2 ]; do
@@ -65,14 +80,20 @@ bench_case() {
 	tmp=$(mktemp -d)
 	for ((i = 0; i < nalt; i++)); do
 		: > "$tmp/$i"
-		bash -c "${cmds[i]}" > /dev/null ||
+		[ "$BENCH_WARMUP" = 0 ] && continue
+		timeout -k 10 "$BENCH_TIMEOUT" bash -c "${cmds[i]}" > /dev/null ||
 			{ echo "bench: $title: ${names[i]}: warm-up failed" >&2; rm -rf "$tmp"; exit 1; }
 	done
 	for ((r = 0; r < ROUNDS; r++)); do
 		for ((k = 0; k < nalt; k++)); do
 			i=$(( (k + r) % nalt ))
-			"$MEASURE" "$tmp/$i" bash -c "${cmds[i]}" > /dev/null || {
-				echo "bench: $title: ${names[i]}: failed (wrong answer or error)" >&2
+			timeout -k 10 "$BENCH_TIMEOUT" "$MEASURE" "$tmp/$i" bash -c "${cmds[i]}" > /dev/null || {
+				st=$?
+				if [ "$st" = 124 ]; then
+					echo "bench: $title: ${names[i]}: still running after ${BENCH_TIMEOUT}s, ended" >&2
+				else
+					echo "bench: $title: ${names[i]}: failed with $st (wrong answer or error)" >&2
+				fi
 				rm -rf "$tmp"
 				exit 1
 			}
@@ -99,6 +120,27 @@ bench_case() {
 
 bench_note() {
 	printf '\n%s\n' "$*" | tee -a "$BENCH_MD"
+}
+
+bench_ratio() {
+	awk -F'\t' -v t="$1" -v a="$2" -v b="$3" '$1 == t && $2 == a { ta = $3 }
+		$1 == t && $2 == b { tb = $3 } END {
+		if (ta > 0 && tb > 0) printf "%.2f", ta / tb; else printf "none" }' "$BENCH_OUT/data.tsv"
+}
+
+# _bar_met RATIO OP BAR: met, MISSED, or "no figure".
+_bar_met() {
+	awk -v v="$1" -v op="$2" -v b="$3" 'BEGIN {
+		if (v !~ /^[0-9]+(\.[0-9]+)?$/) print "no figure"
+		else if (op == "<=" ? v + 0 <= b + 0 : v + 0 >= b + 0) print "met"
+		else print "MISSED" }'
+}
+
+bench_bar() {
+	local met
+	met=$(_bar_met "$2" "$3" "$4")
+	printf '%s\t%s\t%s %s\t%s\n' "$1" "$2" "$3" "$4" "$met" >> "$BENCH_OUT/bars.tsv"
+	bench_note "$1: ${2}x (bar $3 ${4}x: $met)"
 }
 
 # bench_redis_setup: a work directory ($work, removed at exit) and a

@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: ISC
 # lock.sh: plock beside what a user would use instead.
-#  1. The ticket workload: 8 processes x ITERS (default 200) times take the
+#  1. The ticket workload: 8 processes x ITERS (default 100) times take the
 #     lock, read a counter file, write it back plus one, unlock; the count
 #     must come out right.  plock NAME sh -c ... beside flock FILE sh -c ...,
 #     Python multiprocessing.Lock (no exec per step) and a C flock(2) loop
 #     (the limit: no exec, no shell).
-#  2. Uncontended: N (default 1000) x `plock NAME true` beside
+#  2. Uncontended: N (default 500) x `plock NAME true` beside
 #     `flock FILE true` and a bare exec of true.
 # Medians over interleaved rounds.  Target: plock <= 1.0x flock(1) on both.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-: "${ROUNDS:=5}"
-ITERS=${ITERS:-$([ "${QUICK:-0}" = 1 ] && echo 50 || echo 200)}
-N=${N:-$([ "${QUICK:-0}" = 1 ] && echo 200 || echo 1000)}
+: "${ROUNDS:=$([ "${QUICK:-0}" = 1 ] && echo 3 || echo 5)}"
+ITERS=${ITERS:-$([ "${QUICK:-0}" = 1 ] && echo 50 || echo 100)}
+N=${N:-$([ "${QUICK:-0}" = 1 ] && echo 200 || echo 500)}
 # shellcheck source=tests/bench/lib.sh
 . "$here/lib.sh"
 bench_init >/dev/null
@@ -77,10 +77,8 @@ bench_case "uncontended: $N x lock and run true" runs "$N" \
 	"flock FILE true" 'for ((i = 0; i < N; i++)); do flock "$work/solo.lock" "$T"; done' \
 	"bare exec true" 'for ((i = 0; i < N; i++)); do "$T"; done'
 
-awk -F'\t' -v a="ticket workload: 8 procs x $ITERS lock/increment/unlock" \
-    -v b="uncontended: $N x lock and run true" '
-	$1 == a { t[$2] = $3 } $1 == b { u[$2] = $3 } END {
-	printf "plock = %.2fx flock(1) on the ticket workload, %.2fx flock(1) uncontended (target <= 1.0 on both)\n",
-	    t["plock"] / t["flock(1)"], u["plock NAME true"] / u["flock FILE true"] }' \
-	"$BENCH_OUT/data.tsv" | while IFS= read -r line; do bench_note "$line"; done
+bench_bar "ticket workload, 8 procs: plock / flock(1)" \
+	"$(bench_ratio "ticket workload: 8 procs x $ITERS lock/increment/unlock" plock "flock(1)")" "<=" 1.0
+bench_bar "uncontended lock and run: plock / flock(1)" \
+	"$(bench_ratio "uncontended: $N x lock and run true" "plock NAME true" "flock FILE true")" "<=" 1.0
 bench_note "lock files on: $(df -T "$work" | awk 'NR == 2 { print $2 }')"

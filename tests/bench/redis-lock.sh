@@ -12,7 +12,7 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-: "${ROUNDS:=5}"
+: "${ROUNDS:=$([ "${QUICK:-0}" = 1 ] && echo 3 || echo 5)}"
 ITERS=${ITERS:-$([ "${QUICK:-0}" = 1 ] && echo 20 || echo 50)}
 N=${N:-$([ "${QUICK:-0}" = 1 ] && echo 100 || echo 300)}
 # shellcheck source=tests/bench/lib.sh
@@ -47,8 +47,5 @@ bench_case "redis, ticket workload: 4 procs x $ITERS lock/increment/unlock" step
 	wait
 	[ "$(cat "$work/c")" -eq $((4 * ITERS)) ]'
 
-awk -F'\t' -v a="redis, uncontended: $N x lock and run true" '
-	$1 == a { u[$2] = $3 } END {
-	printf "plock redis:// = %.2fx the redis-cli SET NX + DEL pair uncontended (target <= 0.5)\n",
-	    u["plock redis://"] / u["redis-cli SET NX + DEL"] }' \
-	"$BENCH_OUT/data.tsv" | while IFS= read -r line; do bench_note "$line"; done
+bench_bar "redis, uncontended lock and run: plock redis:// / redis-cli SET NX + DEL" \
+	"$(bench_ratio "redis, uncontended: $N x lock and run true" "plock redis://" "redis-cli SET NX + DEL")" "<=" 0.5

@@ -53,9 +53,8 @@ bench_case "$o" "put+get" "$N" \
 		redis-cli -p \$port rpush l1 m\$i > /dev/null
 		[ \"\$(redis-cli -p \$port lpop l1)\" = m\$i ]; done"
 
-ratio() {	# ratio TITLE A B: median(B) / median(A)
-	awk -F'\t' -v t="$1" -v a="$2" -v b="$3" '$1 == t && $2 == a { ta = $3 }
-		$1 == t && $2 == b { tb = $3 } END { printf "%.2f", tb / ta }' "$BENCH_OUT/data.tsv"
-}
-bench_note "pqueue on redis streams $(ratio "$s" "pqueue redis://" "redis-cli --pipe + -r BLPOP")x as fast as the redis-cli pair (target >= 5) and $(ratio "$s" "pqueue redis://" "Python mp.Queue")x Python's Queue."
-bench_note "one put+get on redis costs $(ratio "$o" "redis-cli RPUSH, LPOP" "pqueue-put, pqueue-get")x the redis-cli pair (target <= 0.3)."
+bench_bar "speed-up, redis streaming 64 B lines: redis-cli --pipe + -r BLPOP / pqueue redis://" \
+	"$(bench_ratio "$s" "redis-cli --pipe + -r BLPOP" "pqueue redis://")" ">=" 5
+bench_note "pqueue on redis streams $(bench_ratio "$s" "Python mp.Queue" "pqueue redis://")x as fast as Python's Queue (no bar)."
+bench_bar "redis, one put+get, median of $ROUNDS: pqueue-put, pqueue-get / redis-cli RPUSH, LPOP" \
+	"$(bench_ratio "$o" "pqueue-put, pqueue-get" "redis-cli RPUSH, LPOP")" "<=" 0.3

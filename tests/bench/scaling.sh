@@ -12,11 +12,12 @@
 # takes its share (-c): no pqueue-close and no polling of jobs, so the
 # pkit side starts two processes more than the pipes (create, rm), not
 # five, which under load is much of a short run.  The curves go
-# to scaling-procs.tsv and scaling-size.tsv, which tests/bench/run plots;
-# a table of pqueue's time over the pipes' follows each, with the target:
-# <= 1.2x for N -> N and for 16-byte lines, <= 1.0x for 64-byte lines
-# 1 -> 1, and >= 0.9x a pipe's bytes/s (<= 1.11x its time) for 4 KiB
-# and more.
+# to scaling-procs.tsv and scaling-size.tsv, which tests/bench/run plots
+# (a PNG and a text chart each); a table of pqueue's figures over the
+# pipes' follows each, every row with its bar (issue 20) and whether it
+# is met: time <= 1.2x for N -> N and for 16-byte lines, <= 1.0x for
+# 64-byte lines 1 -> 1, and bytes/s >= 0.9x a pipe's for 4 KiB and more
+# (65000 B is the top size: a message holds at most PQ_MAXMSG, 65512).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -51,31 +52,38 @@ rate() {
 		END { printf "%.0f", r }' "$BENCH_OUT/data.tsv"
 }
 
-# ratio TITLE A B: median time of A over median time of B.
-ratio() {
-	awk -F'\t' -v t="$1" -v a="$2" -v b="$3" '$1 == t && $2 == a { ta = $3 }
-		$1 == t && $2 == b { tb = $3 } END { printf "%.2f", ta / tb }' "$BENCH_OUT/data.tsv"
-}
-
 # table_head TITLE: the summary table's header in results.md.
 table_head() {
 	{
 		echo
 		echo "## $1"
 		echo
-		echo "| case | pqueue msgs/s | pipe msgs/s | pqueue MB/s | pqueue time / pipe time | target |"
-		echo "| --- | ---: | ---: | ---: | ---: | --- |"
+		echo "| case | pqueue msgs/s | pipe msgs/s | pqueue MB/s | pipe MB/s | pqueue / pipe | bar | |"
+		echo "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |"
 	} > "$work/table"
 }
 
-# table_row CASE TITLE PIPE BYTES TARGET: one row from the medians.
+# table_row CASE TITLE PIPE BYTES [OP BAR [bytes]]: one row from the
+# medians; with a bar, the bar and whether it is met, also in bars.tsv
+# (bench_bar).  The ratio is of the times, or with "bytes" of the
+# bytes/s (the pipe's time over pqueue's).
 table_row() {
-	local pq pp
+	local pq pp r what=time met=''
 	pq=$(rate "$2" pqueue)
 	pp=$(rate "$2" "$3")
-	printf '| %s | %s | %s | %.1f | %sx | %s |\n' "$1" "$pq" "$pp" \
+	r=$(bench_ratio "$2" pqueue "$3")
+	if [ "${7:-}" = bytes ]; then
+		what=bytes/s
+		r=$(bench_ratio "$2" "$3" pqueue)
+	fi
+	if [ -n "${5:-}" ]; then
+		met=$(_bar_met "$r" "$5" "$6")
+		bench_bar "scaling, $1: pqueue / $3, $what" "$r" "$5" "$6"
+	fi
+	printf '| %s | %s | %s | %.1f | %.1f | %sx %s | %s | %s |\n' "$1" "$pq" "$pp" \
 		"$(awk -v r="$pq" -v b="$4" 'BEGIN { print r * b / 1e6 }')" \
-		"$(ratio "$2" pqueue "$3")" "$5" >> "$work/table"
+		"$(awk -v r="$pp" -v b="$4" 'BEGIN { print r * b / 1e6 }')" \
+		"$r" "$what" "${5:+$5 ${6}x}" "$met" >> "$work/table"
 }
 
 printf '# producers = consumers\tmessages/s\n' > "$BENCH_OUT/scaling-procs.tsv"
@@ -98,8 +106,8 @@ for p in 1 2 4 8; do
 	for a in pqueue "pipes through cat"; do
 		printf '%s\t%s\t%s\n' "$a" "$p" "$(rate "$title" "$a")" >> "$BENCH_OUT/scaling-procs.tsv"
 	done
-	table_row "$p -> $p" "$title" "pipes through cat" 64 \
-		"$([ "$p" = 1 ] && echo "<= 1.0x" || echo "<= 1.2x")"
+	table_row "$p -> $p, 64 B" "$title" "pipes through cat" 64 \
+		"<=" "$([ "$p" = 1 ] && echo 1.0 || echo 1.2)"
 	rm -f "$work"/out.*
 done
 tee -a "$BENCH_OUT/results.md" < "$work/table"
@@ -129,12 +137,12 @@ for s in 16 64 256 1024 4096 16384 65000; do
 	for a in pqueue "pipe through cat"; do
 		printf '%s\t%s\t%s\n' "$a" "$s" "$(rate "$title" "$a")" >> "$BENCH_OUT/scaling-size.tsv"
 	done
+	bar=()
 	case $s in
-	16) target="<= 1.2x" ;;
-	64) target="<= 1.0x" ;;
-	4096 | 16384 | 65000) target="<= 1.11x (>= 0.9x the bytes/s)" ;;
-	*) target="" ;;
+	16) bar=("<=" 1.2) ;;
+	64) bar=("<=" 1.0) ;;
+	4096 | 16384 | 65000) bar=(">=" 0.9 bytes) ;;
 	esac
-	table_row "$s B, $((n * rep * s / 1048576)) MiB" "$title" "pipe through cat" "$s" "$target"
+	table_row "1 -> 1, $s B, $((n * rep * s / 1048576)) MiB" "$title" "pipe through cat" "$s" "${bar[@]}"
 done
 tee -a "$BENCH_OUT/results.md" < "$work/table"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: ISC
-# spawn.sh: start and join N processes of `true` (default 1000), four ways,
+# spawn.sh: start and join N processes of `true` (default 500), four ways,
 # medians of interleaved rounds: bash's `true & wait $!` loop, a C
 # posix_spawn + waitpid loop (the floor), pkit one pair at a time
 # (p=$(pspawn true); pjoin $p) and pkit in one batch (one pspawn -n N,
@@ -12,7 +12,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # The single-pair target is judged on the median of 5 rounds (3 quick).
 : "${ROUNDS:=$([ "${QUICK:-0}" = 1 ] && echo 3 || echo 5)}"
-N=${N:-$([ "${QUICK:-0}" = 1 ] && echo 200 || echo 1000)}
+N=${N:-$([ "${QUICK:-0}" = 1 ] && echo 200 || echo 500)}
 # shellcheck source=tests/bench/lib.sh
 . "$here/lib.sh"
 bench_init >/dev/null
@@ -43,11 +43,12 @@ bench_case "start and join $N x true" procs "$N" \
 	"bash builtin" 'for ((i = 0; i < N; i++)); do true & wait $!; done'
 
 # pkit vs bash, from the medians just recorded.
-awk -F'\t' -v t="start and join $N x true" '$1 == t { m[$2] = $3 } END {
-	printf "pkit batch = %.2fx bash (target <= 1.0), pkit pair = %.2fx bash (target <= 2.5), C floor = %.2fx bash\n",
-	    m["pkit batch"] / m["bash & wait"], m["pkit pair"] / m["bash & wait"],
-	    m["C posix_spawn"] / m["bash & wait"] }' "$BENCH_OUT/data.tsv" |
-	while IFS= read -r line; do bench_note "$line"; done
+t="start and join $N x true"
+bench_bar "start and join: pkit batch (pspawn -n, one pjoin) / bash & wait" \
+	"$(bench_ratio "$t" "pkit batch" "bash & wait")" "<=" 1.0
+bench_bar "start and join, median of $ROUNDS: pkit pair (pspawn, pjoin) / bash & wait" \
+	"$(bench_ratio "$t" "pkit pair" "bash & wait")" "<=" 2.5
+bench_note "the C floor (posix_spawn, waitpid) takes $(bench_ratio "$t" "C posix_spawn" "bash & wait")x bash's time."
 bench_note "runtime directory: $(df -T "$rdir" | awk 'NR == 2 { print $2 }')"
 
 # Python's multiprocessing beside pkit, on fewer processes: a spawn-method

@@ -46,3 +46,14 @@ complete_words() {
 	assert_success
 	assert_output ""
 }
+
+@test "completion: plock -p takes a pid, then a lock name" {
+	mkdir -m 700 "$PKIT_DIR" "$PKIT_DIR/locks"
+	: > "$PKIT_DIR/locks/nightly"
+	run complete_words plock -
+	assert_line -- -p
+	run complete_words plock -p ""
+	assert_output ""
+	run complete_words plock -p 42 night
+	assert_output nightly
+}

@@ -7,9 +7,20 @@
 # that follows it ("prints:"); stdout and stderr together must be that,
 # line for line, or nothing when there is none.  In an output block "..."
 # stands for any text (a pid, a time): the order of lines never varies.
+# A private redis-server (tests/redis.bash) serves the whole file, named
+# by PKIT_REDIS_URL, for the examples on redis: names.
 # shellcheck disable=SC2154 # top_srcdir and the like come from helper.bash
 
 load ../helper
+load ../redis
+
+setup_file() {
+	redis_start
+}
+
+teardown_file() {
+	redis_stop
+}
 
 # matches EXPECTED ACTUAL: the files are equal line for line, "..." in
 # EXPECTED matching any text; trailing empty lines do not count.

@@ -64,3 +64,16 @@ cpu_ticks() {
 	awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
 }
 
+# script_lock [OPTS...]: the first line of a script that locks the rest of
+# itself, "$1" being the lock's name (plock(1), "Locking the rest of a
+# script"): on files, the descriptor form (-F 9 on the file -w names); on
+# Redis, the lease held for the script's pid by a keeper (-p $$).  Put it
+# in front of the script's own text: sh -c "$(script_lock -n)"'...'.
+# shellcheck disable=SC2016 # the $ are the script's
+script_lock() {
+	if [ "${PKIT_TEST_BACKEND:-}" = redis ]; then
+		printf 'plock -p $$ %s "$1" || exit\n' "$*"
+	else
+		printf 'exec 9>>"$(plock -w "$1")" && plock -F 9 %s "$1" || exit\n' "$*"
+	fi
+}

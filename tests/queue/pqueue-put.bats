@@ -87,7 +87,7 @@ bats_require_minimum_version 1.5.0
 	pqueue-put "$q" first
 	timed_run --separate-stderr pqueue-put -n "$q" second
 	assert_failure 124
-	[ "$elapsed" -lt 1000 ]
+	[ "$elapsed" -lt 3000 ]
 	run pqueue-get -c 1 "$q"
 	assert_output first
 	run pqueue-stat -e "$q"
