@@ -9,7 +9,6 @@ load ../helper
 load daemon
 bats_require_minimum_version 1.5.0
 
-
 # The process that adopts orphans here: the nearest tests/subreaper above
 # us (make check runs every suite under one), else init.
 reaper() {
