@@ -30,6 +30,7 @@ cc -O2 -o "$work/notifier" "$here/../daemon/notifier.c"
 R="$work/subreaper"
 NT="$work/notifier"
 SSD=$(command -v start-stop-daemon || true)
+ssd_ready=
 
 alts=(
 	"pdaemon" "$R bash -c 'for i in \$(seq $N); do pdaemon -p $work/a.pid sleep 1000 >/dev/null; pdaemon -k $work/a.pid; done'"
@@ -45,10 +46,12 @@ alts=(
 	"pdaemon -w" "$R bash -c 'for i in \$(seq $N); do pdaemon -w -t 30 -p $work/r.pid $NT >/dev/null; pdaemon -k $work/r.pid; done'"
 )
 if [ -n "$SSD" ] && "$SSD" --help 2>&1 | grep -q -- --notify-await; then
-	alts+=("start-stop-daemon --notify-await" "$R bash -c 'for i in \$(seq $N); do $SSD --start --quiet --background --notify-await --notify-timeout 30 --make-pidfile --pidfile $work/n.pid --exec $NT; $SSD --stop --quiet --retry 10 --pidfile $work/n.pid --remove-pidfile; done'")
+	ssd_ready="start-stop-daemon --notify-await"
+	alts+=("$ssd_ready" "$R bash -c 'for i in \$(seq $N); do $SSD --start --quiet --background --notify-await --notify-timeout 30 --make-pidfile --pidfile $work/n.pid --exec $NT; $SSD --stop --quiet --retry 10 --pidfile $work/n.pid --remove-pidfile; done'")
 elif [ -n "$SSD" ]; then
 	# No --notify-await: the daemon says so with a file, and we poll for it.
-	alts+=("start-stop-daemon + poll" "$R bash -c 'for i in \$(seq $N); do rm -f $work/up; $SSD --start --quiet --background --make-pidfile --pidfile $work/n.pid --exec /bin/sh -- -c \": > $work/up; exec sleep 1000\"; until [ -e $work/up ]; do sleep 0.01; done; $SSD --stop --quiet --retry 10 --pidfile $work/n.pid --remove-pidfile; done'")
+	ssd_ready="start-stop-daemon + poll"
+	alts+=("$ssd_ready" "$R bash -c 'for i in \$(seq $N); do rm -f $work/up; $SSD --start --quiet --background --make-pidfile --pidfile $work/n.pid --exec /bin/sh -- -c \": > $work/up; exec sleep 1000\"; until [ -e $work/up ]; do sleep 0.01; done; $SSD --stop --quiet --retry 10 --pidfile $work/n.pid --remove-pidfile; done'")
 	bench_note "start-stop-daemon has no --notify-await here: compared with start-stop-daemon plus a poll for readiness."
 fi
 bench_case "daemon: start until ready (sd_notify), stop, wait until gone" "cycles" "$N" "${alts[@]}"
@@ -65,6 +68,8 @@ pdaemon -k "$work/s.pid"
 if [ -n "$SSD" ]; then
 	bench_bar "daemon start, stop, gone: pdaemon / start-stop-daemon" \
 		"$(bench_ratio "daemon: start with a pidfile, stop, wait until gone" pdaemon start-stop-daemon)" "<=" 1.0
+	bench_bar "daemon start until ready, stop: pdaemon -w / $ssd_ready" \
+		"$(bench_ratio "daemon: start until ready (sd_notify), stop, wait until gone" "pdaemon -w" "$ssd_ready")" "<=" 0.5
 	bench_bar "daemon status: pdaemon -s / start-stop-daemon --status" \
 		"$(bench_ratio "daemon: is it running? (status from the pidfile)" "pdaemon -s" "start-stop-daemon --status")" "<=" 1.0
 else
