@@ -112,7 +112,8 @@ name_check_or_die(const char *s, const char *what)
 	const char *why;
 
 	/* Checked by the backend, never quoted: it may carry a password. */
-	if (strncmp(s, "redis:", 6) == 0)
+	if (strncmp(s, "redis:", 6) == 0 ||
+	    strncmp(s, "redis-sentinel://", 17) == 0)
 		return;
 	if ((why = strcmp(what, "queue") == 0 ? qname_invalid(s) :
 	    name_invalid(s)) != NULL)

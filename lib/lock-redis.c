@@ -45,6 +45,7 @@ struct lockb {
 	char		 member[400];	/* what we hold: "TOKEN SINCE PID HOST" */
 	pid_t		 pid;		/* the holder it names: us, or plock -p's */
 	long long	 token;		/* fencing token of this grant */
+	int64_t		 deadline;	/* of the take in progress */
 };
 
 /* KEYS x shared count fence; ARGV kind token lease-ms count "PID HOST" */
@@ -163,6 +164,8 @@ static int	rl_release(struct lockb *, const char **);
 static int	rl_owner(struct lockb *, pid_t, const char **);
 static int	rl_conn(const struct lockb *);
 static void	make_keys(struct lockb *);
+static redisContext *subscribe(struct lockb *, const char **,
+		    const char **);
 static int	attempt(struct lockb *, int64_t *, const char **);
 static int	cmp_holder(const void *, const void *);
 
@@ -192,7 +195,8 @@ rl_open(const char *name, enum lock_kind kind, int count, int peek,
     struct lockb **bp, char *shown, size_t len, const char **why)
 {
 	struct lockb *lk;
-	int r;
+	int64_t until;
+	int r, n;
 
 	if ((lk = calloc(1, sizeof(*lk))) == NULL) {
 		*why = strerror(errno);
@@ -214,8 +218,13 @@ rl_open(const char *name, enum lock_kind kind, int count, int peek,
 	/* A dropped connection must be an error we report, not our death. */
 	if (!peek)
 		signal(SIGPIPE, SIG_IGN);
-	if ((lk->c = redis_connect(&lk->url, why)) == NULL)
-		goto fail;
+	/* On a Sentinel name, wait out a failover (REDIS_RETRY_NS). */
+	until = redis_retry_deadline(0);
+	for (n = 0; (lk->c = redis_connect(&lk->url, why)) == NULL; n++) {
+		if (lk->url.nsentinel == 0 || mono_now() >= until)
+			goto fail;
+		redis_backoff(n);
+	}
 	*bp = lk;
 	return 0;
 fail:
@@ -252,11 +261,11 @@ static int
 rl_take(struct lockb *lk, int64_t deadline, const char **why)
 {
 	redisContext *sub;
-	redisReply *r;
 	const char *av[2];
 	int64_t wait_ms;
 	int got, ms;
 
+	lk->deadline = deadline;
 	if ((got = attempt(lk, &wait_ms, why)) != 0)
 		return got == 1 ? 0 : -1;
 	if (deadline == 0)
@@ -266,15 +275,10 @@ rl_take(struct lockb *lk, int64_t deadline, const char **why)
 	 * Subscribe, then try again: a release from now on reaches us, so no
 	 * wake-up falls between the try and the sleep.
 	 */
-	if ((sub = redis_connect(&lk->url, why)) == NULL)
-		return -1;
 	av[0] = "SUBSCRIBE";
 	av[1] = lk->key[4];
-	if ((r = redis_run(sub, 2, av, why)) == NULL) {
-		redisFree(sub);
+	if ((sub = subscribe(lk, av, why)) == NULL)
 		return -1;
-	}
-	freeReplyObject(r);
 	for (;;) {
 		if ((got = attempt(lk, &wait_ms, why)) != 0)
 			break;
@@ -288,12 +292,43 @@ rl_take(struct lockb *lk, int64_t deadline, const char **why)
 			ms = deadline_ms(deadline);
 		/* A silent server is noticed within 8 s (redis.h). */
 		if (redis_sub_wait(sub, ms, why) == -1 && errno != EINTR) {
-			got = -1;
-			break;
+			redisFree(sub);
+			/* A failover: subscribe on the new master, try again. */
+			if (lk->url.nsentinel > 0 &&
+			    (sub = subscribe(lk, av, why)) != NULL)
+				continue;
+			return -1;
 		}
 	}
 	redisFree(sub);
 	return got == 1 ? (lk->member[0] != '\0' ? 0 : 1) : -1;
+}
+
+/*
+ * A connection subscribed to the lock's channel (av: the command); on a
+ * Sentinel name, a failover is waited out until the take's deadline or
+ * REDIS_RETRY_NS.  NULL with *why.
+ */
+static redisContext *
+subscribe(struct lockb *lk, const char **av, const char **why)
+{
+	redisContext *sub;
+	redisReply *r;
+	int64_t until = redis_retry_deadline(lk->deadline);
+	int n;
+
+	for (n = 0;; n++) {
+		if ((sub = redis_connect(&lk->url, why)) != NULL) {
+			if ((r = redis_run(sub, 2, av, why)) != NULL) {
+				freeReplyObject(r);
+				return sub;
+			}
+			redisFree(sub);
+		}
+		if (lk->url.nsentinel == 0 || mono_now() >= until)
+			return NULL;
+		redis_backoff(n);
+	}
 }
 
 /*
@@ -307,7 +342,10 @@ attempt(struct lockb *lk, int64_t *wait_ms, const char **why)
 	const char *av[9];
 	char lease[32], count[16], who[300], token[17], host[256];
 	unsigned char rnd[8];
-	int i, got;
+	redisContext *c;
+	const char *w2;
+	int64_t until, left;
+	int i, got, n, rc;
 
 	arc4random_buf(rnd, sizeof(rnd));
 	for (i = 0; i < 8; i++)
@@ -328,8 +366,26 @@ attempt(struct lockb *lk, int64_t *wait_ms, const char **why)
 	av[6] = lease;
 	av[7] = count;
 	av[8] = who;
-	if ((r = redis_eval(lk->c, take_lua, 4, 9, av, why)) == NULL)
-		return -1;
+	/*
+	 * On a Sentinel name, a failover is waited out (a new connection to
+	 * the master of now) until the take's deadline or REDIS_RETRY_NS.
+	 * Sending the take again is safe: a grant whose reply was lost is
+	 * never renewed and runs out with its lease.
+	 */
+	until = redis_retry_deadline(lk->deadline);
+	for (n = 0; (r = redis_eval(lk->c, take_lua, 4, 9, av, why)) == NULL;
+	    n++) {
+		if (lk->url.nsentinel == 0 || !redis_failed_retryable())
+			return -1;
+		/* lk->c stays the old connection until a new one is made */
+		do {
+			if (mono_now() >= until)
+				return -1;
+			redis_backoff(n);
+		} while ((c = redis_connect(&lk->url, why)) == NULL);
+		redisFree(lk->c);
+		lk->c = c;
+	}
 	if (r->type != REDIS_REPLY_ARRAY || r->elements < 2 ||
 	    r->element[0]->type != REDIS_REPLY_INTEGER ||
 	    r->element[1]->type != REDIS_REPLY_INTEGER) {
@@ -349,6 +405,19 @@ attempt(struct lockb *lk, int64_t *wait_ms, const char **why)
 	} else
 		*wait_ms = r->element[1]->integer;
 	freeReplyObject(r);
+	if (got && lk->url.replicas > 0) {
+		/*
+		 * ?replicas=N: the grant and its fencing counter are on N
+		 * replicas before the lock is reported taken, so a promoted
+		 * replica goes on counting from this token.
+		 */
+		left = (until - mono_now()) / 1000000;
+		if ((rc = redis_wait(lk->c, &lk->url, left < 1 ? 1 : left,
+		    why)) != 0) {
+			rl_release(lk, &w2);
+			return -1;
+		}
+	}
 	return got;
 }
 

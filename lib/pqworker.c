@@ -100,6 +100,7 @@ static void	group_kill(struct task *, int);
 static void	give_back(struct task *);
 static void	settle_failure(struct pool *, struct task *, int);
 static void	set_aside(struct pool *, struct task *, uint32_t);
+static void	dead_name(char *, size_t, const char *);
 static void	joblog_write(struct pool *, struct task *, int, int);
 static void	sleep_tasks(struct pool *, int64_t);
 static int64_t	next_timer(const struct pool *, int64_t);
@@ -719,8 +720,8 @@ set_aside(struct pool *p, struct task *t, uint32_t failed)
 	int r = 0;
 
 	/* shown: a redis: name with its password masked, for messages */
-	snprintf(name, sizeof(name), "%s.dead", pq_spec(t->q));
-	snprintf(shown, sizeof(shown), "%s.dead", pq_name(t->q));
+	dead_name(name, sizeof(name), pq_spec(t->q));
+	dead_name(shown, sizeof(shown), pq_name(t->q));
 	/* NAME.dead that cannot exist (too long a name) is missing too. */
 	if (p->dq == NULL && !p->dq_missing) {
 		if ((r = pq_open(name, &p->dq)) != 0) {
@@ -768,6 +769,26 @@ set_aside(struct pool *p, struct task *t, uint32_t failed)
 		p->stopping = 1;
 	}
 	t->state = T_IDLE;
+}
+
+/*
+ * NAME.dead, in dst: ".dead" goes at the end of the queue's own name,
+ * before the options of a Redis name (NAME?replicas=N gives
+ * NAME.dead?replicas=N, as written to the same servers).  A '?' can only
+ * be such an option after the name's last '/'.
+ */
+static void
+dead_name(char *dst, size_t size, const char *name)
+{
+	const char *base, *opt;
+
+	base = strrchr(name, '/');
+	opt = strchr(base != NULL ? base : name, '?');
+	if (opt == NULL)
+		snprintf(dst, size, "%s.dead", name);
+	else
+		snprintf(dst, size, "%.*s.dead%s", (int)(opt - name), name,
+		    opt);
 }
 
 /*

@@ -33,6 +33,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,16 +60,24 @@ struct pqb {
 	redisContext	*c;		/* commands */
 	redisContext	*sub;		/* subscribed to a channel, or NULL */
 	const char	*subkind;	/* which: "get", "put" or "join" */
-	char		 key[NKEYS][NAME_MAX_LEN + 32];
+	char		 key[NKEYS][NAME_MAX_LEN + 64];
 	char		 consumer[320];
 	uint32_t	 max_msg;
 	int64_t		 lease_ms;
 	redisReply	*held;		/* the reply the lease points into */
 	struct pq_msg	*lease;
 	size_t		 nlease, cap;
+	int64_t		 deadline;	/* of the operation under way; 0 none */
+	int64_t		 until;		/* retry (failover, WAIT) until then;
+					   0: no fault yet (window()) */
+	int		 retry;		/* the last failure may pass: again() */
 	int		 opening;	/* the open check's reply is unread */
 	int		 open_err;	/* what it said, once read */
 };
+
+/* eval's flags */
+#define E_WRITE	1	/* a write: WAIT for the name's replicas after it */
+#define E_ONCE	2	/* not idempotent: never sent twice */
 
 /*
  * Every script starts here: KEYS meta s done att ev.  It checks what the
@@ -385,7 +394,13 @@ static const char remove_lua[] =
 
 static int	 setup(const char *, struct pqb *);
 static redisReply *eval(struct pqb *, const char *, size_t, const char **,
-		    const size_t *, int *);
+		    const size_t *, int *, int);
+static int	 again(struct pqb *, int);
+static int	 replicated(struct pqb *, int *);
+static void	 arm(struct pqb *, int64_t);
+static int	 commit_args(struct pqb *, size_t, int, const char ***,
+		    size_t *);
+static int	 commit_sync(struct pqb *, size_t, int);
 static int	 eval_send(struct pqb *, const char *, size_t, const char **,
 		    const size_t *);
 static redisReply *eval_recv(struct pqb *, int *);
@@ -399,7 +414,7 @@ static int	 opened(struct pqb *);
 static void	 discard_reply(struct pqb *);
 static void	 drop(struct pqb *);
 static int	 call(struct pqb *, const char *, size_t, const char **,
-		    int *);
+		    int *, int);
 static int	 settle(struct pqb *, redisReply *, int *);
 static int	 subscribe(struct pqb *, const char *);
 static int	 sleep_on(struct pqb *, const char *, int64_t, int64_t);
@@ -429,10 +444,18 @@ setup(const char *name, struct pqb *q)
 	char host[256];
 	unsigned char rnd[4];
 	size_t i;
+	int e;
 	static const char *suffix[NKEYS] = { "", ":s", ":done", ":att",
 	    ":ev" };
 
 	memset(q, 0, sizeof(*q));
+	/*
+	 * A dropped connection must be an error we report (125, one line),
+	 * not our death by SIGPIPE in a write of hiredis.  A command a tool
+	 * runs gets SIGPIPE back (pqworker, lib/spawn); pqueue-get ignores
+	 * it already and dies of it itself when stdout goes.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	if (redis_url_parse(name, &q->u, &why) != 0)
 		return pq_seterr("pqueue", PKIT_EXIT_FAIL,
 		    "bad queue name: %s", why);
@@ -445,8 +468,13 @@ setup(const char *name, struct pqb *q)
 	arc4random_buf(rnd, sizeof(rnd));
 	snprintf(q->consumer, sizeof(q->consumer), "%ld@%s.%02x%02x%02x%02x",
 	    (long)getpid(), host, rnd[0], rnd[1], rnd[2], rnd[3]);
-	if ((q->c = redis_connect(&q->u, &why)) == NULL)
-		return pq_seterr(q->u.shown, PKIT_EXIT_FAIL, "%s", why);
+	arm(q, 0);
+	if ((q->c = redis_connect(&q->u, &why)) == NULL) {
+		q->retry = 1;
+		e = pq_seterr(q->u.shown, PKIT_EXIT_FAIL, "%s", why);
+		if (!again(q, 0))
+			return e;
+	}
 	return 0;
 }
 
@@ -504,7 +532,7 @@ pqr_create(const char *name, const struct pq_config *cfg, int flags,
 	for (e = 0; e < 5; e++)
 		av[e] = a[e];
 	e = PKIT_EXIT_FAIL;
-	if ((r = eval(q, create_lua, 5, av, NULL, &e)) == NULL)
+	if ((r = eval(q, create_lua, 5, av, NULL, &e, E_WRITE | E_ONCE)) == NULL)
 		goto fail;
 	st = (int)r->integer;
 	freeReplyObject(r);
@@ -562,11 +590,22 @@ pqr_open_lazy(const char *name, struct pqb **qp)
 
 	if ((q = malloc(sizeof(*q))) == NULL)
 		return pq_seterr("pqueue", PKIT_EXIT_FAIL, "out of memory");
-	if ((e = setup(name, q)) != 0 || (e = open_send(q)) != 0) {
+	if ((e = setup(name, q)) != 0) {
 		drop(q);
 		return e;
 	}
-	q->opening = 1;
+	/*
+	 * A Sentinel name or ?replicas=N opens now: its retries and its WAIT
+	 * go through eval(), one reply at a time.
+	 */
+	if (q->u.nsentinel > 0 || q->u.replicas > 0)
+		e = check_open(q);
+	else if ((e = open_send(q)) == 0)
+		q->opening = 1;
+	if (e != 0) {
+		drop(q);
+		return e;
+	}
 	*qp = q;
 	return 0;
 }
@@ -599,11 +638,16 @@ opened(struct pqb *q)
 static int
 check_open(struct pqb *q)
 {
-	int e;
+	int e, attempt;
 
-	if ((e = open_send(q)) != 0)
-		return e;
-	return open_recv(q);
+	/* On a Sentinel name, a failover is waited out (eval). */
+	for (attempt = 0;; attempt++) {
+		q->retry = 0;
+		if ((e = open_send(q)) != 0)
+			return e;
+		if ((e = open_recv(q)) == 0 || !again(q, attempt))
+			return e;
+	}
 }
 
 static int
@@ -661,7 +705,7 @@ pqr_remove(const char *name)
 	if ((e = setup(name, &q)) != 0)
 		return e;
 	e = PKIT_EXIT_FAIL;
-	r = eval(&q, remove_lua, 0, NULL, NULL, &e);
+	r = eval(&q, remove_lua, 0, NULL, NULL, &e, E_WRITE | E_ONCE);
 	redisFree(q.c);
 	if (r == NULL)
 		return e;
@@ -677,19 +721,127 @@ pqr_remove(const char *name)
 /*
  * EVAL script on q's keys with n arguments (lens NULL: C strings).  NULL
  * with pq_error() set (and *code) on a lost connection or an error reply.
+ * On a Sentinel name a failure that may pass (lost connection, READONLY,
+ * MASTERDOWN, LOADING) is tried again on the current master until
+ * window(); E_ONCE never sends twice what may have run (only a refusal is
+ * tried again).  E_WRITE: the reply is returned only once WAIT has
+ * confirmed the name's replicas (a lost WAIT sends the write again: a
+ * put may then be stored twice, never lost).
  */
 static redisReply *
 eval(struct pqb *q, const char *script, size_t n, const char **args,
-    const size_t *lens, int *code)
+    const size_t *lens, int *code, int flags)
 {
-	int e;
+	redisReply *r;
+	int e, attempt = 0;
 
-	if ((e = opened(q)) != 0 ||
-	    (e = eval_send(q, script, n, args, lens)) != 0) {
+	if ((e = opened(q)) != 0) {
 		*code = e;
 		return NULL;
 	}
-	return eval_recv(q, code);
+	for (;; attempt++) {
+		if ((e = eval_send(q, script, n, args, lens)) != 0) {
+			*code = e;
+			return NULL;
+		}
+		if ((r = eval_recv(q, code)) != NULL) {
+			if (!(flags & E_WRITE) ||
+			    (e = replicated(q, code)) == 0) {
+				q->until = 0;	/* the next fault starts anew */
+				return r;
+			}
+			freeReplyObject(r);
+			if (e == 1)
+				return NULL;
+		} else if ((flags & E_ONCE) && q->c->err != 0)
+			return NULL;
+		if (!again(q, attempt))
+			return NULL;
+	}
+}
+
+/* An operation with this deadline starts: no fault seen yet. */
+static void
+arm(struct pqb *q, int64_t deadline)
+{
+	q->deadline = deadline == PQ_FOREVER ? 0 : deadline;
+	q->until = 0;
+}
+
+/*
+ * Until when a fault is tried again: the operation's deadline, or
+ * REDIS_RETRY_NS from the first fault seen since the last success.  Not
+ * from the start of the operation: a worker may have waited for hours in
+ * one get when the failover comes, and deserves the whole window.
+ */
+static int64_t
+window(struct pqb *q)
+{
+	if (q->until == 0)
+		q->until = redis_retry_deadline(q->deadline);
+	return q->until;
+}
+
+/*
+ * After a failure that may pass (q->retry) on a Sentinel name, before
+ * window(): a new connection to the master of now (asked of the
+ * sentinels again until one answers).  1 to try again, 0 not (the error
+ * stays set, and so does the old connection: q->c is never NULL).
+ */
+static int
+again(struct pqb *q, int attempt)
+{
+	redisContext *c;
+	const char *why;
+	int n = 0;
+
+	if (!q->retry || q->u.nsentinel == 0)
+		return 0;
+	for (;; n++) {
+		if (pq_signalled() || mono_now() >= window(q))
+			return 0;
+		redis_backoff(attempt + n);
+		if ((c = redis_connect(&q->u, &why)) != NULL)
+			break;
+		pq_seterr(q->u.shown, PKIT_EXIT_FAIL, "%s", why);
+	}
+	redisFree(q->c);
+	q->c = c;
+	if (q->sub != NULL) {
+		redisFree(q->sub);
+		q->sub = NULL;
+	}
+	return 1;
+}
+
+/*
+ * WAIT for the name's replicas, again while they fall short, until
+ * window().  0 confirmed; 1 short at the deadline (125, said); -1 the
+ * connection failed (q->retry set: send the write again).
+ */
+static int
+replicated(struct pqb *q, int *code)
+{
+	const char *why;
+	int64_t left;
+	int rc;
+
+	for (;;) {
+		left = (window(q) - mono_now()) / 1000000;
+		rc = redis_wait(q->c, &q->u, left < 1 ? 1 : left > 1000 ?
+		    1000 : left, &why);
+		if (rc == 0)
+			return 0;
+		if (rc == -1) {
+			q->retry = redis_failed_retryable();
+			*code = pq_seterr(q->u.shown, PKIT_EXIT_FAIL, "%s", why);
+			return -1;
+		}
+		if (left <= 1 || pq_signalled()) {
+			*code = pq_seterr(q->u.shown, PKIT_EXIT_FAIL, "%s", why);
+			return 1;
+		}
+	}
 }
 
 /* Queue an EVAL on q's connection (sent with the next reply awaited). */
@@ -735,6 +887,7 @@ eval_recv(struct pqb *q, int *code)
 	if (redisGetReply(q->c, (void **)&r) != REDIS_OK)
 		r = NULL;
 	if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+		q->retry = redis_retryable(q->c, r);
 		*code = pq_seterr(q->u.shown, PKIT_EXIT_FAIL, "%s",
 		    redis_why(q->c, r));
 		if (r != NULL)
@@ -768,12 +921,12 @@ status_of(struct pqb *q, redisReply *r, int *st)
 /* A script whose reply is only its status: *st, the reply freed. */
 static int
 call(struct pqb *q, const char *script, size_t n, const char **args,
-    int *st)
+    int *st, int flags)
 {
 	redisReply *r;
 	int e;
 
-	if ((r = eval(q, script, n, args, NULL, &e)) == NULL)
+	if ((r = eval(q, script, n, args, NULL, &e, flags)) == NULL)
 		return e;
 	return settle(q, r, st);
 }
@@ -816,19 +969,26 @@ subscribe(struct pqb *q, const char *kind)
 	redisReply *r;
 	const char *av[2], *why;
 	char ch[sizeof(q->key[4]) + 8];
+	int n;
 
 	if (q->sub != NULL)
 		redisFree(q->sub);
 	q->subkind = kind;
-	if ((q->sub = redis_connect(&q->u, &why)) == NULL)
-		return pq_seterr(q->u.shown, PKIT_EXIT_FAIL, "%s", why);
 	snprintf(ch, sizeof(ch), "%s:%s", q->key[4], kind);
 	av[0] = "SUBSCRIBE";
 	av[1] = ch;
-	if ((r = redis_run(q->sub, 2, av, &why)) == NULL) {
-		redisFree(q->sub);
-		q->sub = NULL;
-		return pq_seterr(q->u.shown, PKIT_EXIT_FAIL, "%s", why);
+	/* On a Sentinel name, wait out a failover until window(). */
+	for (n = 0;; n++) {
+		if ((q->sub = redis_connect(&q->u, &why)) != NULL) {
+			if ((r = redis_run(q->sub, 2, av, &why)) != NULL)
+				break;
+			redisFree(q->sub);
+			q->sub = NULL;
+		}
+		if (q->u.nsentinel == 0 || mono_now() >= window(q) ||
+		    pq_signalled())
+			return pq_seterr(q->u.shown, PKIT_EXIT_FAIL, "%s", why);
+		redis_backoff(n);
 	}
 	freeReplyObject(r);
 	return 0;
@@ -894,6 +1054,7 @@ pqr_put(struct pqb *q, const char *const *msgs, const size_t *lens,
 	*nput = 0;
 	if (q->open_err != 0)
 		return q->open_err;
+	arm(q, deadline);
 	/*
 	 * Messages over the limit are refused; those before it are put.
 	 * Before a lazy open's reply the limit is not known: the first
@@ -910,19 +1071,23 @@ pqr_put(struct pqb *q, const char *const *msgs, const size_t *lens,
 		    (batch == 0 || bytes + lens[*nput + batch] <= PUT_BYTES);
 		    batch++)
 			bytes += lens[*nput + batch];
-		if ((e = eval_send(q, put_lua, batch,
-		    (const char **)msgs + *nput, lens + *nput)) != 0)
-			return e;
 		if (lazy) {
+			/* (Only on a plain name: pqr_open_lazy.) */
 			lazy = 0;
+			if ((e = eval_send(q, put_lua, batch,
+			    (const char **)msgs + *nput, lens + *nput)) != 0)
+				return e;
 			if ((e = opened(q)) != 0) {
 				discard_reply(q);
 				return e;
 			}
 			for (ok = 0; ok < n && lens[ok] <= q->max_msg; ok++)
 				;
-		}
-		if ((r = eval_recv(q, &e)) == NULL)
+			if ((r = eval_recv(q, &e)) == NULL)
+				return e;
+		} else if ((r = eval(q, put_lua, batch,
+		    (const char **)msgs + *nput, lens + *nput, &e,
+		    E_WRITE)) == NULL)
 			return e;
 		if ((e = status_of(q, r, &st)) != 0)
 			return e;
@@ -971,6 +1136,10 @@ pqr_commit(struct pqb *q, size_t ncommit, int flags)
 
 	if (q->nlease == 0)
 		return 0;
+	if (q->u.nsentinel > 0 || q->u.replicas > 0) {
+		arm(q, 0);
+		return commit_sync(q, ncommit, flags);
+	}
 	if ((e = commit_send(q, ncommit, flags)) != 0) {
 		lease_drop(q);
 		return e;
@@ -978,9 +1147,46 @@ pqr_commit(struct pqb *q, size_t ncommit, int flags)
 	return commit_recv(q);
 }
 
+/*
+ * The commit as one eval, tried again on a failover and confirmed by
+ * WAIT: what a Sentinel name or ?replicas=N needs.  Sending it twice is
+ * harmless (an acknowledged id is acknowledged again, done_mark counts an
+ * id once).  The lease is forgotten either way.
+ */
+static int
+commit_sync(struct pqb *q, size_t ncommit, int flags)
+{
+	redisReply *r;
+	const char **av;
+	size_t k;
+	int e, st;
+
+	if ((e = commit_args(q, ncommit, flags, &av, &k)) != 0) {
+		lease_drop(q);
+		return e;
+	}
+	r = eval(q, commit_lua, k, av, NULL, &e, E_WRITE);
+	lease_drop(q);
+	return r == NULL ? e : settle(q, r, &st);
+}
+
 /* Send the commit of the current lease (its reply: commit_recv). */
 static int
 commit_send(struct pqb *q, size_t ncommit, int flags)
+{
+	const char **av;
+	size_t k;
+	int e;
+
+	if ((e = commit_args(q, ncommit, flags, &av, &k)) != 0)
+		return e;
+	return eval_send(q, commit_lua, k, av, NULL);
+}
+
+/* The arguments of commit_lua for the current lease, in *avp[0..*kp). */
+static int
+commit_args(struct pqb *q, size_t ncommit, int flags, const char ***avp,
+    size_t *kp)
 {
 	static const char **av;
 	static char (*num)[24];
@@ -1010,7 +1216,9 @@ commit_send(struct pqb *q, size_t ncommit, int flags)
 		snprintf(num[k], sizeof(num[k]), "%" PRIu32, q->lease[i].len);
 		av[k] = num[k], k++;
 	}
-	return eval_send(q, commit_lua, k, av, NULL);
+	*avp = av;
+	*kp = k;
+	return 0;
 }
 
 /* The commit's reply; the lease is forgotten either way. */
@@ -1039,6 +1247,10 @@ pqr_get(struct pqb *q, size_t max, int64_t deadline,
 	*n = 0;
 	if (q->open_err != 0)
 		return q->open_err;
+	arm(q, deadline);
+	if (q->nlease > 0 && (q->u.nsentinel > 0 || q->u.replicas > 0) &&
+	    (e = commit_sync(q, q->nlease, 0)) != 0)
+		return e;
 	/* The commit of the last batch goes with the first try: one trip. */
 	if (q->nlease > 0 && (e = commit_send(q, q->nlease, 0)) != 0) {
 		lease_drop(q);
@@ -1052,16 +1264,22 @@ pqr_get(struct pqb *q, size_t max, int64_t deadline,
 	av[0] = q->consumer;
 	av[1] = maxs;
 	for (;;) {
-		if ((e = eval_send(q, get_lua, 2, av, NULL)) != 0)
-			return e;
-		if (q->opening && (e = opened(q)) != 0) {
-			discard_reply(q);
-			return e;
+		if (q->nlease == 0 && !q->opening) {
+			/* Tried again on a failover (a Sentinel name). */
+			if ((r = eval(q, get_lua, 2, av, NULL, &e, 0)) == NULL)
+				return e;
+		} else {
+			if ((e = eval_send(q, get_lua, 2, av, NULL)) != 0)
+				return e;
+			if (q->opening && (e = opened(q)) != 0) {
+				discard_reply(q);
+				return e;
+			}
+			if (q->nlease > 0 && (e = commit_recv(q)) != 0)
+				return e;
+			if ((r = eval_recv(q, &e)) == NULL)
+				return e;
 		}
-		if (q->nlease > 0 && (e = commit_recv(q)) != 0)
-			return e;
-		if ((r = eval_recv(q, &e)) == NULL)
-			return e;
 		if ((e = status_of(q, r, &st)) != 0)
 			return e;
 		if (st == 1)
@@ -1111,7 +1329,7 @@ pqr_close(struct pqb *q)
 {
 	int st;
 
-	return call(q, close_lua, 0, NULL, &st);
+	return call(q, close_lua, 0, NULL, &st, E_WRITE);
 }
 
 static int
@@ -1123,7 +1341,7 @@ pqr_done(struct pqb *q, uint64_t count)
 
 	snprintf(cs, sizeof(cs), "%" PRIu64, count);
 	av[0] = cs;
-	if ((e = call(q, done_lua, 1, av, &st)) != 0)
+	if ((e = call(q, done_lua, 1, av, &st, E_WRITE | E_ONCE)) != 0)
 		return e;
 	if (st == 1)
 		return pq_seterr(q->u.shown, PKIT_EXIT_NO,
@@ -1141,7 +1359,7 @@ pqr_done_id(struct pqb *q, uint64_t id, int *already)
 	*already = 0;
 	snprintf(is, sizeof(is), "%" PRIu64, id);
 	av[0] = is;
-	if ((e = call(q, done_id_lua, 1, av, &st)) != 0)
+	if ((e = call(q, done_id_lua, 1, av, &st, E_WRITE)) != 0)
 		return e;
 	if (st == 2)
 		return pq_seterr(q->u.shown, PKIT_EXIT_FAIL,
@@ -1157,8 +1375,9 @@ pqr_join(struct pqb *q, int64_t deadline)
 	long long left;
 	int e, st;
 
+	arm(q, deadline);
 	for (;;) {
-		if ((r = eval(q, join_lua, 0, NULL, NULL, &e)) == NULL)
+		if ((r = eval(q, join_lua, 0, NULL, NULL, &e, 0)) == NULL)
 			return e;
 		if ((e = status_of(q, r, &st)) != 0)
 			return e;
@@ -1200,7 +1419,7 @@ pqr_stat(struct pqb *q, struct pq_info *info, int64_t deadline)
 
 	(void)deadline;
 	memset(info, 0, sizeof(*info));
-	if ((r = eval(q, stat_lua, 0, NULL, NULL, &e)) == NULL)
+	if ((r = eval(q, stat_lua, 0, NULL, NULL, &e, 0)) == NULL)
 		return e;
 	if ((e = status_of(q, r, &st)) != 0)
 		return e;
@@ -1306,7 +1525,7 @@ pqr_renew(struct pqb *q)
 		snprintf(ids[i], sizeof(ids[i]), "%" PRIu64, q->lease[i].id);
 		av[i + 1] = ids[i];
 	}
-	return call(q, renew_lua, q->nlease + 1, av, &st);
+	return call(q, renew_lua, q->nlease + 1, av, &st, 0);
 }
 
 /* The stream, queued and leased, as pq_peek entries. */
@@ -1324,7 +1543,7 @@ pqr_peek(struct pqb *q, struct pq_entry *ents, size_t max, size_t *n,
 	*n = 0;
 	lens[0] = (size_t)snprintf(smax, sizeof(smax), "%zu", max);
 	lens[1] = (size_t)snprintf(sprev, sizeof(sprev), "%d", PQ_PREVIEW);
-	if ((r = eval(q, peek_lua, 2, args, lens, &e)) == NULL)
+	if ((r = eval(q, peek_lua, 2, args, lens, &e, 0)) == NULL)
 		return e;
 	if ((e = status_of(q, r, &st)) != 0)
 		return e;

@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -29,6 +30,18 @@
 
 static int	parse_server(const char *s, struct redis_url *u,
 		    int want_name, const char **why);
+static int	parse_sentinel(const char *s, struct redis_url *u,
+		    const char **why);
+static const char *parse_auth(const char *s, const char *end,
+		    struct redis_url *u, const char **why);
+static int	parse_replicas(char *name, struct redis_url *u,
+		    const char **why);
+static int	parse_env_sentinel(const char *env, const char *name,
+		    struct redis_url *u, const char **why);
+static redisContext *connect_to(const char *host, int port, int64_t ns,
+		    const char **why);
+static redisContext *connect_master(const struct redis_url *u,
+		    const char **why);
 static int	unescape(char *dst, size_t size, const char *s, size_t len);
 static void	mask(const char *s, char *dst, size_t size);
 static struct timeval ns_to_timeval(int64_t ns);
@@ -36,7 +49,8 @@ static struct timeval ns_to_timeval(int64_t ns);
 int
 redis_name_is(const char *s)
 {
-	return strncmp(s, "redis:", 6) == 0;
+	return strncmp(s, "redis:", 6) == 0 ||
+	    strncmp(s, "redis-sentinel://", 17) == 0;
 }
 
 int
@@ -53,6 +67,8 @@ redis_url_parse(const char *s, struct redis_url *u, const char **why)
 	}
 	if (strncmp(s, "redis://", 8) == 0)
 		return parse_server(s + 8, u, 1, why);
+	if (strncmp(s, "redis-sentinel://", 17) == 0)
+		return parse_sentinel(s + 17, u, why);
 
 	/* redis:NAME, on the server of $PKIT_REDIS_URL. */
 	n = s + 6;
@@ -60,8 +76,11 @@ redis_url_parse(const char *s, struct redis_url *u, const char **why)
 		*why = "PKIT_REDIS_URL is not set (needed by redis:NAME)";
 		return -1;
 	}
+	if (strncmp(env, "redis-sentinel://", 17) == 0)
+		return parse_env_sentinel(env + 17, n, u, why);
 	if (strncmp(env, "redis://", 8) != 0) {
-		*why = "PKIT_REDIS_URL is not a redis:// URL";
+		*why = "PKIT_REDIS_URL is not a redis:// or redis-sentinel:// "
+		    "URL";
 		return -1;
 	}
 	if (parse_server(env + 8, u, 0, why) == -1) {
@@ -69,10 +88,12 @@ redis_url_parse(const char *s, struct redis_url *u, const char **why)
 		*why = buf;
 		return -1;
 	}
-	if ((*why = name_invalid(n)) != NULL)
+	if (strlen(n) >= sizeof(u->name)) {
+		*why = "name too long";
 		return -1;
+	}
 	strlcpy(u->name, n, sizeof(u->name));
-	return 0;
+	return parse_replicas(u->name, u, why);
 }
 
 /*
@@ -83,31 +104,15 @@ static int
 parse_server(const char *s, struct redis_url *u, int want_name,
     const char **why)
 {
-	const char *auth_end, *host, *host_end, *p, *path, *colon;
+	const char *host, *host_end, *p, *path;
 	char num[16], *end;
 	long long port;
 	long v;
 	size_t len;
 
 	path = s + strcspn(s, "/");
-	auth_end = NULL;
-	for (p = s; p < path; p++)
-		if (*p == '@')
-			auth_end = p;
-	host = s;
-	if (auth_end != NULL) {
-		if ((colon = memchr(s, ':', auth_end - s)) == NULL) {
-			*why = "user without a password (write USER:PASSWORD@)";
-			return -1;
-		}
-		if (unescape(u->user, sizeof(u->user), s, colon - s) == -1 ||
-		    unescape(u->pass, sizeof(u->pass), colon + 1,
-		    auth_end - colon - 1) == -1) {
-			*why = "bad user or password (too long or bad %-escape)";
-			return -1;
-		}
-		host = auth_end + 1;
-	}
+	if ((host = parse_auth(s, path, u, why)) == NULL)
+		return -1;
 
 	/* HOST, [V6ADDR], then :PORT */
 	if (*host == '[') {
@@ -185,10 +190,185 @@ parse_server(const char *s, struct redis_url *u, int want_name,
 		*why = "no name after the server";
 		return -1;
 	}
-	if ((*why = name_invalid(path)) != NULL)
+	if (strlen(path) >= sizeof(u->name)) {
+		*why = "name too long";
 		return -1;
+	}
 	strlcpy(u->name, path, sizeof(u->name));
+	return parse_replicas(u->name, u, why);
+}
+
+/*
+ * [USER:PASSWORD@] at the start of s[0..end), %-escapes decoded into
+ * u->user and u->pass: what follows it, or NULL with *why.
+ */
+static const char *
+parse_auth(const char *s, const char *end, struct redis_url *u,
+    const char **why)
+{
+	const char *p, *at = NULL, *colon;
+
+	for (p = s; p < end; p++)
+		if (*p == '@')
+			at = p;
+	if (at == NULL)
+		return s;
+	if ((colon = memchr(s, ':', at - s)) == NULL) {
+		*why = "user without a password (write USER:PASSWORD@)";
+		return NULL;
+	}
+	if (unescape(u->user, sizeof(u->user), s, colon - s) == -1 ||
+	    unescape(u->pass, sizeof(u->pass), colon + 1, at - colon - 1) == -1) {
+		*why = "bad user or password (too long or bad %-escape)";
+		return NULL;
+	}
+	return at + 1;
+}
+
+/*
+ * NAME[?replicas=N] in name: the suffix is taken off into u->replicas,
+ * and what is left must be a name.
+ */
+static int
+parse_replicas(char *name, struct redis_url *u, const char **why)
+{
+	long long n;
+	char *q;
+
+	if ((q = strchr(name, '?')) != NULL) {
+		if (strncmp(q, "?replicas=", 10) != 0) {
+			*why = "unknown option after '?' (only replicas=N)";
+			return -1;
+		}
+		if (num_parse(q + 10, 0, REDIS_REPLICAS_MAX, &n, why) == -1) {
+			*why = "bad replicas=N (0 to 64)";
+			return -1;
+		}
+		u->replicas = (int)n;
+		*q = '\0';
+	}
+	if ((*why = name_invalid(name)) != NULL)
+		return -1;
 	return 0;
+}
+
+/*
+ * redis:NAME with PKIT_REDIS_URL=redis-sentinel://SENTINELS/MASTER (env:
+ * what follows the scheme): the name is parse_sentinel's of env/NAME
+ * (NAME may end in ?replicas=N; the URL may not).
+ * The URL is checked first, with a name of its own, so that its faults
+ * are said to be the URL's and NAME's are NAME's.
+ */
+static int
+parse_env_sentinel(const char *env, const char *name, struct redis_url *u,
+    const char **why)
+{
+	static char buf[128];
+	char full[1024], shown[sizeof(u->shown)];
+
+	if (strchr(env, '?') != NULL ||
+	    (size_t)snprintf(full, sizeof(full), "%s/q", env) >=
+	    sizeof(full) || parse_sentinel(full, u, why) == -1) {
+		snprintf(buf, sizeof(buf), "PKIT_REDIS_URL: %s",
+		    strchr(env, '?') != NULL ? "no ?option there (write it "
+		    "after the name)" : *why);
+		*why = buf;
+		return -1;
+	}
+	/* Parsed afresh, the name as shown kept. */
+	strlcpy(shown, u->shown, sizeof(shown));
+	memset(u, 0, sizeof(*u));
+	strlcpy(u->shown, shown, sizeof(u->shown));
+	if ((size_t)snprintf(full, sizeof(full), "%s/%s", env, name) >=
+	    sizeof(full)) {
+		*why = "name too long";
+		return -1;
+	}
+	return parse_sentinel(full, u, why);
+}
+
+/*
+ * [USER:PASSWORD@]HOST:PORT[,HOST:PORT...]/MASTER/NAME[?replicas=N]: the
+ * sentinels (a port is required: theirs is not Redis's), then the
+ * master's name as the sentinels know it.
+ */
+static int
+parse_sentinel(const char *s, struct redis_url *u, const char **why)
+{
+	const char *path, *p, *item, *end, *pc;
+	char num[16];
+	long long port;
+	size_t len;
+
+	path = s + strcspn(s, "/");
+	if ((s = parse_auth(s, path, u, why)) == NULL)
+		return -1;
+	for (item = s; item < path; item = end + 1) {
+		end = item + strcspn(item, ",/");
+		if (u->nsentinel == REDIS_SENTINELS_MAX) {
+			*why = "too many sentinels (at most 8)";
+			return -1;
+		}
+		if ((pc = memrchr(item, ':', end - item)) == NULL ||
+		    pc == item || end - pc - 1 == 0 ||
+		    (size_t)(end - pc - 1) >= sizeof(num)) {
+			*why = "a sentinel is HOST:PORT";
+			return -1;
+		}
+		len = pc - item;
+		if (*item == '[' && pc[-1] == ']')
+			item++, len -= 2;
+		if (len == 0 || len >= sizeof(u->sentinel[0].host)) {
+			*why = "bad sentinel host";
+			return -1;
+		}
+		memcpy(u->sentinel[u->nsentinel].host, item, len);
+		u->sentinel[u->nsentinel].host[len] = '\0';
+		for (p = item; p < item + len; p++)
+			if (!isalnum((unsigned char)*p) &&
+			    strchr(".-_:", *p) == NULL) {
+				*why = "bad sentinel host";
+				return -1;
+			}
+		memcpy(num, pc + 1, end - pc - 1);
+		num[end - pc - 1] = '\0';
+		if (num_parse(num, 1, 65535, &port, why) == -1) {
+			*why = "bad sentinel port";
+			return -1;
+		}
+		u->sentinel[u->nsentinel++].port = (int)port;
+		if (*end != ',')
+			break;
+	}
+	if (u->nsentinel == 0) {
+		*why = "no sentinel";
+		return -1;
+	}
+	if (*path != '/' || (p = strchr(path + 1, '/')) == NULL) {
+		*why = "no /MASTER/NAME after the sentinels";
+		return -1;
+	}
+	len = p - path - 1;
+	if (len == 0 || len >= sizeof(u->master)) {
+		*why = "bad master name";
+		return -1;
+	}
+	memcpy(u->master, path + 1, len);
+	u->master[len] = '\0';
+	if (name_invalid(u->master) != NULL) {
+		*why = "bad master name";
+		return -1;
+	}
+	if (strlen(p + 1) >= sizeof(u->name)) {
+		*why = "name too long";
+		return -1;
+	}
+	if (p[1] == '\0') {
+		*why = "no name after the master";
+		return -1;
+	}
+	strlcpy(u->name, p + 1, sizeof(u->name));
+	return parse_replicas(u->name, u, why);
 }
 
 /* Decode %XX escapes of s[0..len) into dst; -1 if bad or too long. */
@@ -225,7 +405,8 @@ mask(const char *s, char *dst, size_t size)
 	const char *auth, *end, *at = NULL, *colon, *p;
 	size_t j = 0;
 
-	auth = strncmp(s, "redis://", 8) == 0 ? s + 8 : NULL;
+	auth = strncmp(s, "redis://", 8) == 0 ? s + 8 :
+	    strncmp(s, "redis-sentinel://", 17) == 0 ? s + 17 : NULL;
 	end = auth != NULL ? auth + strcspn(auth, "/") : NULL;
 	if (auth != NULL)
 		for (p = auth; p < end; p++)
@@ -345,18 +526,17 @@ lost:
 	return -1;
 }
 
-redisContext *
-redis_connect(const struct redis_url *u, const char **why)
+/*
+ * A connection to host:port within ns, close-on-exec, each reply awaited
+ * at most REDIS_COMMAND_NS (or ns, if shorter).
+ */
+static redisContext *
+connect_to(const char *host, int port, int64_t ns, const char **why)
 {
 	static char buf[512];
 	redisContext *c;
-	redisReply *r;
-	const char *argv[3];
-	char db[16];
-	int argc;
 
-	c = redisConnectWithTimeout(u->host, u->port,
-	    ns_to_timeval(REDIS_CONNECT_NS));
+	c = redisConnectWithTimeout(host, port, ns_to_timeval(ns));
 	if (c == NULL) {
 		*why = "out of memory";
 		return NULL;
@@ -367,20 +547,101 @@ redis_connect(const struct redis_url *u, const char **why)
 		 * $PKIT_REDIS_URL's); the password is never part of it.
 		 */
 		snprintf(buf, sizeof(buf), "cannot connect to %s%s%s:%d: %s",
-		    strchr(u->host, ':') != NULL ? "[" : "", u->host,
-		    strchr(u->host, ':') != NULL ? "]" : "", u->port,
+		    strchr(host, ':') != NULL ? "[" : "", host,
+		    strchr(host, ':') != NULL ? "]" : "", port,
 		    redis_why(c, NULL));
 		*why = buf;
 		redisFree(c);
 		return NULL;
 	}
 	if (fcntl(c->fd, F_SETFD, FD_CLOEXEC) == -1 ||
-	    redisSetTimeout(c, ns_to_timeval(REDIS_COMMAND_NS)) != REDIS_OK ||
+	    redisSetTimeout(c, ns_to_timeval(ns < REDIS_COMMAND_NS ? ns :
+	    REDIS_COMMAND_NS)) != REDIS_OK ||
 	    keepalive(c) == -1) {
 		*why = strerror(errno);
 		redisFree(c);
 		return NULL;
 	}
+	return c;
+}
+
+/*
+ * Ask each sentinel in turn for the master's address, connect there, and
+ * check it calls itself master (a sentinel may be behind a failover).
+ */
+static redisContext *
+connect_master(const struct redis_url *u, const char **why)
+{
+	static char buf[512];
+	struct redis_url m;
+	redisContext *s, *c;
+	redisReply *r;
+	const char *av[3], *w = "no sentinel answered";
+	long long port;
+	int i, ok;
+
+	for (i = 0; i < u->nsentinel; i++) {
+		if ((s = connect_to(u->sentinel[i].host, u->sentinel[i].port,
+		    REDIS_CONNECT_NS / 5, &w)) == NULL)
+			continue;
+		av[0] = "SENTINEL";
+		av[1] = "get-master-addr-by-name";
+		av[2] = u->master;
+		r = redis_run(s, 3, av, &w);
+		redisFree(s);
+		if (r == NULL)
+			continue;
+		ok = r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+		    r->element[0]->type == REDIS_REPLY_STRING &&
+		    r->element[1]->type == REDIS_REPLY_STRING &&
+		    r->element[0]->len < sizeof(m.host) &&
+		    num_parse(r->element[1]->str, 1, 65535, &port, &w) == 0;
+		if (!ok) {
+			w = r->type == REDIS_REPLY_NIL ?
+			    "the sentinels do not know that master" :
+			    "unexpected reply from a sentinel";
+			freeReplyObject(r);
+			continue;
+		}
+		m = *u;
+		m.nsentinel = 0;
+		strlcpy(m.host, r->element[0]->str, sizeof(m.host));
+		m.port = (int)port;
+		freeReplyObject(r);
+		if ((c = redis_connect(&m, &w)) == NULL)
+			continue;
+		av[0] = "ROLE";
+		if ((r = redis_run(c, 1, av, &w)) == NULL) {
+			redisFree(c);
+			continue;
+		}
+		ok = r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+		    r->element[0]->type == REDIS_REPLY_STRING &&
+		    strcmp(r->element[0]->str, "master") == 0;
+		freeReplyObject(r);
+		if (ok)
+			return c;
+		redisFree(c);
+		w = "the server the sentinels name is not (yet) the master";
+	}
+	snprintf(buf, sizeof(buf), "no master %s: %s", u->master, w);
+	*why = buf;
+	return NULL;
+}
+
+redisContext *
+redis_connect(const struct redis_url *u, const char **why)
+{
+	redisContext *c;
+	redisReply *r;
+	const char *argv[3];
+	char db[16];
+	int argc;
+
+	if (u->nsentinel > 0)
+		return connect_master(u, why);
+	if ((c = connect_to(u->host, u->port, REDIS_CONNECT_NS, why)) == NULL)
+		return NULL;
 	if (u->pass[0] != '\0' || u->user[0] != '\0') {
 		argc = 0;
 		argv[argc++] = "AUTH";
@@ -406,6 +667,14 @@ redis_connect(const struct redis_url *u, const char **why)
 	return c;
 }
 
+static int last_retryable;	/* of redis_run's last failure */
+
+int
+redis_failed_retryable(void)
+{
+	return last_retryable;
+}
+
 redisReply *
 redis_run(redisContext *c, int argc, const char **argv, const char **why)
 {
@@ -413,6 +682,7 @@ redis_run(redisContext *c, int argc, const char **argv, const char **why)
 
 	r = redisCommandArgv(c, argc, argv, NULL);
 	if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+		last_retryable = redis_retryable(c, r);
 		*why = redis_why(c, r);
 		if (r != NULL)
 			freeReplyObject(r);
@@ -455,6 +725,66 @@ redis_lease_env(const char *var, int64_t *ns)
 		return -1;
 	*ns = v;
 	return 0;
+}
+
+int
+redis_wait(redisContext *c, const struct redis_url *u, int64_t timeout_ms,
+    const char **why)
+{
+	static char buf[128];
+	redisReply *r;
+	const char *av[3];
+	char n[16], t[24];
+	long long got;
+
+	if (u->replicas == 0)
+		return 0;
+	snprintf(n, sizeof(n), "%d", u->replicas);
+	snprintf(t, sizeof(t), "%lld", (long long)(timeout_ms > 0 ?
+	    timeout_ms : 1));
+	av[0] = "WAIT";
+	av[1] = n;
+	av[2] = t;
+	if ((r = redis_run(c, 3, av, why)) == NULL)
+		return -1;
+	got = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+	freeReplyObject(r);
+	if (got >= u->replicas)
+		return 0;
+	snprintf(buf, sizeof(buf), "only %lld of %d replicas confirmed the "
+	    "write (WAIT)", got < 0 ? 0 : got, u->replicas);
+	*why = buf;
+	return 1;
+}
+
+int
+redis_retryable(const redisContext *c, const redisReply *r)
+{
+	if (r == NULL)
+		return c == NULL || c->err != 0;
+	if (r->type != REDIS_REPLY_ERROR)
+		return 0;
+	return strncmp(r->str, "READONLY", 8) == 0 ||
+	    strncmp(r->str, "MASTERDOWN", 10) == 0 ||
+	    strncmp(r->str, "LOADING", 7) == 0 ||
+	    strncmp(r->str, "NOREPLICAS", 10) == 0;
+}
+
+int64_t
+redis_retry_deadline(int64_t deadline)
+{
+	return deadline > 0 ? deadline : mono_now() + REDIS_RETRY_NS;
+}
+
+void
+redis_backoff(int attempt)
+{
+	struct timespec ts;
+	int64_t ns = (int64_t)20000000 << (attempt < 3 ? attempt : 3);
+
+	ts.tv_sec = 0;
+	ts.tv_nsec = (long)ns;
+	nanosleep(&ts, NULL);
 }
 
 const char *

@@ -6,9 +6,23 @@
  * A name selects Redis when it is written
  *	redis://[USER:PASSWORD@]HOST[:PORT][/DB]/NAME
  * or redis:NAME, which takes the server from $PKIT_REDIS_URL
- * (redis://[USER:PASSWORD@]HOST[:PORT][/DB]).  NAME follows the same
+ * (redis://[USER:PASSWORD@]HOST[:PORT][/DB], or the sentinels and master
+ * redis-sentinel://[USER:PASSWORD@]HOST:PORT[,HOST:PORT...]/MASTER).  NAME follows the same
  * rules as a plain queue or lock name.  The password is kept for AUTH and
  * never appears in redis_url.shown, the form every message uses.
+ *
+ * Through Redis Sentinel, a name is written
+ *	redis-sentinel://[USER:PASSWORD@]HOST:PORT[,HOST:PORT...]/MASTER/NAME
+ * (up to REDIS_SENTINELS_MAX sentinels, the credentials the master's):
+ * redis_connect asks each sentinel in turn for MASTER's address
+ * (SENTINEL get-master-addr-by-name), connects there and checks that ROLE
+ * says master.  Either form may end in ?replicas=N: every write the tools
+ * report done is then confirmed by WAIT N (redis_wait).
+ *
+ * Failover: redis_retryable tells a fault worth a new connection (lost
+ * connection, READONLY, MASTERDOWN, LOADING, no master known) from a
+ * final one; the backends retry those on a Sentinel name, with a fresh
+ * redis_connect, until the operation's deadline or REDIS_RETRY_NS.
  */
 #ifndef PKIT_REDIS_H
 #define PKIT_REDIS_H
@@ -34,6 +48,10 @@
 #define REDIS_PONG_NS		((int64_t)5 * 1000000000)
 #define REDIS_LEASE_MIN_NS	((int64_t)100000000)		/* 100ms */
 #define REDIS_LEASE_MAX_NS	((int64_t)86400 * 1000000000)	/* 1 day */
+#define REDIS_RETRY_NS		((int64_t)30 * 1000000000)	/* failover */
+#define REDIS_WAIT_MS		10000	/* WAIT's timeout with no deadline */
+#define REDIS_SENTINELS_MAX	8
+#define REDIS_REPLICAS_MAX	64
 
 struct redis_url {
 	char	host[256];
@@ -41,11 +59,21 @@ struct redis_url {
 	int	db;
 	char	user[128];
 	char	pass[256];
-	char	name[NAME_MAX_LEN + 1];
+	char	name[NAME_MAX_LEN + 24];	/* + "?replicas=N" while parsing */
 	char	shown[512];	/* the name as given, its password masked */
+	int	replicas;	/* ?replicas=N: WAIT for N after each write */
+	int	nsentinel;	/* 0: host:port is the server itself */
+	char	master[128];	/* the master's name, on the sentinels */
+	struct {
+		char	host[256];
+		int	port;
+	}	sentinel[REDIS_SENTINELS_MAX];
 };
 
-/* True if s names something on Redis (it starts with "redis:"). */
+/*
+ * True if s names something on Redis (it starts with "redis:" or
+ * "redis-sentinel://").
+ */
 int		 redis_name_is(const char *s);
 
 /*
@@ -83,6 +111,31 @@ redisReply	*redis_eval(redisContext *c, const char *script, int nkeys,
  * REDIS_LEASE_MAX_NS.
  */
 int		 redis_lease_env(const char *var, int64_t *ns);
+
+/*
+ * WAIT for u->replicas replicas to have every write made so far on c,
+ * at most timeout_ms: 0 (or u->replicas is 0), 1 fewer confirmed it
+ * (*why says how many), -1 the connection failed (*why).
+ */
+int		 redis_wait(redisContext *c, const struct redis_url *u,
+		    int64_t timeout_ms, const char **why);
+
+/*
+ * True if the failure of the last command on c (reply r, or NULL) may
+ * pass with a new connection: the connection is lost, or the server is
+ * not (or no longer) a master that can write: READONLY, MASTERDOWN,
+ * LOADING, or no master found.
+ */
+int		 redis_retryable(const redisContext *c, const redisReply *r);
+
+/* redis_retryable of the last failure of redis_run or redis_eval. */
+int		 redis_failed_retryable(void);
+
+/* The deadline of a retry that starts now, bounded by deadline (<= 0: none). */
+int64_t		 redis_retry_deadline(int64_t deadline);
+
+/* Sleep a little before trying again (a back-off, at most ~0.2s). */
+void		 redis_backoff(int attempt);
 
 /*
  * Wait on the subscribed connection sub for up to ms milliseconds (-1:

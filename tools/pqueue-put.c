@@ -6,6 +6,12 @@
  * into the queue.  Stdin is read in large chunks and every run of
  * messages that fits is committed at once; memory stays bounded by the
  * chunk size whatever the length of the stream.
+ *
+ * What a stream has had acknowledged is a prefix: the first `stored`
+ * messages of the input, each run put whole or not at all.  When the
+ * stream fails (125) its one line says how many, so a producer knows
+ * what it may count on and where the uncertain part begins (a run whose
+ * reply was lost may or may not be stored).
  */
 #include <err.h>
 #include <errno.h>
@@ -29,6 +35,9 @@ static void	finish(struct pq *, int) __attribute__((noreturn));
 static void	oversize(struct pq *, char *, size_t, size_t, int)
 		    __attribute__((noreturn));
 static void	usage(FILE *);
+
+static size_t	stored;		/* messages of stdin acknowledged so far */
+static int	streaming;	/* the messages come from stdin */
 
 int
 main(int argc, char *argv[])
@@ -69,8 +78,10 @@ main(int argc, char *argv[])
 		errx(r, "%s", pq_error());
 	if (argc > 1)
 		r = put_args(q, argv + 1, argc - 1, timeout);
-	else
+	else {
+		streaming = 1;
 		r = put_stream(q, delim, timeout);
+	}
 	finish(q, r);
 }
 
@@ -156,6 +167,7 @@ put_stream(struct pq *q, int delim, int64_t timeout)
 			if (nb == 0)
 				break;
 			r = put_all(q, ptrs, lens, nb, &done, timeout);
+			stored += done;
 			if (r == PKIT_EXIT_FAIL && done < nb &&
 			    lens[done] > max)
 				oversize(q, buf, (size_t)(ptrs[done] - buf),
@@ -209,6 +221,9 @@ finish(struct pq *q, int r)
 {
 	if (r > 128 && pq_signalled())
 		pq_die_by_signal();
+	if (r == PKIT_EXIT_FAIL && streaming)
+		errx(r, "%s (the first %zu messages of the input are stored, "
+		    "the rest may or may not be)", pq_error(), stored);
 	if (r == PKIT_EXIT_FAIL)
 		errx(r, "%s", pq_error());
 	if (r == PKIT_EXIT_NO)

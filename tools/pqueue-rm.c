@@ -41,6 +41,7 @@ main(int argc, char *argv[])
 	for (i = 0; i < argc; i++) {
 		/* A redis: name is checked, never echoed, by pq_remove. */
 		if (strncmp(argv[i], "redis:", 6) != 0 &&
+		    strncmp(argv[i], "redis-sentinel://", 17) != 0 &&
 		    (why = qname_invalid(argv[i])) != NULL) {
 			/* vis(3)-escaped: a newline must not split the line */
 			if (stravis(&shown, argv[i], VIS_CSTYLE | VIS_OCTAL |

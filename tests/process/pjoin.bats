@@ -207,13 +207,6 @@ $slow 2"
 	assert_failure 8
 }
 
-@test "pjoin: many pids at once (pspawn -n 300)" {
-	run bash -c 'pjoin -v $(pspawn -n 300 sh -c "exit \$((PKIT_INDEX % 3))")'
-	assert_failure 1
-	assert_equal "${#lines[@]}" 300
-	assert_equal "$(grep -c ' 2$' <<< "$output")" 100
-}
-
 @test "pjoin: a live process that is ours or not can be waited for with -t" {
 	run pjoin -t 0.1 $$
 	assert_failure 124
@@ -302,19 +295,6 @@ $slow 2"
 	run --separate-stderr pjoin -v "$p"
 	assert_failure 7
 	assert_output "$p 7"
-}
-
-@test "pjoin: any number of pids under a hard limit of 64 descriptors" {
-	local pids
-	command -v prlimit > /dev/null || skip "no prlimit"
-	pids=$(pspawn -n 100 sh -c 'sleep 3; exit $((PKIT_INDEX % 3))')
-	# shellcheck disable=SC2086 # one pid per word
-	run --separate-stderr prlimit --nofile=64:64 pjoin -v $pids
-	assert_failure 1
-	assert_equal "$stderr" ""
-	assert_equal "${#lines[@]}" 100
-	assert_equal "$(grep -c ' 2$' <<< "$output")" 33
-	assert_equal "$(grep -c ' 0$' <<< "$output")" 33
 }
 
 @test "pjoin: -k needs -t; -l takes no pid" {

@@ -193,6 +193,85 @@ rq() {
 	[ "${#lines[@]}" -eq 1 ]
 }
 
+@test "pqueue redis: a worker on NAME?replicas=N sets a failed message aside in NAME.dead, the option kept" {
+	local q
+	q=$(rq dl)
+	pqueue-create "$q"
+	pqueue-create "$q.dead"
+	pqueue-put "$q?replicas=0" m1
+	pqueue-close "$q"
+	run pqueue-get -r 1 -f "$q?replicas=0" false
+	assert_failure 1
+	assert_output --partial "failed 1 times: moved to $q.dead?replicas=0"
+	run pqueue-get -n "$q.dead"
+	assert_output m1
+}
+
+# xlen_ge KEY N: the stream KEY on the test's server holds N entries or
+# more (one redis-cli every 0.1 s at most: polled while the put streams).
+xlen_ge() {
+	sleep 0.1
+	[ "$(redis-cli -p "$oport" xlen "$1")" -ge "$2" ]
+}
+
+# cut_stream HOW: stream 100 000 lines into a queue on a server of this
+# test (AOF, fsync always) and cut the connection after line 50 000 is
+# stored, while the rest still trickles in: HOW is kill (the server
+# SIGKILLed, then started again on its AOF) or client (the server ends
+# the client's connection: CLIENT KILL).  The put must exit 125 with one
+# line that says how many lines are stored, and the queue must hold
+# exactly lines 1..M, M at least that many: nothing reported stored is
+# missing, nothing is stored twice or out of order.
+cut_stream() {
+	local q d=$BATS_TEST_TMPDIR p st n m key
+	own_server --appendonly yes --appendfsync always
+	q=redis://127.0.0.1:$oport/cut
+	key='pkit:queue:{cut}:s'
+	pqueue-create -s 16M "$q"
+	# The second half trickles until the cut is made (at most ~40 s).
+	{
+		seq 1 50000
+		for i in $(seq 50001 500 99501); do
+			seq "$i" $((i + 499))
+			[ -e "$d/cut" ] || sleep 0.2
+		done
+	} 2>/dev/null | pqueue-put "$q" 2> "$d/err" 3>&- &
+	p=$!
+	pkit_track "$p"
+	wait_until 60 xlen_ge "$key" 50000
+	if [ "$1" = kill ]; then
+		kill -KILL "$opid"
+		wait "$opid" 2>/dev/null || true
+	else
+		redis-cli -p "$oport" client kill type normal > /dev/null
+	fi
+	touch "$d/cut"
+	wait_until 60 sh -c '! kill -0 "$1" 2>/dev/null' sh "$p"
+	st=0
+	wait "$p" || st=$?
+	[ "$st" -eq 125 ] || fail "status $st: $(cat "$d/err")"
+	run cat "$d/err"
+	[ "${#lines[@]}" -eq 1 ]
+	assert_output --regexp "^pqueue-put: $q: .* \(the first [0-9]+ messages of the input are stored, the rest may or may not be\)$"
+	n=$(sed 's/.*the first \([0-9]*\) messages.*/\1/' "$d/err")
+	[ "$1" = kill ] && own_server --appendonly yes --appendfsync always
+	m=$(redis-cli -p "$oport" xlen "$key")
+	echo "# $1: $n lines reported stored, $m in the queue" >&3
+	[ "$n" -ge 50000 ] && [ "$n" -lt 100000 ]
+	[ "$m" -ge "$n" ]
+	pqueue-get -c "$m" "$q" > "$d/got"
+	seq 1 "$m" | cmp - "$d/got"
+	own_stop
+}
+
+@test "pqueue redis: a streaming put whose server is killed halfway: 125, one line, every line it reports stored is kept" {
+	cut_stream kill
+}
+
+@test "pqueue redis: a streaming put whose connection is cut halfway: 125, one line, every line it reports stored is kept" {
+	cut_stream client
+}
+
 @test "pqueue redis: a getter whose server falls silent (stopped, no reset) exits 125 within the bound" {
 	local q w st t0 t1
 	own_server
