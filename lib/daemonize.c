@@ -21,12 +21,29 @@
  * forwards signals, and removes the file when it stops.  CMD is started
  * through lib/spawn, pinned pids through lib/proc's pidref.
  *
+ * Readiness (-w, -W).  The listener is CMD's parent, which alone can
+ * reap it and so learn its status: without -r the session leader (the
+ * first child), which then stays until CMD is ready instead of exiting
+ * at once; with -r the supervisor, for the first run.  It opens the
+ * channels of lib/ready before the fork, waits for READY=1 or a newline,
+ * CMD's exit or the deadline, and sends the caller a verdict on a pipe
+ * of its own.  After the deadline it stops CMD itself (SIGTERM, SIGKILL
+ * after DAEMON_READY_GRACE) and the caller removes the pidfile.  Once
+ * ready, the channels are closed: later notifications go nowhere, and
+ * restarted runs get neither NOTIFY_SOCKET nor the descriptor.
+ *
+ * Privilege drop (-u).  Everything is opened as the caller (root); the
+ * groups, gid and uid change last, in the process that execs CMD.  A
+ * supervisor stays root, so that it can reopen the log and remove the
+ * pidfile, and every run of CMD drops them.
+ *
  * Tier: tool body (pdaemon's phases).  Each phase says what went wrong
  * with warn(3), on the caller's stderr or, once detached, on the log, and
  * returns pdaemon's exit code; it never exits the calling process (the
  * processes it forks end themselves with _exit).
  */
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -50,6 +67,8 @@
 #include "execpipe.h"
 #include "exitcode.h"
 #include "pidlock.h"
+#include "proc.h"
+#include "ready.h"
 #include "spawn.h"
 
 #define LOCK_RETRY_NS	((int64_t)500 * 1000 * 1000)
@@ -64,6 +83,18 @@ struct start {
 	int		 nullfd;
 	int		 dirfd;
 	int		 report[2];
+	int		 waiting;	/* -w or -W */
+	int		 verdict[2];	/* the listener's verdict, to the caller */
+	struct ready	 ready;		/* the channels CMD reports on */
+};
+
+/* What the listener tells the caller; status is a wait status. */
+#define VERDICT_READY	0
+#define VERDICT_EXITED	1
+#define VERDICT_TIMEOUT	2
+struct verdict {
+	int	what;
+	int	status;
 };
 
 static int	start_lock(struct start *);
@@ -74,6 +105,16 @@ static void	supervise(struct start *) __attribute__((noreturn));
 static int	supervise_wait(struct start *, pid_t, int *);
 static int	supervise_pause(struct start *, int64_t);
 static int	supervise_signal(struct start *, int64_t);
+static void	supervise_ready(struct start *, struct spawn_opts *, pid_t,
+		    const char *);
+static void	ready_listen(struct start *, pid_t) __attribute__((noreturn));
+static int	ready_wait(struct start *, pid_t, int *);
+static void	ready_stop(pid_t);
+static int	ready_report(struct start *, const struct verdict *, int);
+static void	ready_env(struct start *);
+static const char *cmd_name(const struct daemon_conf *);
+static int	status_verbose(pid_t);
+static int	status_line(const char *, pid_t);
 static void	log_pump(void);
 static void	log_reopen(struct start *);
 static int	stop_remnants(const char *, struct pidlock *, int64_t);
@@ -103,6 +144,9 @@ daemon_start(const struct daemon_conf *conf)
 	sigfillset(&all_signals);
 	sigemptyset(&no_signals);
 	s.logfd = s.nullfd = s.dirfd = s.report[0] = s.report[1] = -1;
+	s.verdict[0] = s.verdict[1] = -1;
+	s.ready.sock = s.ready.rfd = s.ready.wfd = -1;
+	s.waiting = conf->notify || conf->readyfd > 0;
 	if ((r = start_lock(&s)) != 0)
 		return r;
 	if ((r = start_open(&s)) != 0) {
@@ -118,21 +162,31 @@ daemon_start(const struct daemon_conf *conf)
 	}
 	if (c1 == 0) {
 		close(s.report[0]);
+		if (s.verdict[0] != -1)
+			close(s.verdict[0]);
 		if (setsid() == -1) {
 			warn("setsid");
 			_exit(PKIT_EXIT_FAIL);
 		}
-		switch (fork()) {
+		switch (pid = fork()) {
 		case -1:
 			warn("fork");
 			_exit(PKIT_EXIT_FAIL);
 		case 0:
 			daemon_child(&s);
 		}
+		/* Without a supervisor, CMD's parent listens: us. */
+		if (s.waiting && !conf->restart)
+			ready_listen(&s, pid);
 		_exit(PKIT_EXIT_OK);
 	}
 	close(s.report[1]);
 	s.report[1] = -1;
+	if (s.waiting) {
+		close(s.verdict[1]);
+		s.verdict[1] = -1;
+		ready_close(&s.ready);
+	}
 	while (waitpid(c1, NULL, 0) == -1 && errno == EINTR)
 		;
 	if (read_full(s.report[0], &pid, sizeof(pid)) != sizeof(pid)) {
@@ -148,6 +202,19 @@ daemon_start(const struct daemon_conf *conf)
 		return execpipe_report(conf->argv[0], e);
 	}
 	close(s.report[0]);
+	s.report[0] = -1;
+	if (s.waiting) {
+		struct verdict v;
+
+		r = read_full(s.verdict[0], &v, sizeof(v)) == sizeof(v);
+		/* Until the listener has gone, with what it stopped. */
+		while (read_full(s.verdict[0], &e, sizeof(e)) > 0)
+			;
+		if ((r = ready_report(&s, r ? &v : NULL, (int)pid)) != 0) {
+			start_abort(&s);
+			return r;
+		}
+	}
 	/* Our descriptor only: the daemon's copy keeps the lock. */
 	if (s.pfh != NULL)
 		pidfile_close(s.pfh);
@@ -268,7 +335,48 @@ start_open(struct start *s)
 		warn("pipe");
 		return PKIT_EXIT_FAIL;
 	}
+	if (!s->waiting)
+		return 0;
+	if (pipe2(s->verdict, O_CLOEXEC) == -1) {
+		warn("pipe");
+		return PKIT_EXIT_FAIL;
+	}
+	if (ready_open(&s->ready, s->conf->notify, s->conf->readyfd > 0)
+	    == -1) {
+		warn(s->conf->notify ? "notify socket" : "pipe");
+		return PKIT_EXIT_FAIL;
+	}
 	return 0;
+}
+
+/*
+ * The caller's side of the verdict (NULL: the listener died without
+ * one): 0 if CMD is ready, else say why not and return the exit status.
+ */
+static int
+ready_report(struct start *s, const struct verdict *v, int pid)
+{
+	char how[64];
+	const char *cmd = s->conf->argv[0];
+
+	if (v == NULL) {
+		warnx("%s: pid %d: lost before it was ready", cmd, pid);
+		return PKIT_EXIT_FAIL;
+	}
+	switch (v->what) {
+	case VERDICT_READY:
+		return PKIT_EXIT_OK;
+	case VERDICT_EXITED:
+		status_text(v->status, how, sizeof(how));
+		warnx("%s: %s before it was ready", cmd, how);
+		return status_to_exit(v->status);
+	case VERDICT_TIMEOUT:
+		warnx("%s: not ready within %gs: stopped", cmd,
+		    s->conf->ready_timeout / 1e9);
+		return PKIT_EXIT_TIMEOUT;
+	}
+	warnx("%s: pid %d: lost before it was ready", cmd, pid);
+	return PKIT_EXIT_FAIL;
 }
 
 /* Undo a start that did not happen: remove the pidfile, close the rest. */
@@ -276,7 +384,7 @@ static void
 start_abort(struct start *s)
 {
 	int *fds[] = { &s->logfd, &s->nullfd, &s->dirfd, &s->report[0],
-	    &s->report[1] };
+	    &s->report[1], &s->verdict[0], &s->verdict[1] };
 	size_t i;
 
 	if (s->pfh != NULL)
@@ -287,6 +395,7 @@ start_abort(struct start *s)
 			close(*fds[i]);
 			*fds[i] = -1;
 		}
+	ready_close(&s->ready);
 }
 
 /*
@@ -323,8 +432,14 @@ daemon_child(struct start *s)
 	close(s->dirfd);
 	if (s->conf->restart)
 		supervise(s);
-	if (s->pfh != NULL &&
-	    fcntl(pidfile_fileno(s->pfh), F_SETFD, 0) == -1)
+	ready_env(s);
+	if (s->verdict[1] != -1)
+		close(s->verdict[1]);
+	if ((s->pfh != NULL &&
+	    fcntl(pidfile_fileno(s->pfh), F_SETFD, 0) == -1) ||
+	    (s->ready.wfd != -1 &&
+	    dup2(s->ready.wfd, s->conf->readyfd) == -1) ||
+	    (s->conf->user != NULL && spawn_user_drop(s->conf->user) == -1))
 		e = errno;
 	else {
 		execvp(s->conf->argv[0], s->conf->argv);
@@ -358,18 +473,13 @@ supervise(struct start *s)
 	struct spawn_opts run;
 	int64_t fails[DAEMON_LOOP_CAP];
 	char how[64];
-	const char *name, *slash;
+	const char *name;
 	int64_t next = DAEMON_BACKOFF_MIN, began, ran, delay;
 	pid_t child;
 	int e, r, status, stopping = 0, first = 1, nfails = 0, failed;
 	int out[2], code = PKIT_EXIT_OK;
 
-	name = s->conf->title;
-	if (name == NULL) {
-		slash = strrchr(s->conf->argv[0], '/');
-		name = slash != NULL && slash[1] != '\0' ? slash + 1 :
-		    s->conf->argv[0];
-	}
+	name = cmd_name(s->conf);
 	setproctitle("%s", name);
 	sigemptyset(&supervised);
 	sigaddset(&supervised, SIGTERM);
@@ -391,6 +501,11 @@ supervise(struct start *s)
 	run.flags = SPAWN_DIE_WITH_PARENT;
 	run.dfl = &all_signals;
 	run.mask = &no_signals;
+	run.user = s->conf->user;
+	/* The first run only: the channels close once it is ready. */
+	ready_env(s);
+	run.xfd = s->ready.wfd;
+	run.xfd_at = s->conf->readyfd;
 	if (s->conf->logfile != NULL) {
 		if (pipe2(out, O_CLOEXEC) == -1 ||
 		    fcntl(out[0], F_SETFL, O_NONBLOCK) == -1) {
@@ -418,6 +533,8 @@ supervise(struct start *s)
 			    strerror(e));
 		else
 			log_line("%s: started, pid %ld", name, (long)child);
+		if (r == 0 && s->waiting)
+			supervise_ready(s, &run, child, name);
 		if (r == 0)
 			status = supervise_wait(s, child, &stopping);
 		else	/* as if CMD had run and failed at once */
@@ -457,6 +574,189 @@ supervise(struct start *s)
 	if (pipelen > 0)	/* a last line without its newline */
 		write_full(STDOUT_FILENO, pipebuf, pipelen);
 	_exit(code);
+}
+
+/*
+ * -w, -W under a supervisor: wait until the first run of CMD is ready and
+ * tell the caller; then close the channels, so that later runs start
+ * without them.  Not ready (it exited, or the deadline passed and we
+ * stopped it): the supervision ends here, the caller removes the pidfile.
+ */
+static void
+supervise_ready(struct start *s, struct spawn_opts *run, pid_t child,
+    const char *name)
+{
+	struct verdict v;
+
+	unsetenv("NOTIFY_SOCKET");
+	run->xfd = -1;
+	close(s->ready.wfd);
+	s->ready.wfd = -1;
+	s->waiting = 0;
+	memset(&v, 0, sizeof(v));
+	v.what = ready_wait(s, child, &v.status);
+	ready_close(&s->ready);
+	if (v.what == VERDICT_TIMEOUT)
+		ready_stop(child);
+	if (write_full(s->verdict[1], &v, sizeof(v)) == -1 ||
+	    v.what != VERDICT_READY) {
+		log_line("%s: stopped", name);
+		log_pump();
+		_exit(v.what == VERDICT_EXITED ? status_to_exit(v.status) :
+		    PKIT_EXIT_TIMEOUT);
+	}
+	close(s->verdict[1]);
+	s->verdict[1] = -1;
+}
+
+/*
+ * -w, -W without a supervisor, in CMD's parent (the session leader): wait
+ * for the verdict, send it to the caller, and go.
+ */
+static void
+ready_listen(struct start *s, pid_t child)
+{
+	struct verdict v;
+
+	close(s->report[1]);
+	close(s->ready.wfd);
+	s->ready.wfd = -1;
+	/* Our lines (STATUS=, ready) go where CMD's go. */
+	if (dup2(s->logfd, STDERR_FILENO) == -1)
+		_exit(PKIT_EXIT_FAIL);
+	memset(&v, 0, sizeof(v));
+	v.what = ready_wait(s, child, &v.status);
+	if (v.what == VERDICT_TIMEOUT)
+		ready_stop(child);
+	if (v.what != VERDICT_READY)
+		log_line("%s: stopped", cmd_name(s->conf));
+	write_full(s->verdict[1], &v, sizeof(v));
+	_exit(PKIT_EXIT_OK);
+}
+
+/*
+ * Wait until CHILD (CMD, our child) says it is ready, exits (*status is
+ * its wait status) or the -t deadline passes: a VERDICT_*.  Meanwhile
+ * CMD's output is copied to the log and a supervisor's signals are
+ * handled as supervise_wait does: SIGTERM, SIGINT (and SIGHUP without
+ * -o) are passed on to CMD.
+ */
+static int
+ready_wait(struct start *s, pid_t child, int *status)
+{
+	struct signalfd_siginfo si;
+	struct pollfd pfd[5];
+	const char *name = cmd_name(s->conf);
+	int64_t deadline = mono_now() + s->conf->ready_timeout;
+	int pidfd, n, i = VERDICT_READY, what, timeout;
+
+	s->ready.cmd = child;
+	/* A wakeup when CMD ends; without pidfds, look every 20 ms. */
+	pidfd = proc_pidfd_open(child);
+	for (;;) {
+		if (waitpid(child, status, WNOHANG) == child) {
+			if (pidfd != -1)
+				close(pidfd);
+			return VERDICT_EXITED;
+		}
+		if ((timeout = deadline_ms(deadline)) == 0) {
+			if (pidfd != -1)
+				close(pidfd);
+			log_line("%s: not ready within %gs", name,
+			    s->conf->ready_timeout / 1e9);
+			return VERDICT_TIMEOUT;
+		}
+		if (pidfd == -1 && (timeout < 0 || timeout > 20))
+			timeout = 20;
+		n = 0;
+		pfd[n++] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = pipefd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = s->ready.sock,
+		    .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = s->ready.rfd,
+		    .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = pidfd, .events = POLLIN };
+		if (poll(pfd, (nfds_t)n, timeout) <= 0)
+			continue;
+		if (pfd[1].revents != 0)
+			log_pump();
+		if (pfd[0].revents & POLLIN &&
+		    read(sigfd, &si, sizeof(si)) == sizeof(si)) {
+			if (si.ssi_signo == SIGHUP && pipefd != -1)
+				log_reopen(s);
+			else if (si.ssi_signo != SIGCHLD && child > 1)
+				kill(child, (int)si.ssi_signo);
+		}
+		if (pfd[2].revents & POLLIN) {
+			what = ready_notify_read(&s->ready);
+			if (what & READY_REFUSED)
+				log_line("%s: notification from pid %ld, "
+				    "not of pid %ld's processes: ignored", name,
+				    (long)s->ready.sender, (long)child);
+			if (what & READY_MAINPID)
+				log_line("%s: main pid %ld", name,
+				    (long)s->ready.mainpid);
+			if (what & READY_STATUS)
+				log_line("%s: status: %s", name,
+				    s->ready.status);
+			if (what & READY_YES) {
+				log_line("%s: ready (READY=1 from pid %ld)",
+				    name, (long)s->ready.sender);
+				i = VERDICT_READY;
+				break;
+			}
+		}
+		if (pfd[3].revents != 0 && ready_fd_read(&s->ready) == 1) {
+			log_line("%s: ready (a newline on descriptor %d)",
+			    name, s->conf->readyfd);
+			i = VERDICT_READY;
+			break;
+		}
+	}
+	if (pidfd != -1)
+		close(pidfd);
+	return i;
+}
+
+/* Stop CHILD, which was not ready in time: SIGTERM, then SIGKILL. */
+static void
+ready_stop(pid_t child)
+{
+	int64_t deadline = mono_now() + DAEMON_READY_GRACE;
+
+	/* Our own unreaped child: its pid cannot have been reused. */
+	if (child <= 1)
+		return;
+	kill(child, SIGTERM);
+	while (waitpid(child, NULL, WNOHANG) == 0) {
+		if (mono_now() > deadline) {
+			kill(child, SIGKILL);
+			while (waitpid(child, NULL, 0) == -1 && errno == EINTR)
+				;
+			return;
+		}
+		usleep(10 * 1000);
+	}
+}
+
+/* For the process about to exec CMD: NOTIFY_SOCKET with -w. */
+static void
+ready_env(struct start *s)
+{
+	if (s->ready.sock != -1)
+		setenv("NOTIFY_SOCKET", s->ready.name, 1);
+}
+
+/* CMD's name in the log: -T, else the last component of CMD. */
+static const char *
+cmd_name(const struct daemon_conf *conf)
+{
+	const char *slash;
+
+	if (conf->title != NULL)
+		return conf->title;
+	slash = strrchr(conf->argv[0], '/');
+	return slash != NULL && slash[1] != '\0' ? slash + 1 : conf->argv[0];
 }
 
 int
@@ -725,11 +1025,11 @@ stop_remnants(const char *path, struct pidlock *pl, int64_t grace)
 }
 
 int
-daemon_status(const char *path)
+daemon_status(const char *path, int verbose)
 {
 	struct pidlock pl;
 	const char *why;
-	int state;
+	int state, r;
 
 	state = pidlock_probe(path, &pl, &why);
 	pidlock_close(&pl);
@@ -737,7 +1037,9 @@ daemon_status(const char *path)
 	case PIDLOCK_ERROR:
 		return probe_failed(path, why);
 	case PIDLOCK_RUNNING:
-		if (printf("%ld\n", (long)pl.pid) < 0 || fflush(stdout) == EOF) {
+		r = verbose ? status_verbose(pl.pid) :
+		    printf("%ld\n", (long)pl.pid);
+		if (r < 0 || fflush(stdout) == EOF) {
 			warn("stdout");
 			return PKIT_EXIT_FAIL;
 		}
@@ -745,6 +1047,72 @@ daemon_status(const char *path)
 	default:
 		return PKIT_EXIT_NO;
 	}
+}
+
+/*
+ * -s -v: "supervisor PID STATE UPTIME" if PID is a supervisor (a pdaemon
+ * process: its comm, which setproctitle(3) leaves alone), then "cmd PID
+ * STATE UPTIME" for CMD (its child), or "cmd - restarting -" between two
+ * runs.  STATE is a word for /proc's state letter, UPTIME whole seconds
+ * since the process started.  A negative count if stdout failed.
+ */
+static int
+status_verbose(pid_t pid)
+{
+	char comm[32], path[64], buf[64];
+	FILE *fp;
+	long child = 0;
+	int r = 0;
+
+	if (proc_comm(pid, comm, sizeof(comm)) == 0 &&
+	    strcmp(comm, "pdaemon") == 0) {
+		if ((r = status_line("supervisor", pid)) < 0)
+			return r;
+		snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children",
+		    (long)pid, (long)pid);
+		if ((fp = fopen(path, "re")) != NULL) {
+			if (fgets(buf, sizeof(buf), fp) != NULL)
+				child = strtol(buf, NULL, 10);
+			fclose(fp);
+		}
+		if (child <= 1 || (r = status_line("cmd", (pid_t)child)) == 0)
+			r = printf("cmd - restarting -\n");
+		return r;
+	}
+	if ((r = status_line("cmd", pid)) == 0)
+		r = printf("cmd - exited -\n");
+	return r;
+}
+
+/* One line of -s -v for PID: its printf count; 0 if PID is gone. */
+static int
+status_line(const char *role, pid_t pid)
+{
+	static const struct {
+		char		 letter;
+		const char	*word;
+	} states[] = {
+		{ 'R', "running" }, { 'S', "sleeping" }, { 'D', "waiting" },
+		{ 'T', "stopped" }, { 't', "traced" }, { 'Z', "zombie" },
+		{ 'I', "idle" }, { 'X', "dead" },
+	};
+	struct proc_info pi;
+	struct timespec now;
+	const char *word = "unknown";
+	long long up;
+	long hz = sysconf(_SC_CLK_TCK);
+	size_t i;
+
+	if (proc_read(pid, &pi) == -1 || hz <= 0)
+		return 0;
+	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+		if (states[i].letter == pi.state)
+			word = states[i].word;
+	/* Start times count from boot, suspended time included. */
+	clock_gettime(CLOCK_BOOTTIME, &now);
+	up = (long long)now.tv_sec - (long long)(pi.start / (unsigned long long)hz);
+	return printf("%s %ld %s %llds\n", role, (long)pid, word,
+	    up < 0 ? 0 : up);
 }
 
 /* Say why PATH could not be probed: pidlock's reason, else errno. */

@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include "spawn.h"
+
 #define DAEMON_BACKOFF_MIN	((int64_t)100 * 1000 * 1000)		/* 0.1 s */
 #define DAEMON_BACKOFF_MAX	((int64_t)30 * 1000 * 1000 * 1000)	/* 30 s */
 #define DAEMON_HEALTHY		((int64_t)60 * 1000 * 1000 * 1000)	/* 1 min */
@@ -18,6 +20,11 @@
 #define DAEMON_LOOP_MAX		5
 #define DAEMON_LOOP_WINDOW	((int64_t)10 * 1000 * 1000 * 1000)	/* 10 s */
 #define DAEMON_LOOP_CAP		1000	/* the largest -L count */
+
+/* -w, -W: how long to wait for readiness by default, and the grace a
+ * daemon that was not ready in time gets between SIGTERM and SIGKILL. */
+#define DAEMON_READY_TIMEOUT	((int64_t)90 * 1000 * 1000 * 1000)	/* 90 s */
+#define DAEMON_READY_GRACE	((int64_t)5 * 1000 * 1000 * 1000)	/* 5 s */
 
 /* struct daemon_conf's restart: when the supervisor starts CMD again. */
 #define DAEMON_RESTART_NONE	0	/* no supervisor: the daemon is CMD */
@@ -33,21 +40,32 @@ struct daemon_conf {
 	int		  restart;	/* DAEMON_RESTART_*: -r, -R */
 	int		  loop_max;	/* -L: failures that end it; 0 never */
 	int64_t		  loop_window;	/* -L: ... within this many ns */
+	int		  notify;	/* -w: wait for READY=1 (sd_notify) */
+	int		  readyfd;	/* -W FD: wait for a newline on FD; 0 no */
+	int64_t		  ready_timeout; /* -t with -w or -W: give up after */
+	const struct spawn_user *user;	/* -u: run CMD as this user, or NULL */
 };
 
 /*
  * In the caller: lock the pidfile, detach, run CMD (under a supervisor
- * with -r), print the daemon's pid once CMD has been executed.  Returns
- * the exit status for pdaemon: 0, 1 (already running), 125, 126/127.
- * Descriptors above 2 must have been closed by the caller beforehand.
+ * with -r), print the daemon's pid once CMD has been executed - or, with
+ * -w or -W, once CMD has said it is ready.  Returns the exit status for
+ * pdaemon: 0, 1 (already running), 125, 126/127; with -w or -W also 124
+ * (not ready in time: stopped) or CMD's status if it ended first.
+ * Descriptors above 2 must have been closed by the caller beforehand,
+ * and the -W descriptor number reserved (open, close-on-exec).
  */
 int	daemon_start(const struct daemon_conf *conf);
 
 /* -k: SIGTERM, wait, SIGKILL after grace ns; 0 stopped, 1 not running, 125. */
 int	daemon_stop(const char *pidfile, int64_t grace);
 
-/* -s: print the pid and return 0 if running; 1 if not; 125 on error. */
-int	daemon_status(const char *pidfile);
+/*
+ * -s: print the pid and return 0 if running; 1 if not; 125 on error.
+ * VERBOSE (-v): a line per process instead, "ROLE PID STATE UPTIME":
+ * the supervisor's, then CMD's (pdaemon.1 has the format).
+ */
+int	daemon_status(const char *pidfile, int verbose);
 
 /*
  * The crash-loop check, after a failure at NOW (monotonic ns): TIMES

@@ -42,6 +42,23 @@ static ssize_t	read_small(pid_t, const char *, char *, size_t);
 static int	pidref_alive(const struct pidref *);
 
 int
+proc_descends(pid_t pid, pid_t ancestor)
+{
+	struct proc_info pi;
+	int depth;
+
+	/* Bounded: a chain of parents cannot be longer than pid_max. */
+	for (depth = 0; pid > 1 && depth < 4 * 1024 * 1024; depth++) {
+		if (pid == ancestor)
+			return 1;
+		if (proc_read(pid, &pi) == -1)
+			return 0;
+		pid = pi.ppid;
+	}
+	return pid == ancestor;
+}
+
+int
 proc_read(pid_t pid, struct proc_info *pi)
 {
 	char buf[1024], *p, *end;

@@ -41,6 +41,12 @@ int	proc_stat(pid_t pid, char *state, unsigned long long *start);
 int	proc_comm(pid_t pid, char *buf, size_t len);
 
 /*
+ * 1 if PID is ANCESTOR or one of its descendants (its chain of parents,
+ * read from /proc, passes through ANCESTOR), 0 if not or PID is gone.
+ */
+int	proc_descends(pid_t pid, pid_t ancestor);
+
+/*
  * pidfd_open(2) on PID: the descriptor (close-on-exec), or -1 with errno
  * (ESRCH: no such process; EINVAL: not a process; ENOSYS: Linux < 5.3).
  */

@@ -13,7 +13,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "execpipe.h"
@@ -27,6 +31,8 @@ spawn_opts_init(struct spawn_opts *o)
 {
 	o->flags = 0;
 	o->fd[0] = o->fd[1] = o->fd[2] = -1;
+	o->xfd = o->xfd_at = -1;
+	o->user = NULL;
 	o->envp = NULL;
 	o->dfl = NULL;
 	o->mask = NULL;
@@ -69,7 +75,8 @@ static void
 child(const struct spawn_opts *o, pid_t parent, int fds[2],
     char *const argv[])
 {
-	int i;
+	int i, e;
+	ssize_t n;
 
 	spawn_signals(o->dfl, o->mask);
 	if (o->flags & SPAWN_DIE_WITH_PARENT &&
@@ -86,7 +93,80 @@ child(const struct spawn_opts *o, pid_t parent, int fds[2],
 		else
 			dup2(o->fd[i], i);
 	}
+	if (o->xfd >= 0 && o->xfd_at > STDERR_FILENO) {
+		if (o->xfd == o->xfd_at)
+			fcntl(o->xfd_at, F_SETFD, 0);
+		else
+			dup2(o->xfd, o->xfd_at);
+	}
+	if (o->user != NULL && spawn_user_drop(o->user) == -1) {
+		/* Reported as an exec failure: the command never ran. */
+		e = errno;
+		do
+			n = write(fds[1], &e, sizeof(e));
+		while (n == -1 && errno == EINTR);
+		_exit(126);
+	}
 	execpipe_execve(fds, argv, o->envp);
+}
+
+int
+spawn_user_lookup(const char *spec, struct spawn_user *u, const char **why)
+{
+	struct passwd *pw;
+	struct group *gr;
+	char *name, *colon;
+	int n = 64, prev;
+
+	*why = NULL;
+	memset(u, 0, sizeof(*u));
+	if ((name = strdup(spec)) == NULL)
+		return -1;
+	if ((colon = strchr(name, ':')) != NULL)
+		*colon++ = '\0';
+	errno = 0;
+	if (name[0] == '\0' || (pw = getpwnam(name)) == NULL) {
+		*why = "unknown user";
+		goto fail;
+	}
+	u->uid = pw->pw_uid;
+	u->gid = pw->pw_gid;
+	if (colon != NULL) {
+		errno = 0;
+		if (colon[0] == '\0' || (gr = getgrnam(colon)) == NULL) {
+			*why = "unknown group";
+			goto fail;
+		}
+		u->gid = gr->gr_gid;
+	}
+	/* As initgroups(3): the user's groups and the group we run as. */
+	for (;;) {
+		free(u->groups);
+		if ((u->groups = calloc((size_t)n, sizeof(gid_t))) == NULL)
+			goto fail;
+		prev = n;
+		if (getgrouplist(name, u->gid, u->groups, &n) != -1)
+			break;
+		if (n <= prev)
+			n = prev * 2;
+	}
+	u->ngroups = n;
+	free(name);
+	return 0;
+fail:
+	free(name);
+	free(u->groups);
+	u->groups = NULL;
+	return -1;
+}
+
+int
+spawn_user_drop(const struct spawn_user *u)
+{
+	if (setgroups((size_t)u->ngroups, u->groups) == -1 ||
+	    setgid(u->gid) == -1 || setuid(u->uid) == -1)
+		return -1;
+	return 0;
 }
 
 void

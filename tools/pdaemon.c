@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * pdaemon: run a command as a Unix daemon, with a locked pidfile and a
- * log; supervise it (-r); stop it (-k) or ask whether it runs (-s).
+ * log; wait until it is ready (-w, -W); run it as another user (-u);
+ * supervise it (-r); stop it (-k) or ask whether it runs (-s).
  *
  * The work is in lib/daemonize.c (detach, supervise, stop) and
- * lib/pidlock.c (when to believe a pidfile).  Here: options, operands,
- * and the descriptors we inherit, closed before anything is opened so
- * that the daemon keeps none of them and the pidfile's lock is never
- * dropped by a late closefrom().
+ * lib/pidlock.c (when to believe a pidfile), readiness in lib/ready.c.
+ * Here: options, operands, the user of -u looked up, and the descriptors
+ * we inherit, closed before anything is opened so that the daemon keeps
+ * none of them and the pidfile's lock is never dropped by a late
+ * closefrom(); -W's number is then taken by a placeholder, so that
+ * nothing we open lands on it.
  */
 #include <err.h>
 #include <fcntl.h>
@@ -25,7 +28,8 @@
 
 extern char **environ;
 
-static void	fds_settle(void);
+static void	fds_settle(int);
+static void	user_parse(const char *, struct daemon_conf *);
 static void	loop_parse(const char *, struct daemon_conf *);
 static char	*cmd_absolute(char *);
 static void	usage(FILE *);
@@ -35,13 +39,14 @@ main(int argc, char *argv[])
 {
 	struct daemon_conf conf = { 0 };
 	int64_t grace = (int64_t)10 * 1000 * 1000 * 1000;
-	int ch, kflag = 0, sflag = 0, tflag = 0, Lflag = 0;
+	int ch, kflag = 0, sflag = 0, tflag = 0, Lflag = 0, vflag = 0;
 
 	setproctitle_init(argc, argv, environ);
 	conf.loop_max = DAEMON_LOOP_MAX;
 	conf.loop_window = DAEMON_LOOP_WINDOW;
+	conf.ready_timeout = DAEMON_READY_TIMEOUT;
 	cli_gnu_opts(argc, argv, usage);
-	while ((ch = getopt(argc, argv, "+C:hL:o:p:RrskT:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "+C:hL:o:p:RrskT:t:u:vW:w")) != -1) {
 		switch (ch) {
 		case 'C':
 			conf.dir = optarg;
@@ -81,6 +86,19 @@ main(int argc, char *argv[])
 			grace = dur_parse_or_die(optarg);
 			tflag = 1;
 			break;
+		case 'u':
+			user_parse(optarg, &conf);
+			break;
+		case 'v':
+			vflag = 1;
+			break;
+		case 'W':
+			conf.readyfd = (int)num_parse_or_die(optarg, 3, INT_MAX,
+			    "-W descriptor");
+			break;
+		case 'w':
+			conf.notify = 1;
+			break;
 		default:
 			cli_usage_error(usage);
 		}
@@ -108,18 +126,30 @@ main(int argc, char *argv[])
 			cli_conflict(mode, "-L");
 		if (conf.title != NULL)
 			cli_conflict(mode, "-T");
+		if (conf.notify)
+			cli_conflict(mode, "-w");
+		if (conf.readyfd > 0)
+			cli_conflict(mode, "-W");
+		if (conf.user != NULL)
+			cli_conflict(mode, "-u");
+		if (kflag && vflag)
+			cli_conflict("-k", "-v");
 		if (argc != 1)
 			cli_usage_error(usage);
 		if (argv[0][0] == '\0')
 			errx(PKIT_EXIT_FAIL, "pidfile: empty path");
-		fds_settle();
+		fds_settle(0);
 		return kflag ? daemon_stop(argv[0], grace) :
-		    daemon_status(argv[0]);
+		    daemon_status(argv[0], vflag);
 	}
 	if (argc < 1)
 		cli_usage_error(usage);
+	if (vflag)
+		cli_misuse("-v needs -s");
+	if (tflag && !conf.notify && conf.readyfd == 0)
+		cli_misuse("-t needs -k, -w or -W");
 	if (tflag)
-		cli_misuse("-t needs -k");
+		conf.ready_timeout = grace;
 	if (conf.title != NULL && !conf.restart)
 		cli_misuse("-T needs -r");
 	if (Lflag && !conf.restart)
@@ -131,7 +161,7 @@ main(int argc, char *argv[])
 	conf.argv = argv;
 	if (conf.dir == NULL)
 		argv[0] = cmd_absolute(argv[0]);
-	fds_settle();
+	fds_settle(conf.readyfd);
 	return daemon_start(&conf);
 }
 
@@ -183,11 +213,33 @@ cmd_absolute(char *cmd)
 }
 
 /*
- * Close every inherited descriptor above 2 and make sure 0, 1 and 2 are
- * open, so that nothing we open later lands on them.
+ * -u USER[:GROUP]: only root may, and the names must exist; looked up
+ * now, so that the daemon has nothing left to ask NSS.
  */
 static void
-fds_settle(void)
+user_parse(const char *spec, struct daemon_conf *conf)
+{
+	static struct spawn_user user;
+	const char *why;
+
+	if (geteuid() != 0)
+		errx(PKIT_EXIT_FAIL, "-u %s: only root can run CMD as "
+		    "another user", spec);
+	if (spawn_user_lookup(spec, &user, &why) == -1) {
+		if (why != NULL)
+			errx(PKIT_EXIT_FAIL, "-u %s: %s", spec, why);
+		err(PKIT_EXIT_FAIL, "-u %s", spec);
+	}
+	conf->user = &user;
+}
+
+/*
+ * Close every inherited descriptor above 2 and make sure 0, 1 and 2 are
+ * open, so that nothing we open later lands on them; with -W, keep
+ * READYFD taken as well (close-on-exec /dev/null until CMD's pipe).
+ */
+static void
+fds_settle(int readyfd)
 {
 	int fd;
 
@@ -196,6 +248,13 @@ fds_settle(void)
 		if (fcntl(fd, F_GETFD) == -1 &&
 		    open("/dev/null", O_RDWR) == -1)
 			err(PKIT_EXIT_FAIL, "/dev/null");
+	if (readyfd <= STDERR_FILENO)
+		return;
+	if ((fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
+		err(PKIT_EXIT_FAIL, "/dev/null");
+	if (fd != readyfd && (dup3(fd, readyfd, O_CLOEXEC) == -1 ||
+	    close(fd) == -1))
+		err(PKIT_EXIT_FAIL, "-W %d", readyfd);
 }
 
 static void
@@ -203,9 +262,10 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: pdaemon [-r | -R] [-L N/DURATION] [-p PIDFILE] [-o LOGFILE] "
-	    "[-C DIR] [-T TITLE] CMD [ARG...]\n"
+	    "[-C DIR] [-T TITLE] [-u USER[:GROUP]] [-w] [-W FD] [-t DURATION] "
+	    "CMD [ARG...]\n"
 	    "       pdaemon -k [-t DURATION] PIDFILE\n"
-	    "       pdaemon -s PIDFILE\n");
+	    "       pdaemon -s [-v] PIDFILE\n");
 	fputs("\n"
 	    "  -r             supervise: restart CMD when it fails (exit > 0, signal)\n"
 	    "  -R             supervise: restart CMD whenever it exits\n"
@@ -214,8 +274,13 @@ usage(FILE *fp)
 	    "  -o LOGFILE     append the daemon's stdout and stderr to LOGFILE\n"
 	    "  -C DIR         run in DIR instead of /\n"
 	    "  -T TITLE       with -r, the supervisor's name in ps and in the log\n"
+	    "  -u USER[:GROUP] run CMD as USER (root only): initgroups, setgid, setuid\n"
+	    "  -w             wait until CMD sends READY=1 (sd_notify, NOTIFY_SOCKET)\n"
+	    "  -W FD          wait until CMD writes a newline on descriptor FD\n"
+	    "  -t DURATION    with -w or -W, give up after DURATION (default 90s), 124;\n"
+	    "                 with -k, wait DURATION before KILL (default 10s)\n"
 	    "  -k             stop the daemon of PIDFILE: TERM, wait, KILL after -t\n"
-	    "  -t DURATION    with -k, wait DURATION before KILL (default 10s)\n"
-	    "  -s             status: print the pid, exit 0 if running, else 1\n",
+	    "  -s             status: print the pid, exit 0 if running, else 1\n"
+	    "  -v             with -s, a line per process: ROLE PID STATE UPTIME\n",
 	    fp);
 }

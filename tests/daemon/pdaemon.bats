@@ -6,13 +6,8 @@
 # shellcheck disable=SC2154 # top_srcdir and the like come from helper.bash
 
 load ../helper
+load daemon
 bats_require_minimum_version 1.5.0
-
-# stat_field PID N: field N of /proc/PID/stat counted after the command
-# name (1 = state, 2 = ppid, 3 = pgrp, 4 = session, 5 = tty_nr).
-stat_field() {
-	awk -v n="$2" '{ sub(/.*\) /, ""); print $n }' "/proc/$1/stat"
-}
 
 # The process that adopts orphans here: the nearest tests/subreaper above
 # us (make check runs every suite under one), else init.
@@ -28,29 +23,6 @@ reaper() {
 	echo 1
 }
 
-alive() { _pkit_alive "$1"; }
-dead() { ! _pkit_alive "$1"; }
-gone() { [ ! -e "$1" ]; }
-
-# start ARG...: run pdaemon, which must succeed; the pid in $pid, tracked.
-start() {
-	run --separate-stderr pdaemon "$@"
-	[[ "$output" =~ ^[0-9]+$ ]] && pkit_track "$output"
-	assert_success
-	[[ "$output" =~ ^[0-9]+$ ]] || fail "pdaemon printed '$output'"
-	pid=$output
-}
-
-# children PID: the pids of PID's children.
-children() {
-	ps -o pid= --ppid "$1" | tr -d ' '
-}
-
-# n_children_at_least PID N: true once PID has N children or more.
-n_children_at_least() {
-	[ "$(children "$1" | wc -l)" -ge "$2" ]
-}
-
 # lines_at_least FILE PATTERN N: true once N lines of FILE match PATTERN.
 lines_at_least() {
 	[ "$(log_count "$1" "$2")" -ge "$3" ]
@@ -62,20 +34,9 @@ no_new_reaper_children() {
 	[ -z "$(comm -13 <(printf '%s\n' "$1") <(procs_of_reaper))" ]
 }
 
-# one_child PID: wait until the supervisor PID has a child, print it.
-one_child() {
-	wait_until 5 n_children_at_least "$1" 1 || return 1
-	children "$1"
-}
-
 # fds PID: the descriptor numbers PID has open, sorted, on one line.
 fds() {
 	ls "/proc/$1/fd" | sort -n | tr '\n' ' '
-}
-
-# log_count FILE PATTERN: how many lines of FILE match PATTERN.
-log_count() {
-	grep -c -- "$2" "$1" 2>/dev/null || true
 }
 
 setup() {
@@ -98,7 +59,7 @@ setup() {
 	assert_success
 	assert_line --index 0 --partial "usage: pdaemon [-r | -R] [-L N/DURATION] [-p PIDFILE]"
 	assert_line --index 1 --partial "pdaemon -k [-t DURATION] PIDFILE"
-	assert_line --index 2 --partial "pdaemon -s PIDFILE"
+	assert_line --index 2 --partial "pdaemon -s [-v] PIDFILE"
 }
 
 @test "pdaemon: conflicting or misplaced options are usage errors (125)" {
