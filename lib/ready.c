@@ -10,12 +10,14 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "parse.h"
 #include "proc.h"
 #include "ready.h"
 
@@ -74,7 +76,8 @@ fail:
 int
 ready_notify_read(struct ready *r)
 {
-	char buf[4096 + 1], *line, *next, *end;
+	char buf[4096 + 1], *line, *next;
+	const char *why;
 	union {
 		struct cmsghdr	hdr;
 		char		buf[CMSG_SPACE(sizeof(struct ucred)) +
@@ -86,7 +89,7 @@ ready_notify_read(struct ready *r)
 	struct ucred cred;
 	ssize_t n;
 	size_t i;
-	long pid;
+	long long pid;
 	int what = 0, *fds;
 
 	memset(&msg, 0, sizeof(msg));
@@ -126,11 +129,8 @@ ready_notify_read(struct ready *r)
 			strlcpy(r->status, line + 7, sizeof(r->status));
 			what |= READY_STATUS;
 		} else if (strncmp(line, "MAINPID=", 8) == 0) {
-			errno = 0;
-			pid = strtol(line + 8, &end, 10);
 			/* Only a process of the tree we already believe. */
-			if (errno == 0 && *end == '\0' && end != line + 8 &&
-			    pid > 1 && pid == (pid_t)pid &&
+			if (num_parse(line + 8, 2, INT_MAX, &pid, &why) == 0 &&
 			    believed(r, (pid_t)pid)) {
 				r->mainpid = (pid_t)pid;
 				what |= READY_MAINPID;
