@@ -195,8 +195,7 @@ rl_open(const char *name, enum lock_kind kind, int count, int peek,
     struct lockb **bp, char *shown, size_t len, const char **why)
 {
 	struct lockb *lk;
-	int64_t until;
-	int r, n;
+	int r;
 
 	if ((lk = calloc(1, sizeof(*lk))) == NULL) {
 		*why = strerror(errno);
@@ -219,12 +218,10 @@ rl_open(const char *name, enum lock_kind kind, int count, int peek,
 	if (!peek)
 		signal(SIGPIPE, SIG_IGN);
 	/* On a Sentinel name, wait out a failover (REDIS_RETRY_NS). */
-	until = redis_retry_deadline(0);
-	for (n = 0; (lk->c = redis_connect(&lk->url, why)) == NULL; n++) {
-		if (lk->url.nsentinel == 0 || mono_now() >= until)
-			goto fail;
-		redis_backoff(n);
-	}
+	if ((lk->c = redis_connect(&lk->url, why)) == NULL &&
+	    (lk->url.nsentinel == 0 || (lk->c = redis_reconnect(&lk->url,
+	    redis_retry_deadline(0), 0, why)) == NULL))
+		goto fail;
 	*bp = lk;
 	return 0;
 fail:
@@ -378,11 +375,8 @@ attempt(struct lockb *lk, int64_t *wait_ms, const char **why)
 		if (lk->url.nsentinel == 0 || !redis_failed_retryable())
 			return -1;
 		/* lk->c stays the old connection until a new one is made */
-		do {
-			if (mono_now() >= until)
-				return -1;
-			redis_backoff(n);
-		} while ((c = redis_connect(&lk->url, why)) == NULL);
+		if ((c = redis_reconnect(&lk->url, until, n, why)) == NULL)
+			return -1;
 		redisFree(lk->c);
 		lk->c = c;
 	}
@@ -495,6 +489,17 @@ rl_conn(const struct lockb *lk)
 	return lk->c != NULL ? lk->c->fd : -1;
 }
 
+/* A working connection: the one we have, or a new one if it broke. */
+static int
+fresh(struct lockb *lk, const char **why)
+{
+	if (lk->c != NULL && !lk->c->err)
+		return 0;
+	if (lk->c != NULL)
+		redisFree(lk->c);
+	return (lk->c = redis_connect(&lk->url, why)) == NULL ? -1 : 0;
+}
+
 /* Renew our lease: 1 renewed, 0 lost to expiry, -1 error (*why). */
 static int
 rl_renew(struct lockb *lk, const char **why)
@@ -504,12 +509,8 @@ rl_renew(struct lockb *lk, const char **why)
 	char lease[32];
 	int ok;
 
-	if (lk->c == NULL || lk->c->err) {
-		if (lk->c != NULL)
-			redisFree(lk->c);
-		if ((lk->c = redis_connect(&lk->url, why)) == NULL)
-			return -1;
-	}
+	if (fresh(lk, why) == -1)
+		return -1;
 	snprintf(lease, sizeof(lease), "%lld",
 	    (long long)(lk->lease_ns / 1000000));
 	av[0] = lk->key[0];
@@ -538,13 +539,9 @@ rl_release(struct lockb *lk, const char **why)
 
 	if (lk->member[0] == '\0')
 		return 0;
-	if (lk->c == NULL || lk->c->err) {
-		if (lk->c != NULL)
-			redisFree(lk->c);
-		if ((lk->c = redis_connect(&lk->url, why)) == NULL) {
-			lk->member[0] = '\0';
-			return -1;
-		}
+	if (fresh(lk, why) == -1) {
+		lk->member[0] = '\0';
+		return -1;
 	}
 	av[0] = lk->key[0];
 	av[1] = lk->key[1];

@@ -787,6 +787,21 @@ redis_backoff(int attempt)
 	nanosleep(&ts, NULL);
 }
 
+redisContext *
+redis_reconnect(const struct redis_url *u, int64_t until, int attempt,
+    const char **why)
+{
+	redisContext *c;
+
+	for (;; attempt++) {
+		if (mono_now() >= until)
+			return NULL;
+		redis_backoff(attempt);
+		if ((c = redis_connect(u, why)) != NULL)
+			return c;
+	}
+}
+
 const char *
 redis_why(redisContext *c, const redisReply *r)
 {

@@ -138,6 +138,14 @@ int64_t		 redis_retry_deadline(int64_t deadline);
 void		 redis_backoff(int attempt);
 
 /*
+ * After a fault worth a new connection (on a Sentinel name): back off
+ * (redis_backoff(attempt), then attempt+1, ...) and redis_connect again
+ * until one succeeds or mono_now() reaches until.  NULL with *why.
+ */
+redisContext	*redis_reconnect(const struct redis_url *u, int64_t until,
+		    int attempt, const char **why);
+
+/*
  * Wait on the subscribed connection sub for up to ms milliseconds (-1:
  * without limit) for something published, PINGing a silent server as said
  * above.  1 if something came (read and freed), 0 if ms passed, -1 with
