@@ -578,13 +578,18 @@ reclaim(struct pqb *q, int all)
 	q->c->reclaim_at = mono_now();
 }
 
-/* Has the shared timestamp *at aged by every ns (or is it garbage)? */
+/*
+ * Has the shared timestamp at aged by every ns (or is it garbage)?  The
+ * segment is untrusted: at may be anything, INT64_MIN included, so the
+ * age is taken in unsigned arithmetic (exact once now >= at), never as a
+ * signed difference that overflows into "not due" for ever.
+ */
 static int
 due(int64_t at, int64_t every)
 {
 	int64_t now = mono_now();
 
-	return now < at || now - at >= every;
+	return now < at || (uint64_t)now - (uint64_t)at >= (uint64_t)every;
 }
 
 /*

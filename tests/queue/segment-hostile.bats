@@ -411,3 +411,31 @@ as_them() {
 	run pqueue-create "$q"
 	assert_success
 }
+
+@test "segments: a scan time of INT64_MIN does not stop dead leases coming back" {
+	# The fuzzer's find (lib/queue-shm.c due()): now - at overflowed, so
+	# a garbage reclaim_at far in the past read as "not due" forever and
+	# a dead getter's lease was never requeued.
+	local q p big
+	q=$(pkit_name adv)
+	pqueue-create "$q"
+	big=$(head -c 60000 /dev/zero | tr '\0' z)
+	pqueue-put "$q" "A$big" "B$big"
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	pqueue-get -c 2 "$q" > "$BATS_TEST_TMPDIR/fifo" &
+	p=$!
+	pkit_track "$p"
+	exec 7< "$BATS_TEST_TMPDIR/fifo"
+	wait_until 5 sh -c "pqueue-stat -k $q | grep -q '^lease=pid:$p .* alive'"
+	kill -KILL "$p"
+	wait "$p" || true
+	exec 7<&-
+	segpatch "$PKIT_DIR/queues/$q" reclaim_at -9223372036854775808
+	segpatch "$PKIT_DIR/queues/$q" recount_at -9223372036854775808
+	run --separate-stderr timeout 10 pqueue-get -i -t 2 "$q"
+	assert_success
+	assert_output "2	B$big"
+	run pqueue-stat -k "$q"
+	assert_line "requeues=1"
+	assert_line "inflight=0"
+}

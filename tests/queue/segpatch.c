@@ -8,7 +8,8 @@
  * checksum is then recomputed so that the engine's range checks, not the
  * checksum, must catch the value; or state.FIELD (head, used, nmsgs,
  * next_id...) in the current copy of the control block; or cur (which
- * copy is current).  VALUE is a decimal number (negative ones wrap).  The
+ * copy is current), reclaim_at or recount_at (the control block's scan
+ * times, CLOCK_MONOTONIC ns).  VALUE is a decimal number (negative ones wrap).  The
  * engine's layout is included so that offsets and the checksum are its
  * own.
  */
@@ -102,6 +103,12 @@ main(int argc, char *argv[])
 	c = (struct pq_ctl *)(base + h->off_ctl);
 	if (strcmp(argv[2], "cur") == 0) {
 		c->cur = (uint32_t)v;
+		return 0;
+	}
+	if (strcmp(argv[2], "reclaim_at") == 0 ||
+	    strcmp(argv[2], "recount_at") == 0) {
+		store((unsigned char *)(strcmp(argv[2], "reclaim_at") == 0 ?
+		    &c->reclaim_at : &c->recount_at), 8, v);
 		return 0;
 	}
 	for (i = 0; i < sizeof(state_fields) / sizeof(state_fields[0]); i++)
