@@ -45,8 +45,9 @@ pkit_track() {
 _pkit_alive() {
 	local st
 	[ "$1" -gt 1 ] 2>/dev/null || return 1
-	st=$(awk '{ sub(/.*\) /, ""); print substr($0, 1, 1) }' \
-		"/proc/$1/stat" 2>/dev/null) || return 1
+	{ read -r st < "/proc/$1/stat"; } 2>/dev/null || return 1
+	st=${st##*) }
+	st=${st:0:1}
 	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
 }
 
@@ -92,17 +93,28 @@ pkit_teardown() {
 }
 
 # wait_until SECONDS CMD [ARG...]: poll CMD every 20 ms until it succeeds;
-# return 1 (and say so) if SECONDS pass first.
+# return 1 (and say so) if SECONDS (a decimal: 5, 0.5) pass first.  The
+# clock and the nap are bash's own ($EPOCHREALTIME, read -t on a FIFO
+# that never has data), so a poll costs what CMD costs and no more
+# processes: suites poll a lot, on machines where a fork is dear.
 wait_until() {
-	local limit=$1 end now
+	local limit=$1 s f end fifo=${BATS_TEST_TMPDIR:?run under bats}/.pkit-nap
+	local nap _
 	shift
-	end=$(awk -v l="$limit" '{ print $1 + l }' /proc/uptime)
-	while ! "$@"; do
-		now=$(cut -d' ' -f1 /proc/uptime)
-		if awk -v n="$now" -v e="$end" 'BEGIN { exit !(n > e) }'; then
+	s=${limit%%.*}
+	f=
+	[[ $limit == *.* ]] && f=${limit#*.}
+	f=${f}000000
+	end=$(( ${EPOCHREALTIME//[!0-9]/} + 10#${s:-0} * 1000000 + 10#${f:0:6} ))
+	[ -p "$fifo" ] || mkfifo "$fifo" || return 1
+	exec {nap}<>"$fifo"
+	while ! "$@" {nap}<&-; do
+		if [ "${EPOCHREALTIME//[!0-9]/}" -gt "$end" ]; then
+			exec {nap}<&-
 			echo "wait_until: timed out after ${limit}s: $*" >&2
 			return 1
 		fi
-		sleep 0.02
+		read -r -t 0.02 -u "$nap" _ || :
 	done
+	exec {nap}<&-
 }

@@ -78,3 +78,40 @@ probe() {
 	assert_failure 125
 	assert_output --partial "not a directory"
 }
+
+@test "pkit.bash: wait_until waits for the command, fractions allowed, and times out saying so" {
+	local f=$BATS_TEST_TMPDIR/flag p
+	( sleep 0.3; : > "$f" ) &
+	p=$!
+	pkit_track "$p"
+	timed_run wait_until 5 test -e "$f"
+	assert_success
+	[ "$elapsed" -ge 250 ] || fail "returned after ${elapsed} ms, before the file"
+	timed_run --separate-stderr wait_until 0.5 false
+	assert_failure 1
+	assert_equal "$stderr" "wait_until: timed out after 0.5s: false"
+	[ "$elapsed" -ge 480 ] || fail "gave up after ${elapsed} ms"
+	# The command does not inherit the descriptor wait_until naps on.
+	run wait_until 1 sh -c 'ls -l /proc/self/fd | grep -q pkit-nap && exit 2; exit 0'
+	assert_success
+}
+
+@test "pkit.bash: pkit_teardown ends what pkit_track named, and only that" {
+	local a b
+	sleep 60 &
+	a=$!
+	sleep 60 &
+	b=$!
+	pkit_track "$a" junk
+	pkit_teardown
+	run _pkit_alive "$a"
+	assert_failure
+	_pkit_alive "$b" || fail "an untracked process was ended"
+	kill -KILL "$b"
+	wait "$b" || true
+	wait "$a" || true
+	run _pkit_alive "$b"
+	assert_failure
+	run _pkit_alive 1
+	assert_failure
+}
