@@ -172,8 +172,15 @@ no_sleeps() {
 	q=$(pkit_name pool)
 	pqueue-create "$q"
 	seq 5 | pqueue-put "$q"
+	# Task 2 writes only once the reader has closed the pipe (it made
+	# the flag after), so that its write is the one that meets EPIPE.
+	export FLAG=$BATS_TEST_TMPDIR/flag
+	printf '%s\n' '[ "$1" = 1 ] || while [ ! -e "$FLAG" ]; do sleep 0.01; done' \
+		'echo "$1"' > "$BATS_TEST_TMPDIR/task"
 	run --separate-stderr timeout 10 bash -c \
-		'pqueue-get -f "$1" echo "{}" | head -n 1; echo "${PIPESTATUS[0]}"' _ "$q"
+		'pqueue-get -f "$1" sh "$2" "{}" |
+		 { head -n 1; exec 0<&-; : > "$FLAG"; }
+		 echo "${PIPESTATUS[0]}"' _ "$q" "$BATS_TEST_TMPDIR/task"
 	assert_success
 	assert_output "$(printf '1\n141')"
 	[ -z "$stderr" ]
