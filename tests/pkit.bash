@@ -57,11 +57,21 @@ _pkit_kill() {
 	[ "$p" -gt 1 ] 2>/dev/null || return 0
 	_pkit_alive "$p" || return 0
 	kill -TERM "$p" 2>/dev/null || return 0
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
+	for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
 		_pkit_alive "$p" || return 0
-		sleep 0.1
+		_pkit_nap 0.05
 	done
 	kill -KILL "$p" 2>/dev/null || true
+}
+
+# _pkit_nap SECONDS: sleep without starting a process (read -t on a FIFO
+# in the test's directory that never has data).
+_pkit_nap() {
+	local fifo=${BATS_TEST_TMPDIR:?run under bats}/.pkit-nap nap _
+	[ -p "$fifo" ] || mkfifo "$fifo" || return 1
+	exec {nap}<>"$fifo"
+	read -r -t "$1" -u "$nap" _ || :
+	exec {nap}<&-
 }
 
 pkit_teardown() {
@@ -94,27 +104,22 @@ pkit_teardown() {
 
 # wait_until SECONDS CMD [ARG...]: poll CMD every 20 ms until it succeeds;
 # return 1 (and say so) if SECONDS (a decimal: 5, 0.5) pass first.  The
-# clock and the nap are bash's own ($EPOCHREALTIME, read -t on a FIFO
-# that never has data), so a poll costs what CMD costs and no more
-# processes: suites poll a lot, on machines where a fork is dear.
+# clock and the nap are bash's own ($EPOCHREALTIME, _pkit_nap), so a poll
+# costs what CMD costs and no more processes: suites poll a lot, on
+# machines where a fork is dear.  CMD never holds the nap's FIFO open.
 wait_until() {
-	local limit=$1 s f end fifo=${BATS_TEST_TMPDIR:?run under bats}/.pkit-nap
-	local nap _
+	local limit=$1 s f end
 	shift
 	s=${limit%%.*}
 	f=
 	[[ $limit == *.* ]] && f=${limit#*.}
 	f=${f}000000
 	end=$(( ${EPOCHREALTIME//[!0-9]/} + 10#${s:-0} * 1000000 + 10#${f:0:6} ))
-	[ -p "$fifo" ] || mkfifo "$fifo" || return 1
-	exec {nap}<>"$fifo"
-	while ! "$@" {nap}<&-; do
+	while ! "$@"; do
 		if [ "${EPOCHREALTIME//[!0-9]/}" -gt "$end" ]; then
-			exec {nap}<&-
 			echo "wait_until: timed out after ${limit}s: $*" >&2
 			return 1
 		fi
-		read -r -t 0.02 -u "$nap" _ || :
+		_pkit_nap 0.02
 	done
-	exec {nap}<&-
 }
