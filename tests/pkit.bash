@@ -10,8 +10,8 @@
 #     PKIT_TEST_BACKEND=redis, a redis:NAME on the server in
 #     $PKIT_REDIS_URL, to run the same suite against Redis);
 #   - pkit_track PID...: processes to end (by pid, never by pattern) at
-#     teardown; pids started with pspawn in this test are found from the
-#     runtime directory's records as well;
+#     teardown, with their descendants; pids started with pspawn in this
+#     test are found from the runtime directory's records as well;
 #   - wait_until SECONDS CMD [ARG...]: poll CMD until it succeeds, or fail
 #     after SECONDS (fractions allowed) - use it instead of a bare sleep.
 # shellcheck shell=bash
@@ -51,6 +51,22 @@ _pkit_alive() {
 	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
 }
 
+# _pkit_descendants PID: append PID's descendants to the array
+# _pkit_all, read from /proc/PID/task/*/children (no process started).
+_pkit_descendants() {
+	local f c kids
+	[ "$1" -gt 1 ] 2>/dev/null || return 0
+	for f in /proc/"$1"/task/*/children; do
+		kids=
+		# (the file has no newline: read "fails" having read it all)
+		{ read -r kids < "$f"; } 2>/dev/null || :
+		for c in $kids; do
+			_pkit_all+=("$c")
+			_pkit_descendants "$c"
+		done
+	done
+}
+
 # _pkit_kill PID: SIGTERM, then SIGKILL after a second; only pids > 1.
 _pkit_kill() {
 	local p=$1 _
@@ -75,10 +91,11 @@ _pkit_nap() {
 }
 
 pkit_teardown() {
-	local p q
+	local p q d
+	local -a _pkit_all=()
 	if [ -f "$BATS_TEST_TMPDIR/.pkit-pids" ]; then
 		while read -r p; do
-			_pkit_kill "$p"
+			_pkit_all+=("$p")
 		done < "$BATS_TEST_TMPDIR/.pkit-pids"
 	fi
 	# Processes started with pspawn in this test: their records name them.
@@ -87,9 +104,20 @@ pkit_teardown() {
 			[ -e "$p" ] || continue
 			p=${p##*/}
 			p=${p%%[!0-9]*}
-			[ -n "$p" ] && _pkit_kill "$p"
+			[ -n "$p" ] && _pkit_all+=("$p")
 		done
 	fi
+	# Their descendants too, found before any of them dies (a child
+	# orphaned by its parent's SIGTERM, a `sleep` under `sh -c`, would
+	# otherwise live on, holding the test's output open: bats waits for
+	# it at the end of the file).
+	d=${#_pkit_all[@]}
+	for ((q = 0; q < d; q++)); do
+		_pkit_descendants "${_pkit_all[q]}"
+	done
+	for p in "${_pkit_all[@]}"; do
+		_pkit_kill "$p"
+	done
 	if [ -f "$BATS_TEST_TMPDIR/.pkit-queues" ] && command -v pqueue-rm >/dev/null; then
 		while read -r q; do
 			case $q in

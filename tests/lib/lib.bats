@@ -96,15 +96,21 @@ probe() {
 	assert_success
 }
 
-@test "pkit.bash: pkit_teardown ends what pkit_track named, and only that" {
+@test "pkit.bash: pkit_teardown ends what pkit_track named, its descendants, and only that" {
 	local a b
 	sleep 60 &
 	a=$!
 	sleep 60 &
 	b=$!
 	pkit_track "$a" junk
+	# A tracked shell's child, which SIGTERM to the shell alone orphans.
+	sh -c 'sleep 60 & echo $! > "$1"; wait' _ "$BATS_TEST_TMPDIR/kid" &
+	pkit_track $!
+	wait_until 5 test -s "$BATS_TEST_TMPDIR/kid"
 	pkit_teardown
 	run _pkit_alive "$a"
+	assert_failure
+	run _pkit_alive "$(cat "$BATS_TEST_TMPDIR/kid")"
 	assert_failure
 	_pkit_alive "$b" || fail "an untracked process was ended"
 	kill -KILL "$b"
