@@ -147,3 +147,17 @@ all_gone() {
 		wait "${wp[$i]}"
 	done
 }
+
+@test "stress: 1500 SIGKILLs over 3 x 15000 messages lose nothing acknowledged" {
+	# make check runs tests/queue/stress_queue with its smaller defaults
+	# (500 kills); this is the full count (about 50 s here).  Redis has
+	# its own run in tests/queue/redis.bats.
+	shm_only "the Redis stress run is in tests/queue/redis.bats"
+	run "$top_builddir/tests/queue/stress_queue" -k 1500 -n 15000
+	echo "$output" | grep '^stress:' >&3
+	assert_success
+	assert_line --regexp '^stress: lost 0, '
+	local kills
+	kills=$(sed -n 's/^stress: SIGKILLs sent \([0-9]*\).*/\1/p' <<< "$output")
+	[ "$kills" -ge 1500 ] || fail "only $kills SIGKILLs"
+}

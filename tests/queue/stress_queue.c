@@ -14,7 +14,10 @@
  * children died of SIGKILL (or the time limit, 90 s by default: a fast
  * machine is done in a few seconds, a slow one -- a sanitizer build, a
  * loaded CI -- needs longer for the same count, and fails if it cannot
- * reach it in time).  Then the queue is closed and
+ * reach it in time).  The defaults (500 kills, 3 x 5000 messages, about
+ * 15 s on a 2-core machine) are make check's run; make check-long runs
+ * -k 1500 -n 15000 (tests/queue/crowds.bats), make stress -k 30000.
+ * Then the queue is closed and
  * the consumers drain it.  The checker asserts that every acknowledged
  * message was delivered, whole (checksum), at least once; counts
  * duplicates; marks every id seen done by id; and then requires
@@ -56,8 +59,8 @@ struct child {
 static char	 qname[512], dir[256], self[4096];
 static const char *server;	/* -r: a redis:// server; else shared memory */
 static const char *fault;
-static int	 nprod = 3, ncons = 4, period_ms = 3, min_kills = 1500;
-static int	 nmsgs = 15000, limit_s = 90;
+static int	 nprod = 3, ncons = 4, period_ms = 3, min_kills = 500;
+static int	 nmsgs = 5000, limit_s = 90;
 static struct child kids[MAXP + MAXC];
 static int	 nkids;
 static long	 kills, deaths, unexpected;
