@@ -54,6 +54,24 @@ timed_run() {
 	elapsed=$(( (${EPOCHREALTIME//[!0-9]/} - t0) / 1000 ))
 }
 
+# quick_run CMD...: what bats' `run --separate-stderr CMD...` sets
+# ($status, $output, $stderr, $lines, $stderr_lines: trailing newlines
+# cut, empty lines dropped from the arrays), without its subshell and
+# mktemp: for loops of hundreds of calls (args.bats, segment-hostile.bats).
+# CMD is an external command (a function would run in this shell).
+quick_run() {
+	local o=$BATS_TEST_TMPDIR/.quick-out e=$BATS_TEST_TMPDIR/.quick-err
+	"$@" > "$o" 2> "$e" && status=0 || status=$?
+	output= stderr=
+	{ IFS= read -r -d '' output || :; } < "$o"
+	{ IFS= read -r -d '' stderr || :; } < "$e"
+	while [[ $output == *$'\n' ]]; do output=${output%$'\n'}; done
+	while [[ $stderr == *$'\n' ]]; do stderr=${stderr%$'\n'}; done
+	lines=() stderr_lines=()
+	[ -z "$output" ] || IFS=$'\n' read -d '' -r -a lines <<< "$output" || :
+	[ -z "$stderr" ] || IFS=$'\n' read -d '' -r -a stderr_lines <<< "$stderr" || :
+}
+
 # zombies_of PID: print the pids of zombie children of PID.
 zombies_of() {
 	ps -o pid=,stat= --ppid "$1" 2>/dev/null | awk '$2 ~ /^Z/ { print $1 }'

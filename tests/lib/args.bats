@@ -18,7 +18,7 @@ BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-120}
 refused() {
 	local needle=$1 lines=1
 	shift
-	run --separate-stderr "$@" </dev/null
+	quick_run "$@" </dev/null
 	[[ "$needle" == usage:* ]] && lines=${#stderr_lines[@]}
 	if [ "$status" -ne 125 ] || [ -n "$output" ] ||
 	    [ "${#stderr_lines[@]}" -ne "$lines" ] ||

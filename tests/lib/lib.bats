@@ -121,3 +121,20 @@ probe() {
 	run _pkit_alive 1
 	assert_failure
 }
+
+@test "helper.bash: quick_run sets what run --separate-stderr sets" {
+	local cmd s o e l sl
+	for cmd in "printf 'a\n\nb\n\n'; printf 'e1\n\ne2\n' >&2; exit 3" \
+	    "exit 0" "printf x" "printf '\n\n' >&2; exit 125"; do
+		run --separate-stderr sh -c "$cmd"
+		s=$status o=$output e=$stderr
+		l=$(declare -p lines | sed 's/^[^=]*=//')
+		sl=$(declare -p stderr_lines | sed 's/^[^=]*=//')
+		quick_run sh -c "$cmd"
+		assert_equal "$status" "$s"
+		assert_equal "$output" "$o"
+		assert_equal "$stderr" "$e"
+		assert_equal "$(declare -p lines | sed 's/^[^=]*=//')" "$l"
+		assert_equal "$(declare -p stderr_lines | sed 's/^[^=]*=//')" "$sl"
+	done
+}

@@ -30,7 +30,7 @@ all_refuse() {
 	    "pqueue-stat $1" "pqueue-stat -e $1" "pqueue-close $1" \
 	    "pqueue-done $1" "pqueue-join -t 0.1 $1"; do
 		# shellcheck disable=SC2086 # word splitting of $t is wanted
-		run --separate-stderr $t
+		quick_run $t
 		[ "$status" -eq 125 ] ||
 			fail "$t: exit $status, not 125: $stderr"
 		[ -z "$output" ] || fail "$t wrote to stdout: $output"
@@ -42,7 +42,7 @@ all_refuse() {
 
 # removed Q: pqueue-rm removes it (ours, whatever its state).
 removed() {
-	run --separate-stderr pqueue-rm "$1"
+	quick_run pqueue-rm "$1"
 	assert_success
 	assert_file_not_exists "$PKIT_DIR/queues/$1"
 }
