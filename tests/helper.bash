@@ -59,10 +59,11 @@ timed_run() {
 # cut, empty lines dropped from the arrays), without its subshell and
 # mktemp: for loops of hundreds of calls (args.bats, segment-hostile.bats).
 # CMD is an external command (a function would run in this shell).
+# shellcheck disable=SC2034 # status, lines, stderr_lines are for the caller
 quick_run() {
 	local o=$BATS_TEST_TMPDIR/.quick-out e=$BATS_TEST_TMPDIR/.quick-err
 	"$@" > "$o" 2> "$e" && status=0 || status=$?
-	output= stderr=
+	output='' stderr=''
 	{ IFS= read -r -d '' output || :; } < "$o"
 	{ IFS= read -r -d '' stderr || :; } < "$e"
 	while [[ $output == *$'\n' ]]; do output=${output%$'\n'}; done
