@@ -30,6 +30,7 @@
 #define HF(f)	{ #f, offsetof(struct pq_hdr, f), sizeof(((struct pq_hdr *)0)->f) }
 #define SF(f)	{ "state." #f, offsetof(struct pq_state, f), \
 		    sizeof(((struct pq_state *)0)->f) }
+#define CF(f)	{ #f, offsetof(struct pq_ctl, f), sizeof(((struct pq_ctl *)0)->f) }
 
 struct field {
 	const char	*name;
@@ -48,6 +49,9 @@ static const struct field state_fields[] = {
 	SF(unfinished), SF(next_id), SF(done_base), SF(forgot),
 	SF(nwait_get), SF(nwait_put), SF(nwait_join), SF(redo_slot),
 	SF(redo_clr_from), SF(redo_clr_to), SF(closed),
+};
+static const struct field ctl_fields[] = {
+	CF(cur), CF(reclaim_at), CF(recount_at),
 };
 
 static void
@@ -101,16 +105,12 @@ main(int argc, char *argv[])
 	if (h->off_ctl + sizeof(*c) > (uint64_t)st.st_size)
 		errx(2, "%s: no control block", argv[1]);
 	c = (struct pq_ctl *)(base + h->off_ctl);
-	if (strcmp(argv[2], "cur") == 0) {
-		c->cur = (uint32_t)v;
-		return 0;
-	}
-	if (strcmp(argv[2], "reclaim_at") == 0 ||
-	    strcmp(argv[2], "recount_at") == 0) {
-		store((unsigned char *)(strcmp(argv[2], "reclaim_at") == 0 ?
-		    &c->reclaim_at : &c->recount_at), 8, v);
-		return 0;
-	}
+	for (i = 0; i < sizeof(ctl_fields) / sizeof(ctl_fields[0]); i++)
+		if (strcmp(argv[2], ctl_fields[i].name) == 0) {
+			store((unsigned char *)c + ctl_fields[i].off,
+			    ctl_fields[i].size, v);
+			return 0;
+		}
 	for (i = 0; i < sizeof(state_fields) / sizeof(state_fields[0]); i++)
 		if (strcmp(argv[2], state_fields[i].name) == 0) {
 			store((unsigned char *)&c->st[c->cur & 1] +
