@@ -73,6 +73,28 @@ quick_run() {
 	[ -z "$stderr" ] || IFS=$'\n' read -d '' -r -a stderr_lines <<< "$stderr" || :
 }
 
+# lease_stuck Q: put two 60 KB messages in Q and start a getter of both
+# whose stdout (a FIFO opened on fd 7, never read) blocks on the second:
+# it holds a lease on id 2.  Returns once pqueue-stat shows the lease
+# alive; sets $big (the messages are A$big, B$big) and $getter (its pid).
+# getter_dies: SIGKILL that getter, reap it, close fd 7.
+# shellcheck disable=SC2034 # big and getter are for the caller
+lease_stuck() {
+	big=$(head -c 60000 /dev/zero | tr '\0' z)
+	pqueue-put "$1" "A$big" "B$big"
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	pqueue-get -c 2 "$1" > "$BATS_TEST_TMPDIR/fifo" &
+	getter=$!
+	pkit_track "$getter"
+	exec 7< "$BATS_TEST_TMPDIR/fifo"
+	wait_until 5 sh -c "pqueue-stat -k $1 | grep -q '^lease=pid:$getter .* alive'"
+}
+getter_dies() {
+	kill -KILL "$getter"
+	wait "$getter" || true
+	exec 7<&-
+}
+
 # zombies_of PID: print the pids of zombie children of PID.
 zombies_of() {
 	ps -o pid=,stat= --ppid "$1" 2>/dev/null | awk '$2 ~ /^Z/ { print $1 }'

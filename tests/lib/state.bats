@@ -305,9 +305,9 @@ pidfile_cases() {
 	# still be the shell forked to exec it, or put before its buffers
 	# (a first sample of 224 kB was seen, then 1.9 MB flat).
 	while [ -e "/proc/$p/status" ]; do
-		hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$p/status" 2>/dev/null) || break
-		rchar=$(awk '/^rchar:/ { print $2 }' "/proc/$p/io" 2>/dev/null) || break
-		if [ -n "$hwm" ] && [ "${rchar:-0}" -gt 1048576 ]; then
+		read -r hwm rchar < <(awk '/^VmHWM:/ { h = $2 } /^rchar:/ { r = $2 }
+		    END { print h + 0, r + 0 }' "/proc/$p/status" "/proc/$p/io" 2>/dev/null) || break
+		if [ "$hwm" -gt 0 ] && [ "$rchar" -gt 1048576 ]; then
 			n=$((n + 1))
 			[ "$first" -gt 0 ] || first=$hwm
 			[ "$hwm" -le "$peak" ] || peak=$hwm

@@ -227,25 +227,15 @@ bats_require_minimum_version 1.5.0
 
 @test "pqueue-get: a getter killed while holding a lease gives it back" {
 	shm_only "the kernel tells of a dead getter at once (Redis: after the lease time; tests/queue/redis.bats)"
-	local q p
+	local q
 	q=$(pkit_name g)
 	pqueue-create "$q"
-	big=$(head -c 60000 /dev/zero | tr '\0' z)
-	pqueue-put "$q" "A$big" "B$big"
-	mkfifo "$BATS_TEST_TMPDIR/fifo"
-	pqueue-get -c 2 "$q" > "$BATS_TEST_TMPDIR/fifo" &
-	p=$!
-	pkit_track "$p"
-	# Open the reading end and never read: the second write blocks.
-	exec 7< "$BATS_TEST_TMPDIR/fifo"
-	wait_until 5 sh -c "pqueue-stat -k $q | grep -q '^lease=pid:$p .* alive'"
+	lease_stuck "$q"
 	run pqueue-stat "$q"
-	assert_output --partial "lease:       pid $p, 1 message from id 2, 0 earlier attempts"
-	kill -KILL "$p"
-	wait "$p" || true
-	exec 7<&-
+	assert_output --partial "lease:       pid $getter, 1 message from id 2, 0 earlier attempts"
+	getter_dies
 	run pqueue-stat -k "$q"
-	assert_line --regexp "^lease=pid:$p .* dead$"
+	assert_line --regexp "^lease=pid:$getter .* dead$"
 	run pqueue-get -i "$q"
 	assert_output "2	B$big"
 	run pqueue-stat -k "$q"

@@ -420,20 +420,11 @@ as_them() {
 	# The fuzzer's find (lib/queue-shm.c due()): now - at overflowed, so
 	# a garbage reclaim_at far in the past read as "not due" forever and
 	# a dead getter's lease was never requeued.
-	local q p big
+	local q
 	q=$(pkit_name adv)
 	pqueue-create "$q"
-	big=$(head -c 60000 /dev/zero | tr '\0' z)
-	pqueue-put "$q" "A$big" "B$big"
-	mkfifo "$BATS_TEST_TMPDIR/fifo"
-	pqueue-get -c 2 "$q" > "$BATS_TEST_TMPDIR/fifo" &
-	p=$!
-	pkit_track "$p"
-	exec 7< "$BATS_TEST_TMPDIR/fifo"
-	wait_until 5 sh -c "pqueue-stat -k $q | grep -q '^lease=pid:$p .* alive'"
-	kill -KILL "$p"
-	wait "$p" || true
-	exec 7<&-
+	lease_stuck "$q"
+	getter_dies
 	segpatch "$PKIT_DIR/queues/$q" reclaim_at -9223372036854775808
 	segpatch "$PKIT_DIR/queues/$q" recount_at -9223372036854775808
 	run --separate-stderr timeout 10 pqueue-get -i -t 2 "$q"
