@@ -1114,9 +1114,16 @@ pqs_handle_new(const char *name, int fd, void *base, size_t size,
 	q->cap = h->ring_cap;
 	q->slot = -1;
 	q->waiting = -1;
-	/* Scratch for leases and for walking a dead slot's records. */
-	q->lease = calloc(h->slotbuf_size / PQ_FRAMING, sizeof(*q->lease));
-	q->offs = calloc(h->slotbuf_size / PQ_FRAMING, sizeof(*q->offs));
+	/*
+	 * Scratch for leases and for walking a dead slot's records: each
+	 * entry is written before it is read (take, buf_walk), so malloc,
+	 * not calloc: zeroing them would touch every page of them in each
+	 * process, and most (a put, a get of one message) never use them.
+	 */
+	q->lease = reallocarray(NULL, h->slotbuf_size / PQ_FRAMING,
+	    sizeof(*q->lease));
+	q->offs = reallocarray(NULL, h->slotbuf_size / PQ_FRAMING,
+	    sizeof(*q->offs));
 	if (q->lease == NULL || q->offs == NULL) {
 		free(q->lease);
 		free(q->offs);
