@@ -7,6 +7,7 @@
 # shellcheck disable=SC2154 # top_srcdir and the like come from helper.bash
 
 load ../helper
+load joinable
 bats_require_minimum_version 1.5.0
 
 # The crowds below are this shell's background jobs: end those still
@@ -149,15 +150,9 @@ all_gone() {
 }
 
 @test "stress: 1500 SIGKILLs over 3 x 15000 messages lose nothing acknowledged" {
-	# make check runs tests/queue/stress_queue with its smaller defaults
-	# (500 kills); this is the full count (about 50 s here).  Redis has
+	# make check runs stress_queue with its smaller defaults (500 kills,
+	# stress.bats); this is the full count (about 50 s here).  Redis has
 	# its own run in tests/queue/redis.bats.
 	shm_only "the Redis stress run is in tests/queue/redis.bats"
-	run "$top_builddir/tests/queue/stress_queue" -k 1500 -n 15000
-	echo "$output" | grep '^stress:' >&3
-	assert_success
-	assert_line --regexp '^stress: lost 0, '
-	local kills
-	kills=$(sed -n 's/^stress: SIGKILLs sent \([0-9]*\).*/\1/p' <<< "$output")
-	[ "$kills" -ge 1500 ] || fail "only $kills SIGKILLs"
+	stress_check 1500 -k 1500 -n 15000
 }

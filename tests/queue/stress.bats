@@ -7,17 +7,11 @@
 # rather than the program itself in TESTS: make starts a program's log
 # only after the suites listed after it (it checks the program first),
 # which left this 20 s, two-core run alone at the end of make check.
-# shellcheck disable=SC2154 # top_builddir comes from helper.bash
 
 load ../helper
+load joinable
 bats_require_minimum_version 1.5.0
 
 @test "stress: at least 500 SIGKILLs over 3 x 5000 messages lose nothing acknowledged" {
-	run "$top_builddir/tests/queue/stress_queue"
-	echo "$output" | grep '^stress:' >&3
-	assert_success
-	assert_line --regexp '^stress: lost 0, '
-	local kills
-	kills=$(sed -n 's/^stress: SIGKILLs sent \([0-9]*\).*/\1/p' <<< "$output")
-	[ "$kills" -ge 500 ] || fail "only $kills SIGKILLs"
+	stress_check 500
 }
