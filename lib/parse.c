@@ -54,7 +54,9 @@ name_invalid(const char *s)
 
 		if (i >= NAME_MAX_LEN)
 			return "longer than 100 characters";
-		if (!(isalnum(c) && c < 0x80) && c != '.' && c != '_' &&
+		/* ASCII ranges, not isalnum(): no locale table to map in. */
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9')) && c != '.' && c != '_' &&
 		    c != '-')
 			return "only A-Z a-z 0-9 . _ - are allowed";
 	}

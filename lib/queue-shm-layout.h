@@ -257,6 +257,7 @@ int		 pqs_format(void *, const struct pq_hdr *);
 /* A handle on a mapped, validated segment; 0 or 125 (pq_error). */
 int		 pqs_handle_new(const char *, int, void *, size_t,
 		    const struct pq_hdr *, struct pqb **);
+void		 pqs_handle_free(struct pqb *);
 /* A segment image (header, control block): NULL if usable, else why not. */
 const char	*pqs_validate(const void *, size_t);
 /* Write one record at off; faultable: may die halfway (fault points). */

@@ -743,7 +743,14 @@ pq_lock(struct pqb *q, int64_t deadline)
 	int64_t now;
 	int r;
 
-	if (deadline < 0)
+	/*
+	 * A free lock is taken without reading the clock: most locks are
+	 * free, and a process that never reads the clock never maps the
+	 * vDSO's data pages (two page faults of a short put's ~60).
+	 */
+	if ((r = pthread_mutex_trylock(&q->c->mu)) != EBUSY)
+		;
+	else if (deadline < 0)
 		r = pthread_mutex_lock(&q->c->mu);
 	else {
 		now = mono_now();
@@ -1099,6 +1106,8 @@ pqs_handle_new(const char *name, int fd, void *base, size_t size,
     const struct pq_hdr *h, struct pqb **qp)
 {
 	struct pqb *q;
+	size_t nent;
+	void *scratch;
 
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return pq_seterr(name, PKIT_EXIT_FAIL, "%s", strerror(errno));
@@ -1116,22 +1125,37 @@ pqs_handle_new(const char *name, int fd, void *base, size_t size,
 	q->waiting = -1;
 	/*
 	 * Scratch for leases and for walking a dead slot's records: each
-	 * entry is written before it is read (take, buf_walk), so malloc,
-	 * not calloc: zeroing them would touch every page of them in each
-	 * process, and most (a put, a get of one message) never use them.
+	 * entry is written before it is read (take, buf_walk).  An anonymous
+	 * mapping, not the heap: its pages are touched only as entries are
+	 * used, and most processes (a put, a get of one message) use none
+	 * or one, where the heap's chunk heads would cost page faults (and
+	 * calloc a memset of all ~100 KB) in every process.  The handle
+	 * lives as long as the process (see pqs_open's callers), so it is
+	 * never unmapped.
 	 */
-	q->lease = reallocarray(NULL, h->slotbuf_size / PQ_FRAMING,
-	    sizeof(*q->lease));
-	q->offs = reallocarray(NULL, h->slotbuf_size / PQ_FRAMING,
-	    sizeof(*q->offs));
-	if (q->lease == NULL || q->offs == NULL) {
-		free(q->lease);
-		free(q->offs);
+	nent = h->slotbuf_size / PQ_FRAMING;
+	scratch = mmap(NULL, nent * (sizeof(*q->lease) + sizeof(*q->offs)),
+	    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (scratch == MAP_FAILED) {
 		free(q);
 		return pq_seterr(name, PKIT_EXIT_FAIL, "%s", strerror(ENOMEM));
 	}
+	q->lease = scratch;
+	q->offs = (uint32_t *)(void *)(q->lease + nent);
 	*qp = q;
 	return 0;
+}
+
+/*
+ * Free a handle made by pqs_handle_new, for the fuzzers and unit tests,
+ * which make many; it leaves the segment mapped (the caller's).
+ */
+void
+pqs_handle_free(struct pqb *q)
+{
+	munmap(q->lease, q->hdr.slotbuf_size / PQ_FRAMING *
+	    (sizeof(*q->lease) + sizeof(*q->offs)));
+	free(q);
 }
 
 static int
@@ -1297,7 +1321,7 @@ pqs_open(const char *name, struct pqb **qp)
 	if ((fd = queue_file(name, O_RDWR, &dfd, &file, &r)) == -1)
 		return open_failed(name, r);
 	close(dfd);
-	give_up = mono_now() + OPEN_WAIT;
+	give_up = -1;		/* the clock is read only if we must wait */
 	for (;;) {
 		if (fstat(fd, &st) == -1) {
 			r = pq_seterr(name, PKIT_EXIT_FAIL, "%s", strerror(errno));
@@ -1312,6 +1336,8 @@ pqs_open(const char *name, struct pqb **qp)
 		if (n == (ssize_t)sizeof(h) && h.magic != 0)
 			break;
 		/* Being created (its creator holds byte 0)?  Wait a little. */
+		if (give_up == -1)
+			give_up = mono_now() + OPEN_WAIT;
 		if (mono_now() >= give_up || !token_held(fd, -1)) {
 			r = pq_seterr(name, PKIT_EXIT_FAIL, st.st_size < PAGE ?
 			    "segment truncated or incomplete; remove it with "
@@ -1410,6 +1436,14 @@ pqs_put(struct pqb *q, const char *const *msgs, const size_t *lens, size_t n,
 			continue;
 		}
 		st = stage(q);
+		/*
+		 * An empty ring starts again at offset 0: a stream whose
+		 * getters keep up then cycles through the same few hot
+		 * pages instead of the whole ring, each first touched
+		 * cold (a page fault, then cache misses on both sides).
+		 */
+		if (st->used == 0)
+			st->head = 0;
 		pos = ring_add(q, st->head, st->used);
 		nb = 0;
 		for (j = 0; j < k; j++) {

@@ -19,7 +19,6 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -30,20 +29,47 @@
 static int	open_dir(int dfd, const char *path, const char **why);
 static int	vet(int fd, const char **why);
 
+/*
+ * Append s to path[*n..len), keeping it terminated: -1 once it does not
+ * fit.  (Not snprintf: each process opens the directory once at start,
+ * and printf's machinery is pages of libc it would otherwise not touch.)
+ */
+static int
+append(char *path, size_t len, size_t *n, const char *s)
+{
+	size_t k = strlen(s);
+
+	if (k >= len - *n)
+		return -1;
+	memcpy(path + *n, s, k + 1);
+	*n += k;
+	return 0;
+}
+
 int
 rundir_open(char *path, size_t len, const char **why)
 {
 	const char *env;
-	int n;
+	char uid[24], *u = uid + sizeof(uid);
+	unsigned v;
+	size_t n = 0;
+	int r;
 
 	if ((env = getenv("PKIT_DIR")) != NULL && *env != '\0')
-		n = snprintf(path, len, "%s", env);
+		r = append(path, len, &n, env);
 	else if ((env = getenv("XDG_RUNTIME_DIR")) != NULL && *env != '\0')
-		n = snprintf(path, len, "%s/pkit", env);
-	else
-		n = snprintf(path, len, "/dev/shm/pkit-%u",
-		    (unsigned)geteuid());
-	if (n < 0 || (size_t)n >= len) {
+		r = append(path, len, &n, env) == -1 ? -1 :
+		    append(path, len, &n, "/pkit");
+	else {
+		*--u = '\0';
+		v = (unsigned)geteuid();
+		do
+			*--u = (char)('0' + v % 10);
+		while ((v /= 10) != 0);
+		r = append(path, len, &n, "/dev/shm/pkit-") == -1 ? -1 :
+		    append(path, len, &n, u);
+	}
+	if (r == -1) {
 		*why = "path too long";
 		return -1;
 	}

@@ -136,9 +136,7 @@ fuzz_handle(const uint8_t *data, size_t size, void **basep, int *fdp)
 static void
 fuzz_free(struct pqb *q, void *base, size_t size, int fd)
 {
-	free(q->lease);
-	free(q->offs);
-	free(q);
+	pqs_handle_free(q);
 	munmap(base, size);
 	close(fd);
 }
