@@ -748,11 +748,10 @@ pq_lock(struct pqb *q, int64_t deadline)
 	 * free, and a process that never reads the clock never maps the
 	 * vDSO's data pages (two page faults of a short put's ~60).
 	 */
-	if ((r = pthread_mutex_trylock(&q->c->mu)) != EBUSY)
-		;
-	else if (deadline < 0)
+	r = pthread_mutex_trylock(&q->c->mu);
+	if (r == EBUSY && deadline < 0)
 		r = pthread_mutex_lock(&q->c->mu);
-	else {
+	else if (r == EBUSY) {
 		now = mono_now();
 		if (deadline < now + LOCK_GRACE)
 			deadline = now + LOCK_GRACE;
@@ -1101,6 +1100,14 @@ pqs_format(void *base, const struct pq_hdr *h)
 	return 0;
 }
 
+/* The lease scratch: an entry and an offset per record a slot holds. */
+static size_t
+scratch_size(const struct pq_hdr *h)
+{
+	return h->slotbuf_size / PQ_FRAMING *
+	    (sizeof(struct pq_msg) + sizeof(uint32_t));
+}
+
 int
 pqs_handle_new(const char *name, int fd, void *base, size_t size,
     const struct pq_hdr *h, struct pqb **qp)
@@ -1134,8 +1141,8 @@ pqs_handle_new(const char *name, int fd, void *base, size_t size,
 	 * never unmapped.
 	 */
 	nent = h->slotbuf_size / PQ_FRAMING;
-	scratch = mmap(NULL, nent * (sizeof(*q->lease) + sizeof(*q->offs)),
-	    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	scratch = mmap(NULL, scratch_size(h), PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (scratch == MAP_FAILED) {
 		free(q);
 		return pq_seterr(name, PKIT_EXIT_FAIL, "%s", strerror(ENOMEM));
@@ -1153,8 +1160,7 @@ pqs_handle_new(const char *name, int fd, void *base, size_t size,
 void
 pqs_handle_free(struct pqb *q)
 {
-	munmap(q->lease, q->hdr.slotbuf_size / PQ_FRAMING *
-	    (sizeof(*q->lease) + sizeof(*q->offs)));
+	munmap(q->lease, scratch_size(&q->hdr));
 	free(q);
 }
 

@@ -30,46 +30,33 @@ static int	open_dir(int dfd, const char *path, const char **why);
 static int	vet(int fd, const char **why);
 
 /*
- * Append s to path[*n..len), keeping it terminated: -1 once it does not
- * fit.  (Not snprintf: each process opens the directory once at start,
- * and printf's machinery is pages of libc it would otherwise not touch.)
+ * The path is put together with strlcpy/strlcat, not snprintf: each
+ * process opens the directory once at start, and printf's machinery is
+ * pages of libc it would otherwise not touch.
  */
-static int
-append(char *path, size_t len, size_t *n, const char *s)
-{
-	size_t k = strlen(s);
-
-	if (k >= len - *n)
-		return -1;
-	memcpy(path + *n, s, k + 1);
-	*n += k;
-	return 0;
-}
-
 int
 rundir_open(char *path, size_t len, const char **why)
 {
 	const char *env;
 	char uid[24], *u = uid + sizeof(uid);
 	unsigned v;
-	size_t n = 0;
-	int r;
+	size_t n;
 
 	if ((env = getenv("PKIT_DIR")) != NULL && *env != '\0')
-		r = append(path, len, &n, env);
-	else if ((env = getenv("XDG_RUNTIME_DIR")) != NULL && *env != '\0')
-		r = append(path, len, &n, env) == -1 ? -1 :
-		    append(path, len, &n, "/pkit");
-	else {
+		n = strlcpy(path, env, len);
+	else if ((env = getenv("XDG_RUNTIME_DIR")) != NULL && *env != '\0') {
+		strlcpy(path, env, len);
+		n = strlcat(path, "/pkit", len);
+	} else {
 		*--u = '\0';
 		v = (unsigned)geteuid();
 		do
 			*--u = (char)('0' + v % 10);
 		while ((v /= 10) != 0);
-		r = append(path, len, &n, "/dev/shm/pkit-") == -1 ? -1 :
-		    append(path, len, &n, u);
+		strlcpy(path, "/dev/shm/pkit-", len);
+		n = strlcat(path, u, len);
 	}
-	if (r == -1) {
+	if (n >= len) {		/* a truncated copy makes the cat's sum >= len too */
 		*why = "path too long";
 		return -1;
 	}
