@@ -6,6 +6,16 @@
 #define PKIT_CLI_H
 
 #include <stdio.h>
+#include <unistd.h>
+
+/*
+ * libbsd's overlay turns getopt into bsd_getopt, which only adds BSD's
+ * optreset (reset when set to 1) in front of glibc's getopt.  No tool
+ * parses its options twice, and the wrapper cost every process two page
+ * faults (its text, and optreset's page of bss).  unistd.h is included
+ * once (libbsd guards it), so the macro stays undefined in each tool.
+ */
+#undef getopt
 
 /*
  * GNU habits: if argv[1] is exactly "--help" print usage to stdout and exit

@@ -79,11 +79,19 @@ open_dir(int dfd, const char *path, const char **why)
 {
 	int fd;
 
-	if (mkdirat(dfd, path, 0700) == -1 && errno != EEXIST) {
-		*why = strerror(errno);
-		return -1;
-	}
+	/*
+	 * Open first and create only if missing: the directory is there for
+	 * every call but a user's first, and each process opens two levels.
+	 */
 	fd = openat(dfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1 && errno == ENOENT) {
+		if (mkdirat(dfd, path, 0700) == -1 && errno != EEXIST) {
+			*why = strerror(errno);
+			return -1;
+		}
+		fd = openat(dfd, path,
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
 	if (fd == -1) {
 		*why = errno == ELOOP || errno == ENOTDIR ?
 		    "not a directory (a symlink or a file)" : strerror(errno);

@@ -40,8 +40,23 @@ struct opts {
 	struct pqw_opts	w;		/* count, delim, ids, and the worker's */
 };
 
+/*
+ * write_batch's buffers, grown as batches need.  They live in
+ * get_stream's frame, not in static storage: a first read of a static
+ * maps bss's zero page and the first write faults again, two page faults
+ * in a process that gets one message.
+ */
+struct outbuf {
+	char		*out;		/* short messages, ids, terminators */
+	size_t		*ends;		/* where each message's output ends */
+	struct iovec	*iov;
+	size_t		 cap, ncap;	/* bytes of out; entries of ends */
+};
+
 static int	get_stream(struct pq *, const struct opts *);
-static int	write_batch(struct pq *, const struct opts *,
+static int	get_batches(struct pq *, const struct opts *,
+		    struct outbuf *);
+static int	write_batch(struct pq *, const struct opts *, struct outbuf *,
 		    const struct pq_msg *, size_t);
 static ssize_t	write_iov(const struct iovec *, size_t, size_t, size_t);
 static void	usage(FILE *);
@@ -149,6 +164,19 @@ main(int argc, char *argv[])
 static int
 get_stream(struct pq *q, const struct opts *o)
 {
+	struct outbuf b = { NULL, NULL, NULL, 0, 0 };
+	int r;
+
+	r = get_batches(q, o, &b);
+	free(b.out);
+	free(b.ends);
+	free(b.iov);
+	return r;
+}
+
+static int
+get_batches(struct pq *q, const struct opts *o, struct outbuf *b)
+{
 	const struct pq_msg *m;
 	uint64_t got = 0, want;
 	size_t n;
@@ -161,7 +189,7 @@ get_stream(struct pq *q, const struct opts *o)
 		    &m, &n);
 		if (r != 0)
 			break;
-		if ((r = write_batch(q, o, m, n)) != 0)
+		if ((r = write_batch(q, o, b, m, n)) != 0)
 			return r;
 		got += n;
 		if (o->w.count != 0 && got >= o->w.count)
@@ -182,12 +210,12 @@ get_stream(struct pq *q, const struct opts *o)
  * written in full, give the rest back, and report: EPIPE dies of SIGPIPE.
  */
 static int
-write_batch(struct pq *q, const struct opts *o, const struct pq_msg *m,
-    size_t n)
+write_batch(struct pq *q, const struct opts *o, struct outbuf *b,
+    const struct pq_msg *m, size_t n)
 {
-	static char *out;
-	static size_t *ends, cap, ncap;
-	static struct iovec *iov;
+	char *out;
+	size_t *ends;
+	struct iovec *iov;
 	size_t need = 0, len = 0, off = 0, niov = 0, mark = 0, i, k, upto;
 	ssize_t w;
 	char idbuf[32];
@@ -196,20 +224,24 @@ write_batch(struct pq *q, const struct opts *o, const struct pq_msg *m,
 	for (i = 0; i < n; i++)
 		need += (m[i].len < BYREF ? m[i].len : 0) + 1 +
 		    (o->w.ids ? 22 : 0);
-	if (need > cap) {
-		free(out);
-		if ((out = malloc(need)) == NULL)
+	if (need > b->cap) {
+		free(b->out);
+		if ((b->out = malloc(need)) == NULL)
 			err(PKIT_EXIT_FAIL, "malloc");
-		cap = need;
+		b->cap = need;
 	}
-	if (n > ncap) {
-		free(ends);
-		free(iov);
-		if ((ends = calloc(n, sizeof(*ends))) == NULL ||
-		    (iov = calloc(2 * n + 1, sizeof(*iov))) == NULL)
+	if (n > b->ncap) {
+		free(b->ends);
+		free(b->iov);
+		b->iov = NULL;
+		if ((b->ends = calloc(n, sizeof(*b->ends))) == NULL ||
+		    (b->iov = calloc(2 * n + 1, sizeof(*b->iov))) == NULL)
 			err(PKIT_EXIT_FAIL, "malloc");
-		ncap = n;
+		b->ncap = n;
 	}
+	out = b->out;
+	ends = b->ends;
+	iov = b->iov;
 	/* out[mark, len) is the span of the buffer not yet in an iovec. */
 	for (i = 0; i < n; i++) {
 		idlen = 0;
@@ -272,7 +304,10 @@ write_batch(struct pq *q, const struct opts *o, const struct pq_msg *m,
 
 /*
  * One writev of bytes [off, upto) of the stream the niov iovecs make,
- * at most IOV_MAX of them; what writev returns.
+ * at most IOV_MAX of them; what writev returns.  The first write of a
+ * whole batch (nearly every one) goes from the iovecs as they are; only
+ * a rest after a short write, or more than IOV_MAX iovecs, is copied to
+ * a window (whose 16 KiB a one-message get then never touches).
  */
 static ssize_t
 write_iov(const struct iovec *iov, size_t niov, size_t off, size_t upto)
@@ -280,6 +315,13 @@ write_iov(const struct iovec *iov, size_t niov, size_t off, size_t upto)
 	static struct iovec win[IOV_MAX];
 	size_t i, at = 0, nw = 0, skip, left = upto - off;
 
+	if (off == 0 && niov <= IOV_MAX) {
+		for (i = 0; i < niov; i++)
+			at += iov[i].iov_len;
+		if (at == upto)
+			return writev(STDOUT_FILENO, iov, (int)niov);
+		at = 0;
+	}
 	for (i = 0; i < niov && at + iov[i].iov_len <= off; i++)
 		at += iov[i].iov_len;
 	for (; i < niov && nw < IOV_MAX && left > 0; i++) {
