@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "dur.h"
@@ -73,6 +74,13 @@ struct pqb {
 	int		 retry;		/* the last failure may pass: again() */
 	int		 opening;	/* the open check's reply is unread */
 	int		 open_err;	/* what it said, once read */
+	/*
+	 * commit_args's vectors, kept for the next commit; here, not in
+	 * static storage, whose page a one-message get would fault in twice.
+	 */
+	const char	**cav;
+	char		(*cnum)[24];
+	size_t		 ccap;
 };
 
 /* eval's flags */
@@ -465,7 +473,14 @@ setup(const char *name, struct pqb *q)
 	if (gethostname(host, sizeof(host)) == -1)
 		strlcpy(host, "?", sizeof(host));
 	host[sizeof(host) - 1] = '\0';
-	arc4random_buf(rnd, sizeof(rnd));
+	/*
+	 * getrandom, not arc4random: a process needs four bytes once, and
+	 * arc4random's set-up (its state mapping, lock and fork handler)
+	 * cost each process six page faults.  Early in boot, before the
+	 * pool is ready, arc4random is the fallback.
+	 */
+	if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
+		arc4random_buf(rnd, sizeof(rnd));
 	snprintf(q->consumer, sizeof(q->consumer), "%ld@%s.%02x%02x%02x%02x",
 	    (long)getpid(), host, rnd[0], rnd[1], rnd[2], rnd[3]);
 	arm(q, 0);
@@ -691,6 +706,8 @@ drop(struct pqb *q)
 		redisFree(q->c);
 	if (q->sub != NULL)
 		redisFree(q->sub);
+	free(q->cav);
+	free(q->cnum);
 	free(q);
 }
 
@@ -849,20 +866,21 @@ static int
 eval_send(struct pqb *q, const char *script, size_t n, const char **args,
     const size_t *lens)
 {
-	static const char **av;
-	static size_t *al, cap;
+	/*
+	 * The argument vectors: on the stack for the usual few arguments
+	 * (static storage would cost a process two page faults, a read of
+	 * bss's zero page and then a write); a batch's on the heap.
+	 */
+	const char *sav[16], **av = sav;
+	size_t sal[16], *al = sal;
 	size_t i, k = 0;
+	int e = 0;
 
-	if (n + 3 + NKEYS > cap) {
+	if (n + 3 + NKEYS > 16 &&
+	    ((av = calloc(n + 3 + NKEYS, sizeof(*av))) == NULL ||
+	    (al = calloc(n + 3 + NKEYS, sizeof(*al))) == NULL)) {
 		free(av);
-		free(al);
-		cap = n + 3 + NKEYS;
-		if ((av = calloc(cap, sizeof(*av))) == NULL ||
-		    (al = calloc(cap, sizeof(*al))) == NULL) {
-			cap = 0;
-			return pq_seterr(q->u.shown, PKIT_EXIT_FAIL,
-			    "out of memory");
-		}
+		return pq_seterr(q->u.shown, PKIT_EXIT_FAIL, "out of memory");
 	}
 	av[k] = "EVAL", al[k++] = 4;
 	av[k] = script, al[k++] = strlen(script);
@@ -873,9 +891,13 @@ eval_send(struct pqb *q, const char *script, size_t n, const char **args,
 		av[k] = args[i], al[k++] = lens != NULL ? lens[i] :
 		    strlen(args[i]);
 	if (redisAppendCommandArgv(q->c, (int)k, av, al) != REDIS_OK)
-		return pq_seterr(q->u.shown, PKIT_EXIT_FAIL, "%s",
+		e = pq_seterr(q->u.shown, PKIT_EXIT_FAIL, "%s",
 		    redis_why(q->c, NULL));
-	return 0;
+	if (av != sav) {
+		free(av);
+		free(al);
+	}
+	return e;
 }
 
 /* The reply to the oldest EVAL sent, as eval. */
@@ -1188,24 +1210,25 @@ static int
 commit_args(struct pqb *q, size_t ncommit, int flags, const char ***avp,
     size_t *kp)
 {
-	static const char **av;
-	static char (*num)[24];
-	static size_t cap;
+	const char **av;
+	char (*num)[24];
 	size_t i, k = 0, need = 3 + 2 * q->nlease;
 
 	if (ncommit > q->nlease)
 		ncommit = q->nlease;
-	if (need > cap) {
-		free(av);
-		free(num);
-		cap = need;
-		if ((av = calloc(cap, sizeof(*av))) == NULL ||
-		    (num = calloc(cap, sizeof(*num))) == NULL) {
-			cap = 0;
+	if (need > q->ccap) {
+		free(q->cav);
+		free(q->cnum);
+		q->cnum = NULL;
+		q->ccap = 0;
+		if ((q->cav = calloc(need, sizeof(*q->cav))) == NULL ||
+		    (q->cnum = calloc(need, sizeof(*q->cnum))) == NULL)
 			return pq_seterr(q->u.shown, PKIT_EXIT_FAIL,
 			    "out of memory");
-		}
+		q->ccap = need;
 	}
+	av = q->cav;
+	num = q->cnum;
 	av[k++] = q->consumer;
 	snprintf(num[k], sizeof(num[k]), "%zu", ncommit);
 	av[k] = num[k], k++;
