@@ -50,7 +50,10 @@ sentinel_start() {
 		--repl-diskless-sync-delay 0 || return 1
 	_topo_server r2 "$RPORT2" --replicaof 127.0.0.1 "$MPORT" \
 		--repl-diskless-sync-delay 0 || return 1
-	wait_until 20 sh -c 'redis-cli -p "$1" info replication | grep -q "^connected_slaves:2"' sh "$MPORT" || return 1
+	# Both replicas through their first sync (state=online), not only
+	# connected: on a loaded machine a replica can still be syncing when
+	# the test kills the master, and one promoted then has no queue at all.
+	wait_until 20 sh -c '[ "$(redis-cli -p "$1" info replication | grep -c "^slave[01]:.*state=online")" = 2 ]' sh "$MPORT" || return 1
 	SPORTS=
 	SNAME=redis-sentinel://
 	# Each sentinel is told the replicas and the other sentinels (by id),
