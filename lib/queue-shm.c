@@ -238,6 +238,29 @@ pqs_ring_walk(const struct pqb *q, const struct pq_state *s)
 }
 
 /*
+ * pqs_rec_check on a flat buffer (a slot buffer): the record at p, with
+ * at most avail bytes to use.
+ */
+static int
+buf_rec_check(const struct pqb *q, const unsigned char *p, uint64_t avail,
+    struct pq_rec *r, uint64_t *szp)
+{
+	struct pq_trl t;
+	uint64_t sz;
+
+	if (avail < PQ_FRAMING)
+		return -1;
+	memcpy(r, p, sizeof(*r));
+	if (r->len > q->hdr.max_msg || (sz = RECSZ(r->len)) > avail)
+		return -1;
+	memcpy(&t, p + sz - sizeof(t), sizeof(t));
+	if (t.len != r->len || t.magic != PQ_TRAILER)
+		return -1;
+	*szp = sz;
+	return 0;
+}
+
+/*
  * Check nmsgs records in a slot buffer (nbytes of it); record i's offset
  * in q->offs[i].  -1 if they do not frame.
  */
@@ -246,7 +269,6 @@ buf_walk(struct pqb *q, const unsigned char *buf, uint64_t nbytes,
     uint32_t nmsgs)
 {
 	struct pq_rec r;
-	struct pq_trl t;
 	uint64_t off = 0, sz;
 	uint32_t i;
 
@@ -254,14 +276,7 @@ buf_walk(struct pqb *q, const unsigned char *buf, uint64_t nbytes,
 	    nmsgs > q->hdr.slotbuf_size / PQ_FRAMING)
 		return -1;
 	for (i = 0; i < nmsgs; i++) {
-		if (nbytes - off < PQ_FRAMING)
-			return -1;
-		memcpy(&r, buf + off, sizeof(r));
-		if (r.len > q->hdr.max_msg || RECSZ(r.len) > nbytes - off)
-			return -1;
-		sz = RECSZ(r.len);
-		memcpy(&t, buf + off + sz - sizeof(t), sizeof(t));
-		if (t.len != r.len || t.magic != PQ_TRAILER)
+		if (buf_rec_check(q, buf + off, nbytes - off, &r, &sz) == -1)
 			return -1;
 		q->offs[i] = (uint32_t)off;
 		off += sz;
@@ -1607,6 +1622,27 @@ settle_wake(struct pqb *q, size_t nsettled, size_t requeued)
 	wake_joiners(q);
 }
 
+/* A redelivered copy of a message already done: dropped, not leased. */
+static int
+done_copy(const struct pqb *q, const struct pq_state *n, uint64_t id)
+{
+	return id >= n->forgot && id < n->next_id &&
+	    (id < n->done_base || bit_get(q, id));
+}
+
+/* Lease entry k: record r, sz bytes at p in the slot buffer. */
+static void
+lease_add(struct pqb *q, struct pq_state *n, size_t k, const struct pq_rec *r,
+    const unsigned char *p, uint64_t sz)
+{
+	q->lease[k].id = r->id;
+	q->lease[k].attempts = r->attempts;
+	q->lease[k].len = r->len;
+	q->lease[k].data = (const char *)p + sizeof(*r);
+	n->inflight++;
+	n->inflight_bytes += sz;
+}
+
 /*
  * FIFO take's first part: copy the ring's bytes from the head that the
  * lease may hold to the slot buffer in one go, then lease the records
@@ -1625,7 +1661,6 @@ take_span(struct pqb *q, struct pq_state *n, unsigned char *buf, size_t max,
     uint64_t *posp)
 {
 	struct pq_rec r;
-	struct pq_trl t;
 	uint64_t span, sz, pos = 0, avg;
 	size_t k = 0;
 
@@ -1634,23 +1669,11 @@ take_span(struct pqb *q, struct pq_state *n, unsigned char *buf, size_t max,
 	if (max < span / avg)
 		span = max * avg;
 	ring_read(q, n->head, buf, span);
-	while (k < max && n->nmsgs > 0 && span - pos >= PQ_FRAMING) {
-		memcpy(&r, buf + pos, sizeof(r));
-		if (r.len > q->hdr.max_msg || (sz = RECSZ(r.len)) > span - pos)
-			break;
-		memcpy(&t, buf + pos + sz - sizeof(t), sizeof(t));
-		if (t.len != r.len || t.magic != PQ_TRAILER ||
-		    (r.id >= n->forgot && r.id < n->next_id &&
-		    (r.id < n->done_base || bit_get(q, r.id))))
-			break;
-		q->lease[k].id = r.id;
-		q->lease[k].attempts = r.attempts;
-		q->lease[k].len = r.len;
-		q->lease[k].data = (const char *)buf + pos + sizeof(r);
-		n->inflight++;
-		n->inflight_bytes += sz;
+	while (k < max && n->nmsgs > 0 &&
+	    buf_rec_check(q, buf + pos, span - pos, &r, &sz) == 0 &&
+	    !done_copy(q, n, r.id)) {
+		lease_add(q, n, k++, &r, buf + pos, sz);
 		pos += sz;
-		k++;
 		n->head = ring_add(q, n->head, sz);
 		n->used -= sz;
 		n->nmsgs--;
@@ -1681,21 +1704,12 @@ take(struct pqb *q, struct pq_state *n, size_t max)
 			goto corrupt;
 		if (pos + sz > q->hdr.slotbuf_size)
 			break;
-		if (r.id >= n->forgot && r.id < n->next_id &&
-		    (r.id < n->done_base || bit_get(q, r.id))) {
-			/* A redelivered copy of a message already done. */
+		if (done_copy(q, n, r.id))
 			n->dropped++;
-		} else {
+		else {
 			ring_read(q, off, buf + pos, sz);
-			q->lease[k].id = r.id;
-			q->lease[k].attempts = r.attempts;
-			q->lease[k].len = r.len;
-			q->lease[k].data = (const char *)buf + pos +
-			    sizeof(struct pq_rec);
-			n->inflight++;
-			n->inflight_bytes += sz;
+			lease_add(q, n, k++, &r, buf + pos, sz);
 			pos += sz;
-			k++;
 		}
 		if (!(q->hdr.flags & PQ_F_LIFO))
 			n->head = ring_add(q, n->head, sz);

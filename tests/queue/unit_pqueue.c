@@ -316,6 +316,33 @@ test_done_drop(void)
 	CHECK(pqs_commit(q, 1, PQ_DONE) == 0 && cur(q)->unfinished == 0);
 }
 
+/*
+ * The same in the middle of a take: a copy done by id between two records
+ * to lease.  The take's one-copy first part stops at it; the loop drops
+ * it and leases the next record after the first, each with its own data.
+ */
+static void
+test_done_drop_mid(void)
+{
+	struct pqb *q = mkqueue(0, 4096, 0);
+	const struct pq_msg *m;
+	size_t n;
+	int already;
+
+	CHECK(put1(q, "a", -1) == 0 && put1(q, "bb", -1) == 0 &&
+	    put1(q, "ccc", -1) == 0);
+	CHECK(pqs_get(q, 2, -1, &m, &n) == 0 && n == 2 && m[1].id == 2);
+	CHECK(pqs_done_id(q, 2, &already) == 0);
+	CHECK(pqs_release(q) == 0 && cur(q)->nmsgs == 3);
+	CHECK(pqs_get(q, 3, -1, &m, &n) == 0 && n == 2);
+	CHECK(m[0].id == 1 && m[0].len == 1 && memcmp(m[0].data, "a", 1) == 0);
+	CHECK(m[1].id == 3 && m[1].len == 3 &&
+	    memcmp(m[1].data, "ccc", 3) == 0);
+	CHECK(cur(q)->dropped == 1 && cur(q)->nmsgs == 0);
+	CHECK(pqs_commit(q, 2, 0) == 0 && cur(q)->inflight == 0 &&
+	    cur(q)->unfinished == 2);
+}
+
 /* A holder that dies with a lease: the next getter gets it, attempts+1. */
 static void
 test_dead_lease(void)
@@ -541,6 +568,7 @@ main(void)
 	test_close();
 	test_done();
 	test_done_drop();
+	test_done_drop_mid();
 	test_dead_lease();
 	test_dead_owner();
 	test_repair_unattached();
