@@ -50,10 +50,17 @@ sentinel_start() {
 		--repl-diskless-sync-delay 0 || return 1
 	_topo_server r2 "$RPORT2" --replicaof 127.0.0.1 "$MPORT" \
 		--repl-diskless-sync-delay 0 || return 1
-	# Both replicas through their first sync (state=online), not only
-	# connected: on a loaded machine a replica can still be syncing when
-	# the test kills the master, and one promoted then has no queue at all.
-	wait_until 20 sh -c '[ "$(redis-cli -p "$1" info replication | grep -c "^slave[01]:.*state=online")" = 2 ]' sh "$MPORT" || return 1
+	wait_until 20 sh -c 'redis-cli -p "$1" info replication | grep -q "^connected_slaves:2"' sh "$MPORT" || return 1
+	# Connected, even synced (state=online), is not yet streaming: after a
+	# diskless sync the master keeps a replica's writes until its first
+	# REPLCONF ACK, up to a second later.  A test quick enough to kill the
+	# master inside that second left both replicas empty, and the new
+	# master said "no such queue".  A write both replicas show proves the
+	# stream flows.
+	redis-cli -p "$MPORT" set pkit:topo:streaming 1 >/dev/null || return 1
+	wait_until 20 sh -c '[ "$(redis-cli -p "$1" get pkit:topo:streaming)" = 1 ] &&
+		[ "$(redis-cli -p "$2" get pkit:topo:streaming)" = 1 ]' sh "$RPORT1" "$RPORT2" || return 1
+	redis-cli -p "$MPORT" del pkit:topo:streaming >/dev/null || return 1
 	SPORTS=
 	SNAME=redis-sentinel://
 	# Each sentinel is told the replicas and the other sentinels (by id),
