@@ -11,9 +11,9 @@
 /*
  * libbsd's overlay turns getopt into bsd_getopt, which only adds BSD's
  * optreset (reset when set to 1) in front of glibc's getopt.  No tool
- * parses its options twice, and the wrapper cost every process two page
- * faults (its text, and optreset's page of bss).  unistd.h is included
- * once (libbsd guards it), so the macro stays undefined in each tool.
+ * parses its options twice, and reading optreset cost every process a
+ * page fault on its page of bss.  unistd.h is included once (libbsd
+ * guards it), so the macro stays undefined in each tool.
  */
 #undef getopt
 

@@ -30,6 +30,8 @@
  * run out): no polling.  "bytes" counts every message in the stream,
  * queued or leased, with the same framing as shared memory.
  */
+#include <sys/random.h>
+
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -37,7 +39,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "dur.h"
@@ -47,6 +48,7 @@
 
 #define MAGIC		"pkit-queue 1"
 #define NKEYS		5
+#define EVAL_ARGS	16		/* eval_send's vectors on the stack */
 #define PUT_MAX		1024		/* messages per put script */
 #define PUT_BYTES	(1024 * 1024)	/* bytes per put script */
 #define GET_MAX		512		/* messages per get script */
@@ -871,12 +873,12 @@ eval_send(struct pqb *q, const char *script, size_t n, const char **args,
 	 * (static storage would cost a process two page faults, a read of
 	 * bss's zero page and then a write); a batch's on the heap.
 	 */
-	const char *sav[16], **av = sav;
-	size_t sal[16], *al = sal;
+	const char *sav[EVAL_ARGS], **av = sav;
+	size_t sal[EVAL_ARGS], *al = sal;
 	size_t i, k = 0;
 	int e = 0;
 
-	if (n + 3 + NKEYS > 16 &&
+	if (n + 3 + NKEYS > EVAL_ARGS &&
 	    ((av = calloc(n + 3 + NKEYS, sizeof(*av))) == NULL ||
 	    (al = calloc(n + 3 + NKEYS, sizeof(*al))) == NULL)) {
 		free(av);

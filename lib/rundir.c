@@ -77,20 +77,20 @@ rundir_sub(int dfd, const char *name, const char **why)
 static int
 open_dir(int dfd, const char *path, const char **why)
 {
+	const int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
 	int fd;
 
 	/*
 	 * Open first and create only if missing: the directory is there for
 	 * every call but a user's first, and each process opens two levels.
 	 */
-	fd = openat(dfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(dfd, path, flags);
 	if (fd == -1 && errno == ENOENT) {
 		if (mkdirat(dfd, path, 0700) == -1 && errno != EEXIST) {
 			*why = strerror(errno);
 			return -1;
 		}
-		fd = openat(dfd, path,
-		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		fd = openat(dfd, path, flags);
 	}
 	if (fd == -1) {
 		*why = errno == ELOOP || errno == ENOTDIR ?

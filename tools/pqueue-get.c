@@ -233,7 +233,6 @@ write_batch(struct pq *q, const struct opts *o, struct outbuf *b,
 	if (n > b->ncap) {
 		free(b->ends);
 		free(b->iov);
-		b->iov = NULL;
 		if ((b->ends = calloc(n, sizeof(*b->ends))) == NULL ||
 		    (b->iov = calloc(2 * n + 1, sizeof(*b->iov))) == NULL)
 			err(PKIT_EXIT_FAIL, "malloc");
@@ -304,26 +303,23 @@ write_batch(struct pq *q, const struct opts *o, struct outbuf *b,
 
 /*
  * One writev of bytes [off, upto) of the stream the niov iovecs make,
- * at most IOV_MAX of them; what writev returns.  The first write of a
- * whole batch (nearly every one) goes from the iovecs as they are; only
- * a rest after a short write, or more than IOV_MAX iovecs, is copied to
- * a window (whose 16 KiB a one-message get then never touches).
+ * at most IOV_MAX of them; what writev returns.  Bytes that are whole
+ * iovecs (a batch's first write nearly always) go from the iovecs as
+ * they are; only a range that cuts one is trimmed in a window (whose
+ * 16 KiB a one-message get then never touches).
  */
 static ssize_t
 write_iov(const struct iovec *iov, size_t niov, size_t off, size_t upto)
 {
 	static struct iovec win[IOV_MAX];
-	size_t i, at = 0, nw = 0, skip, left = upto - off;
+	size_t i, j, at = 0, end, nw = 0, skip, left = upto - off;
 
-	if (off == 0 && niov <= IOV_MAX) {
-		for (i = 0; i < niov; i++)
-			at += iov[i].iov_len;
-		if (at == upto)
-			return writev(STDOUT_FILENO, iov, (int)niov);
-		at = 0;
-	}
 	for (i = 0; i < niov && at + iov[i].iov_len <= off; i++)
 		at += iov[i].iov_len;
+	for (j = i, end = at; j < niov && j - i < IOV_MAX && end < upto; j++)
+		end += iov[j].iov_len;
+	if (at == off && end == upto)
+		return writev(STDOUT_FILENO, iov + i, (int)(j - i));
 	for (; i < niov && nw < IOV_MAX && left > 0; i++) {
 		skip = off > at ? off - at : 0;
 		win[nw].iov_base = (char *)iov[i].iov_base + skip;
