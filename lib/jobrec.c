@@ -26,6 +26,8 @@
 
 #define JOBREC_KEEP_SECS	3600	/* final records live this long */
 #define JOBREC_CROWD_SECS	60	/* ... or this long in a crowd */
+#define JOBREC_PRUNE_SECS	30	/* a directory is pruned at most this often */
+#define JOBREC_STAMP		".pruned"	/* ... as this file's mtime tells */
 
 #define SLOT_TEXT	(JOBREC_SLOT - 10)	/* before " HASH\n" */
 
@@ -274,6 +276,24 @@ jobrec_each(int dfd, void (*fn)(const struct jobrec *, void *), void *arg)
 			fn(&r, arg);
 	closedir(d);
 	return 0;
+}
+
+int
+jobrec_prune_due(int dfd)
+{
+	struct stat sb;
+	time_t now = time(NULL);
+	int fd;
+
+	/* A stamp from the future (the clock was set back) is stale too. */
+	if (fstatat(dfd, JOBREC_STAMP, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    sb.st_mtime <= now && now - sb.st_mtime < JOBREC_PRUNE_SECS)
+		return 0;
+	if (utimensat(dfd, JOBREC_STAMP, NULL, AT_SYMLINK_NOFOLLOW) == -1 &&
+	    (fd = openat(dfd, JOBREC_STAMP, O_WRONLY | O_CREAT | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) != -1)
+		close(fd);
+	return 1;
 }
 
 void

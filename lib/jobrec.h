@@ -108,4 +108,13 @@ int	jobrec_each(int dfd, void (*fn)(const struct jobrec *, void *),
 #define JOBREC_SOFT_MAX	4096
 void	jobrec_prune(int dfd);
 
+/*
+ * 1 if the directory is due for jobrec_prune, and then marks it pruned
+ * now; 0 if it was pruned less than 30 seconds ago (by the mtime of a
+ * stamp file, ".pruned", that no record name matches).  A prune reads
+ * every record's inode, and records younger than a minute never go, so
+ * pruning more often would only cost: one keeper in 30 seconds pays.
+ */
+int	jobrec_prune_due(int dfd);
+
 #endif

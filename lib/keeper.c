@@ -216,9 +216,7 @@ keeper(const struct keeper_conf *c, int verdict, int argc, char *argv[])
 		wait_copies_caller(&k);
 	else
 		wait_copies(&k);
-	/* Pruning scans the directory: a big batch pays for it, small runs
-	 * only now and then (one keeper in 64). */
-	if (c->count >= 64 || (getpid() & 63) == 0)
+	if (jobrec_prune_due(c->jobs))
 		jobrec_prune(c->jobs);
 	_exit(PKIT_EXIT_OK);
 }

@@ -183,8 +183,8 @@ e"
 	run cat "$PKIT_DIR/jobs/$p.job"
 	assert_line -n 0 --regexp '^[0-9]+ exit 3 +[0-9a-f]{8}$'
 	assert_line -n 1 "cmd sh -c exit 3"
-	# Only records: no temporary is left behind.
-	run find "$PKIT_DIR/jobs" -name '.*'
+	# Only records and the pruning stamp: no temporary is left behind.
+	run find "$PKIT_DIR/jobs" -name '.*' ! -name .pruned
 	assert_output ""
 }
 
@@ -258,7 +258,27 @@ e"
 	wait_until 5 test ! -e "$PKIT_DIR/jobs/40001.job"
 	wait_until 5 no_keepers
 	assert_file_exists "$PKIT_DIR/jobs/40200.job"
-	assert_equal "$(find "$PKIT_DIR/jobs" -type f | wc -l)" 65
+	assert_equal "$(find "$PKIT_DIR/jobs" -type f -name '*.job' | wc -l)" 65
+}
+
+@test "pspawn: the records are scanned for pruning at most every 30 seconds" {
+	mkdir -m 700 "$PKIT_DIR" "$PKIT_DIR/jobs"
+	local i
+	for i in $(seq 40001 40010); do echo "100 exit 0" > "$PKIT_DIR/jobs/$i.job"; done
+	touch -d '2 hours ago' "$PKIT_DIR"/jobs/*
+	# Pruned a moment ago: the old records stay, even for a big batch.
+	touch "$PKIT_DIR/jobs/.pruned"
+	run bash -c 'pjoin $(pspawn -n 64 true)'
+	assert_success
+	wait_until 5 no_keepers
+	assert_file_exists "$PKIT_DIR/jobs/40001.job"
+	# Pruned 40 seconds ago: one pspawn removes them.
+	touch -d '40 seconds ago' "$PKIT_DIR/jobs/.pruned"
+	run bash -c 'pjoin $(pspawn true)'
+	assert_success
+	wait_until 5 test ! -e "$PKIT_DIR/jobs/40001.job"
+	wait_until 5 no_keepers
+	assert_equal "$(find "$PKIT_DIR/jobs" -name '400*.job' | wc -l)" 0
 }
 
 @test "pspawn: a group-writable runtime directory is refused (125), nothing started" {

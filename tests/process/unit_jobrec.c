@@ -187,6 +187,22 @@ main(void)
 	CHECK(!exists("100000.job"));
 	CHECK(exists("9000.job"));
 
+	/* Pruning is due once in 30 seconds: the first asks claims it, the
+	 * next is told no; a stamp 31 seconds old, or one from the future
+	 * (the clock set back), is due again.  The stamp is no record and
+	 * no prune removes it. */
+	CHECK(jobrec_prune_due(dfd) == 1);
+	CHECK(exists(".pruned"));
+	CHECK(jobrec_prune_due(dfd) == 0);
+	put(".pruned", "", 31);
+	CHECK(jobrec_prune_due(dfd) == 1);
+	CHECK(jobrec_prune_due(dfd) == 0);
+	put(".pruned", "", -3600);
+	CHECK(jobrec_prune_due(dfd) == 1);
+	CHECK(jobrec_prune_due(dfd) == 0);
+	jobrec_prune(dfd);
+	CHECK(exists(".pruned"));
+
 	/* Clean up the scratch directory. */
 	{
 		char cmd[64];
