@@ -2,7 +2,7 @@
 /*
  * keeper.c: pspawn's keeper (see keeper.h).
  *
- * pspawn forks one keeper; the keeper starts the COUNT copies of the
+ * pspawn starts one keeper (keeper_clone); the keeper starts the COUNT copies of the
  * command (lib/spawn, with vfork: the verdict of each exec comes back
  * before the next starts), writes a "running" record for each, prints
  * the pids on pspawn's stdout, then lets pspawn go with the exit code.
@@ -15,6 +15,7 @@
  * caller's pidfd at once, and ends the copies when the caller goes,
  * however it went.  Tier: tool body (prints, ends its own process).
  */
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 
@@ -22,11 +23,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#ifdef HAVE_VALGRIND_VALGRIND_H
+#include <valgrind/valgrind.h>
+#endif
 
 #include "dur.h"
 #include "execpipe.h"
@@ -36,6 +42,7 @@
 #include "proc.h"
 #include "spawn.h"
 
+#define KEEPER_STACK	(1024 * 1024)	/* touched: a few pages */
 #define GRACE_NS	((int64_t)2000000000)	/* SIGTERM, 2 s, SIGKILL */
 
 struct keeper {
@@ -70,35 +77,96 @@ static int	reap_one(struct keeper *, int);
 static void	terminate(struct keeper *, int);
 static void	die(const char *) __attribute__((noreturn));
 
-int
+/*
+ * The keeper's start: clone(2) with CLONE_VM, as posix_spawn does for its
+ * child, but without waiting for an exec - the keeper never makes one.
+ * It runs on a stack of its own in pspawn's memory, which it keeps
+ * when pspawn exits; no page is copied, neither at the clone nor when
+ * either side writes.  Safe because pspawn, once it has cloned, only
+ * reads the verdict and calls _exit: it touches no memory the keeper
+ * uses (no stdio, no malloc, no exit handlers), and it installs no
+ * signal handler, so its read cannot fail with EINTR and write errno.
+ * Under AddressSanitizer (which would warn of the foreign stack) and
+ * valgrind (which refuses such a clone) the keeper is forked instead,
+ * as it is if the clone fails.
+ */
+struct keeper_args {
+	const struct keeper_conf *kc;
+	int		 verdict;
+	int		 argc;
+	char		**argv;
+};
+
+static int
+keeper_main(void *arg)
+{
+	const struct keeper_args *a = arg;
+
+	keeper(a->kc, a->verdict, a->argc, a->argv);
+}
+
+static pid_t
+keeper_clone(struct keeper_args *a)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	(void)a;
+	return -1;
+#else
+	char *stack;
+
+#ifdef HAVE_VALGRIND_VALGRIND_H
+	if (RUNNING_ON_VALGRIND)
+		return -1;
+#endif
+	stack = mmap(NULL, KEEPER_STACK, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED)
+		return -1;
+	/* A guard page: an overflow faults instead of writing the heap. */
+	if (mprotect(stack, getpagesize(), PROT_NONE) == -1) {
+		munmap(stack, KEEPER_STACK);
+		return -1;
+	}
+	return clone(keeper_main, stack + KEEPER_STACK, CLONE_VM | SIGCHLD, a);
+#endif
+}
+
+void
 keeper_start(const struct keeper_conf *kc, int argc, char *argv[])
 {
+	struct keeper_args a;
 	unsigned char code;
 	int verdict[2];
 	ssize_t n;
 
 	if (pipe2(verdict, O_CLOEXEC) == -1) {
 		warn("pipe");
-		return PKIT_EXIT_FAIL;
+		_exit(PKIT_EXIT_FAIL);
 	}
-	switch (fork()) {
-	case -1:
-		warn("fork");
-		return PKIT_EXIT_FAIL;
-	case 0:
-		close(verdict[0]);
-		keeper(kc, verdict[1], argc, argv);
+	a.kc = kc;
+	a.verdict = verdict[1];
+	a.argc = argc;
+	a.argv = argv;
+	if (keeper_clone(&a) == -1) {
+		switch (fork()) {
+		case -1:
+			warn("fork");
+			_exit(PKIT_EXIT_FAIL);
+		case 0:
+			close(verdict[0]);
+			keeper(kc, verdict[1], argc, argv);
+		}
 	}
 	close(verdict[1]);
 	do
 		n = read(verdict[0], &code, 1);
 	while (n == -1 && errno == EINTR);
-	close(verdict[0]);
 	if (n != 1) {
+		/* The keeper is gone: our memory is ours alone again. */
 		warnx("%s: keeper died before starting it", kc->argv[0]);
-		return PKIT_EXIT_FAIL;
+		_exit(PKIT_EXIT_FAIL);
 	}
-	return code;
+	_exit(code);
 }
 
 int

@@ -6,7 +6,7 @@
  *
  * Tier: tool body.  The keeper is a process of its own: it reports on
  * stderr and ends with _exit; keeper_start reports its failures and
- * returns pspawn's exit code.
+ * ends pspawn.
  */
 #ifndef PKIT_KEEPER_H
 #define PKIT_KEEPER_H
@@ -26,15 +26,17 @@ struct keeper_conf {
 };
 
 /*
- * Fork the keeper and wait until it has started the copies and printed
- * their pids on stdout: then return pspawn's exit code (0, or the first
- * failure, 125-127).  The keeper goes on in the background: it waits for
- * every copy, recording each; with caller != -1 it also ends them
- * (SIGTERM, then SIGKILL after a grace period) once that process is
- * gone.  ARGC and ARGV are main's, for the keeper's title.  The
+ * Start the keeper and wait until it has started the copies and printed
+ * their pids on stdout: then end pspawn with its exit code (0, or the
+ * first failure, 125-127) by _exit, with no exit handler or stdio flush
+ * (the keeper may share pspawn's memory: see keeper.c).  The keeper goes
+ * on in the background: it waits for every copy, recording each; with
+ * caller != -1 it also ends them (SIGTERM, then SIGKILL after a grace
+ * period) once that process is gone.  ARGC and ARGV are main's, for the keeper's title.  The
  * descriptors in KC are the keeper's from then on: not the caller's.
  */
-int	keeper_start(const struct keeper_conf *kc, int argc, char *argv[]);
+void	keeper_start(const struct keeper_conf *kc, int argc, char *argv[])
+	    __attribute__((noreturn));
 
 /*
  * 1 if the exited but not yet reaped process PID (FD: a pidfd on it, or

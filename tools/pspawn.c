@@ -101,7 +101,7 @@ main(int argc, char *argv[])
 		if (kc.caller == -1 || getppid() != caller)
 			err(PKIT_EXIT_FAIL, "pidfd_open: pid %d", (int)caller);
 	}
-	return keeper_start(&kc, main_argc, main_argv);
+	keeper_start(&kc, main_argc, main_argv);
 }
 
 static int
