@@ -5,7 +5,9 @@
 # posix_spawn + waitpid loop (the floor), pkit one pair at a time
 # (p=$(pspawn true); pjoin $p) and pkit in one batch (one pspawn -n N,
 # one pjoin of every pid); for reference, bash forking its builtin `true`
-# without any exec.  Prints pkit's time as a multiple of bash's.
+# without any exec, and the pair's floor: the same loop with two commands
+# that do nothing but start the process (tests/bench/pairfloor.c).
+# Prints pkit's time as a multiple of bash's.
 # Targets: batch <= 1.0x bash, single pair <= 2.5x bash.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -euo pipefail
@@ -20,6 +22,7 @@ bench_init >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cc -O2 -o "$work/spawnloop" "$here/spawnloop.c"
+cc -O2 -o "$work/pairfloor" "$here/pairfloor.c"
 # A runtime directory of its own, so records of other runs do not weigh,
 # in tmpfs where there is one, as $XDG_RUNTIME_DIR is in a login session
 # (two files per process: on a disk file system each creation can cost
@@ -38,6 +41,7 @@ command -v pspawn >/dev/null || { echo "spawn.sh: pspawn not on PATH" >&2; exit 
 bench_case "start and join $N x true" procs "$N" \
 	"pkit batch" 'pjoin $(pspawn -n "$N" "$T")' \
 	"pkit pair" 'for ((i = 0; i < N; i++)); do p=$(pspawn "$T"); pjoin "$p"; done' \
+	"pair floor" 'for ((i = 0; i < N; i++)); do p=$("$work/pairfloor" spawn "$T"); "$work/pairfloor" join "$p"; done' \
 	"bash & wait" 'for ((i = 0; i < N; i++)); do "$T" & wait $!; done' \
 	"C posix_spawn" '"$work/spawnloop" "$N" "$T"' \
 	"bash builtin" 'for ((i = 0; i < N; i++)); do true & wait $!; done'
@@ -49,6 +53,7 @@ bench_bar "start and join: pkit batch (pspawn -n, one pjoin) / bash & wait" \
 bench_bar "start and join, median of $ROUNDS: pkit pair (pspawn, pjoin) / bash & wait" \
 	"$(bench_ratio "$t" "pkit pair" "bash & wait")" "<=" 2.5
 bench_note "the C floor (posix_spawn, waitpid) takes $(bench_ratio "$t" "C posix_spawn" "bash & wait")x bash's time."
+bench_note "the pair floor (the same loop with two commands that only vfork and exec, and exit: tests/bench/pairfloor.c) takes $(bench_ratio "$t" "pair floor" "bash & wait")x bash's time; pkit's pair takes $(bench_ratio "$t" "pkit pair" "pair floor")x the floor's."
 bench_note "runtime directory: $(df -T "$rdir" | awk 'NR == 2 { print $2 }')"
 
 # Python's multiprocessing beside pkit, on fewer processes: a spawn-method
