@@ -80,6 +80,26 @@ bats_require_minimum_version 1.5.0
 	cmp "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/out"
 }
 
+@test "pqueue-put: a stream's pipe is grown to 256 KiB, a file is left alone" {
+	local q
+	q=$(pkit_name p)
+	pqueue-create "$q"
+	# The producer reports the size of its pipe once pqueue-put has grown
+	# it (F_GETPIPE_SZ is 1032), or after 5 s the size it still has.
+	python3 -c '
+import fcntl, time
+end = time.time() + 5
+while fcntl.fcntl(1, 1032) < 262144 and time.time() < end:
+    time.sleep(0.01)
+print(fcntl.fcntl(1, 1032))' | pqueue-put "$q"
+	run pqueue-get "$q"
+	assert_output 262144
+	echo file > "$BATS_TEST_TMPDIR/in"
+	pqueue-put "$q" < "$BATS_TEST_TMPDIR/in"
+	run pqueue-get "$q"
+	assert_output file
+}
+
 @test "pqueue-put: -n on a full queue exits 124 at once and puts nothing" {
 	local q
 	q=$(pkit_name p)
