@@ -92,17 +92,19 @@ static void	die(const char *) __attribute__((noreturn));
  */
 struct keeper_args {
 	const struct keeper_conf *kc;
-	int		 verdict;
+	int		 verdict[2];	/* the pipe: pspawn reads, we write */
 	int		 argc;
 	char		**argv;
 };
 
+/* The keeper's side of keeper_start, cloned or forked. */
 static int
 keeper_main(void *arg)
 {
 	const struct keeper_args *a = arg;
 
-	keeper(a->kc, a->verdict, a->argc, a->argv);
+	close(a->verdict[0]);
+	keeper(a->kc, a->verdict[1], a->argc, a->argv);
 }
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -139,15 +141,13 @@ keeper_start(const struct keeper_conf *kc, int argc, char *argv[])
 {
 	struct keeper_args a;
 	unsigned char code;
-	int verdict[2];
 	ssize_t n;
 
-	if (pipe2(verdict, O_CLOEXEC) == -1) {
+	if (pipe2(a.verdict, O_CLOEXEC) == -1) {
 		warn("pipe");
 		_exit(PKIT_EXIT_FAIL);
 	}
 	a.kc = kc;
-	a.verdict = verdict[1];
 	a.argc = argc;
 	a.argv = argv;
 	if (keeper_clone(&a) == -1) {
@@ -156,13 +156,12 @@ keeper_start(const struct keeper_conf *kc, int argc, char *argv[])
 			warn("fork");
 			_exit(PKIT_EXIT_FAIL);
 		case 0:
-			close(verdict[0]);
-			keeper(kc, verdict[1], argc, argv);
+			keeper_main(&a);
 		}
 	}
-	close(verdict[1]);
+	close(a.verdict[1]);
 	do
-		n = read(verdict[0], &code, 1);
+		n = read(a.verdict[0], &code, 1);
 	while (n == -1 && errno == EINTR);
 	if (n != 1) {
 		/* The keeper is gone: our memory is ours alone again. */
