@@ -2,10 +2,11 @@
 /*
  * keeper.c: pspawn's keeper (see keeper.h).
  *
- * pspawn starts one keeper (keeper_clone); the keeper starts the COUNT copies of the
- * command (lib/spawn, with vfork: the verdict of each exec comes back
- * before the next starts), writes a "running" record for each, prints
- * the pids on pspawn's stdout, then lets pspawn go with the exit code.
+ * pspawn starts one keeper (keeper_clone); the keeper starts the COUNT
+ * copies of the command (lib/spawn, with vfork: the verdict of each exec
+ * comes back before the next starts), writes a "running" record for
+ * each, prints the pids on pspawn's stdout, then lets pspawn go with the
+ * exit code.
  * From then on the keeper only waits: for each copy that ends it writes
  * the final record before reaping it (see lib/jobrec.h), so there is
  * never a zombie and pjoin can always learn the real status.  It ignores
@@ -117,6 +118,7 @@ static pid_t
 keeper_clone(struct keeper_args *a)
 {
 	char *stack;
+	pid_t pid;
 
 	if (!KEEPER_CLONES)
 		return -1;
@@ -133,7 +135,10 @@ keeper_clone(struct keeper_args *a)
 		munmap(stack, KEEPER_STACK);
 		return -1;
 	}
-	return clone(keeper_main, stack + KEEPER_STACK, CLONE_VM | SIGCHLD, a);
+	if ((pid = clone(keeper_main, stack + KEEPER_STACK, CLONE_VM | SIGCHLD,
+	    a)) == -1)
+		munmap(stack, KEEPER_STACK);
+	return pid;
 }
 
 void

@@ -32,8 +32,9 @@ struct keeper_conf {
  * (the keeper may share pspawn's memory: see keeper.c).  The keeper goes
  * on in the background: it waits for every copy, recording each; with
  * caller != -1 it also ends them (SIGTERM, then SIGKILL after a grace
- * period) once that process is gone.  ARGC and ARGV are main's, for the keeper's title.  The
- * descriptors in KC are the keeper's from then on: not the caller's.
+ * period) once that process is gone.  ARGC and ARGV are main's, for the
+ * keeper's title.  The descriptors in KC are the keeper's from then on:
+ * not the caller's.
  */
 void	keeper_start(const struct keeper_conf *kc, int argc, char *argv[])
 	    __attribute__((noreturn));
