@@ -285,9 +285,13 @@ jobrec_prune_due(int dfd)
 	time_t now = time(NULL);
 	int fd;
 
-	/* A stamp from the future (the clock was set back) is stale too. */
+	/*
+	 * A stamp from the future (the clock was set back) is stale too; but
+	 * one a second ahead is fresh: file systems may stamp from a finer
+	 * clock than time(2) reads, already in the next second.
+	 */
 	if (fstatat(dfd, JOBREC_STAMP, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    sb.st_mtime <= now && now - sb.st_mtime < JOBREC_PRUNE_SECS)
+	    sb.st_mtime <= now + 1 && now - sb.st_mtime < JOBREC_PRUNE_SECS)
 		return 0;
 	if (utimensat(dfd, JOBREC_STAMP, NULL, AT_SYMLINK_NOFOLLOW) == -1 &&
 	    (fd = openat(dfd, JOBREC_STAMP, O_WRONLY | O_CREAT | O_NOFOLLOW |
