@@ -148,6 +148,8 @@ struct pqb {
 	size_t		 nlease;
 	uint64_t	 lease_bytes;
 	uint32_t	*offs;		/* scratch: record offsets */
+	unsigned char	*wbuf;		/* a put's small records, framed
+					 * (put_records); NULL until used */
 	int		 waiting;	/* the kind whose lock byte we hold, or -1 */
 };
 

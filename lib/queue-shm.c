@@ -1176,6 +1176,7 @@ void
 pqs_handle_free(struct pqb *q)
 {
 	munmap(q->lease, scratch_size(&q->hdr));
+	free(q->wbuf);
 	free(q);
 }
 
@@ -1410,6 +1411,92 @@ fail:
 
 /* --- put --------------------------------------------------------------- */
 
+/*
+ * A batch of at least WBUF_MIN_BATCH records frames those of at most
+ * WBUF_REC_MAX bytes in the handle's write buffer (WBUF_SIZE) and copies
+ * the buffer to the ring in one go; bigger records, and small batches,
+ * go to the ring one by one.  See put_records.
+ */
+#define WBUF_SIZE	65536
+#define WBUF_MIN_BATCH	16
+#define WBUF_REC_MAX	1024
+
+/* Copy N framed bytes of the write buffer to the ring at *POS. */
+static void
+wbuf_flush(struct pqb *q, uint64_t *pos, size_t n, int *first)
+{
+	if (*first) {
+		/* The batch's first copy: die in its middle if asked. */
+		ring_write(q, *pos, q->wbuf, n / 2);
+		FAULT("mid_copy");
+		ring_write(q, ring_add(q, *pos, n / 2), q->wbuf + n / 2,
+		    n - n / 2);
+		*first = 0;
+	} else
+		ring_write(q, *pos, q->wbuf, n);
+	*pos = ring_add(q, *pos, n);
+}
+
+/*
+ * Write the K records MSGS/LENS, ids from ID on, into the ring from POS:
+ * past the committed end, so nobody sees them before the commit, and a
+ * putter killed midway leaves nothing.  The records are those that
+ * pqs_rec_write writes one by one (here with their padding zeroed).  Small
+ * records of a big batch are framed in the write buffer first and reach
+ * the ring one buffer at a time: the ring's lines were last read by the
+ * getter's core, and storing each record's header there stalled the
+ * putter on them (for 16-byte lines, 62 % of pqs_rec_write's samples, on
+ * that one store); one long copy has many lines in flight.  Measured for
+ * 1 M 16-byte lines, pqueue-put's CPU 30-35 ms -> 21-26 ms.  Returns the
+ * ring bytes written.
+ */
+static uint64_t
+put_records(struct pqb *q, uint64_t pos, uint64_t id,
+    const char *const *msgs, const size_t *lens, size_t k)
+{
+	struct pq_rec r = { 0, 0, 0 };
+	struct pq_trl t = { 0, PQ_TRAILER };
+	unsigned char *b;
+	uint64_t nb = 0, sz;
+	size_t j, fill = 0;
+	int first = 1, buffered = 0;
+
+	if (k >= WBUF_MIN_BATCH && q->wbuf == NULL)
+		q->wbuf = malloc(WBUF_SIZE);	/* without it: one by one */
+	buffered = k >= WBUF_MIN_BATCH && q->wbuf != NULL;
+	for (j = 0; j < k; j++) {
+		sz = RECSZ(lens[j]);
+		nb += sz;
+		if (buffered && sz <= WBUF_REC_MAX) {
+			if (fill + sz > WBUF_SIZE) {
+				wbuf_flush(q, &pos, fill, &first);
+				fill = 0;
+			}
+			b = q->wbuf + fill;
+			r.len = t.len = (uint32_t)lens[j];
+			r.id = id + j;
+			memcpy(b, &r, sizeof(r));
+			memcpy(b + sizeof(r), msgs[j], lens[j]);
+			memset(b + sizeof(r) + lens[j], 0,
+			    sz - PQ_FRAMING - lens[j]);
+			memcpy(b + sz - sizeof(t), &t, sizeof(t));
+			fill += sz;
+			continue;
+		}
+		if (fill > 0) {
+			wbuf_flush(q, &pos, fill, &first);
+			fill = 0;
+		}
+		pqs_rec_write(q, pos, id + j, 0, msgs[j], (uint32_t)lens[j],
+		    first);
+		first = 0;
+		pos = ring_add(q, pos, sz);
+	}
+	if (fill > 0)
+		wbuf_flush(q, &pos, fill, &first);
+	return nb;
+}
+
 int
 pqs_put(struct pqb *q, const char *const *msgs, const size_t *lens, size_t n,
     size_t *nput, int64_t deadline)
@@ -1417,7 +1504,7 @@ pqs_put(struct pqb *q, const char *const *msgs, const size_t *lens, size_t n,
 	struct pq_state *st;
 	const struct pq_state *s;
 	size_t i = 0, lim = n, k, j;
-	uint64_t bytes, cnt, sz, pos, nb;
+	uint64_t bytes, cnt, sz, nb;
 	int r;
 
 	*nput = 0;
@@ -1457,15 +1544,8 @@ pqs_put(struct pqb *q, const char *const *msgs, const size_t *lens, size_t n,
 			continue;
 		}
 		st = stage(q);
-		pos = ring_add(q, st->head, st->used);
-		nb = 0;
-		for (j = 0; j < k; j++) {
-			sz = RECSZ(lens[i + j]);
-			pqs_rec_write(q, pos, st->next_id + j, 0, msgs[i + j],
-			    (uint32_t)lens[i + j], j == 0);
-			pos = ring_add(q, pos, sz);
-			nb += sz;
-		}
+		nb = put_records(q, ring_add(q, st->head, st->used),
+		    st->next_id, msgs + i, lens + i, k);
 		st->used += nb;
 		st->nmsgs += k;
 		st->unfinished += k;

@@ -60,6 +60,23 @@ usable() {
 	usable
 }
 
+@test "faults 2: a producer killed mid copy of a batch framed in its buffer: none of it put" {
+	# 100 short lines are one batch, framed in the write buffer and
+	# copied to the ring at once: the copy is cut in its middle.
+	PKIT_FAULT=mid_copy:#1 run sh -c 'seq 100 | pqueue-put "$1"' sh "$q"
+	assert_failure 137
+	[ "$(key "$q" size)" = 0 ]
+	[ "$(key "$q" unfinished)" = 0 ]
+	[ "$(key "$q" recoveries)" = 1 ]
+	run pqueue-get -n "$q"
+	assert_failure 124
+	usable
+	# The next batch lands where the cut one was, whole.
+	seq 101 200 | pqueue-put "$q"
+	run pqueue-get -n -c 100 "$q"
+	assert_output "$(seq 101 200)"
+}
+
 @test "faults 2: a producer killed right after taking the lock: not put, queue usable" {
 	PKIT_FAULT=after_lock:#1 run pqueue-put "$q" m
 	assert_failure 137
