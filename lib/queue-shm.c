@@ -1456,6 +1456,7 @@ put_records(struct pqb *q, uint64_t pos, uint64_t id,
 {
 	struct pq_rec r = { 0, 0, 0 };
 	struct pq_trl t = { 0, PQ_TRAILER };
+	const uint64_t zero8 = 0;
 	unsigned char *b;
 	uint64_t nb = 0, sz;
 	size_t j, fill = 0;
@@ -1476,9 +1477,11 @@ put_records(struct pqb *q, uint64_t pos, uint64_t id,
 			r.len = t.len = (uint32_t)lens[j];
 			r.id = id + j;
 			memcpy(b, &r, sizeof(r));
+			/* The padding: zero the data's last 8 bytes, then
+			 * copy the data over them (no memset call). */
+			if (lens[j] > 0)
+				memcpy(b + sz - sizeof(t) - 8, &zero8, 8);
 			memcpy(b + sizeof(r), msgs[j], lens[j]);
-			memset(b + sizeof(r) + lens[j], 0,
-			    sz - PQ_FRAMING - lens[j]);
 			memcpy(b + sz - sizeof(t), &t, sizeof(t));
 			fill += sz;
 			continue;
