@@ -1447,7 +1447,7 @@ wbuf_flush(struct pqb *q, uint64_t *pos, size_t n, int *first)
  * getter's core, and storing each record's header there stalled the
  * putter on them (for 16-byte lines, 62 % of pqs_rec_write's samples, on
  * that one store); one long copy has many lines in flight.  Measured for
- * 1 M 16-byte lines, pqueue-put's CPU 30-35 ms -> 21-26 ms.  Returns the
+ * 1 M 16-byte lines, pqueue-put's CPU 28-35 ms -> 21-27 ms.  Returns the
  * ring bytes written.
  */
 static uint64_t
@@ -1460,7 +1460,7 @@ put_records(struct pqb *q, uint64_t pos, uint64_t id,
 	unsigned char *b;
 	uint64_t nb = 0, sz;
 	size_t j, fill = 0;
-	int first = 1, buffered = 0;
+	int first = 1, buffered;
 
 	if (k >= WBUF_MIN_BATCH && q->wbuf == NULL)
 		q->wbuf = malloc(WBUF_SIZE);	/* without it: one by one */
