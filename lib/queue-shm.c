@@ -1462,9 +1462,9 @@ put_records(struct pqb *q, uint64_t pos, uint64_t id,
 	size_t j, fill = 0;
 	int first = 1, buffered;
 
-	if (k >= WBUF_MIN_BATCH && q->wbuf == NULL)
-		q->wbuf = malloc(WBUF_SIZE);	/* without it: one by one */
-	buffered = k >= WBUF_MIN_BATCH && q->wbuf != NULL;
+	/* Without the buffer (no memory for it), one by one. */
+	buffered = k >= WBUF_MIN_BATCH && (q->wbuf != NULL ||
+	    (q->wbuf = malloc(WBUF_SIZE)) != NULL);
 	for (j = 0; j < k; j++) {
 		sz = RECSZ(lens[j]);
 		nb += sz;
