@@ -36,7 +36,11 @@ redis_start() {
 			sleep 0.05
 		done
 		# The port was taken (or the server would not start): another.
-		[ "$pid" -gt 1 ] && kill "$pid" 2>/dev/null
+		# A server that has already exited cannot be killed: under
+		# set -e (bats) that must not end the retries.
+		if [ "$pid" -gt 1 ]; then
+			kill "$pid" 2>/dev/null || true
+		fi
 		wait "$pid" 2>/dev/null || true
 		echo "redis.bash: try $try: no server on port $port" >&2
 	done
