@@ -146,7 +146,10 @@ watch(struct join *j, struct job *p)
 
 	p->phase = DONE;
 	p->fd = proc_pidfd_open(p->pid);
-	if (p->fd == -1 && errno != EMFILE && errno != ENFILE) {
+	/* Out of descriptors, or a kernel without pidfds (before 5.3):
+	 * watched by its start time alone, like the pids over fdmax. */
+	if (p->fd == -1 && errno != EMFILE && errno != ENFILE &&
+	    errno != ENOSYS) {
 		if (errno == ESRCH || errno == EINVAL)
 			return 0;
 		return -1;

@@ -45,6 +45,7 @@
 
 #define KEEPER_STACK	(1024 * 1024)	/* touched: a few pages */
 #define GRACE_NS	((int64_t)2000000000)	/* SIGTERM, 2 s, SIGKILL */
+#define CALLER_LOOK_MS	100	/* -D without a pidfd: the caller looked at */
 
 struct keeper {
 	const struct keeper_conf *c;
@@ -223,7 +224,7 @@ keeper(const struct keeper_conf *c, int verdict, int argc, char *argv[])
 	sigaddset(&chld, SIGCHLD);
 	/* Watching a caller, we wait through a signalfd: SIGCHLD must stay
 	 * pending. */
-	sigprocmask(SIG_BLOCK, c->caller != -1 ? &chld : NULL, &k.mask);
+	sigprocmask(SIG_BLOCK, c->watch ? &chld : NULL, &k.mask);
 
 	k.pids = reallocarray(NULL, c->count, sizeof(*k.pids));
 	k.starts = reallocarray(NULL, c->count, sizeof(*k.starts));
@@ -234,7 +235,7 @@ keeper(const struct keeper_conf *c, int verdict, int argc, char *argv[])
 	spawn_opts_init(&k.spawn);
 	k.spawn.flags = SPAWN_VFORK;
 	/* If the keeper itself is killed, nobody would end them. */
-	if (c->caller != -1)
+	if (c->watch)
 		k.spawn.flags |= SPAWN_DIE_WITH_PARENT;
 	if (c->group)
 		k.spawn.flags |= SPAWN_NEW_GROUP;
@@ -287,7 +288,7 @@ keeper(const struct keeper_conf *c, int verdict, int argc, char *argv[])
 		setproctitle("keeper %s", o);
 		free(o);
 	}
-	if (c->caller != -1)
+	if (c->watch)
 		wait_copies_caller(&k);
 	else
 		wait_copies(&k);
@@ -359,7 +360,9 @@ wait_copies(struct keeper *k)
 /*
  * Wait for the copies and for the caller at once (a signalfd for
  * SIGCHLD, the caller's pidfd); when the caller goes, SIGTERM the copies,
- * and SIGKILL those left after the grace period.
+ * and SIGKILL those left after the grace period.  Without a pidfd (Linux
+ * before 5.3), the caller's pid and start time are looked at every
+ * CALLER_LOOK_MS instead.
  */
 static void
 wait_copies_caller(struct keeper *k)
@@ -367,8 +370,9 @@ wait_copies_caller(struct keeper *k)
 	struct signalfd_siginfo ssi;
 	struct pollfd pfd[2];
 	sigset_t chld;
+	struct pidref c = k->c->caller, *caller = &c;
 	int64_t kill_at = -1;
-	int sfd;
+	int sfd, timeout, watching = 1;
 
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
@@ -376,14 +380,18 @@ wait_copies_caller(struct keeper *k)
 		die("signalfd");
 	pfd[0].fd = sfd;
 	pfd[0].events = POLLIN;
-	pfd[1].fd = k->c->caller;
+	pfd[1].fd = caller->fd;
 	pfd[1].events = POLLIN;
 	for (;;) {
 		while (reap_one(k, WNOHANG) > 0)
 			;
 		if (k->alive == 0)
 			break;
-		if (poll(pfd, 2, deadline_ms(kill_at)) == -1) {
+		timeout = deadline_ms(kill_at);
+		if (watching && caller->fd == -1 &&
+		    (timeout < 0 || timeout > CALLER_LOOK_MS))
+			timeout = CALLER_LOOK_MS;
+		if (poll(pfd, 2, timeout) == -1) {
 			if (errno == EINTR)
 				continue;
 			die("poll");
@@ -391,10 +399,12 @@ wait_copies_caller(struct keeper *k)
 		if (pfd[0].revents & POLLIN)
 			while (read(sfd, &ssi, sizeof(ssi)) > 0)
 				;
-		if (pfd[1].revents & (POLLIN | POLLHUP)) {
+		if (watching && ((pfd[1].revents & (POLLIN | POLLHUP)) ||
+		    (caller->fd == -1 && pidref_wait(caller, 0)))) {
 			terminate(k, SIGTERM);
 			kill_at = mono_now() + GRACE_NS;
 			pfd[1].fd = -1;
+			watching = 0;
 		} else if (kill_at >= 0 && mono_now() >= kill_at) {
 			terminate(k, SIGKILL);
 			kill_at = -1;

@@ -13,12 +13,15 @@
 
 #include <sys/types.h>
 
+#include "proc.h"
+
 struct keeper_conf {
 	char	**argv;		/* the command */
 	int	  count;	/* copies to start */
 	int	  indexed;	/* set PKIT_INDEX=1..count in each */
 	int	  group;	/* each leads its own process group */
-	int	  caller;	/* pidfd of a process to outlive, or -1 */
+	int	  watch;	/* outlive CALLER (pspawn -D) */
+	struct pidref caller;	/* pinned: a pidfd, or its start time */
 	int	  in;		/* the copies' stdin */
 	int	  out, err;	/* their stdout, stderr; -1: our stderr */
 	int	  null;		/* /dev/null, open read-write */
@@ -31,7 +34,7 @@ struct keeper_conf {
  * first failure, 125-127) by _exit, with no exit handler or stdio flush
  * (the keeper may share pspawn's memory: see keeper.c).  The keeper goes
  * on in the background: it waits for every copy, recording each; with
- * caller != -1 it also ends them (SIGTERM, then SIGKILL after a grace
+ * watch set it also ends them (SIGTERM, then SIGKILL after a grace
  * period) once that process is gone.  ARGC and ARGV are main's, for the
  * keeper's title.  The descriptors in KC are the keeper's from then on:
  * not the caller's.

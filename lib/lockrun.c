@@ -49,6 +49,7 @@ static const char *lease_renew(struct lock *, struct lease_state *);
 static void	keeper(struct lock *, struct pidref *)
 		    __attribute__((noreturn));
 static void	close_others(int, int);
+static void	close_span(int, int);
 static void	tell(pid_t, const char *);
 static void	release(struct lock *);
 
@@ -270,10 +271,27 @@ close_others(int a, int b)
 		if (keep[i] < from)
 			continue;
 		if (keep[i] > from)
-			close_range(from, keep[i] - 1, 0);
+			close_span(from, keep[i] - 1);
 		from = keep[i] + 1;
 	}
-	close_range(from, ~0U, 0);
+	close_span(from, -1);
+}
+
+/*
+ * Close descriptors lo..hi (hi -1: all from lo).  Kernels before 5.9
+ * have no close_range (ENOSYS): one by one below a kept descriptor, and
+ * libbsd's closefrom (which reads /proc/self/fd) for the open end.
+ */
+static void
+close_span(int lo, int hi)
+{
+	if (close_range((unsigned)lo, hi < 0 ? ~0U : (unsigned)hi, 0) == 0)
+		return;
+	if (hi < 0)
+		closefrom(lo);
+	else
+		for (; lo <= hi; lo++)
+			close(lo);
 }
 
 /*

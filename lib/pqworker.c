@@ -18,7 +18,6 @@
  */
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 
@@ -39,6 +38,7 @@
 #include "exitcode.h"
 #include "fault.h"
 #include "pqworker.h"
+#include "proc.h"
 #include "spawn.h"
 
 #define SLICE_NS	((int64_t)20000000)	/* get's wait while tasks run */
@@ -342,9 +342,7 @@ start(struct pool *p, struct task *t)
 	}
 	FAULT("worker_run");
 	t->pid = pid;
-	t->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (t->pidfd >= 0)
-		fcntl(t->pidfd, F_SETFD, FD_CLOEXEC);
+	t->pidfd = proc_pidfd_open(pid);	/* close-on-exec; -1: SLICE */
 	t->deadline = o->task_timeout > 0 ? t->start + o->task_timeout : 0;
 	if (in >= 0)
 		feed(in, o, t->m);

@@ -43,7 +43,7 @@ main(int argc, char *argv[])
 
 	memset(&kc, 0, sizeof(kc));
 	kc.count = 1;
-	kc.in = kc.out = kc.err = kc.caller = -1;
+	kc.in = kc.out = kc.err = -1;
 	cli_gnu_opts(argc, argv, usage);
 	while ((ch = getopt(argc, argv, "+C:De:ghi:n:o:")) != -1) {
 		switch (ch) {
@@ -97,9 +97,10 @@ main(int argc, char *argv[])
 		err(PKIT_EXIT_FAIL, "environment");
 	if (watch) {
 		/* Opened while we are its child, so it is the right one. */
-		kc.caller = proc_pidfd_open(caller);
-		if (kc.caller == -1 || getppid() != caller)
-			err(PKIT_EXIT_FAIL, "pidfd_open: pid %d", (int)caller);
+		if (pidref_open(&kc.caller, caller) == -1 ||
+		    getppid() != caller)
+			err(PKIT_EXIT_FAIL, "pid %d", (int)caller);
+		kc.watch = 1;
 	}
 	keeper_start(&kc, main_argc, main_argv);
 }

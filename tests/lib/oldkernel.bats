@@ -1,0 +1,103 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
+# The tools on a kernel without pidfds or close_range (Linux before 5.3,
+# or valgrind 3.19): tests/oldkernel runs each command with those system
+# calls failing ENOSYS, as such a kernel answers.  Every tool must fall
+# back to what it does without them (the pid and its start time, looked
+# at now and then; closing descriptors one by one) and still give the
+# right answer: before, pjoin exited 125 ("pidfd_open: Function not
+# implemented"), pspawn -D refused to start, and plock -p's keeper kept
+# the caller's descriptors open.
+# shellcheck disable=SC2154 # top_builddir and the like come from helper.bash
+
+load ../helper
+load ../redis
+bats_require_minimum_version 1.5.0
+
+old() {
+	"$top_builddir/tests/oldkernel" "$@"
+}
+
+teardown() {
+	redis_stop
+	pkit_teardown
+}
+
+@test "oldkernel: pidfd_open and close_range fail with ENOSYS under it, and only under it" {
+	local probe='import ctypes, errno, os
+libc = ctypes.CDLL(None, use_errno=True)
+try:
+    os.close(os.pidfd_open(os.getpid())); p = "ok"
+except OSError as e:
+    p = errno.errorcode[e.errno]
+r = libc.syscall(436, 1000, 1001, 0)   # close_range
+print(p, "ok" if r == 0 else errno.errorcode[ctypes.get_errno()])'
+	run python3 -c "$probe"
+	assert_output "ok ok"
+	run old python3 -c "$probe"
+	assert_output "ENOSYS ENOSYS"
+}
+
+@test "oldkernel: pjoin gives a pspawn job's real status" {
+	run --separate-stderr old bash -c 'set -o pipefail
+		p=$(pspawn sh -c "sleep 0.3; exit 3") || exit
+		pjoin -v "$p" | sed "s/^$p /PID /"'
+	assert_failure 3
+	assert_output "PID 3"
+	[ -z "$stderr" ]
+}
+
+@test "oldkernel: pjoin waits until a process it did not start has ended" {
+	local t0
+	t0=${EPOCHREALTIME//[!0-9]/}
+	run --separate-stderr old sh -c 'sleep 0.6 & p=$!; pjoin -v "$p" | sed "s/^$p /PID /"'
+	assert_success
+	assert_output "PID unknown"
+	[ $(( (${EPOCHREALTIME//[!0-9]/} - t0) / 1000 )) -ge 500 ]
+	[ -z "$stderr" ]
+}
+
+@test "oldkernel: pjoin -t times out on a running job; -k ends it with its recorded status" {
+	run --separate-stderr old sh -c 'p=$(pspawn sleep 30) || exit
+		pjoin -t 0.2 "$p"; echo "t=$?"
+		pjoin -k -t 0.2 "$p"; echo "k=$?"'
+	assert_success
+	assert_output "t=124
+k=143"
+}
+
+@test "oldkernel: pspawn -D ends the command when the shell that ran it exits" {
+	timed_run --separate-stderr old bash -c 'pspawn -D sleep 100; sleep 0.2'
+	assert_success
+	[ -z "$stderr" ]
+	local p=$output
+	pkit_track "$p"
+	timed_run old pjoin -t 5 "$p"
+	assert_failure 143
+	[ "$elapsed" -lt 3000 ] || fail "took $elapsed ms"
+}
+
+@test "oldkernel: pqueue-get -T ends a task that runs too long" {
+	local q
+	q=$(pkit_name okq)
+	pqueue-create "$q"
+	pqueue-put "$q" t
+	timed_run --separate-stderr old pqueue-get -T 0.3 "$q" sleep 30
+	assert_failure 124
+	[ "$elapsed" -lt 5000 ] || fail "took $elapsed ms"
+	[[ "$stderr" == *"message 1: sleep timed out"* ]]
+	pqueue-rm "$q"
+}
+
+@test "oldkernel: plock -p's keeper keeps none of the caller's descriptors" {
+	local n
+	redis_start
+	n="redis://127.0.0.1:$REDIS_PORT/$(pkit_name l)"
+	# Inside $(...) with the pipe also on fd 5: were it left open in the
+	# keeper, $(...) would wait for the keeper, which waits for the
+	# script: timeout ends it with 124.
+	run --separate-stderr timeout 10 "$top_builddir/tests/oldkernel" sh -c '
+		x=$(plock -p $$ "$1" 5>&1) || exit; echo "[$x]"' sh "$n" 3>&-
+	assert_success
+	assert_output "[]"
+}
