@@ -145,10 +145,22 @@ read_small(pid_t pid, const char *name, char *buf, size_t len)
 	return n;
 }
 
+/* A kernel without pidfd_open says so once: not asked again (pjoin
+ * would ask for every pid it watches, every LOOK_NS). */
 int
 proc_pidfd_open(pid_t pid)
 {
-	return (int)syscall(SYS_pidfd_open, pid, 0);
+	static int nosys;
+	int fd;
+
+	if (nosys) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if ((fd = (int)syscall(SYS_pidfd_open, pid, 0)) == -1 &&
+	    errno == ENOSYS)
+		nosys = 1;
+	return fd;
 }
 
 int
