@@ -370,7 +370,7 @@ wait_copies_caller(struct keeper *k)
 	struct signalfd_siginfo ssi;
 	struct pollfd pfd[2];
 	sigset_t chld;
-	struct pidref c = k->c->caller, *caller = &c;
+	const struct pidref *caller = &k->c->caller;
 	int64_t kill_at = -1;
 	int sfd, timeout, watching = 1;
 

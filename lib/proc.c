@@ -288,7 +288,7 @@ pidref_signal(struct pidref *ref, int sig)
 }
 
 int
-pidref_wait(struct pidref *ref, int64_t ns)
+pidref_wait(const struct pidref *ref, int64_t ns)
 {
 	struct timespec tick = { 0, 10 * 1000 * 1000 };
 	int64_t deadline;

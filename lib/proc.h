@@ -102,7 +102,7 @@ int	pidref_open(struct pidref *ref, pid_t pid);
 int	pidref_signal(struct pidref *ref, int sig);
 
 /* Wait up to NS nanoseconds (< 0: forever) for it to end: 1 if it has. */
-int	pidref_wait(struct pidref *ref, int64_t ns);
+int	pidref_wait(const struct pidref *ref, int64_t ns);
 
 void	pidref_close(struct pidref *ref);
 
