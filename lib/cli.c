@@ -9,6 +9,7 @@
  * that the mistake, not a page of options, is what the user sees.
  */
 #include <err.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,4 +100,13 @@ usage_text(void (*usage)(FILE *))
 		return NULL;
 	}
 	return text;
+}
+
+void
+cli_grow_pipe(int fd, int size)
+{
+	int now = fcntl(fd, F_GETPIPE_SZ);
+
+	if (now != -1 && now < size)
+		(void)fcntl(fd, F_SETPIPE_SZ, size);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * cli.h: what every tool's option handling shares.
+ * cli.h: what the tools' option handling, and their standard streams,
+ * share.
  */
 #ifndef PKIT_CLI_H
 #define PKIT_CLI_H
@@ -46,5 +47,13 @@ void	cli_conflict(const char *, const char *) __attribute__((noreturn));
  */
 void	cli_misuse(const char *, ...)
 	    __attribute__((noreturn, format(printf, 1, 2)));
+
+/*
+ * If FD is a pipe of less than SIZE bytes, grow it to SIZE (F_SETPIPE_SZ),
+ * so that a stream moves in SIZE chunks, not a 64 KiB pipe's quarters.
+ * Where that is refused (an unprivileged user over its allowance,
+ * fs.pipe-user-pages-soft) the pipe stays as it is: only slower.
+ */
+void	cli_grow_pipe(int fd, int size);
 
 #endif

@@ -73,21 +73,34 @@ quick_run() {
 	[ -z "$stderr" ] || IFS=$'\n' read -d '' -r -a stderr_lines <<< "$stderr" || :
 }
 
-# lease_stuck Q: put two 60 KB messages in Q and start a getter of both
-# whose stdout (a FIFO opened on fd 7, never read) blocks on the second:
-# it holds a lease on id 2.  Returns once pqueue-stat shows the lease
-# alive; sets $big (the messages are A$big, B$big) and $getter (its pid).
+# lease_stuck Q: put eight 60 KB messages (A$big ... H$big) in Q and
+# start a getter of all eight whose stdout (a FIFO opened on fd 7, never
+# read) blocks on one of them: more than the pipe holds, even grown to
+# the 256 KiB pqueue-get grows it to.  Returns once pqueue-stat shows
+# the lease alive and settled on one message (the same id twice, 0.2 s
+# apart); sets $big, $getter (its pid), $stuck (that message's id) and
+# $stuck_msg (the message).
 # getter_dies: SIGKILL that getter, reap it, close fd 7.
-# shellcheck disable=SC2034 # big and getter are for the caller
+# shellcheck disable=SC2034 # big, getter, stuck_msg are for the caller
 lease_stuck() {
+	local prev=0 l
 	big=$(head -c 60000 /dev/zero | tr '\0' z)
-	pqueue-put "$1" "A$big" "B$big"
+	pqueue-put "$1" "A$big" "B$big" "C$big" "D$big" "E$big" "F$big" \
+		"G$big" "H$big"
 	mkfifo "$BATS_TEST_TMPDIR/fifo"
-	pqueue-get -c 2 "$1" > "$BATS_TEST_TMPDIR/fifo" &
+	pqueue-get -c 8 "$1" > "$BATS_TEST_TMPDIR/fifo" &
 	getter=$!
 	pkit_track "$getter"
 	exec 7< "$BATS_TEST_TMPDIR/fifo"
-	wait_until 5 sh -c "pqueue-stat -k $1 | grep -q '^lease=pid:$getter .* alive'"
+	for l in $(seq 50); do
+		stuck=$(pqueue-stat -k "$1" | sed -n "s/^lease=pid:$getter messages:1 first_id:\([0-9]*\) .* alive$/\1/p")
+		[ -n "$stuck" ] && [ "$stuck" = "$prev" ] && break
+		prev=${stuck:-0}
+		sleep 0.2
+	done
+	[ -n "$stuck" ] && [ "$stuck" = "$prev" ] ||
+		fail "lease_stuck: no settled lease of $getter in 10 s"
+	stuck_msg=$(printf "\\$(printf %03o $((64 + stuck)))")$big
 }
 getter_dies() {
 	kill -KILL "$getter"

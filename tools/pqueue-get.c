@@ -11,6 +11,13 @@
  * is available, up to 64 KiB): a process killed between a write and its
  * commit may deliver that batch again; -i prints ids to dedupe by.
  *
+ * A stream's stdout, if a pipe, is grown to 256 KiB (cli_grow_pipe): with
+ * 64 KiB a batch's write often waited for the reader, and the getter
+ * slept and woke for every batch.  64-byte lines, 1 -> 1: 74-78 ms ->
+ * 59-62 ms (a pipe through cat: 47 ms); 65000-byte messages 342 -> 314
+ * ms for 512 MiB (interleaved rounds, 2026-12-07).  The bytes in the
+ * pipe were delivered either way: the pipe's size changes no promise.
+ *
  * Structure: options, then one of the phases below on the open queue:
  * get_stream() prints; with CMD operands, pqw_run() (lib/pqworker.c)
  * runs CMD once per message (a worker), up to -j at once.
@@ -33,6 +40,7 @@
 #include "pqworker.h"
 
 #define BYREF	1024	/* messages this long are written from the lease */
+#define OUTPIPE	(256 * 1024)	/* a stream's stdout pipe is grown to this */
 
 struct opts {
 	int64_t		timeout;	/* per message: -1 none, 0 -n, or -t */
@@ -160,6 +168,7 @@ main(int argc, char *argv[])
 /*
  * Get COUNT messages (or, following, until the queue is closed and
  * drained), a batch at a time: each pq_get commits the batch before.
+ * A stream grows its stdout pipe; one message does not need to.
  */
 static int
 get_stream(struct pq *q, const struct opts *o)
@@ -167,6 +176,8 @@ get_stream(struct pq *q, const struct opts *o)
 	struct outbuf b = { NULL, NULL, NULL, 0, 0 };
 	int r;
 
+	if (o->follow || o->w.count > 1)
+		cli_grow_pipe(STDOUT_FILENO, OUTPIPE);
 	r = get_batches(q, o, &b);
 	free(b.out);
 	free(b.ends);

@@ -13,14 +13,13 @@
  * what it may count on and where the uncertain part begins (a run whose
  * reply was lost may or may not be stored).
  *
- * A stdin that is a pipe is grown to a chunk (grow_pipe): with a 64 KiB
+ * A stdin that is a pipe is grown to a chunk (cli_grow_pipe): with a 64 KiB
  * pipe every read would take a quarter of one, and every run would cost
  * a put of a quarter of the size - for big messages a pipe's rate took
  * 0.82-0.95x, with the pipe grown 1.04-1.29x (tests/bench/scaling.sh).
  */
 #include <err.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +32,6 @@
 #define CHUNK	(256 * 1024)		/* > PQ_MAXMSG + 1 */
 #define BATCH	4096			/* messages per pq_put */
 
-static void	grow_pipe(int);
 static int	put_args(struct pq *, char **, int, int64_t);
 static int	put_stream(struct pq *, int, int64_t);
 static int	put_all(struct pq *, const char *const *, const size_t *,
@@ -87,7 +85,9 @@ main(int argc, char *argv[])
 		r = put_args(q, argv + 1, argc - 1, timeout);
 	else {
 		streaming = 1;
-		grow_pipe(STDIN_FILENO);
+		/* The bytes in the pipe are not the queue's yet: its size
+		 * changes nothing of what a put promises. */
+		cli_grow_pipe(STDIN_FILENO, CHUNK);
 		r = put_stream(q, delim, timeout);
 	}
 	finish(q, r);
@@ -190,22 +190,6 @@ put_stream(struct pq *q, int delim, int64_t timeout)
 			oversize(q, buf, 0, end, delim);
 	}
 	return 0;
-}
-
-/*
- * If FD is a pipe smaller than a chunk, grow it to one (F_SETPIPE_SZ).
- * Where that is refused (an unprivileged user over its pipe allowance,
- * fs.pipe-user-pages-soft), the pipe stays as it is: only slower.  The
- * bytes in the pipe are not the queue's yet, so its size changes nothing
- * of what a put promises.
- */
-static void
-grow_pipe(int fd)
-{
-	int size = fcntl(fd, F_GETPIPE_SZ);
-
-	if (size != -1 && size < CHUNK)
-		(void)fcntl(fd, F_SETPIPE_SZ, CHUNK);
 }
 
 /* Count the rest of an over-long record from stdin, then fail. */

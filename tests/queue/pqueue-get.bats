@@ -69,6 +69,27 @@ bats_require_minimum_version 1.5.0
 	assert_line "gets=3"
 }
 
+@test "pqueue-get: a stream grows a stdout pipe to 256 KiB; one message leaves it" {
+	local q def
+	q=$(pkit_name g)
+	pqueue-create "$q"
+	pqueue-put "$q" a b c
+	# The reader prints the size of its pipe (F_GETPIPE_SZ is 1032) once
+	# it has read everything; a new pipe's size is the system's default.
+	def=$(python3 -c 'import fcntl, os; print(fcntl.fcntl(os.pipe()[0], 1032))')
+	[ "$def" -lt 262144 ] || skip "pipes hold $def bytes here already"
+	run sh -c 'pqueue-get -c 2 "$1" | python3 -c "
+import fcntl, sys
+sys.stdin.read()
+print(fcntl.fcntl(0, 1032))"' sh "$q"
+	assert_output 262144
+	run sh -c 'pqueue-get "$1" | python3 -c "
+import fcntl, sys
+sys.stdin.read()
+print(fcntl.fcntl(0, 1032))"' sh "$q"
+	assert_output "$def"
+}
+
 @test "pqueue-get: -n on an empty queue exits 124 at once" {
 	local q
 	q=$(pkit_name g)
@@ -178,25 +199,26 @@ bats_require_minimum_version 1.5.0
 	assert_output "$(printf '1\t1\n2\t2\n3\t3\n4\t4\n5\t5\n6\t6')"
 }
 
-@test "pqueue-get: EPIPE from head -c 1 loses no message" {
+@test "pqueue-get: EPIPE from head -c 2 loses no message" {
 	local q n big
 	q=$(pkit_name g)
 	pqueue-create "$q"
 	big=$(head -c 30000 /dev/zero | tr '\0' m)
-	for n in 1 2 3 4 5; do pqueue-put "$q" "$n$big"; done
-	run bash -c "pqueue-get -c 5 $q | head -c 1"
-	assert_output 1
+	# 600 KB: more than the pipe holds, even grown to 256 KiB.
+	for n in $(seq -w 20); do pqueue-put "$q" "$n$big"; done
+	run bash -c "pqueue-get -c 20 $q | head -c 2"
+	assert_output 01
 	# Whatever went into the pipe in full counts as delivered; the rest
 	# is back in the queue, intact.
 	run pqueue-stat -k "$q"
 	assert_line "inflight=0"
 	n=$(pqueue-stat -k "$q" | sed -n 's/^size=//p')
-	[ "$n" -ge 1 ] && [ "$n" -le 5 ]
+	[ "$n" -ge 1 ] && [ "$n" -le 19 ]
 	pqueue-get -c "$n" "$q" > "$BATS_TEST_TMPDIR/rest"
 	run awk '{ print length($0) }' "$BATS_TEST_TMPDIR/rest"
-	for l in "${lines[@]}"; do [ "$l" -eq 30001 ]; done
-	run sh -c "cut -c1 $BATS_TEST_TMPDIR/rest | tr -d '\n'"
-	assert_output "$(seq $((6 - n)) 5 | tr -d '\n')"
+	for l in "${lines[@]}"; do [ "$l" -eq 30002 ]; done
+	run sh -c "cut -c1-2 $BATS_TEST_TMPDIR/rest | tr -d '\n'"
+	assert_output "$(seq -w $((21 - n)) 20 | tr -d '\n')"
 }
 
 @test "pqueue-get: mixed sizes wrap around a small ring intact" {
@@ -234,12 +256,12 @@ bats_require_minimum_version 1.5.0
 	pqueue-create "$q"
 	lease_stuck "$q"
 	run pqueue-stat "$q"
-	assert_output --partial "lease:       pid $getter, 1 message from id 2, 0 earlier attempts"
+	assert_output --partial "lease:       pid $getter, 1 message from id $stuck, 0 earlier attempts"
 	getter_dies
 	run pqueue-stat -k "$q"
 	assert_line --regexp "^lease=pid:$getter .* dead$"
 	run pqueue-get -i "$q"
-	assert_output "2	B$big"
+	assert_output "$stuck	$stuck_msg"
 	run pqueue-stat -k "$q"
 	assert_line "requeues=1"
 	assert_line "inflight=0"

@@ -429,7 +429,7 @@ as_them() {
 	segpatch "$PKIT_DIR/queues/$q" recount_at -9223372036854775808
 	run --separate-stderr timeout 10 pqueue-get -i -t 2 "$q"
 	assert_success
-	assert_output "2	B$big"
+	assert_output "$stuck	$stuck_msg"
 	run pqueue-stat -k "$q"
 	assert_line "requeues=1"
 	assert_line "inflight=0"
