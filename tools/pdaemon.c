@@ -40,9 +40,8 @@ main(int argc, char *argv[])
 	struct daemon_conf conf = { 0 };
 	int64_t grace = (int64_t)10 * 1000 * 1000 * 1000;
 	int ch, kflag = 0, sflag = 0, tflag = 0, Lflag = 0, vflag = 0;
-	int main_argc = argc;
-	char **main_argv = argv;
 
+	setproctitle_init(argc, argv, environ);
 	conf.loop_max = DAEMON_LOOP_MAX;
 	conf.loop_window = DAEMON_LOOP_WINDOW;
 	conf.ready_timeout = DAEMON_READY_TIMEOUT;
@@ -159,14 +158,6 @@ main(int argc, char *argv[])
 		errx(PKIT_EXIT_FAIL, "pidfile: empty path");
 	if (conf.logfile != NULL && conf.logfile[0] == '\0')
 		errx(PKIT_EXIT_FAIL, "log file: empty path");
-	/*
-	 * Only a supervisor (-r, -R) gets a title.  libbsd's init moves the
-	 * environment out of the argv area with a setenv per variable
-	 * (pdaemon -s took 4 % longer for it here): not for other modes.
-	 * Before argv[0] is replaced, which would end the area there.
-	 */
-	if (conf.restart)
-		setproctitle_init(main_argc, main_argv, environ);
 	conf.argv = argv;
 	if (conf.dir == NULL)
 		argv[0] = cmd_absolute(argv[0]);
