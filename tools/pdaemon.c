@@ -41,6 +41,12 @@ main(int argc, char *argv[])
 	int64_t grace = (int64_t)10 * 1000 * 1000 * 1000;
 	int ch, kflag = 0, sflag = 0, tflag = 0, Lflag = 0, vflag = 0;
 
+	/*
+	 * First, before getopt: libbsd copies the argument strings out of
+	 * the area a title overwrites, and the options (-T NAME, -p, -o)
+	 * must point at the copies.  (Called after the options, -r's
+	 * supervisor logged as ": pid ... exited": its -T name overwritten.)
+	 */
 	setproctitle_init(argc, argv, environ);
 	conf.loop_max = DAEMON_LOOP_MAX;
 	conf.loop_window = DAEMON_LOOP_WINDOW;
