@@ -16,7 +16,8 @@
  * A record is { u32 len, u32 attempts, u64 id } payload, padding to 8,
  * { u32 len, u32 PQ_TRAILER }: the trailer lets LIFO pop from the tail.
  * File byte 0 is the creator's OFD lock, byte 1+i slot i's liveness token,
- * byte WAIT_BASE + kind * WAIT_SPAN + pid a waiter's (lib/queue-shm.c).
+ * byte PUT_BYTE the token of a putter copying outside the mutex, byte
+ * WAIT_BASE + kind * WAIT_SPAN + pid a waiter's (lib/queue-shm.c).
  * Version 1 gave every waiter a slot; version 2 gives slots to leases
  * only, and keeps two timestamps (hints) in the control block.
  *
@@ -43,6 +44,7 @@
 #define PQ_VERSION	2
 #define PQ_TRAILER	UINT32_C(0x54524551)		/* "QERT" */
 #define PQ_F_LIFO	0x1
+#define PQ_F_PUTCOPY	0x10	/* a putter may copy outside the mutex */
 #define PAGE		4096
 #define LOCK_GRACE	((int64_t)250 * 1000000)	/* -n still waits this long for the lock */
 #define RECHECK		((int64_t)250 * 1000000)	/* dead-lease recheck while leases are out */
@@ -53,6 +55,8 @@
 #define WAIT_BASE	((off_t)1 << 40)	/* waiters' lock bytes: far past */
 #define WAIT_SPAN	((off_t)1 << 32)	/* the slots' and any pid */
 #define WAIT_MAX	(1u << 24)		/* waiters of one kind, at most */
+#define PUT_BYTE	(WAIT_BASE - 1)		/* a copying putter's token */
+#define PUTCOPY_MIN	(16 * 1024)	/* bytes a put copies outside the mutex */
 
 #define RECSZ(len)	(PQ_FRAMING + (((uint64_t)(len) + 7) & ~(uint64_t)7))
 
@@ -105,7 +109,8 @@ struct pq_ctl {
 	_Alignas(64) uint32_t	done_seq;	/* bumped: unfinished hit 0 */
 	_Alignas(64) uint32_t	removed;
 	uint32_t		broken;
-	uint32_t		cur, pad;
+	uint32_t		cur;
+	uint32_t		putting;	/* a putter copies past the end */
 	int64_t			reclaim_at;	/* hints: the last scan for */
 	int64_t			recount_at;	/* dead slots, and recount */
 	_Alignas(64) struct pq_state st[2];
@@ -151,6 +156,7 @@ struct pqb {
 	unsigned char	*wbuf;		/* a put's small records, framed
 					 * (put_records); NULL until used */
 	int		 waiting;	/* the kind whose lock byte we hold, or -1 */
+	int		 copying;	/* we copy past the end (copier_busy) */
 };
 
 /* --- the ring and the done bits ---------------------------------------- */

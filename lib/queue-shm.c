@@ -114,9 +114,9 @@ wake_all(struct pq_ctl *c)
 	futex_wake(&c->done_seq, INT_MAX);
 }
 
-/* An OFD lock on byte 1+i (i = -1: the creator's byte 0): 0, or -1. */
+/* An OFD lock on byte AT of the file: 0, or -1. */
 static int
-token(int fd, int i, short type)
+byte_lock(int fd, off_t at, short type)
 {
 	struct flock fl;
 	int r;
@@ -124,27 +124,40 @@ token(int fd, int i, short type)
 	memset(&fl, 0, sizeof(fl));
 	fl.l_type = type;
 	fl.l_whence = SEEK_SET;
-	fl.l_start = 1 + i;
+	fl.l_start = at;
 	fl.l_len = 1;
 	while ((r = fcntl(fd, F_OFD_SETLK, &fl)) == -1 && errno == EINTR)
 		;
 	return r;
 }
 
-/* Is byte 1+i locked by some open file description? */
+/* Is byte AT locked by another open file description? */
 static int
-token_held(int fd, int i)
+byte_held(int fd, off_t at)
 {
 	struct flock fl;
 
 	memset(&fl, 0, sizeof(fl));
 	fl.l_type = F_WRLCK;
 	fl.l_whence = SEEK_SET;
-	fl.l_start = 1 + i;
+	fl.l_start = at;
 	fl.l_len = 1;
 	if (fcntl(fd, F_OFD_GETLK, &fl) == -1)
 		return 1;	/* unknown: the safe answer is "alive" */
 	return fl.l_type != F_UNLCK;
+}
+
+/* Slot i's token, byte 1+i (i = -1: the creator's byte 0). */
+static int
+token(int fd, int i, short type)
+{
+	return byte_lock(fd, 1 + (off_t)i, type);
+}
+
+static int
+token_held(int fd, int i)
+{
+	return byte_held(fd, 1 + (off_t)i);
 }
 
 /* --- the ring ---------------------------------------------------------- */
@@ -309,7 +322,7 @@ hdr_invalid(const struct pq_hdr *h, uint64_t size)
 		return "made for another ABI (libc or architecture)";
 	if (h->crc != hdr_crc(h))
 		return "header checksum mismatch";
-	if (h->flags & ~(uint32_t)PQ_F_LIFO)
+	if (h->flags & ~(uint32_t)(PQ_F_LIFO | PQ_F_PUTCOPY))
 		return "unknown feature flags";
 	if (h->nslots == 0 || h->nslots > 4096)
 		return "slot count out of range";
@@ -531,6 +544,36 @@ slot_freed(struct pqb *q)
 }
 
 /*
+ * A putter with a big batch (pqs_put) copies it past the end without the
+ * mutex: it takes the OFD lock on PUT_BYTE and raises putting, both
+ * under the mutex, and takes putting down when it has the mutex again to
+ * commit.  Meanwhile no one else may write past the end, and a take that
+ * empties the ring does not move the head.  Is such a copy going on (by
+ * another process)?  If putting is up and nobody holds the byte, that
+ * putter died copying: what it wrote is past the end, nothing; take the
+ * flag down, count a recovery, and let the putters waiting for it go.
+ */
+static int
+copier_busy(struct pqb *q)
+{
+	struct pq_state *n;
+
+	if (q->c->putting == 0 || q->copying)
+		return 0;
+	if (byte_held(q->fd, PUT_BYTE))
+		return 1;
+	n = stage(q);
+	n->recoveries++;
+	commit(q);
+	q->c->putting = 0;
+	if (cur(q)->nwait_put > 0) {
+		bump(&q->c->get_seq);
+		futex_wake(&q->c->get_seq, INT_MAX);
+	}
+	return 0;
+}
+
+/*
  * Slot i belongs to a dead process and we hold its token: give its lease
  * back to the front of the queue, forget its waits, free it.  Returns the
  * number of messages requeued, or -1 if its records are garbage.
@@ -590,6 +633,7 @@ reclaim(struct pqb *q, int all)
 		if (q->c->broken)
 			return;
 	}
+	(void)copier_busy(q);
 	q->c->reclaim_at = mono_now();
 }
 
@@ -1058,7 +1102,7 @@ pqs_layout(struct pq_hdr *h, const struct pq_config *cfg)
 	h->version = PQ_VERSION;
 	h->hdr_size = sizeof(*h);
 	h->abi = pq_abi();
-	h->flags = cfg->lifo ? PQ_F_LIFO : 0;
+	h->flags = cfg->lifo ? PQ_F_LIFO : PQ_F_PUTCOPY;
 	h->owner_uid = (uint32_t)geteuid();
 	h->mode = (uint32_t)cfg->mode;
 	h->nslots = PQ_NSLOTS;
@@ -1507,7 +1551,8 @@ pqs_put(struct pqb *q, const char *const *msgs, const size_t *lens, size_t n,
 	struct pq_state *st;
 	const struct pq_state *s;
 	size_t i = 0, lim = n, k, j;
-	uint64_t bytes, cnt, sz, nb;
+	uint64_t bytes, cnt, sz, nb, pos, id;
+	int64_t busy_until = 0;
 	int r;
 
 	*nput = 0;
@@ -1523,6 +1568,27 @@ pqs_put(struct pqb *q, const char *const *msgs, const size_t *lens, size_t n,
 		if (s->closed) {
 			pq_unlock(q);
 			return pq_seterr(q->name, PKIT_EXIT_NO, "queue closed");
+		}
+		if (copier_busy(q)) {
+			/*
+			 * Another putter is writing where our records would
+			 * go.  Wait for its commit as for the mutex (-n too
+			 * waits LOCK_GRACE for it).
+			 */
+			if (busy_until == 0)
+				busy_until = deadline < 0 ? -1 :
+				    deadline > mono_now() + LOCK_GRACE ?
+				    deadline : mono_now() + LOCK_GRACE;
+			if (expired(busy_until)) {
+				pq_unlock(q);
+				return pq_seterr(q->name, PKIT_EXIT_TIMEOUT,
+				    "queue busy: another putter is copying "
+				    "(a stopped process?)");
+			}
+			if ((r = wait_for(q, &q->c->get_seq, W_PUT,
+			    busy_until)) != 0)
+				return r;
+			continue;
 		}
 		bytes = s->used + s->inflight_bytes;
 		cnt = s->nmsgs + s->inflight;
@@ -1546,9 +1612,36 @@ pqs_put(struct pqb *q, const char *const *msgs, const size_t *lens, size_t n,
 				return r;
 			continue;
 		}
+		nb = bytes - (s->used + s->inflight_bytes);
+		pos = ring_add(q, s->head, s->used);
+		id = s->next_id;
+		if (nb >= PUTCOPY_MIN && (q->hdr.flags & PQ_F_PUTCOPY) &&
+		    !(q->hdr.flags & PQ_F_LIFO) &&
+		    byte_lock(q->fd, PUT_BYTE, F_WRLCK) == 0) {
+			/* A big batch: copied with the mutex let go. */
+			q->c->putting = 1;
+			q->copying = 1;
+			pq_unlock(q);
+			put_records(q, pos, id, msgs + i, lens + i, k);
+			r = pq_lock(q, -1);
+			q->copying = 0;
+			if (r == 0)
+				q->c->putting = 0;
+			byte_lock(q->fd, PUT_BYTE, F_UNLCK);
+			if (r != 0)
+				return r;	/* the flag: copier_busy */
+			s = cur(q);
+			/* Where it went, still the end, still room (a repair
+			 * may have rolled the state back): else again. */
+			if (s->closed || ring_add(q, s->head, s->used) != pos ||
+			    s->next_id != id ||
+			    s->used + s->inflight_bytes + nb > q->cap ||
+			    (q->hdr.max_msgs != 0 && s->nmsgs + s->inflight +
+			    k > q->hdr.max_msgs))
+				continue;
+		} else
+			put_records(q, pos, id, msgs + i, lens + i, k);
 		st = stage(q);
-		nb = put_records(q, ring_add(q, st->head, st->used),
-		    st->next_id, msgs + i, lens + i, k);
 		st->used += nb;
 		st->nmsgs += k;
 		st->unfinished += k;
@@ -1804,9 +1897,11 @@ take(struct pqb *q, struct pq_state *n, size_t max)
 	 * keep up then cycles through the same few hot pages instead of
 	 * the whole ring, each first touched cold (a page fault, then cache
 	 * misses on both sides).  (Here, not in the put, so that the unit
-	 * test can still put at every head offset of an empty ring.)
+	 * test can still put at every head offset of an empty ring.)  Not
+	 * while a putter copies past the end (copier_busy): that is where
+	 * it will commit its records.
 	 */
-	if (n->used == 0)
+	if (n->used == 0 && q->c->putting == 0)
 		n->head = 0;
 	q->nlease = k;
 	q->lease_bytes = pos;
@@ -2048,6 +2143,7 @@ pqs_stat(struct pqb *q, struct pq_info *info, int64_t deadline)
 	if ((r = pq_lock(q, deadline)) != 0)
 		return r;
 	recount(q);	/* waiters that died are not counted */
+	(void)copier_busy(q);	/* nor a putter that died copying */
 	s = cur(q);
 	now = mono_now();
 	info->nmsgs = s->nmsgs;

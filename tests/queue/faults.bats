@@ -77,6 +77,47 @@ killed_mid_copy() {
 	assert_output "$(seq 101 200)"
 }
 
+@test "faults 2a: a producer killed mid copy of a big batch, copied without the lock: none of it put" {
+	# 4096 lines of seq are 128 KiB of records: copied with the mutex
+	# let go (doc/QUEUE.md), so nobody's lock owner dies; the flag it
+	# left up is found by the next look, and counted as a recovery.
+	seq 10000 > "$BATS_TEST_TMPDIR/in"
+	PKIT_FAULT=mid_copy:#1 run pqueue-put "$q" < "$BATS_TEST_TMPDIR/in"
+	killed_mid_copy
+	seq 10001 20000 | pqueue-put "$q"
+	run pqueue-get -n -c 10000 "$q"
+	assert_output "$(seq 10001 20000)"
+}
+
+@test "faults 2b: a producer stopped mid copy of a big batch: getters go on, other putters wait, -n says busy" {
+	local p
+	pqueue-put "$q" before
+	seq 10000 > "$BATS_TEST_TMPDIR/in"
+	PKIT_FAULT=mid_copy:stop#1 pqueue-put "$q" < "$BATS_TEST_TMPDIR/in" &
+	p=$!
+	pkit_track "$p"
+	wait_until 5 sh -c "grep -q '^State:.*T' /proc/$p/status"
+	# The mutex is free: a getter takes what was committed.
+	run timeout 5 pqueue-get -n "$q"
+	assert_success
+	assert_output before
+	# A putter may not write where the stopped one writes: -n waits as
+	# for a held lock (250 ms), then exits 124 as for a full queue.
+	timed_run pqueue-put -n "$q" late
+	assert_failure 124
+	[ "$elapsed" -ge 200 ]
+	pqueue-put "$q" after &
+	local w=$!
+	sleep 0.3
+	kill -0 "$w"
+	kill -CONT "$p"
+	wait "$p"
+	wait "$w"
+	run pqueue-get -n -c 10001 "$q"
+	assert_output "$(seq 10000; echo after)"
+	[ "$(key "$q" recoveries)" = 0 ]
+}
+
 @test "faults 2: a producer killed right after taking the lock: not put, queue usable" {
 	PKIT_FAULT=after_lock:#1 run pqueue-put "$q" m
 	assert_failure 137
