@@ -68,6 +68,32 @@ bats_require_minimum_version 1.5.0
 	assert_failure 124
 }
 
+@test "pqueue-put: lines of every length, across blocks and reads, split right; -0 too" {
+	local q
+	q=$(pkit_name p)
+	pqueue-create -s 16777216 "$q"
+	# 600 KB: three 256 KiB reads, lines of 0 to 300 bytes (empty ones
+	# too), so that ends fall at every place of a 64-byte block and of a
+	# read; the last line has no newline.
+	python3 -c '
+import random, sys
+random.seed(20)
+out = []
+for i in range(13000):
+    n = random.choice((0, 1, 15, 16, 63, 64, 65, random.randrange(300)))
+    out.append(("%d:" % i + "x" * n)[:n] if n else "")
+sys.stdout.write("\n".join(out))' > "$BATS_TEST_TMPDIR/in"
+	pqueue-put "$q" < "$BATS_TEST_TMPDIR/in"
+	pqueue-get -c 13000 "$q" > "$BATS_TEST_TMPDIR/out"
+	printf '\n' >> "$BATS_TEST_TMPDIR/in"
+	cmp "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/out"
+	tr '\n' '\0' < "$BATS_TEST_TMPDIR/in" | pqueue-put -0 "$q"
+	pqueue-get -0 -c 13000 "$q" | tr '\0' '\n' > "$BATS_TEST_TMPDIR/out"
+	cmp "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/out"
+	run pqueue-get -n "$q"
+	assert_failure 124
+}
+
 @test "pqueue-put: a stream much larger than the queue flows through it" {
 	local q
 	q=$(pkit_name p)
