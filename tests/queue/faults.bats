@@ -89,7 +89,7 @@ killed_mid_copy() {
 	assert_output "$(seq 10001 20000)"
 }
 
-@test "faults 2b: a producer stopped mid copy of a big batch: getters go on, other putters wait, -n says busy" {
+@test "faults 2b: a producer stopped mid copy of a big batch: getters go on, other putters wait, -n gives up in 250 ms" {
 	local p
 	pqueue-put "$q" before
 	seq 10000 > "$BATS_TEST_TMPDIR/in"
