@@ -341,7 +341,8 @@ hdr_invalid(const struct pq_hdr *h, uint64_t size)
 		return "size does not match its header (truncated?)";
 	/* Regions in order, each within the file; all terms are bounded. */
 	end = PAGE;
-	if (h->off_ctl < end || h->off_ctl % 64 != 0)
+	if (h->off_ctl < end || h->off_ctl % 64 != 0 || h->off_ctl > size ||
+	    size - h->off_ctl < h->ctl_size)
 		return "control block offset out of range";
 	end = h->off_ctl + h->ctl_size;
 	if (h->off_slots < end || h->off_slots % 64 != 0 ||

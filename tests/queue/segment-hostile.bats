@@ -325,6 +325,7 @@ as_them() {
 	total_size 1|size does not match its header
 	off_ctl 0|control block offset out of range
 	off_ctl 4097|control block offset out of range
+	off_ctl 18446744073709551360|control block offset out of range
 	off_slots 0|slot table offset out of range
 	off_done 18446744073709551615|done bitmap offset out of range
 	off_slotbuf 0|slot buffer offset out of range
