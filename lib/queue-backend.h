@@ -54,6 +54,8 @@ struct pq_ops {
 	 * the first operation (NULL: the backend opens at once, as open).
 	 */
 	int	 (*open_lazy)(const char *, struct pqb **);
+	/* What pq_read_blocks() returns for this backend. */
+	size_t	 read_block;
 };
 
 extern const struct pq_ops pq_shm_ops;		/* lib/queue-shm.c */

@@ -1610,5 +1610,6 @@ const struct pq_ops pq_redis_ops = {
 	pqr_create, pqr_open, pqr_remove,
 	pqr_put, pqr_get, pqr_commit, pqr_close, pqr_done, pqr_done_id,
 	pqr_join, pqr_stat, pqr_name, pqr_max_msg, pqr_renew_every, pqr_renew,
-	NULL, pqr_peek, pqr_open_lazy
+	NULL, pqr_peek, pqr_open_lazy,
+	0	/* a message's data is hiredis's reply string: len + 1 bytes */
 };

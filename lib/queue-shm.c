@@ -2376,5 +2376,11 @@ const struct pq_ops pq_shm_ops = {
 	pqs_create, pqs_open, pqs_remove,
 	pqs_put, pqs_get, pqs_commit, pqs_close, pqs_done, pqs_done_id,
 	pqs_join, pqs_stat, pqs_name, pqs_max_msg, pqs_renew_every, pqs_renew,
-	pqs_list, pqs_peek, NULL	/* no open_lazy: opening is local */
+	pqs_list, pqs_peek, NULL,	/* no open_lazy: opening is local */
+	/*
+	 * A leased message's data is a record's, in the slot buffer: after
+	 * its len bytes come the padding to 8 and the 8-byte trailer, so
+	 * blocks of 16 from the data's start end inside the record.
+	 */
+	16
 };

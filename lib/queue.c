@@ -301,6 +301,12 @@ pq_max_msg(const struct pq *q)
 	return q->ops->max_msg(q->b);
 }
 
+size_t
+pq_read_blocks(const struct pq *q)
+{
+	return q->ops->read_block;
+}
+
 int64_t
 pq_renew_every(const struct pq *q)
 {

@@ -264,6 +264,16 @@ void	pq_die_by_signal(void) __attribute__((noreturn));
 const char	*pq_name(const struct pq *q);
 uint32_t	 pq_max_msg(const struct pq *q);
 
+/*
+ * B > 0: the data of every message a get returns may be read in whole
+ * blocks of B bytes, the last one reaching past len (never written, and
+ * its bytes past len are not the message's).  A short message is then
+ * copied with a few fixed-size moves instead of a memcpy call of its
+ * length (pqueue-get: a fifth of its CPU for 16-byte lines).  0: only
+ * len bytes may be read.
+ */
+size_t		 pq_read_blocks(const struct pq *q);
+
 /* The name as it was given, password and all: to derive NAME.dead. */
 const char	*pq_spec(const struct pq *q);
 

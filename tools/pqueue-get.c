@@ -41,6 +41,7 @@
 
 #define BYREF	1024	/* messages this long are written from the lease */
 #define OUTPIPE	(256 * 1024)	/* a stream's stdout pipe is grown to this */
+#define BLOCKED	128	/* messages up to this long copied in 16-byte blocks */
 
 struct opts {
 	int64_t		timeout;	/* per message: -1 none, 0 -n, or -t */
@@ -227,11 +228,13 @@ write_batch(struct pq *q, const struct opts *o, struct outbuf *b,
 	char *out;
 	size_t *ends;
 	struct iovec *iov;
-	size_t need = 0, len = 0, off = 0, niov = 0, mark = 0, i, k, upto;
+	size_t need = 16, len = 0, off = 0, niov = 0, mark = 0, i, k, upto, o16;
 	ssize_t w;
 	char idbuf[32];
-	int e, idlen;
+	int e, idlen, blocks = pq_read_blocks(q) % 16 == 0 &&
+	    pq_read_blocks(q) > 0;
 
+	/* need: 16 to spare, for the last block of a short message. */
 	for (i = 0; i < n; i++)
 		need += (m[i].len < BYREF ? m[i].len : 0) + 1 +
 		    (o->w.ids ? 22 : 0);
@@ -261,7 +264,18 @@ write_batch(struct pq *q, const struct opts *o, struct outbuf *b,
 			memcpy(out + len, idbuf, (size_t)idlen);
 			len += (size_t)idlen;
 		}
-		if (m[i].len < BYREF) {
+		if (blocks && m[i].len <= BLOCKED) {
+			/*
+			 * Whole 16-byte blocks (pq_read_blocks), the bytes
+			 * past len overwritten by what follows: the compiler
+			 * inlines fixed-size moves, where a memcpy call of an
+			 * unknown length cost more than the copy (CPU for 2 M
+			 * 16-byte lines: 28 -> 22.5 ms).
+			 */
+			for (o16 = 0; o16 < m[i].len; o16 += 16)
+				memcpy(out + len + o16, m[i].data + o16, 16);
+			len += m[i].len;
+		} else if (m[i].len < BYREF) {
 			memcpy(out + len, m[i].data, m[i].len);
 			len += m[i].len;
 		} else {
