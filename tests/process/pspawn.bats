@@ -250,35 +250,38 @@ e"
 @test "pspawn: records older than an hour are pruned, recent ones kept" {
 	mkdir -m 700 "$PKIT_DIR" "$PKIT_DIR/jobs"
 	local i
-	for i in $(seq 40001 40100); do echo "100 exit 0" > "$PKIT_DIR/jobs/$i.job"; done
+	# Old records under pids no process can have (above Linux's
+	# PID_MAX_LIMIT, 4194304): a real job's record never shares a name
+	# or a pattern with them.
+	for i in $(seq 2000000001 2000000100); do echo "100 exit 0" > "$PKIT_DIR/jobs/$i.job"; done
 	touch -d '2 hours ago' "$PKIT_DIR"/jobs/*
-	echo "100 exit 1" > "$PKIT_DIR/jobs/40200.job"
+	echo "100 exit 1" > "$PKIT_DIR/jobs/2000000200.job"
 	run bash -c 'pjoin $(pspawn -n 64 true)'
 	assert_success
-	wait_until 5 test ! -e "$PKIT_DIR/jobs/40001.job"
+	wait_until 5 test ! -e "$PKIT_DIR/jobs/2000000001.job"
 	wait_until 5 no_keepers
-	assert_file_exists "$PKIT_DIR/jobs/40200.job"
+	assert_file_exists "$PKIT_DIR/jobs/2000000200.job"
 	assert_equal "$(find "$PKIT_DIR/jobs" -type f -name '*.job' | wc -l)" 65
 }
 
 @test "pspawn: the records are scanned for pruning at most every 30 seconds" {
 	mkdir -m 700 "$PKIT_DIR" "$PKIT_DIR/jobs"
 	local i
-	for i in $(seq 40001 40010); do echo "100 exit 0" > "$PKIT_DIR/jobs/$i.job"; done
+	for i in $(seq 2000000001 2000000010); do echo "100 exit 0" > "$PKIT_DIR/jobs/$i.job"; done
 	touch -d '2 hours ago' "$PKIT_DIR"/jobs/*
 	# Pruned a moment ago: the old records stay, even for a big batch.
 	touch "$PKIT_DIR/jobs/.pruned"
 	run bash -c 'pjoin $(pspawn -n 64 true)'
 	assert_success
 	wait_until 5 no_keepers
-	assert_file_exists "$PKIT_DIR/jobs/40001.job"
+	assert_file_exists "$PKIT_DIR/jobs/2000000001.job"
 	# Pruned 40 seconds ago: one pspawn removes them.
 	touch -d '40 seconds ago' "$PKIT_DIR/jobs/.pruned"
 	run bash -c 'pjoin $(pspawn true)'
 	assert_success
-	wait_until 5 test ! -e "$PKIT_DIR/jobs/40001.job"
+	wait_until 5 test ! -e "$PKIT_DIR/jobs/2000000001.job"
 	wait_until 5 no_keepers
-	assert_equal "$(find "$PKIT_DIR/jobs" -name '400*.job' | wc -l)" 0
+	assert_equal "$(find "$PKIT_DIR/jobs" -name '2000000*.job' | wc -l)" 0
 }
 
 @test "pspawn: a group-writable runtime directory is refused (125), nothing started" {
