@@ -794,10 +794,11 @@ pq_unlock(struct pqb *q)
 
 /*
  * Take the mutex, by deadline (at least LOCK_GRACE from now, so that -n
- * does not fail on a momentary holder); repair after a dead owner.
+ * does not fail on a momentary holder); repair after a dead owner.  No
+ * check of the state: pq_lock's.
  */
 static int
-pq_lock(struct pqb *q, int64_t deadline)
+lock_raw(struct pqb *q, int64_t deadline)
 {
 	struct timespec ts;
 	int64_t now;
@@ -832,6 +833,16 @@ pq_lock(struct pqb *q, int64_t deadline)
 		return pq_seterr(q->name, PKIT_EXIT_FAIL, "lock: %s",
 		    strerror(r));
 	}
+	return 0;
+}
+
+static int
+pq_lock(struct pqb *q, int64_t deadline)
+{
+	int r;
+
+	if ((r = lock_raw(q, deadline)) != 0)
+		return r;
 	FAULT("after_lock");
 	if ((r = check(q)) != 0) {
 		pq_unlock(q);
@@ -1373,6 +1384,34 @@ mutex_kind_ok(const pthread_mutex_t *m)
 }
 #endif
 
+/*
+ * pqs_open read the state without the mutex, and it looked invalid.  A
+ * commit going on can tear such a read: the copy that was current is
+ * rewritten as the next spare while it is being read (seen under
+ * valgrind, which slows the reader: 20 one-shot getters and putters, one
+ * getter refused a sound queue with "leased bytes out of range").  So
+ * look again holding the mutex before calling the segment corrupt: the
+ * reason then, or NULL if the state is sound after all, or if the mutex
+ * cannot be had within OPEN_WAIT (the caller's own lock will say why).
+ */
+static const char *
+state_confirm(const char *name, int fd, void *base, const struct pq_hdr *h)
+{
+	struct pqb *q;
+	const char *why;
+
+	if (pqs_handle_new(name, fd, base, h->total_size, h, &q) != 0)
+		return NULL;
+	if (lock_raw(q, mono_now() + OPEN_WAIT) != 0) {
+		pqs_handle_free(q);
+		return NULL;
+	}
+	why = state_invalid(&q->hdr, q->c);
+	pq_unlock(q);
+	pqs_handle_free(q);
+	return why;
+}
+
 static int
 pqs_open(const char *name, struct pqb **qp)
 {
@@ -1436,8 +1475,13 @@ pqs_open(const char *name, struct pqb **qp)
 		r = pq_seterr(name, PKIT_EXIT_FAIL, "mmap: %s", strerror(errno));
 		goto fail;
 	}
-	if ((why = pqs_validate(base, h.total_size)) != NULL ||
-	    memcmp(base, &h, sizeof(h)) != 0) {
+	if ((why = pqs_validate(base, h.total_size)) != NULL &&
+	    hdr_invalid(base, h.total_size) == NULL &&
+	    memcmp(base, &h, sizeof(h)) == 0 &&
+	    mutex_kind_ok((const pthread_mutex_t *)((char *)base +
+	    h.off_ctl)))
+		why = state_confirm(name, fd, base, &h);
+	if (why != NULL || memcmp(base, &h, sizeof(h)) != 0) {
 		r = pq_seterr(name, PKIT_EXIT_FAIL, "queue segment corrupt: %s",
 		    why != NULL ? why : "header changed under us");
 		goto fail;

@@ -87,6 +87,27 @@ refused() {
 	refused "$q" "corrupt"
 }
 
+@test "segment: a state that looks corrupt while the lock holder writes it is not refused" {
+	local q
+	q=$(pkit_name s)
+	pqueue-create "$q"
+	pqueue-put "$q" m1
+	# segpatch -h holds the queue's mutex, makes the current state
+	# invalid and puts it back after 500 ms: what a reader without the
+	# mutex can see while commits go on (a torn read).  A tool opening
+	# the queue must then look again with the mutex, not call it corrupt.
+	"$top_builddir/tests/queue/segpatch" -h "$PKIT_DIR/queues/$q" \
+	    state.inflight_bytes 4611686018427387904 500 > "$BATS_TEST_TMPDIR/held" &
+	pkit_track $!
+	wait_until 5 test -s "$BATS_TEST_TMPDIR/held"
+	run --separate-stderr pqueue-get -n "$q"
+	assert_success
+	assert_output m1
+	wait
+	run pqueue-stat -k "$q"
+	assert_line "recoveries=0"
+}
+
 @test "segment: a truncated one is refused, not a SIGBUS" {
 	local q
 	q=$(pkit_name seg)

@@ -3,6 +3,7 @@
  * segpatch: set one field of a queue segment, for the adversarial tests.
  *
  *	segpatch FILE FIELD VALUE
+ *	segpatch -h FILE state.FIELD VALUE MS
  *
  * FIELD is a header field (version, nslots, ring_cap, off_ring...), whose
  * checksum is then recomputed so that the engine's range checks, not the
@@ -12,6 +13,11 @@
  * times, CLOCK_MONOTONIC ns).  VALUE is a decimal number (negative ones wrap).  The
  * engine's layout is included so that offsets and the checksum are its
  * own.
+ *
+ * With -h, hold the queue's mutex, set the state field, print "held",
+ * sleep MS milliseconds, put the old value back and let the mutex go:
+ * what a process reading the state without the mutex can see while a
+ * holder writes it.
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -78,8 +84,17 @@ main(int argc, char *argv[])
 	size_t i;
 	int fd;
 
+	int hold = argc == 6 && strcmp(argv[1], "-h") == 0;
+	unsigned char old[8];
+	long ms = 0;
+
+	if (hold) {
+		ms = strtol(argv[5], NULL, 10);
+		argv++;
+		argc -= 2;
+	}
 	if (argc != 4)
-		errx(2, "usage: segpatch FILE FIELD VALUE");
+		errx(2, "usage: segpatch [-h] FILE FIELD VALUE [MS]");
 	errno = 0;
 	v = argv[3][0] == '-' ? (unsigned long long)strtoll(argv[3], &end, 10) :
 	    strtoull(argv[3], &end, 10);
@@ -113,8 +128,20 @@ main(int argc, char *argv[])
 		}
 	for (i = 0; i < sizeof(state_fields) / sizeof(state_fields[0]); i++)
 		if (strcmp(argv[2], state_fields[i].name) == 0) {
-			store((unsigned char *)&c->st[c->cur & 1] +
-			    state_fields[i].off, state_fields[i].size, v);
+			unsigned char *p = (unsigned char *)&c->st[c->cur & 1] +
+			    state_fields[i].off;
+
+			if (hold && pthread_mutex_lock(&c->mu) != 0)
+				errx(2, "cannot lock the queue");
+			memcpy(old, p, state_fields[i].size);
+			store(p, state_fields[i].size, v);
+			if (hold) {
+				printf("held\n");
+				fflush(stdout);
+				usleep((useconds_t)ms * 1000);
+				memcpy(p, old, state_fields[i].size);
+				pthread_mutex_unlock(&c->mu);
+			}
 			return 0;
 		}
 	errx(2, "%s: no such field", argv[2]);
