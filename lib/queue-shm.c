@@ -2315,14 +2315,19 @@ pqs_remove(const char *name)
 		return pq_seterr(name, PKIT_EXIT_FAIL,
 		    "segment is not ours; refused");
 	}
-	/* A sound queue: mark it removed and wake its waiters first. */
+	/*
+	 * A queue with a sound header and mutex: mark it removed and wake
+	 * its waiters first.  Not its state: read here without the mutex, a
+	 * commit going on can make it look invalid (see state_confirm), and
+	 * the flag and the futex words are in the control block, where the
+	 * header puts them, whatever the state says.
+	 */
 	if (st.st_size >= PAGE && pread(fd, &h, sizeof(h), 0) ==
 	    (ssize_t)sizeof(h) && hdr_invalid(&h, (uint64_t)st.st_size) ==
 	    NULL && (base = mmap(NULL, h.total_size, PROT_READ | PROT_WRITE,
 	    MAP_SHARED, fd, 0)) != MAP_FAILED) {
 		c = (struct pq_ctl *)((char *)base + h.off_ctl);
-		if (pqs_validate(base, h.total_size) == NULL &&
-		    mutex_kind_ok(&c->mu)) {
+		if (mutex_kind_ok(&c->mu)) {
 			struct timespec ts = ns_to_timespec(mono_now() +
 			    OPEN_WAIT);
 
@@ -2340,6 +2345,7 @@ pqs_remove(const char *name)
 				r = 0;
 			if (locked)
 				pthread_mutex_unlock(&c->mu);
+			munmap(base, h.total_size);
 			close(fd);
 			close(dfd);
 			if (r != 0)
@@ -2347,6 +2353,7 @@ pqs_remove(const char *name)
 				    "unlink: %s", strerror(r));
 			return 0;
 		}
+		munmap(base, h.total_size);
 	}
 	close(fd);
 	r = unlinkat(dfd, file, 0) == -1 ? errno : 0;

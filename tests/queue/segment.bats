@@ -108,6 +108,33 @@ refused() {
 	assert_line "recoveries=0"
 }
 
+@test "segment: pqueue-rm while the state looks corrupt still wakes the waiters" {
+	local q p st
+	q=$(pkit_name s)
+	pqueue-create "$q"
+	pqueue-get "$q" > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" & p=$!
+	pkit_track "$p"
+	wait_until 10 sh -c "pqueue-stat -k $q | grep -qx waiting_get=1"
+	# pqueue-rm reads the state while segpatch holds the mutex with the
+	# state made invalid (a torn read): it must still mark the queue
+	# removed and wake the getter, which would otherwise wait for ever
+	# on a segment no name leads to.
+	"$top_builddir/tests/queue/segpatch" -h "$PKIT_DIR/queues/$q" \
+	    state.inflight_bytes 4611686018427387904 500 > "$BATS_TEST_TMPDIR/held" &
+	pkit_track $!
+	wait_until 5 test -s "$BATS_TEST_TMPDIR/held"
+	pqueue-rm "$q"
+	[ ! -e "$PKIT_DIR/queues/$q" ]
+	st=0
+	timeout 10 tail --pid="$p" -f /dev/null || st=$?
+	[ "$st" -eq 0 ]
+	st=0
+	wait "$p" || st=$?
+	[ "$st" -eq 125 ]
+	grep -q "queue removed" "$BATS_TEST_TMPDIR/err"
+	[ ! -s "$BATS_TEST_TMPDIR/out" ]
+}
+
 @test "segment: a truncated one is refused, not a SIGBUS" {
 	local q
 	q=$(pkit_name seg)
