@@ -2320,7 +2320,10 @@ pqs_remove(const char *name)
 	 * its waiters first.  Not its state: read here without the mutex, a
 	 * commit going on can make it look invalid (see state_confirm), and
 	 * the flag and the futex words are in the control block, where the
-	 * header puts them, whatever the state says.
+	 * header puts them, whatever the state says.  The mapping is left
+	 * in place, as every handle's is (doc/QUEUE.md, "Close and remove":
+	 * the robust mutex's address must not be reused while this process
+	 * lives).
 	 */
 	if (st.st_size >= PAGE && pread(fd, &h, sizeof(h), 0) ==
 	    (ssize_t)sizeof(h) && hdr_invalid(&h, (uint64_t)st.st_size) ==
@@ -2345,7 +2348,6 @@ pqs_remove(const char *name)
 				r = 0;
 			if (locked)
 				pthread_mutex_unlock(&c->mu);
-			munmap(base, h.total_size);
 			close(fd);
 			close(dfd);
 			if (r != 0)
@@ -2353,7 +2355,6 @@ pqs_remove(const char *name)
 				    "unlink: %s", strerror(r));
 			return 0;
 		}
-		munmap(base, h.total_size);
 	}
 	close(fd);
 	r = unlinkat(dfd, file, 0) == -1 ? errno : 0;
