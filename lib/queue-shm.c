@@ -1391,8 +1391,11 @@ mutex_kind_ok(const pthread_mutex_t *m)
  * valgrind, which slows the reader: 20 one-shot getters and putters, one
  * getter refused a sound queue with "leased bytes out of range").  So
  * look again holding the mutex before calling the segment corrupt: the
- * reason then, or NULL if the state is sound after all, or if the mutex
- * cannot be had within OPEN_WAIT (the caller's own lock will say why).
+ * reason then, or NULL if the state is sound after all.  If the mutex
+ * cannot be had within OPEN_WAIT (a stopped holder, or a damaged lock),
+ * look once more without it: a commit only ever makes current a copy it
+ * has written whole, so a torn read does not survive a second look after
+ * a second, while a corrupt state does, and is refused as it was.
  */
 static const char *
 state_confirm(const char *name, int fd, void *base, const struct pq_hdr *h)
@@ -1401,10 +1404,12 @@ state_confirm(const char *name, int fd, void *base, const struct pq_hdr *h)
 	const char *why;
 
 	if (pqs_handle_new(name, fd, base, h->total_size, h, &q) != 0)
-		return NULL;
+		return state_invalid(h, (const struct pq_ctl *)
+		    ((const char *)base + h->off_ctl));
 	if (lock_raw(q, mono_now() + OPEN_WAIT) != 0) {
+		why = state_invalid(&q->hdr, q->c);
 		pqs_handle_free(q);
-		return NULL;
+		return why;
 	}
 	why = state_invalid(&q->hdr, q->c);
 	pq_unlock(q);

@@ -108,6 +108,28 @@ refused() {
 	assert_line "recoveries=0"
 }
 
+@test "segment: a corrupt state is refused even while its lock is held" {
+	local q
+	q=$(pkit_name s)
+	pqueue-create "$q"
+	pqueue-put "$q" m1
+	"$top_builddir/tests/queue/segpatch" "$PKIT_DIR/queues/$q" \
+	    state.inflight_bytes 4611686018427387904
+	# The lock is held (segpatch -h, setting the field to the value it
+	# has) for longer than the open waits for it: the open cannot
+	# confirm the state under the lock, and must not take it for sound.
+	# The state still reads invalid a second later, so it is refused.
+	"$top_builddir/tests/queue/segpatch" -h "$PKIT_DIR/queues/$q" \
+	    state.inflight_bytes 4611686018427387904 4000 > "$BATS_TEST_TMPDIR/held" &
+	pkit_track $!
+	wait_until 5 test -s "$BATS_TEST_TMPDIR/held"
+	timed_run --separate-stderr pqueue-get -n "$q"
+	assert_failure 125
+	[[ "$stderr" == *"queue segment corrupt: "* ]]
+	[ "$elapsed" -lt 3500 ]
+	wait
+}
+
 @test "segment: pqueue-rm while the state looks corrupt still wakes the waiters" {
 	local q p st
 	q=$(pkit_name s)
