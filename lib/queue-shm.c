@@ -1673,7 +1673,14 @@ pqs_put(struct pqb *q, const char *const *msgs, const size_t *lens, size_t n,
 			q->copying = 1;
 			pq_unlock(q);
 			put_records(q, pos, id, msgs + i, lens + i, k);
-			r = pq_lock(q, -1);
+			/*
+			 * By the caller's deadline, as every lock: a holder
+			 * stopped meanwhile (failure row 17) gets -n and -t
+			 * their 124, not a wait for ever.  Given up, the flag
+			 * stays up with the byte free, as for a putter killed
+			 * copying (row 2a): that batch is not put.
+			 */
+			r = pq_lock(q, deadline);
 			q->copying = 0;
 			if (r == 0)
 				q->c->putting = 0;

@@ -118,6 +118,38 @@ killed_mid_copy() {
 	[ "$(key "$q" recoveries)" = 0 ]
 }
 
+@test "faults 2b: a big put with -n whose lock is held by a stopped process when its copy ends gives up with 124" {
+	local p st=0
+	pqueue-put "$q" before
+	seq 10000 > "$BATS_TEST_TMPDIR/in"
+	PKIT_FAULT=mid_copy:stop#1 pqueue-put -n "$q" < "$BATS_TEST_TMPDIR/in" &
+	p=$!
+	pkit_track "$p"
+	wait_until 5 sh -c "grep -q '^State:.*T' /proc/$p/status"
+	# Another holder of the mutex, stopped as far as the putter can tell
+	# (row 17): segpatch -h holds it for 3 s, setting a field to the
+	# value it has.
+	"$top_builddir/tests/queue/segpatch" -h "$PKIT_DIR/queues/$q" \
+	    state.nmsgs 1 3000 > "$BATS_TEST_TMPDIR/held" &
+	local h=$!
+	pkit_track "$h"
+	wait_until 5 test -s "$BATS_TEST_TMPDIR/held"
+	local t0=${EPOCHREALTIME//[!0-9]/}
+	kill -CONT "$p"
+	wait "$p" || st=$?
+	local ms=$(( (${EPOCHREALTIME//[!0-9]/} - t0) / 1000 ))
+	# -n's deadline holds for taking the lock back after the copy: 124
+	# after the 250 ms grace, not a wait for the holder to let go.
+	[ "$st" = 124 ]
+	[ "$ms" -lt 2000 ]
+	wait "$h"
+	# That batch is not put; the flag comes down at the next look.
+	run pqueue-get -n -c 20000 "$q"
+	assert_output before
+	[ "$(key "$q" recoveries)" = 1 ]
+	usable
+}
+
 @test "faults 2: a producer killed right after taking the lock: not put, queue usable" {
 	PKIT_FAULT=after_lock:#1 run pqueue-put "$q" m
 	assert_failure 137
