@@ -995,7 +995,7 @@ stop_remnants(const char *path, struct pidlock *pl, int64_t grace)
 	char buf[32];
 	ssize_t len;
 	size_t i, n, live = 0;
-	int64_t deadline;
+	int64_t deadline, left;
 
 	len = pread(pl->fd, buf, sizeof(buf), 0);
 	if (len <= 0 || pidlock_parse(buf, (size_t)len, &pid) == -1 ||
@@ -1015,7 +1015,9 @@ stop_remnants(const char *path, struct pidlock *pl, int64_t grace)
 	}
 	deadline = mono_now() + grace;
 	for (i = 0; i < live; i++) {
-		if (!pidref_wait(&refs[i], deadline - mono_now())) {
+		/* Past the deadline, 0: pidref_wait waits for ever on < 0. */
+		left = deadline - mono_now();
+		if (!pidref_wait(&refs[i], left > 0 ? left : 0)) {
 			pidref_signal(&refs[i], SIGKILL);
 			pidref_wait(&refs[i], KILL_WAIT_NS);
 		}

@@ -540,6 +540,26 @@ procs_of_reaper() {
 	gone "$pf"
 }
 
+@test "pdaemon: -k -t kills every inherited holder that ignores SIGTERM, in about that long" {
+	# CMD exits on SIGTERM; two children holding the lock ignore it.
+	# The first uses up the grace period: the second must be killed at
+	# once, not waited for without end.
+	start -p "$pf" sh -c '(trap "" TERM; exec sleep 1000) &
+	    (trap "" TERM; exec sleep 1000) & exec sleep 1000'
+	wait_until 5 n_children_at_least "$pid" 2
+	local kids
+	kids=$(children "$pid")
+	# shellcheck disable=SC2086 # two pids
+	pkit_track $kids
+	timed_run --separate-stderr timeout 20 pdaemon -k -t 1 "$pf"
+	assert_success
+	[ "$elapsed" -lt 5000 ] || fail "took ${elapsed}ms"
+	for k in $kids; do
+		wait_until 5 dead "$k"
+	done
+	gone "$pf"
+}
+
 # --- supervision (-r) -------------------------------------------------------
 
 @test "pdaemon: -r: the pidfile names the supervisor, titled pdaemon: NAME" {
