@@ -223,7 +223,7 @@ keeper(struct lock *lk, struct pidref *ref)
 {
 	struct lease_state st = { 0, 0, 0 };
 	const char *msg;
-	int64_t next, lease_ns = lk->ops->lease_ns(lk->b);
+	int64_t next, now, lease_ns = lk->ops->lease_ns(lk->b);
 	int fd;
 
 	st.last_ok = mono_now();
@@ -242,9 +242,11 @@ keeper(struct lock *lk, struct pidref *ref)
 	signal(SIGINT, SIG_IGN);
 	next = st.last_ok + lease_ns / 3;
 	for (;;) {
-		/* pidref_wait waits for ever on a negative time. */
-		if (pidref_wait(ref, next > mono_now() ? next - mono_now() :
-		    0) == 1)
+		/* pidref_wait waits for ever on a negative time: one
+		 * clock read, so that the time cannot go negative between
+		 * the test and the subtraction. */
+		now = mono_now();
+		if (pidref_wait(ref, next > now ? next - now : 0) == 1)
 			break;
 		if (mono_now() < next)
 			continue;
