@@ -271,8 +271,12 @@ keeper(const struct keeper_conf *c, int verdict, int argc, char *argv[])
 	dup2(c->null, STDOUT_FILENO);
 	if (c->out != -1 && c->err != -1)
 		dup2(c->null, STDERR_FILENO);
-	if (write(verdict, &code, 1) != 1)
-		_exit(PKIT_EXIT_FAIL);
+	/*
+	 * If pspawn is gone (killed while the copies started: EPIPE), the
+	 * copies still run and their records say so: keep them, and record
+	 * their ends, as always.
+	 */
+	(void)!write(verdict, &code, 1);
 	close(verdict);
 	if (c->in != c->null)
 		close(c->in);

@@ -162,6 +162,36 @@ e"
 	[ -z "$(zombies_of "$k")" ]
 }
 
+# any_record: a job record exists.
+any_record() {
+	compgen -G "$PKIT_DIR/jobs/*.job" > /dev/null
+}
+
+# all_final N: N job records, none of them still "running".
+all_final() {
+	local n
+	n=$(find "$PKIT_DIR/jobs" -name '*.job' | wc -l)
+	[ "$n" -eq "$1" ] && ! grep -qs ' running ' "$PKIT_DIR"/jobs/*.job
+}
+
+@test "pspawn: killed while its keeper still starts copies, the copies' ends are still recorded" {
+	local p
+	# 200 copies take the keeper a while to start: pspawn is killed as
+	# soon as the first is recorded, before the keeper can tell it the
+	# verdict.  The copies run on; the keeper must still record each
+	# one's end (a later pjoin has nothing else to go by), not leave
+	# them "running" for ever.
+	pspawn -n 200 sleep 1 > "$BATS_TEST_TMPDIR/out" 2>&1 &
+	p=$!
+	pkit_track "$p"
+	wait_until 10 any_record
+	kill -TERM "$p"
+	wait "$p" || true
+	wait_until 30 all_final 200
+	run pjoin "$(cd "$PKIT_DIR/jobs" && ls -- *.job | sed -n '1s/\.job$//p')"
+	assert_success
+}
+
 @test "pspawn: a record names the process by pid and start time, running then final" {
 	run --separate-stderr pspawn sleep 100
 	assert_success
