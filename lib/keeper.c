@@ -43,7 +43,13 @@
 #include "proc.h"
 #include "spawn.h"
 
-#define KEEPER_STACK	(1024 * 1024)	/* touched: a few pages */
+#define KEEPER_STACK	(1024 * 1024)	/* touched: a few pages, plus: */
+/*
+ * Each copy starts with vfork, on the keeper's stack, and glibc's execvp
+ * builds on that stack a path per PATH entry and, for a script without
+ * "#!" (ENOEXEC), a new argument vector of the command's length: 140 000
+ * arguments overflowed the 1 MiB.  keeper_clone adds room for both.
+ */
 #define GRACE_NS	((int64_t)2000000000)	/* SIGTERM, 2 s, SIGKILL */
 #define CALLER_LOOK_MS	100	/* -D without a pidfd: the caller looked at */
 
@@ -118,6 +124,8 @@ keeper_main(void *arg)
 static pid_t
 keeper_clone(struct keeper_args *a)
 {
+	const char *path = getenv("PATH");
+	size_t size, n, page = (size_t)getpagesize();
 	char *stack;
 	pid_t pid;
 
@@ -127,18 +135,26 @@ keeper_clone(struct keeper_args *a)
 	if (RUNNING_ON_VALGRIND)
 		return -1;
 #endif
-	stack = mmap(NULL, KEEPER_STACK, PROT_READ | PROT_WRITE,
+	/* execvp's room (above KEEPER_STACK): the argument vector again,
+	 * and a path as long as PATH and the name.  Pages never touched
+	 * cost nothing. */
+	for (n = 0; a->kc->argv[n] != NULL; n++)
+		;
+	size = KEEPER_STACK + (n + 3) * sizeof(char *) +
+	    (path != NULL ? strlen(path) : 0) + strlen(a->kc->argv[0]) + 2;
+	size = (size + page - 1) / page * page;
+	stack = mmap(NULL, size, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (stack == MAP_FAILED)
 		return -1;
 	/* A guard page: an overflow faults instead of writing the heap. */
-	if (mprotect(stack, getpagesize(), PROT_NONE) == -1) {
-		munmap(stack, KEEPER_STACK);
+	if (mprotect(stack, page, PROT_NONE) == -1) {
+		munmap(stack, size);
 		return -1;
 	}
-	if ((pid = clone(keeper_main, stack + KEEPER_STACK, CLONE_VM | SIGCHLD,
+	if ((pid = clone(keeper_main, stack + size, CLONE_VM | SIGCHLD,
 	    a)) == -1)
-		munmap(stack, KEEPER_STACK);
+		munmap(stack, size);
 	return pid;
 }
 

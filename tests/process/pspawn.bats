@@ -192,6 +192,22 @@ all_final() {
 	assert_success
 }
 
+@test "pspawn: a script without #! gets all of 140000 arguments" {
+	local p
+	# execvp runs such a script with /bin/sh, building a new argument
+	# vector on the stack: the keeper's, where each copy is vforked.
+	printf 'echo "ran with $# args" > "%s"\n' "$BATS_TEST_TMPDIR/ran" \
+	    > "$BATS_TEST_TMPDIR/noshebang"
+	chmod +x "$BATS_TEST_TMPDIR/noshebang"
+	# shellcheck disable=SC2046 # 140000 words
+	run pspawn "$BATS_TEST_TMPDIR/noshebang" $(yes x | head -n 140000)
+	assert_success
+	p=$output
+	run pjoin "$p"
+	assert_success
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/ran")" "ran with 140000 args"
+}
+
 @test "pspawn: a record names the process by pid and start time, running then final" {
 	run --separate-stderr pspawn sleep 100
 	assert_success
