@@ -146,7 +146,10 @@ read_small(pid_t pid, const char *name, char *buf, size_t len)
 }
 
 /* A kernel without pidfd_open says so once: not asked again (pjoin
- * would ask for every pid it watches, every LOOK_NS). */
+ * would ask for every pid it watches, every LOOK_NS).  EPERM, which
+ * pidfd_open itself never returns, is a seccomp filter's answer (some
+ * container runtimes give it for the calls they do not know): the same
+ * as ENOSYS, for the callers too. */
 int
 proc_pidfd_open(pid_t pid)
 {
@@ -158,8 +161,10 @@ proc_pidfd_open(pid_t pid)
 		return -1;
 	}
 	if ((fd = (int)syscall(SYS_pidfd_open, pid, 0)) == -1 &&
-	    errno == ENOSYS)
+	    (errno == ENOSYS || errno == EPERM)) {
 		nosys = 1;
+		errno = ENOSYS;
+	}
 	return fd;
 }
 

@@ -38,6 +38,38 @@ print(p, "ok" if r == 0 else errno.errorcode[ctypes.get_errno()])'
 	assert_output "ENOSYS ENOSYS"
 }
 
+@test "oldkernel: with OLDKERNEL_ERRNO=EPERM they fail with EPERM (a container's seccomp)" {
+	local probe='import errno, os
+try:
+    os.close(os.pidfd_open(os.getpid())); print("ok")
+except OSError as e:
+    print(errno.errorcode[e.errno])'
+	OLDKERNEL_ERRNO=EPERM run old python3 -c "$probe"
+	assert_output "EPERM"
+}
+
+@test "oldkernel: EPERM from a seccomp filter is taken as no pidfds: pjoin, pspawn -D" {
+	# Such a filter (some container runtimes') answers EPERM, which
+	# pidfd_open never does by itself: the tools must fall back as on an
+	# old kernel, not fail (pjoin exited 125 "pidfd_open: Operation not
+	# permitted").
+	export OLDKERNEL_ERRNO=EPERM
+	run --separate-stderr old bash -c 'set -o pipefail
+		p=$(pspawn sh -c "sleep 0.3; exit 3") || exit
+		pjoin -v "$p" | sed "s/^$p /PID /"'
+	assert_failure 3
+	assert_output "PID 3"
+	[ -z "$stderr" ]
+	timed_run --separate-stderr old bash -c 'pspawn -D sleep 100; sleep 0.2'
+	assert_success
+	[ -z "$stderr" ]
+	local p=$output
+	pkit_track "$p"
+	timed_run old pjoin -t 5 "$p"
+	assert_failure 143
+	[ "$elapsed" -lt 3000 ] || fail "took $elapsed ms"
+}
+
 @test "oldkernel: pjoin gives a pspawn job's real status" {
 	run --separate-stderr old bash -c 'set -o pipefail
 		p=$(pspawn sh -c "sleep 0.3; exit 3") || exit
