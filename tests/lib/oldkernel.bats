@@ -48,7 +48,7 @@ except OSError as e:
 	assert_output "EPERM"
 }
 
-@test "oldkernel: EPERM from a seccomp filter is taken as no pidfds: pjoin, pspawn -D" {
+@test "oldkernel: EPERM from a seccomp filter is taken as no pidfds: pjoin, pspawn -D, pdaemon" {
 	# Such a filter (some container runtimes') answers EPERM, which
 	# pidfd_open never does by itself: the tools must fall back as on an
 	# old kernel, not fail (pjoin exited 125 "pidfd_open: Operation not
@@ -68,6 +68,18 @@ except OSError as e:
 	timed_run old pjoin -t 5 "$p"
 	assert_failure 143
 	[ "$elapsed" -lt 3000 ] || fail "took $elapsed ms"
+	# pdaemon -s and -k (125 "Operation not permitted" before).
+	local pf="$BATS_TEST_TMPDIR/d.pid"
+	run --separate-stderr old pdaemon -p "$pf" sleep 100
+	assert_success
+	p=$output
+	pkit_track "$p"
+	run --separate-stderr old pdaemon -s "$pf"
+	assert_success
+	assert_output "$p"
+	run --separate-stderr old pdaemon -k "$pf"
+	assert_success
+	[ ! -e "$pf" ]
 }
 
 @test "oldkernel: pjoin gives a pspawn job's real status" {
