@@ -141,6 +141,7 @@ daemon_start(const struct daemon_conf *conf)
 
 	memset(&s, 0, sizeof(s));
 	s.conf = conf;
+	proc_children_ours();	/* the start and the supervisor wait */
 	sigfillset(&all_signals);
 	sigemptyset(&no_signals);
 	s.logfd = s.nullfd = s.dirfd = s.report[0] = s.report[1] = -1;

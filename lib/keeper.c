@@ -165,6 +165,7 @@ keeper_start(const struct keeper_conf *kc, int argc, char *argv[])
 	unsigned char code;
 	ssize_t n;
 
+	proc_children_ours();	/* the keeper records their ends */
 	if (pipe2(a.verdict, O_CLOEXEC) == -1) {
 		warn("pipe");
 		_exit(PKIT_EXIT_FAIL);

@@ -61,8 +61,10 @@ lock_run(struct lock *lk, char *const argv[])
 		execvp(argv[0], argv);
 		return execpipe_report(argv[0], errno);
 	}
-	if (lk->ops->exec == NULL)
+	if (lk->ops->exec == NULL) {
+		proc_children_ours();	/* plock exits with its status */
 		return run_leased(lk, argv);
+	}
 	lk->ops->exec(lk->b, argv);
 	return execpipe_report(argv[0], errno);
 }

@@ -207,6 +207,7 @@ pool_init(struct pool *p, struct pq *q, const struct pqw_opts *o,
 	memset(p, 0, sizeof(*p));
 	p->o = o;
 	p->argv = argv;
+	proc_children_ours();	/* else waitid fails, and the pool spins */
 	p->n = o->jobs < 1 ? 1 : o->jobs;
 	p->joblog = -1;
 	for (i = 0; argv[i] != NULL; i++)

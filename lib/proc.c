@@ -242,6 +242,17 @@ proc_start_epoch(unsigned long long start)
 }
 
 void
+proc_children_ours(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, NULL);
+}
+
+void
 proc_nofile_raise(void)
 {
 	struct rlimit rl;

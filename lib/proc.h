@@ -85,6 +85,15 @@ long long	proc_start_epoch(unsigned long long start);
 void	proc_nofile_raise(void);
 
 /*
+ * Make our children's ends ours to collect: SIGCHLD inherited ignored
+ * (SIG_IGN, or SA_NOCLDWAIT) has the kernel reap them at once, and a
+ * status we must record or report would be lost (a wait then fails with
+ * ECHILD, or hangs).  Call before the first child; the children get the
+ * default too.
+ */
+void	proc_children_ours(void);
+
+/*
  * A process pinned so that a reused pid is never signalled: a pidfd; or,
  * where there is no pidfd_open(2) (Linux < 5.3, valgrind), the pid and
  * its start time, checked again before each signal and while waiting.

@@ -85,6 +85,17 @@ uptime_of() {
 	gone "$pf"
 }
 
+@test "ready: -w started with SIGCHLD ignored still sees CMD exit first" {
+	# Ignored SIGCHLD, inherited, had the kernel reap CMD: pdaemon -w
+	# never saw it end and waited out its -t (124, "not ready").
+	run --separate-stderr timeout -k 5 30 python3 -c 'import os, signal, sys
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+os.execvp(sys.argv[1], sys.argv[1:])' pdaemon -w -t 10 -p "$pf" sh -c 'exit 5'
+	assert_failure 5
+	assert_equal "$stderr" "pdaemon: sh: exited with status 5 before it was ready"
+	gone "$pf"
+}
+
 @test "ready: -w -t: past the deadline it is 124, CMD stopped, pidfile gone" {
 	timed_run --separate-stderr pdaemon -w -t 1 -p "$pf" -o "$log" \
 	    sh -c "echo \$\$ > '$cmdpid'; exec '$notifier' -n"

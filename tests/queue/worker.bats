@@ -80,6 +80,24 @@ bats_require_minimum_version 1.5.0
 	assert_output "$(printf '1\n2\n3')"
 }
 
+@test "pqueue-get worker: started with SIGCHLD ignored, it still collects its commands and ends" {
+	local q
+	q=$(pkit_name w)
+	pqueue-create "$q"
+	pqueue-put "$q" a b
+	pqueue-close "$q"
+	# A parent that ignores SIGCHLD passes that on through exec; the
+	# kernel would then reap the commands itself, and the pool, whose
+	# waitid failed with ECHILD, spun for ever at full CPU.
+	run --separate-stderr timeout -k 5 20 python3 -c 'import os, signal, sys
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+os.execvp(sys.argv[1], sys.argv[1:])' pqueue-get -f "$q" sh -c 'read m; echo "got $m"'
+	assert_success
+	assert_output "$(printf 'got a\ngot b')"
+	run pqueue-join -t 1 "$q"
+	assert_success
+}
+
 @test "pqueue-get worker: a failed CMD gives its message back to the front, attempts+1, count unchanged" {
 	local q
 	q=$(pkit_name w)
