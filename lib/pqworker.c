@@ -191,6 +191,11 @@ pqw_run(struct pq *q, const struct pqw_opts *o, char *const argv[])
 		return 128 + sig;
 	if (p.halted != 0)
 		return p.halted;
+	/* A queue that stayed empty or closed ends the pool normally: it
+	 * does not hide a CMD that failed (pqueue-get(1), EXIT STATUS). */
+	if (p.first_fail != 0 && (p.fatal == PKIT_EXIT_TIMEOUT ||
+	    p.fatal == PKIT_EXIT_NO))
+		return p.first_fail;
 	if (p.fatal != 0)
 		return p.fatal;
 	return p.first_fail;

@@ -80,6 +80,21 @@ bats_require_minimum_version 1.5.0
 	assert_output "$(printf '1\n2\n3')"
 }
 
+@test "pqueue-get worker: a CMD that failed is the status also when the queue then stays empty or closes" {
+	local q
+	q=$(pkit_name w)
+	pqueue-create "$q"
+	pqueue-put "$q" m
+	# -n: the pool ends when the queue is empty (124 by itself)...
+	run --separate-stderr pqueue-get -f -n -r 1 "$q" sh -c 'exit 7'
+	assert_failure 7
+	# ...-c 2 on a queue closed and drained after one (1 by itself).
+	pqueue-put "$q" m
+	pqueue-close "$q"
+	run --separate-stderr pqueue-get -c 2 -r 1 "$q" sh -c 'exit 7'
+	assert_failure 7
+}
+
 @test "pqueue-get worker: started with SIGCHLD ignored, it still collects its commands and ends" {
 	local q
 	q=$(pkit_name w)
