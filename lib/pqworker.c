@@ -98,6 +98,7 @@ static void	fire_timers(struct pool *, int64_t);
 static void	end_all(struct pool *, int);
 static void	group_kill(struct task *, int);
 static void	give_back(struct task *);
+static void	retry(struct task *);
 static void	settle_failure(struct pool *, struct task *, int);
 static void	set_aside(struct pool *, struct task *, uint32_t);
 static void	dead_name(char *, size_t, const char *);
@@ -651,7 +652,7 @@ fire_timers(struct pool *p, int64_t now)
 
 		if (t->state == T_BACKOFF && (now >= t->release_at ||
 		    p->ending))
-			give_back(t);
+			retry(t);
 		if (t->state != T_RUN)
 			continue;
 		if (t->deadline != 0 && now >= t->deadline && !t->timed_out) {
@@ -679,7 +680,7 @@ end_all(struct pool *p, int sig)
 		if (p->t[i].state == T_RUN)
 			group_kill(&p->t[i], sig);
 		else if (p->t[i].state == T_BACKOFF)
-			give_back(&p->t[i]);
+			retry(&p->t[i]);
 	}
 }
 
@@ -699,9 +700,23 @@ group_kill(struct task *t, int sig)
 		t->kill_at = mono_now() + PQW_GRACE_NS;
 }
 
-/* Give t's message back to the front of the queue (attempts+1). */
+/*
+ * Give t's message back to the front of the queue as it was: it was not
+ * tried (stopped by us, -H, not runnable, the reader gone), and -r counts
+ * only failures and deaths (pqueue-get(1)).  After a failed attempt's
+ * backoff, retry() gives it back with attempts+1.
+ */
 static void
 give_back(struct task *t)
+{
+	if (pq_commit(t->q, 0, PQ_NOCOUNT) != 0)
+		warnx("%s", pq_error());
+	t->state = T_IDLE;
+}
+
+/* A failed attempt, its backoff over (or cut short): back, attempts+1. */
+static void
+retry(struct task *t)
 {
 	if (pq_release(t->q) != 0)
 		warnx("%s", pq_error());

@@ -260,13 +260,14 @@ PRELUDE
 "return {0, w}\n";
 
 /*
- * ARGV consumer ncommit done, then id len for each message of the lease:
- * the first ncommit are acknowledged, the rest given back.  {0}.
+ * ARGV consumer ncommit flags, then id len for each message of the lease:
+ * the first ncommit are acknowledged, the rest given back, attempts+1
+ * unless flags has 2 (PQ_NOCOUNT); 1 (PQ_DONE) marks the first done.  {0}.
  */
 static const char commit_lua[] =
 PRELUDE
 DONE_MARK
-"local k = tonumber(ARGV[2])\n"
+"local k, fl = tonumber(ARGV[2]), tonumber(ARGV[3])\n"
 "local acked, freed, back = 0, 0, 0\n"
 "local sids, ids = {}, {}\n"
 "for i = 4, 3 + 2 * k, 2 do\n"
@@ -296,7 +297,7 @@ DONE_MARK
 "    if #p == 1 then\n"
 "      redis.call('XCLAIM', KEYS[2], 'g', ARGV[1], 0, sid, 'IDLE',\n"
 "        '" IDLE_GONE "', 'JUSTID')\n"
-"      redis.call('HINCRBY', KEYS[4], id, 1)\n"
+"      if fl < 2 then redis.call('HINCRBY', KEYS[4], id, 1) end\n"
 "      redis.call('HSET', KEYS[4], 'r' .. id, 1)\n"
 "      back = back + 1\n"
 "    end\n"
@@ -306,7 +307,7 @@ DONE_MARK
 "  redis.call('HINCRBY', KEYS[1], 'bytes', -freed)\n"
 "  redis.call('HINCRBY', KEYS[1], 'gets', acked)\n"
 "end\n"
-"if ARGV[3] == '1' and k >= 1 then done_mark(ARGV[4]) end\n"
+"if fl % 2 == 1 and k >= 1 then done_mark(ARGV[4]) end\n"
 "if acked > 0 then wake('put') end\n"
 "if back > 0 then redis.call('HINCRBY', KEYS[1], 'requeues', back) end\n"
 "if back > 0 or (acked > 0 and meta[2] == '1') then wake('get') end\n"
@@ -1234,7 +1235,8 @@ commit_args(struct pqb *q, size_t ncommit, int flags, const char ***avp,
 	av[k++] = q->consumer;
 	snprintf(num[k], sizeof(num[k]), "%zu", ncommit);
 	av[k] = num[k], k++;
-	av[k++] = (flags & PQ_DONE) ? "1" : "0";
+	av[k++] = (flags & PQ_DONE) ? ((flags & PQ_NOCOUNT) ? "3" : "1") :
+	    ((flags & PQ_NOCOUNT) ? "2" : "0");
 	for (i = 0; i < q->nlease; i++) {
 		snprintf(num[k], sizeof(num[k]), "%" PRIu64, q->lease[i].id);
 		av[k] = num[k], k++;

@@ -486,13 +486,13 @@ nwait(struct pq_state *n, int kind)
 
 /*
  * Put nmsgs records (nbytes, in buf, offsets in q->offs) back at the
- * front of the staged queue with attempts+1.  FIFO: just before head, in
+ * front of the staged queue with attempts+1 (as they were, if !count).  FIFO: just before head, in
  * order; LIFO: on top, the first one last.  The space is free: the
  * records' capacity was reserved while they were leased.
  */
 static void
 requeue(struct pqb *q, struct pq_state *n, const unsigned char *buf,
-    uint64_t nbytes, uint32_t nmsgs)
+    uint64_t nbytes, uint32_t nmsgs, int count)
 {
 	struct pq_rec r;
 	uint64_t pos, sz;
@@ -506,7 +506,7 @@ requeue(struct pqb *q, struct pq_state *n, const unsigned char *buf,
 		i = (q->hdr.flags & PQ_F_LIFO) ? nmsgs - 1 - k : k;
 		memcpy(&r, buf + q->offs[i], sizeof(r));
 		sz = RECSZ(r.len);
-		if (r.attempts < UINT32_MAX)
+		if (count && r.attempts < UINT32_MAX)
 			r.attempts++;
 		ring_write(q, pos, &r, sizeof(r));
 		ring_write(q, ring_add(q, pos, sizeof(r)),
@@ -595,7 +595,7 @@ reclaim_slot(struct pqb *q, int i)
 			mark_broken(q);
 			return -1;
 		}
-		requeue(q, n, buf, s.nbytes, s.nmsgs);
+		requeue(q, n, buf, s.nbytes, s.nmsgs, 1);
 		n->inflight -= s.nmsgs;
 		n->inflight_bytes -= s.nbytes;
 		k = s.nmsgs;
@@ -1813,7 +1813,8 @@ settle(struct pqb *q, struct pq_state *n, size_t ncommit, int flags,
 			return pq_seterr(q->name, PKIT_EXIT_FAIL,
 			    "queue segment corrupt: lease records");
 		}
-		requeue(q, n, buf + off, q->lease_bytes - off, (uint32_t)rest);
+		requeue(q, n, buf + off, q->lease_bytes - off, (uint32_t)rest,
+		    !(flags & PQ_NOCOUNT));
 	}
 	n->inflight -= q->nlease;
 	n->inflight_bytes -= q->lease_bytes;

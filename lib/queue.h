@@ -158,6 +158,7 @@ struct pq_entry {
 #define PQ_EXIST_OK	0x1		/* an existing valid queue is fine */
 /* pq_commit flags */
 #define PQ_DONE		0x1		/* also mark the (single) message done */
+#define PQ_NOCOUNT	0x2		/* those given back keep their attempts */
 
 /*
  * Create queue NAME (cfg NULL: defaults); with PQ_EXIST_OK open it if it
@@ -204,6 +205,9 @@ int	pq_get(struct pq *q, size_t max, int64_t deadline,
  * Commit the first n messages of the current lease; the others go back
  * to the front of the queue (attempts+1).  PQ_DONE (a lease of one
  * message): mark it done in the same commit (a worker's success).
+ * PQ_NOCOUNT: the others were not tried (never written out, or their
+ * command stopped by us, or never run): they keep their attempts, so
+ * that a pool's -r counts only failures and deaths.
  */
 int	pq_commit(struct pq *q, size_t n, int flags);
 

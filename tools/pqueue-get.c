@@ -308,7 +308,8 @@ write_batch(struct pq *q, const struct opts *o, struct outbuf *b,
 				off += (size_t)w;
 			for (k = 0; k < n && ends[k] <= off; k++)
 				;
-			pq_commit(q, k, 0);
+			/* The rest were not delivered: no attempt. */
+			pq_commit(q, k, PQ_NOCOUNT);
 			if (e == EINTR)
 				return 128 + pq_signalled();
 			if (e == EPIPE) {

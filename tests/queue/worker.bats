@@ -95,6 +95,31 @@ bats_require_minimum_version 1.5.0
 	assert_failure 7
 }
 
+@test "pqueue-get worker: a message the pool gives back itself is no attempt: -r 1 still runs it" {
+	local q p st=0
+	q=$(pkit_name w)
+	pqueue-create "$q"
+	pqueue-put "$q" hello
+	pqueue-close "$q"
+	# Stopped by SIGTERM while its command runs: given back untried.
+	pqueue-get -r 1 "$q" sh -c 'read m; echo started > "$0"; sleep 30' \
+	    "$BATS_TEST_TMPDIR/started" & p=$!
+	pkit_track "$p"
+	wait_until 10 test -s "$BATS_TEST_TMPDIR/started"
+	kill -TERM "$p"
+	wait "$p" || st=$?
+	[ "$st" = 143 ]
+	# A command that cannot run: given back untried too (127).
+	run -127 --separate-stderr pqueue-get -r 1 "$q" /nonexistent/cmd
+	assert_failure 127
+	# With one attempt allowed it must still run, not be set aside
+	# unseen with 0 ("failed 2 times: dropped", join returning).
+	run --separate-stderr pqueue-get -r 1 -f "$q" sh -c 'read m; echo "ran $m"'
+	assert_success
+	assert_output "ran hello"
+	[ -z "$stderr" ]
+}
+
 @test "pqueue-get worker: started with SIGCHLD ignored, it still collects its commands and ends" {
 	local q
 	q=$(pkit_name w)
