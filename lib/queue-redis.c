@@ -744,9 +744,10 @@ pqr_remove(const char *name)
  * On a Sentinel name a failure that may pass (lost connection, READONLY,
  * MASTERDOWN, LOADING) is tried again on the current master until
  * window(); E_ONCE never sends twice what may have run (only a refusal is
- * tried again).  E_WRITE: the reply is returned only once WAIT has
- * confirmed the name's replicas (a lost WAIT sends the write again: a
- * put may then be stored twice, never lost).
+ * tried again; a script that replied has run, so a WAIT lost after it is
+ * an error, not a reason to send it again).  E_WRITE: the reply is
+ * returned only once WAIT has confirmed the name's replicas (a lost WAIT
+ * sends the write again: a put may then be stored twice, never lost).
  */
 static redisReply *
 eval(struct pqb *q, const char *script, size_t n, const char **args,
@@ -771,8 +772,8 @@ eval(struct pqb *q, const char *script, size_t n, const char **args,
 				return r;
 			}
 			freeReplyObject(r);
-			if (e == 1)
-				return NULL;
+			if (e == 1 || (flags & E_ONCE))
+				return NULL;	/* pq_error() says why */
 		} else if ((flags & E_ONCE) && q->c->err != 0)
 			return NULL;
 		if (!again(q, attempt))

@@ -173,3 +173,26 @@ master_moved() {
 	[ "$t2" -gt "$t1" ]
 	[ "$(sentinel_master)" != "$MPORT" ]
 }
+
+@test "sentinel: a counted pqueue-done is not sent again when the WAIT after it is cut" {
+	local q p st=0
+	sentinel_start
+	q="$SNAME/$(pkit_name s)"
+	pqueue-create "$q"
+	pqueue-put "$q" 1 2 3 4 5
+	# Three replicas asked, two exist: it waits; its connection is cut
+	# while it does.  The script has run on the master: sending it again
+	# counted the task done twice (unfinished 5 -> 3), and pqueue-join
+	# could return while tasks still ran.
+	pqueue-done "$q?replicas=3" 2> "$BATS_TEST_TMPDIR/err" & p=$!
+	pkit_track "$p"
+	sleep 0.5
+	redis-cli -p "$MPORT" CLIENT KILL TYPE normal SKIPME yes > /dev/null
+	sleep 0.6
+	redis-cli -p "$MPORT" CLIENT KILL TYPE normal SKIPME yes > /dev/null
+	timeout 40 tail --pid="$p" -f /dev/null
+	wait "$p" || st=$?
+	[ "$st" = 125 ]
+	run pqueue-stat -k "$q"
+	assert_line unfinished=4
+}
