@@ -184,6 +184,14 @@ PRELUDE
  * now (wait_ms -1: nothing leased, else when a lease could run out);
  * {-3} closed and drained.
  */
+/*
+ * XAUTOCLAIM looks at no more than ten pending entries per message asked
+ * for (Redis 7), so a get of one saw only the ten oldest leases: a dead
+ * holder's behind ten live ones was never taken back.  The get goes on
+ * from the cursor, for at most this many calls (10 * COUNT entries each).
+ */
+#define AUTOCLAIM_ROUNDS	"100"
+
 static const char get_lua[] =
 PRELUDE
 "local lease, max = tonumber(meta[3]), tonumber(ARGV[2])\n"
@@ -207,20 +215,24 @@ PRELUDE
 "    n = n + 1\n"
 "  end\n"
 "end\n"
-"local c = redis.call('XAUTOCLAIM', KEYS[2], 'g', ARGV[1], lease, '0-0',\n"
-"  'COUNT', max)\n"
-"for _, e in ipairs(c[2]) do\n"
-"  local id = string.sub(e[1], 3)\n"
-"  local a\n"
-"  if redis.call('HDEL', KEYS[4], 'r' .. id) == 1 then\n"
-"    a = tonumber(redis.call('HGET', KEYS[4], id) or 0)\n"
-"  else\n"
-"    a = redis.call('HINCRBY', KEYS[4], id, 1)\n"
-"    redis.call('HINCRBY', KEYS[1], 'requeues', 1)\n"
-"    redis.call('HINCRBY', KEYS[1], 'recoveries', 1)\n"
+"local cursor, rounds = '0-0', 0\n"
+"repeat\n"
+"  local c = redis.call('XAUTOCLAIM', KEYS[2], 'g', ARGV[1], lease,\n"
+"    cursor, 'COUNT', max - n)\n"
+"  for _, e in ipairs(c[2]) do\n"
+"    local id = string.sub(e[1], 3)\n"
+"    local a\n"
+"    if redis.call('HDEL', KEYS[4], 'r' .. id) == 1 then\n"
+"      a = tonumber(redis.call('HGET', KEYS[4], id) or 0)\n"
+"    else\n"
+"      a = redis.call('HINCRBY', KEYS[4], id, 1)\n"
+"      redis.call('HINCRBY', KEYS[1], 'requeues', 1)\n"
+"      redis.call('HINCRBY', KEYS[1], 'recoveries', 1)\n"
+"    end\n"
+"    take(e, a)\n"
 "  end\n"
-"  take(e, a)\n"
-"end\n"
+"  cursor, rounds = c[1], rounds + 1\n"
+"until cursor == '0-0' or n >= max or rounds >= " AUTOCLAIM_ROUNDS "\n"
 "if n < max then\n"
 "  local r = redis.call('XREADGROUP', 'GROUP', 'g', ARGV[1], 'COUNT',\n"
 "    max - n, 'STREAMS', KEYS[2], '>')\n"

@@ -129,6 +129,28 @@ rq() {
 	assert_line unfinished=2
 }
 
+@test "pqueue redis: an expired lease behind ten live ones is still taken back" {
+	local n key i
+	n=$(pkit_name x)
+	key="pkit:queue:{$n}:s"
+	pqueue-create -l 1s "redis:$n"
+	for i in $(seq 12); do pqueue-put "redis:$n" "m$i"; done
+	# Twelve holders take one each; eleven renew (XCLAIM resets the
+	# idle time, as a renewal does), the twelfth is dead.  XAUTOCLAIM
+	# looks at ten entries per message asked for: a get of one must go
+	# on past the first ten, not say "queue empty".
+	for i in $(seq 12); do
+		rcli xreadgroup group g "c$i" count 1 streams "$key" '>' > /dev/null
+	done
+	sleep 1.3
+	for i in $(seq 11); do
+		rcli xclaim "$key" g "c$i" 0 "0-$i" justid > /dev/null
+	done
+	run --separate-stderr pqueue-get -n "redis:$n"
+	assert_success
+	assert_output m12
+}
+
 @test "pqueue redis: a worker renews its lease while CMD runs past it" {
 	local q p
 	q=$(rq w)
