@@ -98,6 +98,7 @@ static void	fire_timers(struct pool *, int64_t);
 static void	end_all(struct pool *, int);
 static void	group_kill(struct task *, int);
 static void	give_back(struct task *);
+static void	halt_if_asked(struct pool *, int);
 static void	retry(struct task *);
 static void	settle_failure(struct pool *, struct task *, int);
 static void	set_aside(struct pool *, struct task *, uint32_t);
@@ -318,6 +319,7 @@ start(struct pool *p, struct task *t)
 	t->kill_at = 0;
 	if (t->m->attempts >= o->max_attempts) {
 		set_aside(p, t, t->m->attempts);	/* workers died */
+		halt_if_asked(p, PKIT_EXIT_FAIL);
 		return;
 	}
 	if (p->subst && memchr(t->m->data, '\0', t->m->len) != NULL) {
@@ -326,6 +328,7 @@ start(struct pool *p, struct task *t)
 		if (p->first_fail == 0)
 			p->first_fail = PKIT_EXIT_FAIL;
 		set_aside(p, t, t->m->attempts + 1);	/* it always would */
+		halt_if_asked(p, PKIT_EXIT_FAIL);
 		return;
 	}
 	if ((av = build_argv(p, t->m)) == NULL) {
@@ -617,6 +620,19 @@ finish(struct pool *p, struct task *t, int ws)
 	settle_failure(p, t, st);
 }
 
+/*
+ * -H: a message has failed for the last time (its CMD, its workers' deaths,
+ * or a NUL byte it cannot be run with): stop, with status st.
+ */
+static void
+halt_if_asked(struct pool *p, int st)
+{
+	if (p->o->halt && p->halted == 0) {
+		p->halted = st;
+		end_all(p, SIGTERM);
+	}
+}
+
 /* A failed attempt: back off, or set it aside once it has had its turns. */
 static void
 settle_failure(struct pool *p, struct task *t, int st)
@@ -626,10 +642,7 @@ settle_failure(struct pool *p, struct task *t, int st)
 
 	if (t->m->attempts + 1 >= p->o->max_attempts) {
 		set_aside(p, t, t->m->attempts + 1);
-		if (p->o->halt && p->halted == 0) {
-			p->halted = st;
-			end_all(p, SIGTERM);
-		}
+		halt_if_asked(p, st);
 		return;
 	}
 	for (k = 0; k < t->m->attempts && d < PQW_BACKOFF_MAX_NS; k++)

@@ -90,6 +90,20 @@ no_sleeps() {
 	[ "$(key "$q" unfinished)" = 0 ]
 }
 
+@test "pqueue-get pool: -H halts on a message set aside for its NUL byte too" {
+	local q
+	q=$(pkit_name pool)
+	pqueue-create "$q"
+	printf 'x\0y\nc\nafter\n' | pqueue-put "$q"
+	# Set aside "as after its last attempt": a final failure, so -H
+	# stops there; "c" and "after" are not run and stay queued.
+	run --separate-stderr pqueue-get -H -c 3 "$q" echo '{}'
+	assert_failure 125
+	assert_output ""
+	[[ "$stderr" == *"message 1: holds a NUL byte: cannot be an argument"* ]]
+	[ "$(key "$q" size)" = 2 ]
+}
+
 @test "pqueue-get pool: -T ends the task's whole process group: status 124, no sleep left" {
 	local q tag
 	q=$(pkit_name pool)
