@@ -180,11 +180,6 @@ PRELUDE
 "return {0, n}\n";
 
 /*
- * ARGV consumer max.  {1, id, attempts, data, ...}; {0, wait_ms} nothing
- * now (wait_ms -1: nothing leased, else when a lease could run out);
- * {-3} closed and drained.
- */
-/*
  * XAUTOCLAIM looks at no more than ten pending entries per message asked
  * for (Redis 7), so a get of one saw only the ten oldest leases: a dead
  * holder's behind ten live ones was never taken back.  The get goes on
@@ -192,17 +187,23 @@ PRELUDE
  */
 #define AUTOCLAIM_ROUNDS	"100"
 
+/*
+ * ARGV consumer max.  {1, id, attempts, data, ...}; {0, wait_ms} nothing
+ * now (wait_ms -1: nothing leased, else when a lease could run out);
+ * {-3} closed and drained.  A claimed entry (a lease given back or run
+ * out) whose id is done is a copy, and dropped, whatever its attempts.
+ */
 static const char get_lua[] =
 PRELUDE
 "local lease, max = tonumber(meta[3]), tonumber(ARGV[2])\n"
 "local out, n, dropped = {1}, 0, 0\n"
-"local function take(e, att)\n"
+"local function take(e, att, again)\n"
 "  local sid, f = e[1], e[2]\n"
 "  local id = string.sub(sid, 3)\n"
 "  if type(f) ~= 'table' then\n"
 "    redis.call('XACK', KEYS[2], 'g', sid)\n"
 "    redis.call('HDEL', KEYS[4], id, 'r' .. id)\n"
-"  elseif att > 0 and redis.call('ZSCORE', KEYS[3], id) then\n"
+"  elseif again and redis.call('ZSCORE', KEYS[3], id) then\n"
 "    redis.call('XACK', KEYS[2], 'g', sid)\n"
 "    redis.call('XDEL', KEYS[2], sid)\n"
 "    redis.call('HDEL', KEYS[4], id, 'r' .. id)\n"
@@ -229,7 +230,7 @@ PRELUDE
 "      redis.call('HINCRBY', KEYS[1], 'requeues', 1)\n"
 "      redis.call('HINCRBY', KEYS[1], 'recoveries', 1)\n"
 "    end\n"
-"    take(e, a)\n"
+"    take(e, a, true)\n"
 "  end\n"
 "  cursor, rounds = c[1], rounds + 1\n"
 "until cursor == '0-0' or n >= max or rounds >= " AUTOCLAIM_ROUNDS "\n"
@@ -237,7 +238,7 @@ PRELUDE
 "  local r = redis.call('XREADGROUP', 'GROUP', 'g', ARGV[1], 'COUNT',\n"
 "    max - n, 'STREAMS', KEYS[2], '>')\n"
 "  if r then\n"
-"    for _, e in ipairs(r[1][2]) do take(e, 0) end\n"
+"    for _, e in ipairs(r[1][2]) do take(e, 0, false) end\n"
 "  end\n"
 "end\n"
 "if dropped > 0 then\n"
