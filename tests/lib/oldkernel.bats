@@ -18,6 +18,28 @@ old() {
 	"$top_builddir/tests/oldkernel" "$@"
 }
 
+# Under old: pjoin gives a pspawn job's real status.
+job_status_is_real() {
+	run --separate-stderr old bash -c 'set -o pipefail
+		p=$(pspawn sh -c "sleep 0.3; exit 3") || exit
+		pjoin -v "$p" | sed "s/^$p /PID /"'
+	assert_failure 3
+	assert_output "PID 3"
+	[ -z "$stderr" ]
+}
+
+# Under old: pspawn -D ends the command when the shell that ran it exits.
+watched_command_ends() {
+	timed_run --separate-stderr old bash -c 'pspawn -D sleep 100; sleep 0.2'
+	assert_success
+	[ -z "$stderr" ]
+	local p=$output
+	pkit_track "$p"
+	timed_run old pjoin -t 5 "$p"
+	assert_failure 143
+	[ "$elapsed" -lt 3000 ] || fail "took $elapsed ms"
+}
+
 teardown() {
 	redis_stop
 	pkit_teardown
@@ -54,22 +76,10 @@ except OSError as e:
 	# old kernel, not fail (pjoin exited 125 "pidfd_open: Operation not
 	# permitted").
 	export OLDKERNEL_ERRNO=EPERM
-	run --separate-stderr old bash -c 'set -o pipefail
-		p=$(pspawn sh -c "sleep 0.3; exit 3") || exit
-		pjoin -v "$p" | sed "s/^$p /PID /"'
-	assert_failure 3
-	assert_output "PID 3"
-	[ -z "$stderr" ]
-	timed_run --separate-stderr old bash -c 'pspawn -D sleep 100; sleep 0.2'
-	assert_success
-	[ -z "$stderr" ]
-	local p=$output
-	pkit_track "$p"
-	timed_run old pjoin -t 5 "$p"
-	assert_failure 143
-	[ "$elapsed" -lt 3000 ] || fail "took $elapsed ms"
+	job_status_is_real
+	watched_command_ends
 	# pdaemon -s and -k (125 "Operation not permitted" before).
-	local pf="$BATS_TEST_TMPDIR/d.pid"
+	local p pf="$BATS_TEST_TMPDIR/d.pid"
 	run --separate-stderr old pdaemon -p "$pf" sleep 100
 	assert_success
 	p=$output
@@ -83,12 +93,7 @@ except OSError as e:
 }
 
 @test "oldkernel: pjoin gives a pspawn job's real status" {
-	run --separate-stderr old bash -c 'set -o pipefail
-		p=$(pspawn sh -c "sleep 0.3; exit 3") || exit
-		pjoin -v "$p" | sed "s/^$p /PID /"'
-	assert_failure 3
-	assert_output "PID 3"
-	[ -z "$stderr" ]
+	job_status_is_real
 }
 
 @test "oldkernel: pjoin waits until a process it did not start has ended" {
@@ -111,14 +116,7 @@ k=143"
 }
 
 @test "oldkernel: pspawn -D ends the command when the shell that ran it exits" {
-	timed_run --separate-stderr old bash -c 'pspawn -D sleep 100; sleep 0.2'
-	assert_success
-	[ -z "$stderr" ]
-	local p=$output
-	pkit_track "$p"
-	timed_run old pjoin -t 5 "$p"
-	assert_failure 143
-	[ "$elapsed" -lt 3000 ] || fail "took $elapsed ms"
+	watched_command_ends
 }
 
 @test "oldkernel: pqueue-get -T ends a task that runs too long" {
