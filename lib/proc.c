@@ -244,12 +244,7 @@ proc_start_epoch(unsigned long long start)
 void
 proc_children_ours(void)
 {
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGCHLD, &sa, NULL);
+	signal(SIGCHLD, SIG_DFL);	/* glibc: flags SA_RESTART alone */
 }
 
 void

@@ -1249,8 +1249,9 @@ commit_args(struct pqb *q, size_t ncommit, int flags, const char ***avp,
 	av[k++] = q->consumer;
 	snprintf(num[k], sizeof(num[k]), "%zu", ncommit);
 	av[k] = num[k], k++;
-	av[k++] = (flags & PQ_DONE) ? ((flags & PQ_NOCOUNT) ? "3" : "1") :
-	    ((flags & PQ_NOCOUNT) ? "2" : "0");
+	/* commit_lua's flags are PQ_DONE (1) and PQ_NOCOUNT (2) themselves */
+	av[k++] = (const char *[]){ "0", "1", "2", "3" }
+	    [flags & (PQ_DONE | PQ_NOCOUNT)];
 	for (i = 0; i < q->nlease; i++) {
 		snprintf(num[k], sizeof(num[k]), "%" PRIu64, q->lease[i].id);
 		av[k] = num[k], k++;
