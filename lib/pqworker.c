@@ -43,7 +43,13 @@
 
 #define SLICE_NS	((int64_t)20000000)	/* get's wait while tasks run */
 
-enum { T_IDLE, T_RUN, T_BACKOFF };
+/*
+ * A task: T_IDLE, no lease; T_RUN, CMD runs; T_BACKOFF, failed, held
+ * until release_at; T_ASIDE, failed for the last time and waiting for
+ * room in a full NAME.dead (tried again every SLICE_NS, while the rest of
+ * the pool goes on: timers fire, leases are renewed).
+ */
+enum { T_IDLE, T_RUN, T_BACKOFF, T_ASIDE };
 
 struct task {
 	struct pq		*q;		/* this slot's own handle */
@@ -56,7 +62,12 @@ struct task {
 	int64_t			 deadline;	/* -T: TERM then; 0 none */
 	int64_t			 kill_at;	/* TERM sent: KILL then; 0 */
 	int			 timed_out;
-	int64_t			 release_at;	/* T_BACKOFF: give back then */
+	int64_t			 release_at;	/* T_BACKOFF: give back then;
+						 * T_ASIDE: try again then */
+	int64_t			 aside_until;	/* T_ASIDE: -t's end, or -1 */
+	uint32_t		 aside_failed;	/* T_ASIDE: its failures */
+	int			 aside_st;	/* T_ASIDE: the status, for -H */
+	int			 aside_said;	/* "waiting for room" said */
 	char			*cmdline;	/* for the joblog */
 };
 
@@ -101,7 +112,9 @@ static void	give_back(struct task *);
 static void	halt_if_asked(struct pool *, int);
 static void	retry(struct task *);
 static void	settle_failure(struct pool *, struct task *, int);
-static void	set_aside(struct pool *, struct task *, uint32_t);
+static void	set_aside(struct pool *, struct task *, uint32_t, int);
+static void	aside_try(struct pool *, struct task *);
+static void	aside_done(struct pool *, struct task *);
 static void	dead_name(char *, size_t, const char *);
 static void	joblog_write(struct pool *, struct task *, int, int);
 static void	sleep_tasks(struct pool *, int64_t);
@@ -318,8 +331,7 @@ start(struct pool *p, struct task *t)
 	t->timed_out = 0;
 	t->kill_at = 0;
 	if (t->m->attempts >= o->max_attempts) {
-		set_aside(p, t, t->m->attempts);	/* workers died */
-		halt_if_asked(p, PKIT_EXIT_FAIL);
+		set_aside(p, t, t->m->attempts, PKIT_EXIT_FAIL); /* died */
 		return;
 	}
 	if (p->subst && memchr(t->m->data, '\0', t->m->len) != NULL) {
@@ -327,8 +339,8 @@ start(struct pool *p, struct task *t)
 		    "an argument", pq_name(t->q), t->m->id);
 		if (p->first_fail == 0)
 			p->first_fail = PKIT_EXIT_FAIL;
-		set_aside(p, t, t->m->attempts + 1);	/* it always would */
-		halt_if_asked(p, PKIT_EXIT_FAIL);
+		/* it always would */
+		set_aside(p, t, t->m->attempts + 1, PKIT_EXIT_FAIL);
 		return;
 	}
 	if ((av = build_argv(p, t->m)) == NULL) {
@@ -641,8 +653,7 @@ settle_failure(struct pool *p, struct task *t, int st)
 	uint32_t k;
 
 	if (t->m->attempts + 1 >= p->o->max_attempts) {
-		set_aside(p, t, t->m->attempts + 1);
-		halt_if_asked(p, st);
+		set_aside(p, t, t->m->attempts + 1, st);
 		return;
 	}
 	for (k = 0; k < t->m->attempts && d < PQW_BACKOFF_MAX_NS; k++)
@@ -666,6 +677,8 @@ fire_timers(struct pool *p, int64_t now)
 		if (t->state == T_BACKOFF && (now >= t->release_at ||
 		    p->ending))
 			retry(t);
+		if (t->state == T_ASIDE && now >= t->release_at)
+			aside_try(p, t);
 		if (t->state != T_RUN)
 			continue;
 		if (t->deadline != 0 && now >= t->deadline && !t->timed_out) {
@@ -692,8 +705,9 @@ end_all(struct pool *p, int sig)
 	for (i = 0; i < p->n; i++) {
 		if (p->t[i].state == T_RUN)
 			group_kill(&p->t[i], sig);
-		else if (p->t[i].state == T_BACKOFF)
-			retry(&p->t[i]);
+		else if (p->t[i].state == T_BACKOFF ||
+		    p->t[i].state == T_ASIDE)
+			retry(&p->t[i]);	/* back, its failure counted */
 	}
 }
 
@@ -737,70 +751,116 @@ retry(struct task *t)
 }
 
 /*
- * A poison message (delivered and not done `failed' times): put a copy
- * in NAME.dead if that queue exists, else drop it, saying so on stderr;
- * then commit it as done.  If NAME.dead exists but is closed, or refuses
- * it otherwise (corrupt, too small...), give the message back, say so,
- * and stop the pool rather than lose it or spin on it.
+ * A poison message (delivered and not done `failed' times; st is its
+ * status, for -H): put a copy in NAME.dead if that queue exists, else
+ * drop it, saying so on stderr; then commit it as done.  If NAME.dead is
+ * full, the task waits in T_ASIDE, holding its lease, until there is
+ * room or -t's wait is over; a put that blocked here would stop every
+ * other task's timers and lease renewals.  If NAME.dead exists but is
+ * closed, or refuses it otherwise (corrupt, too small, -t over...), give
+ * the message back, say so, and stop the pool rather than lose it or spin
+ * on it.  Given back with its failure counted (retry()): it has had its
+ * turns, so the next worker sets it aside without running it again.
  */
 static void
-set_aside(struct pool *p, struct task *t, uint32_t failed)
+set_aside(struct pool *p, struct task *t, uint32_t failed, int st)
 {
 	char name[1200], shown[600];
-	const char *data = t->m->data;
-	size_t len = t->m->len, nput;
-	int r = 0;
+	int r;
 
-	/* shown: a redis: name with its password masked, for messages */
-	dead_name(name, sizeof(name), pq_spec(t->q));
-	dead_name(shown, sizeof(shown), pq_name(t->q));
+	t->aside_failed = failed;
+	t->aside_st = st;
+	t->aside_said = 0;
+	t->aside_until = p->o->wait < 0 ? -1 : mono_now() + p->o->wait;
 	/* NAME.dead that cannot exist (too long a name) is missing too. */
 	if (p->dq == NULL && !p->dq_missing) {
+		dead_name(name, sizeof(name), pq_spec(t->q));
 		if ((r = pq_open(name, &p->dq)) != 0) {
 			if (strstr(pq_error(), ": no such queue") == NULL &&
 			    strstr(pq_error(), ": bad queue name: ") == NULL) {
 				warnx("%s", pq_error());
-				give_back(t);
+				retry(t);
 				p->fatal = r;
 				p->stopping = 1;
+				halt_if_asked(p, st);
 				return;
 			}
 			p->dq_missing = 1;
-			r = 0;
 		}
 	}
-	if (p->dq != NULL) {
-		r = pq_put(p->dq, &data, &len, 1, &nput, p->o->wait < 0 ?
-		    PQ_FOREVER : mono_now() + p->o->wait);
-		if (r == PKIT_EXIT_NO) {
-			warnx("%s: message %" PRIu64 " failed %" PRIu32
-			    " times: kept (%s is closed)", pq_name(t->q),
-			    t->m->id, failed, shown);
-			give_back(t);
-			p->fatal = PKIT_EXIT_FAIL;
-			p->stopping = 1;
-			return;
-		}
-		if (r != 0) {
-			warnx("%s", pq_error());
-			give_back(t);
-			p->fatal = r;
-			p->stopping = 1;
-			return;
-		}
-		warnx("%s: message %" PRIu64 " failed %" PRIu32
-		    " times: moved to %s", pq_name(t->q), t->m->id, failed,
-		    shown);
-	} else
+	if (p->dq == NULL) {
+		/* shown: a redis: name with its password masked */
+		dead_name(shown, sizeof(shown), pq_name(t->q));
 		warnx("%s: message %" PRIu64 " failed %" PRIu32
 		    " times: dropped (no open queue %s)", pq_name(t->q),
 		    t->m->id, failed, shown);
+		aside_done(p, t);
+		return;
+	}
+	t->state = T_ASIDE;
+	aside_try(p, t);
+}
+
+/* T_ASIDE: one try, without waiting, to put t's message in NAME.dead. */
+static void
+aside_try(struct pool *p, struct task *t)
+{
+	char shown[600];
+	const char *data = t->m->data;
+	size_t len = t->m->len, nput;
+	int64_t now;
+	int r;
+
+	dead_name(shown, sizeof(shown), pq_name(t->q));
+	r = pq_put(p->dq, &data, &len, 1, &nput, 0);
+	if (r == PKIT_EXIT_TIMEOUT || r > 128) {
+		/* Full (or busy); a signal is the loop's to see. */
+		now = mono_now();
+		if (t->aside_until < 0 || now < t->aside_until) {
+			if (!t->aside_said)
+				warnx("%s: message %" PRIu64 " failed %" PRIu32
+				    " times: waiting for room in %s",
+				    pq_name(t->q), t->m->id, t->aside_failed,
+				    shown);
+			t->aside_said = 1;
+			t->release_at = now + SLICE_NS;
+			return;
+		}
+	}
+	if (r == PKIT_EXIT_NO) {
+		warnx("%s: message %" PRIu64 " failed %" PRIu32
+		    " times: kept (%s is closed)", pq_name(t->q),
+		    t->m->id, t->aside_failed, shown);
+		retry(t);
+		p->fatal = PKIT_EXIT_FAIL;
+		p->stopping = 1;
+		halt_if_asked(p, t->aside_st);
+		return;
+	}
+	if (r != 0) {
+		warnx("%s", pq_error());
+		retry(t);
+		p->fatal = r;
+		p->stopping = 1;
+		halt_if_asked(p, t->aside_st);
+		return;
+	}
+	warnx("%s: message %" PRIu64 " failed %" PRIu32 " times: moved to %s",
+	    pq_name(t->q), t->m->id, t->aside_failed, shown);
+	aside_done(p, t);
+}
+
+/* Set aside: the message is done in its own queue; then -H. */
+static void
+aside_done(struct pool *p, struct task *t)
+{
 	if (pq_commit(t->q, 1, PQ_DONE) != 0) {
 		warnx("%s", pq_error());
 		p->fatal = PKIT_EXIT_FAIL;
 		p->stopping = 1;
 	}
 	t->state = T_IDLE;
+	halt_if_asked(p, t->aside_st);
 }
 
 /*
@@ -900,7 +960,7 @@ next_timer(const struct pool *p, int64_t cap)
 	for (i = 0; i < p->n; i++) {
 		const struct task *t = &p->t[i];
 
-		if (t->state == T_BACKOFF)
+		if (t->state == T_BACKOFF || t->state == T_ASIDE)
 			EARLIER(t->release_at);
 		if (t->state != T_RUN)
 			continue;

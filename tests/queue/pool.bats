@@ -179,6 +179,9 @@ no_sleeps() {
 	[[ "$stderr" == *"message 1 failed 1 times: kept ($q.dead is closed)"* ]]
 	[ "$(key "$q" size)" = 1 ]
 	[ "$(key "$q" unfinished)" = 1 ]
+	# Its failure counted: the next worker sets it aside unrun.
+	run pqueue-stat -l "$q"
+	assert_output --regexp $'^1\tqueued\t1\t'
 }
 
 @test "pqueue-get pool: stdout's reader gone: the message goes back, the worker dies of SIGPIPE, once" {

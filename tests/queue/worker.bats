@@ -197,6 +197,33 @@ os.execvp(sys.argv[1], sys.argv[1:])' pqueue-get -f "$q" sh -c 'read m; echo "go
 	[ "$(key "$q" unfinished)" = 0 ]
 }
 
+@test "pqueue-get worker: while a full NAME.dead has no room, the pool's -T timers still fire" {
+	local q pid st out="$BATS_TEST_TMPDIR/out" err="$BATS_TEST_TMPDIR/err"
+	q=$(pkit_name w)
+	pqueue-create "$q"
+	pqueue-create -m 1 "$q.dead"
+	echo "$q.dead" >> "$BATS_TEST_TMPDIR/.pkit-queues"
+	pqueue-put "$q.dead" filler
+	pqueue-put "$q" hang poison
+	# hang runs first and hangs; poison fails twice and then waits for
+	# room in NAME.dead.  The old pool blocked in that put, so hang's
+	# -T 1 did not fire until there was room.
+	timeout -k 5 60 pqueue-get -j 2 -c 3 -r 2 -T 1 "$q" sh -c \
+		'read -r m; [ "$m" = hang ] && exec sleep 30; exit 3' \
+		> "$out" 2> "$err" &
+	pid=$!
+	wait_until 10 grep -q "message 1: sh timed out" "$err"
+	wait_until 10 grep -q "waiting for room in $q.dead" "$err"
+	[ "$(pqueue-get -n "$q.dead")" = filler ]
+	st=0
+	wait "$pid" || st=$?
+	[ "$st" = 3 ]
+	grep -q "message 2 failed 2 times: moved to $q.dead" "$err"
+	[ "$(pqueue-get -n "$q.dead")" = poison ]
+	[ "$(key "$q" size)" = 1 ]	# hang, back after its timeout
+	[ "$(pqueue-get -n "$q")" = hang ]
+}
+
 @test "pqueue-get worker: -r sets aside, without running CMD, a message whose workers kept dying" {
 	local q
 	q=$(pkit_name w)
