@@ -9,6 +9,7 @@
  * that the mistake, not a page of options, is what the user sees.
  */
 #include <err.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,18 +20,58 @@
 #include "exitcode.h"
 
 static char	*usage_text(void (*)(FILE *));
+static void	 std_hold(void);
+static void	 out_done(void) __attribute__((noreturn));
 
 void
 cli_gnu_opts(int argc, char *argv[], void (*usage)(FILE *))
 {
+	std_hold();
 	if (argc < 2)
 		return;
 	if (strcmp(argv[1], "--help") == 0)
 		cli_usage_help(usage);
 	if (strcmp(argv[1], "--version") == 0) {
 		printf("%s (pkit) %s\n", getprogname(), PACKAGE_VERSION);
-		exit(PKIT_EXIT_OK);
+		out_done();
 	}
+}
+
+/*
+ * A standard descriptor the caller closed gets a stand-in: /dev/null,
+ * close-on-exec, opened so that using it fails as the closed descriptor
+ * would (EBADF: write-only for 0, read-only for 1 and 2).  Without it, the
+ * first file a tool opens (a queue's segment, a lock, a pidfile) lands on
+ * that number, and the tool's output or error messages go into the file:
+ * `pqueue-stat Q >&-` wrote its report over Q's header.  Close-on-exec:
+ * a command we run gets the descriptor closed, as its caller left it.
+ */
+static void
+std_hold(void)
+{
+	int fd, nfd;
+
+	for (fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		nfd = open("/dev/null", (fd == STDIN_FILENO ? O_WRONLY :
+		    O_RDONLY) | O_CLOEXEC);
+		if (nfd == -1)
+			err(PKIT_EXIT_FAIL, "/dev/null");
+		/* The lowest free number: fd itself, as lower ones are open. */
+		if (nfd != fd && (dup3(nfd, fd, O_CLOEXEC) == -1 ||
+		    close(nfd) == -1))
+			err(PKIT_EXIT_FAIL, "/dev/null");
+	}
+}
+
+/* Help or version printed: exit 0 if it was written, else say why. */
+static void
+out_done(void)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		exit(PKIT_EXIT_OK);
+	err(PKIT_EXIT_FAIL, "stdout");
 }
 
 void
@@ -64,7 +105,7 @@ cli_usage_help(void (*usage)(FILE *))
 	printf("  %-14s %s\n  %-14s %s\nsee %s(1)\n",
 	    "-h, --help", "print this help and exit",
 	    "--version", "print the version and exit", getprogname());
-	exit(fflush(stdout) == 0 ? PKIT_EXIT_OK : PKIT_EXIT_FAIL);
+	out_done();
 }
 
 void

@@ -19,9 +19,13 @@
 #undef getopt
 
 /*
- * GNU habits: if argv[1] is exactly "--help" print usage to stdout and exit
- * 0; if "--version" print "PROG (pkit) VERSION" and exit 0.  Call before
- * getopt.  usage(fp) prints the synopsis lines, "usage: ..." first, then
+ * Every tool calls this first.  A standard descriptor (0, 1, 2) the caller
+ * closed gets a close-on-exec stand-in on which reads or writes fail with
+ * EBADF, as on the closed one, so that no file the tool opens lands there
+ * (cli.c, std_hold).  GNU habits: if argv[1] is exactly "--help" print
+ * usage to stdout and exit 0; if "--version" print "PROG (pkit) VERSION"
+ * and exit 0 (125 with a line on stderr if stdout cannot take it).  Call
+ * before getopt.  usage(fp) prints the synopsis lines, "usage: ..." first, then
  * a blank line and one line per option ("  -X ARG   what it does"); the
  * lines for -h, --help and --version and "see PROG(1)" are added here.
  */

@@ -105,6 +105,20 @@ $output"
 	done
 }
 
+@test "docs: --version and --help that cannot be written fail with 125 and a line" {
+	local t
+	for t in $(tools); do
+		run --separate-stderr sh -c '"$1" --version > /dev/full' _ "$t"
+		[ "$status" = 125 ] || fail "$t --version > /dev/full: exit $status"
+		[[ "$stderr" == "$t: stdout: No space left on device" ]] ||
+			fail "$t --version > /dev/full: stderr: $stderr"
+		run --separate-stderr sh -c '"$1" --help >&-' _ "$t"
+		[ "$status" = 125 ] || fail "$t --help >&-: exit $status"
+		[[ "$stderr" == "$t: stdout: Bad file descriptor" ]] ||
+			fail "$t --help >&-: stderr: $stderr"
+	done
+}
+
 @test "docs: a usage error prints the synopsis alone, not the option lines" {
 	local t
 	for t in $(tools); do

@@ -61,6 +61,21 @@ bats_require_minimum_version 1.5.0
 	assert_equal "$s" 1
 }
 
+@test "pqueue-close: a refused put with stderr closed leaves the queue sound" {
+	local q
+	q=$(pkit_name c)
+	pqueue-create "$q"
+	pqueue-put "$q" kept
+	pqueue-close "$q"
+	# The old pqueue-put opened the segment on descriptor 2 and wrote
+	# its "queue closed" line over the header.
+	run sh -c 'pqueue-put "$1" x 2>&-' _ "$q"
+	assert_failure 1
+	run pqueue-get -n "$q"
+	assert_success
+	assert_output kept
+}
+
 @test "pqueue-rm: removes the queue; later opens say no such queue" {
 	local q
 	q=$(pkit_name x)

@@ -315,6 +315,26 @@ print(fcntl.fcntl(0, 1032))"' sh "$q"
 	[[ "$stderr" == *"$q: no such queue"* ]]
 }
 
+# closed_out CMD...: CMD with its standard output closed.
+closed_out() {
+	"$@" >&-
+}
+
+@test "pqueue-get: stdout closed: 125, the message stays, the queue stays sound" {
+	local q
+	q=$(pkit_name g)
+	pqueue-create "$q"
+	pqueue-put "$q" one two three
+	# The old tools opened the segment on descriptor 1 and wrote the
+	# message over its header: exit 0, the queue "corrupt", all lost.
+	run --separate-stderr closed_out pqueue-get "$q"
+	assert_failure 125
+	[[ "$stderr" == *"stdout: Bad file descriptor"* ]]
+	run pqueue-get -c 3 "$q"
+	assert_success
+	assert_output $'one\ntwo\nthree'
+}
+
 @test "pqueue-get: -c with -f names the conflict on one line" {
 	local q
 	q=$(pkit_name g)

@@ -112,6 +112,20 @@ bats_require_minimum_version 1.5.0
 	[[ "$stderr" == "pqueue-stat: $q: no such queue" ]]
 }
 
+@test "pqueue-stat: stdout closed: 125, and the queue is untouched" {
+	local q
+	q=$(pkit_name s)
+	pqueue-create "$q"
+	pqueue-put "$q" kept
+	# The old pqueue-stat wrote its report over the segment's header.
+	run --separate-stderr sh -c 'pqueue-stat "$1" >&-' _ "$q"
+	assert_failure 125
+	[[ "$stderr" == *"stdout: Bad file descriptor"* ]]
+	run pqueue-get -n "$q"
+	assert_success
+	assert_output kept
+}
+
 @test "pqueue-stat: waiters killed with SIGKILL are no longer counted" {
 	local q f g p j
 	q=$(pkit_name w)
