@@ -1085,6 +1085,36 @@ open_failed(const char *name, int r)
 		    "segment is a symbolic link; refused");
 	return pq_seterr(name, PKIT_EXIT_FAIL, "%s", strerror(errno));
 }
+/*
+ * A file named by a path (NAME with a '/') must show that it is a queue
+ * before pqueue-rm removes it: a path can name any file of ours, and a
+ * text file is no queue.  (A file in the runtime directory is a queue's by
+ * where it is.)  A segment, sound or not, has the magic; one whose
+ * creator was killed is empty (before ftruncate) or has a whole header
+ * but the magic (pqs_format writes it last, and the checksum leaves it
+ * out).  One killed in between, all zeros, is not recognised: rm(1) it.
+ * NULL if it is a queue's, else why not.
+ */
+static const char *
+seg_foreign(int fd, const struct stat *st)
+{
+	struct pq_hdr h;
+
+	if (st->st_size == 0)
+		return NULL;
+	if (st->st_size < PAGE || pread(fd, &h, sizeof(h), 0) !=
+	    (ssize_t)sizeof(h))
+		return "not a pqueue segment";
+	if (h.magic == PQ_MAGIC)
+		return NULL;
+	if (h.magic == 0) {
+		h.magic = PQ_MAGIC;
+		if (hdr_invalid(&h, (uint64_t)st->st_size) == NULL)
+			return NULL;
+	}
+	return "not a pqueue segment";
+}
+
 /* Open the queue's file (O_NOFOLLOW); -1 with errno, or with *r set. */
 static int
 queue_file(const char *name, int flags, int *dfdp, const char **base, int *r)
@@ -1450,10 +1480,16 @@ pqs_open(const char *name, struct pqb **qp)
 		if (give_up == -1)
 			give_up = mono_now() + OPEN_WAIT;
 		if (mono_now() >= give_up || !token_held(fd, -1)) {
-			r = pq_seterr(name, PKIT_EXIT_FAIL, st.st_size < PAGE ?
-			    "segment truncated or incomplete; remove it with "
-			    "pqueue-rm" : "incomplete queue (its creator "
-			    "died); remove it with pqueue-rm");
+			/* pqueue-rm would refuse a path's foreign file. */
+			if (strchr(name, '/') != NULL &&
+			    (why = seg_foreign(fd, &st)) != NULL)
+				r = pq_seterr(name, PKIT_EXIT_FAIL, "%s", why);
+			else
+				r = pq_seterr(name, PKIT_EXIT_FAIL,
+				    st.st_size < PAGE ? "segment truncated or "
+				    "incomplete; remove it with pqueue-rm" :
+				    "incomplete queue (its creator died); "
+				    "remove it with pqueue-rm");
 			goto fail;
 		}
 		usleep(10000);
@@ -2313,7 +2349,7 @@ pqs_remove(const char *name)
 {
 	struct pq_hdr h;
 	struct stat st;
-	const char *file;
+	const char *file, *why;
 	struct pq_ctl *c;
 	void *base;
 	int dfd, fd, r, locked;
@@ -2327,6 +2363,11 @@ pqs_remove(const char *name)
 		close(dfd);
 		return pq_seterr(name, PKIT_EXIT_FAIL,
 		    "segment is not ours; refused");
+	}
+	if (strchr(name, '/') != NULL && (why = seg_foreign(fd, &st)) != NULL) {
+		close(fd);
+		close(dfd);
+		return pq_seterr(name, PKIT_EXIT_FAIL, "%s; refused", why);
 	}
 	/*
 	 * A queue with a sound header and mutex: mark it removed and wake

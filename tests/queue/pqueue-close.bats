@@ -135,3 +135,37 @@ bats_require_minimum_version 1.5.0
 	assert_success
 	assert_file_not_exists "$PKIT_DIR/queues/$q"
 }
+
+@test "pqueue-rm: a path that names no queue is refused and left alone" {
+	shm_only "files named by a path"
+	local d="$BATS_TEST_TMPDIR/q"
+	mkdir "$d"
+	echo important > "$d/notes.txt"
+	head -c 65536 /dev/zero > "$d/zeros"
+	# The old pqueue-rm unlinked any regular file of ours, with exit 0.
+	run --separate-stderr pqueue-rm "$d/notes.txt"
+	assert_failure 125
+	assert_equal "$stderr" "pqueue-rm: $d/notes.txt: not a pqueue segment; refused"
+	assert_equal "$(cat "$d/notes.txt")" important
+	run pqueue-rm "$d/zeros"
+	assert_failure 125
+	assert_file_exists "$d/zeros"
+	run --separate-stderr pqueue-put "$d/notes.txt" x
+	assert_failure 125
+	assert_equal "$stderr" "pqueue-put: $d/notes.txt: not a pqueue segment"
+	# What a path's queue can be left as is still removed: corrupt past
+	# its magic, its magic not yet written (creator killed), or empty.
+	pqueue-create "$d/bad"
+	head -c 4000 /dev/urandom | dd of="$d/bad" bs=1 seek=64 conv=notrunc status=none
+	pqueue-create "$d/half"
+	dd if=/dev/zero of="$d/half" bs=8 count=1 conv=notrunc status=none
+	run --separate-stderr pqueue-stat "$d/half"
+	assert_failure 125
+	[[ "$stderr" == *"incomplete queue (its creator died); remove it with pqueue-rm" ]]
+	: > "$d/empty"
+	run pqueue-rm "$d/bad" "$d/half" "$d/empty"
+	assert_success
+	assert_file_not_exists "$d/bad"
+	assert_file_not_exists "$d/half"
+	assert_file_not_exists "$d/empty"
+}
