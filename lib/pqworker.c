@@ -37,6 +37,7 @@
 #include "execpipe.h"
 #include "exitcode.h"
 #include "fault.h"
+#include "parse.h"
 #include "pqworker.h"
 #include "proc.h"
 #include "spawn.h"
@@ -305,14 +306,14 @@ joblog_open(const char *path)
 
 	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
 	    0666)) == -1) {
-		warn("%s", path);
+		warn("%s", safe(path));
 		return -1;
 	}
 	while (flock(fd, LOCK_EX) == -1 && errno == EINTR)
 		;
 	if (fstat(fd, &st) == 0 && st.st_size == 0 &&
 	    write(fd, head, sizeof(head) - 1) != (ssize_t)sizeof(head) - 1)
-		warn("%s", path);
+		warn("%s", safe(path));
 	flock(fd, LOCK_UN);
 	return fd;
 }
@@ -906,7 +907,7 @@ joblog_write(struct pool *p, struct task *t, int st, int sig)
 	if (len < 0)
 		return;
 	if (write(p->joblog, line, (size_t)len) != len)
-		warn("%s", p->o->joblog);
+		warn("%s", safe(p->o->joblog));
 	free(line);
 }
 

@@ -88,7 +88,7 @@ main(int argc, char *argv[])
 	if (kc.in == -1)
 		kc.in = kc.null;
 	if (dir != NULL && chdir(dir) == -1)
-		err(PKIT_EXIT_FAIL, "%s", dir);
+		err(PKIT_EXIT_FAIL, "%s", safe(dir));
 	kc.jobs = rundir_sub_or_die("jobs");
 	caller = getppid();
 	snprintf(buf, sizeof(buf), "%d", (int)caller);
@@ -111,7 +111,7 @@ open_or_die(const char *path, int flags)
 	int fd;
 
 	if ((fd = open(path, flags | O_CLOEXEC, 0666)) == -1)
-		err(PKIT_EXIT_FAIL, "%s", path);
+		err(PKIT_EXIT_FAIL, "%s", safe(path));
 	return fd;
 }
 
