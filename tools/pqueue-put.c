@@ -58,7 +58,7 @@ main(int argc, char *argv[])
 {
 	struct pq *q;
 	int64_t timeout = -1;
-	int ch, delim = '\n', r;
+	int ch, delim = '\n', nflag = 0, r;
 
 	cli_gnu_opts(argc, argv, usage);
 	while ((ch = getopt(argc, argv, "+0hnt:")) != -1) {
@@ -69,7 +69,7 @@ main(int argc, char *argv[])
 		case 'h':
 			cli_usage_help(usage);
 		case 'n':
-			timeout = 0;
+			nflag = 1;
 			break;
 		case 't':
 			timeout = dur_parse_or_die(optarg);
@@ -82,6 +82,10 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc < 1)
 		cli_usage_error(usage);
+	if (nflag && timeout >= 0)
+		cli_conflict("-n", "-t");
+	if (nflag)
+		timeout = 0;
 	name_check_or_die(argv[0], "queue");
 	pq_catch_signals();
 	/*

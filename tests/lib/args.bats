@@ -229,6 +229,8 @@ num_needle() {
 	refused "plock: -s needs a command" plock -q -s lk
 	refused "plock: -t needs a command" plock -q -t 1 lk
 	refused "pqueue-get: -c and -f cannot be used together" pqueue-get -c 2 -f "$q"
+	refused "pqueue-get: -n and -t cannot be used together" pqueue-get -n -t 1 "$q"
+	refused "pqueue-put: -n and -t cannot be used together" pqueue-put -t 1 -n "$q" x
 	refused "pqueue-get: -r needs a command" pqueue-get -r 2 "$q"
 	refused "pqueue-stat: -e and -F cannot be used together" pqueue-stat -e -F "$q"
 	refused "pqueue-stat: -e and -k cannot be used together" pqueue-stat -e -k "$q"

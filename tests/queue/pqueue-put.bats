@@ -262,6 +262,20 @@ the rest may or may not be)"
 	assert_failure 125
 }
 
+@test "pqueue-put: -n with -t names the conflict on one line, in either order" {
+	local q
+	q=$(pkit_name p)
+	pqueue-create "$q"
+	run --separate-stderr pqueue-put -n -t 1 "$q" x
+	assert_failure 125
+	assert_equal "$stderr" "pqueue-put: -n and -t cannot be used together"
+	run --separate-stderr sh -c "echo y | pqueue-put -t 0 -n $q"
+	assert_failure 125
+	assert_equal "$stderr" "pqueue-put: -n and -t cannot be used together"
+	run pqueue-stat -k "$q"
+	assert_line "size=0"
+}
+
 @test "pqueue-put: SIGTERM while blocked exits 143 and leaves no waiter" {
 	local q p s
 	q=$(pkit_name p)
