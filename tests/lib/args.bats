@@ -232,6 +232,8 @@ num_needle() {
 	refused "pqueue-get: -n and -t cannot be used together" pqueue-get -n -t 1 "$q"
 	refused "pqueue-put: -n and -t cannot be used together" pqueue-put -t 1 -n "$q" x
 	refused "pqueue-get: -r needs a command" pqueue-get -r 2 "$q"
+	refused "pjoin: -l and -v cannot be used together" pjoin -l -v
+	refused "pjoin: -k needs -t" pjoin -k 1
 	refused "pqueue-stat: -e and -F cannot be used together" pqueue-stat -e -F "$q"
 	refused "pqueue-stat: -e and -k cannot be used together" pqueue-stat -e -k "$q"
 	refused "pqueue-stat: -F needs a queue NAME" pqueue-stat -F
