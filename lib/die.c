@@ -4,9 +4,10 @@
  * rundir.c and execpipe.c.  The engines return an error for the caller
  * to word; these word it the one way every tool does ("prog: what: why"
  * on stderr) and exit 125, or, for execpipe_report, print the exec
- * failure and return its exit code.  Only tools and tool bodies call
- * them (lib/README: the tiers); they are declared beside their engines
- * so that a caller includes one header per topic.
+ * failure and return its exit code; safe() shows a user's value in such
+ * a line.  Only tools and tool bodies call them (lib/README: the
+ * tiers); they are declared beside their engines so that a caller
+ * includes one header per topic.
  */
 #include <ctype.h>
 #include <err.h>
@@ -24,11 +25,10 @@
 #include "parse.h"
 #include "rundir.h"
 
-/* The value, with control and non-ASCII bytes escaped, for an error. */
-static const char *
+const char *
 safe(const char *s)
 {
-	static char buf[4 * NAME_MAX_LEN + 8];
+	static char buf[4 * PATH_MAX + 8];
 	size_t i, n = 0;
 
 	for (i = 0; s[i] != '\0' && n < sizeof(buf) - 8; i++) {
@@ -52,7 +52,7 @@ dur_parse_or_die(const char *s)
 	int64_t ns;
 
 	if (dur_parse(s, &ns, &why) == -1)
-		errx(PKIT_EXIT_FAIL, "bad duration '%s': %s", s, why);
+		errx(PKIT_EXIT_FAIL, "bad duration '%s': %s", safe(s), why);
 	return ns;
 }
 

@@ -49,4 +49,13 @@ const char	*qname_invalid(const char *s);
  */
 void		 name_check_or_die(const char *s, const char *what);
 
+/*
+ * S for a diagnostic: control and non-ASCII bytes as \xNN, so that a
+ * value with a newline cannot split the one line of an error or forge
+ * another.  For any value or path the user gave: room for a path of
+ * PATH_MAX bytes, all escaped, then "...".  The result is in a static
+ * buffer: one call per message.
+ */
+const char	*safe(const char *s);
+
 #endif

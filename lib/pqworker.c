@@ -37,6 +37,7 @@
 #include "execpipe.h"
 #include "exitcode.h"
 #include "fault.h"
+#include "parse.h"
 #include "pqworker.h"
 #include "proc.h"
 #include "spawn.h"
@@ -85,6 +86,7 @@ struct pool {
 	int			 fatal;		/* the pool's own failure */
 	int			 pipe_gone;
 	int			 joblog;	/* fd or -1 */
+	int			 joblog_lost;	/* a line was not written */
 	struct pq		*dq;		/* NAME.dead, once opened */
 	int			 dq_missing;
 	char			**envp;		/* ours, and the two below */
@@ -97,7 +99,7 @@ struct pool {
 static int	pool_init(struct pool *, struct pq *, const struct pqw_opts *,
 		    char *const []);
 static char   **task_env(struct pool *);
-static int	joblog_open(const char *);
+static int	joblog_open(struct pool *);
 static void	start(struct pool *, struct task *);
 static char   **build_argv(struct pool *, const struct pq_msg *);
 static void	argv_free(char **);
@@ -117,6 +119,7 @@ static void	aside_try(struct pool *, struct task *);
 static void	aside_done(struct pool *, struct task *);
 static void	dead_name(char *, size_t, const char *);
 static void	joblog_write(struct pool *, struct task *, int, int);
+static void	joblog_lost(struct pool *);
 static void	sleep_tasks(struct pool *, int64_t);
 static int64_t	next_timer(const struct pool *, int64_t);
 static int	stdout_gone(void);
@@ -213,6 +216,9 @@ pqw_run(struct pq *q, const struct pqw_opts *o, char *const argv[])
 		return p.first_fail;
 	if (p.fatal != 0)
 		return p.fatal;
+	/* Every CMD succeeded, but the record of it is not whole. */
+	if (p.first_fail == 0 && p.joblog_lost)
+		return PKIT_EXIT_FAIL;
 	return p.first_fail;
 }
 
@@ -246,7 +252,7 @@ pool_init(struct pool *p, struct pq *q, const struct pqw_opts *o,
 			return r;
 		}
 	}
-	if (o->joblog != NULL && (p->joblog = joblog_open(o->joblog)) == -1)
+	if (o->joblog != NULL && (p->joblog = joblog_open(p)) == -1)
 		return PKIT_EXIT_FAIL;
 	if ((p->envp = task_env(p)) == NULL) {
 		warn("malloc");
@@ -291,28 +297,29 @@ task_env(struct pool *p)
 
 /*
  * Open the joblog for appending, and write GNU parallel's header if it
- * is empty.  Workers sharing the file take turns on an flock, so the
+ * is empty (a failed write: joblog_lost).  Workers sharing the file take turns on an flock, so the
  * header is written once; every later line is one write(2) in O_APPEND
  * mode, which the kernel appends whole.
  */
 static int
-joblog_open(const char *path)
+joblog_open(struct pool *p)
 {
 	static const char head[] = "Seq\tHost\tStarttime\tJobRuntime\tSend\t"
 	    "Receive\tExitval\tSignal\tCommand\n";
+	const char *path = p->o->joblog;
 	struct stat st;
 	int fd;
 
 	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
 	    0666)) == -1) {
-		warn("%s", path);
+		warn("%s", safe(path));
 		return -1;
 	}
 	while (flock(fd, LOCK_EX) == -1 && errno == EINTR)
 		;
 	if (fstat(fd, &st) == 0 && st.st_size == 0 &&
 	    write(fd, head, sizeof(head) - 1) != (ssize_t)sizeof(head) - 1)
-		warn("%s", path);
+		joblog_lost(p);
 	flock(fd, LOCK_UN);
 	return fd;
 }
@@ -903,11 +910,27 @@ joblog_write(struct pool *p, struct task *t, int st, int sig)
 	    (long long)t->wall.tv_sec, t->wall.tv_nsec / 1000000,
 	    ran / 1000000000, ran / 1000000 % 1000, st, sig,
 	    t->cmdline != NULL ? t->cmdline : p->argv[0]);
-	if (len < 0)
+	if (len < 0) {
+		joblog_lost(p);
 		return;
+	}
 	if (write(p->joblog, line, (size_t)len) != len)
-		warn("%s", p->o->joblog);
+		joblog_lost(p);
 	free(line);
+}
+
+/*
+ * A joblog write failed (a full disk, a quota): say so once, not per
+ * line, and make the pool's status 125 where it would be 0.  The tasks
+ * go on: stopping would leave the queue's messages unhandled over a
+ * missing line of the log.
+ */
+static void
+joblog_lost(struct pool *p)
+{
+	if (!p->joblog_lost)
+		warn("%s", safe(p->o->joblog));
+	p->joblog_lost = 1;
 }
 
 /*

@@ -187,7 +187,8 @@ loop_parse(const char *arg, struct daemon_conf *conf)
 	}
 	len = slash != NULL ? (size_t)(slash - arg) : 0;
 	if (slash == NULL || len == 0 || len >= sizeof(num))
-		errx(PKIT_EXIT_FAIL, "-L %s: not N/DURATION (or 0)", arg);
+		errx(PKIT_EXIT_FAIL, "-L %s: not N/DURATION (or 0)",
+		    safe(arg));
 	memcpy(num, arg, len);
 	num[len] = '\0';
 	conf->loop_max = (int)num_parse_or_die(num, 1, DAEMON_LOOP_CAP,
@@ -230,11 +231,11 @@ user_parse(const char *spec, struct daemon_conf *conf)
 
 	if (geteuid() != 0)
 		errx(PKIT_EXIT_FAIL, "-u %s: only root can run CMD as "
-		    "another user", spec);
+		    "another user", safe(spec));
 	if (spawn_user_lookup(spec, &user, &why) == -1) {
 		if (why != NULL)
-			errx(PKIT_EXIT_FAIL, "-u %s: %s", spec, why);
-		err(PKIT_EXIT_FAIL, "-u %s", spec);
+			errx(PKIT_EXIT_FAIL, "-u %s: %s", safe(spec), why);
+		err(PKIT_EXIT_FAIL, "-u %s", safe(spec));
 	}
 	conf->user = &user;
 }

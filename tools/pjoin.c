@@ -65,11 +65,16 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 	/* -l lists, alone; -k needs the deadline it acts at. */
-	if (list ? argc != 0 || c.any || c.kill || c.progress ||
-	    c.verbose || c.deadline >= 0 : argc == 0)
+	if (!list && argc == 0)
 		cli_usage_error(usage);
+	if (list && argc != 0)
+		cli_misuse("-l takes no PID");
+	if (list && (c.any || c.kill || c.progress || c.verbose ||
+	    c.deadline >= 0))
+		cli_conflict("-l", c.any ? "-a" : c.kill ? "-k" : c.progress ?
+		    "-p" : c.verbose ? "-v" : "-t");
 	if (c.kill && c.deadline < 0)
-		cli_usage_error(usage);
+		cli_misuse("-k needs -t");
 	if (c.deadline >= 0)
 		c.deadline += mono_now();
 	c.dir = rundir_sub_or_die("jobs");

@@ -30,7 +30,7 @@ main(int argc, char *argv[])
 			if ((cfg.lease_ns = dur_parse_or_die(optarg)) <
 			    PQ_LEASE_MIN_NS || cfg.lease_ns > PQ_LEASE_MAX_NS)
 				errx(PKIT_EXIT_FAIL, "bad lease time '%s': "
-				    "from 100ms to 1 day", optarg);
+				    "from 100ms to 1 day", safe(optarg));
 			break;
 		case 'L':
 			cfg.lifo = 1;
@@ -73,11 +73,12 @@ mode_parse(const char *s)
 	for (p = s; *p >= '0' && *p <= '7'; p++)
 		;
 	if (*p != '\0' || p == s || p - s > 4)
-		errx(PKIT_EXIT_FAIL, "bad mode '%s': not an octal mode", s);
+		errx(PKIT_EXIT_FAIL, "bad mode '%s': not an octal mode",
+		    safe(s));
 	m = strtoul(s, NULL, 8);
 	if (m > 0777)
 		errx(PKIT_EXIT_FAIL, "bad mode '%s': only permission bits",
-		    s);
+		    safe(s));
 	return (mode_t)m;
 }
 

@@ -76,7 +76,7 @@ main(int argc, char *argv[])
 	struct opts o = { -1, 0, { PQ_FOREVER, 1, PQW_DEF_ATTEMPTS, '\n', 0, 1,
 	    0, 0, NULL } };
 	struct pq *q;
-	int ch, cflag = 0, wflag = 0, r;
+	int ch, cflag = 0, nflag = 0, wflag = 0, r;
 
 	cli_gnu_opts(argc, argv, usage);
 	while ((ch = getopt(argc, argv, "+0c:fHhij:L:nr:T:t:")) != -1) {
@@ -111,7 +111,7 @@ main(int argc, char *argv[])
 			wflag = ch;
 			break;
 		case 'n':
-			o.timeout = 0;
+			nflag = 1;
 			break;
 		case 'r':
 			o.w.max_attempts = (uint32_t)num_parse_or_die(optarg, 1,
@@ -136,6 +136,10 @@ main(int argc, char *argv[])
 		cli_usage_error(usage);
 	if (cflag && o.follow)
 		cli_conflict("-c", "-f");
+	if (nflag && o.timeout >= 0)
+		cli_conflict("-n", "-t");
+	if (nflag)
+		o.timeout = 0;
 	if (wflag && argc < 2)
 		cli_misuse("-%c needs a command", wflag);
 	if (o.follow)

@@ -44,7 +44,8 @@ static size_t	split(const char *, size_t *, size_t, int, const char **,
 		    size_t *, size_t);
 static int	put_all(struct pq *, const char *const *, const size_t *,
 		    size_t, size_t *, int64_t);
-static void	finish(struct pq *, int) __attribute__((noreturn));
+static void	finish(struct pq *, int, const char *)
+		    __attribute__((noreturn));
 static void	oversize(struct pq *, char *, size_t, size_t, int)
 		    __attribute__((noreturn));
 static void	usage(FILE *);
@@ -57,7 +58,7 @@ main(int argc, char *argv[])
 {
 	struct pq *q;
 	int64_t timeout = -1;
-	int ch, delim = '\n', r;
+	int ch, delim = '\n', nflag = 0, r;
 
 	cli_gnu_opts(argc, argv, usage);
 	while ((ch = getopt(argc, argv, "+0hnt:")) != -1) {
@@ -68,7 +69,7 @@ main(int argc, char *argv[])
 		case 'h':
 			cli_usage_help(usage);
 		case 'n':
-			timeout = 0;
+			nflag = 1;
 			break;
 		case 't':
 			timeout = dur_parse_or_die(optarg);
@@ -81,6 +82,10 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc < 1)
 		cli_usage_error(usage);
+	if (nflag && timeout >= 0)
+		cli_conflict("-n", "-t");
+	if (nflag)
+		timeout = 0;
 	name_check_or_die(argv[0], "queue");
 	pq_catch_signals();
 	/*
@@ -98,7 +103,7 @@ main(int argc, char *argv[])
 		cli_grow_pipe(STDIN_FILENO, CHUNK);
 		r = put_stream(q, delim, timeout);
 	}
-	finish(q, r);
+	finish(q, r, NULL);
 }
 
 /*
@@ -246,12 +251,15 @@ split(const char *buf, size_t *startp, size_t end, int delim,
 	return nb;
 }
 
-/* Count the rest of an over-long record from stdin, then fail. */
+/*
+ * Count the rest of an over-long record from stdin, then fail through
+ * finish(), which says how many records before it are stored.
+ */
 static void
 oversize(struct pq *q, char *buf, size_t from, size_t end, int delim)
 {
 	size_t total;
-	char *p;
+	char *p, *why;
 	ssize_t n;
 
 	if ((p = memchr(buf + from, delim, end - from)) != NULL)
@@ -269,25 +277,30 @@ oversize(struct pq *q, char *buf, size_t from, size_t end, int delim)
 			total += (size_t)n;
 		}
 	}
-	errx(PKIT_EXIT_FAIL, "%s: message of %zu bytes is over the limit of "
-	    "%u bytes", pq_name(q), total, pq_max_msg(q));
+	if (asprintf(&why, "%s: message of %zu bytes is over the limit of "
+	    "%u bytes", pq_name(q), total, pq_max_msg(q)) == -1)
+		err(PKIT_EXIT_FAIL, "asprintf");
+	finish(q, PKIT_EXIT_FAIL, why);
 }
 
 /*
- * Exit with r: a message for failures and for a closed queue (1), which
- * otherwise drops a producer's data silently (`producer | pqueue-put q`
- * without pipefail), the signal's own death for 128+N.
+ * Exit with r: a message for failures (WHY, or pq_error() if NULL) and
+ * for a closed queue (1), which otherwise drops a producer's data
+ * silently (`producer | pqueue-put q` without pipefail), the signal's own
+ * death for 128+N.
  */
 static void
-finish(struct pq *q, int r)
+finish(struct pq *q, int r, const char *why)
 {
+	if (why == NULL)
+		why = pq_error();
 	if (r > 128 && pq_signalled())
 		pq_die_by_signal();
 	if (r == PKIT_EXIT_FAIL && streaming)
 		errx(r, "%s (the first %zu messages of the input are stored, "
-		    "the rest may or may not be)", pq_error(), stored);
+		    "the rest may or may not be)", why, stored);
 	if (r == PKIT_EXIT_FAIL)
-		errx(r, "%s", pq_error());
+		errx(r, "%s", why);
 	if (r == PKIT_EXIT_NO)
 		errx(r, "%s: queue closed", pq_name(q));
 	exit(r);

@@ -37,13 +37,12 @@ main(int argc, char *argv[])
 	struct keeper_conf kc;
 	char buf[16], **main_argv = argv;
 	int main_argc = argc;
-	const char *dir = NULL;
+	const char *dir = NULL, *in = NULL, *out = NULL, *errout = NULL;
 	pid_t caller;
 	int ch, watch = 0;
 
 	memset(&kc, 0, sizeof(kc));
 	kc.count = 1;
-	kc.in = kc.out = kc.err = -1;
 	cli_gnu_opts(argc, argv, usage);
 	while ((ch = getopt(argc, argv, "+C:De:ghi:n:o:")) != -1) {
 		switch (ch) {
@@ -54,8 +53,7 @@ main(int argc, char *argv[])
 			watch = 1;
 			break;
 		case 'e':
-			kc.err = open_or_die(optarg,
-			    O_WRONLY | O_APPEND | O_CREAT);
+			errout = optarg;
 			break;
 		case 'g':
 			kc.group = 1;
@@ -63,7 +61,7 @@ main(int argc, char *argv[])
 		case 'h':
 			cli_usage_help(usage);
 		case 'i':
-			kc.in = open_or_die(optarg, O_RDONLY);
+			in = optarg;
 			break;
 		case 'n':
 			kc.count = num_parse_or_die(optarg, 1, COUNT_MAX,
@@ -71,8 +69,7 @@ main(int argc, char *argv[])
 			kc.indexed = 1;
 			break;
 		case 'o':
-			kc.out = open_or_die(optarg,
-			    O_WRONLY | O_APPEND | O_CREAT);
+			out = optarg;
 			break;
 		default:
 			cli_usage_error(usage);
@@ -84,11 +81,15 @@ main(int argc, char *argv[])
 		cli_usage_error(usage);
 	kc.argv = argv;
 
+	/* Only the last -o, -e, -i: a file named before it is not touched. */
+	kc.out = open_or_die(out, O_WRONLY | O_APPEND | O_CREAT);
+	kc.err = open_or_die(errout, O_WRONLY | O_APPEND | O_CREAT);
+	kc.in = open_or_die(in, O_RDONLY);
 	kc.null = open_or_die("/dev/null", O_RDWR);
 	if (kc.in == -1)
 		kc.in = kc.null;
 	if (dir != NULL && chdir(dir) == -1)
-		err(PKIT_EXIT_FAIL, "%s", dir);
+		err(PKIT_EXIT_FAIL, "%s", safe(dir));
 	kc.jobs = rundir_sub_or_die("jobs");
 	caller = getppid();
 	snprintf(buf, sizeof(buf), "%d", (int)caller);
@@ -105,13 +106,16 @@ main(int argc, char *argv[])
 	keeper_start(&kc, main_argc, main_argv);
 }
 
+/* PATH opened close-on-exec, or -1 if PATH is NULL; exit 125 if it fails. */
 static int
 open_or_die(const char *path, int flags)
 {
 	int fd;
 
+	if (path == NULL)
+		return -1;
 	if ((fd = open(path, flags | O_CLOEXEC, 0666)) == -1)
-		err(PKIT_EXIT_FAIL, "%s", path);
+		err(PKIT_EXIT_FAIL, "%s", safe(path));
 	return fd;
 }
 

@@ -110,6 +110,30 @@ num_needle() {
 	assert_line --regexp '^messages: +0$'
 }
 
+@test "adversarial: a bad value or path with a newline stays on one line" {
+	local q nl=$'\n' n='\x0a'
+	q=$(pkit_name q)
+	pqueue-create "$q"
+	# each refused message must show the value escaped: a raw newline
+	# would split it, and what follows could pose as another message
+	refused "bad duration '1${n}fake: line'" pjoin -t "1${nl}fake: line" 1
+	refused "bad duration '1${n}x'" plock -t "1${nl}x" lk true
+	refused "bad duration '1${n}x'" pqueue-put -t "1${nl}x" "$q" x
+	refused "bad duration '1${n}x'" pqueue-create -l "1${nl}x" "$q-x"
+	refused "bad mode '6${n}00'" pqueue-create -M "6${nl}00" "$q-x"
+	refused "-L 3${n}: not N/DURATION" pdaemon -r -L "3${nl}" true
+	refused "-u a${n}b: " pdaemon -u "a${nl}b" true
+	refused "$PKIT_DIR/no${n}dir: No such file" \
+	    pspawn -C "$PKIT_DIR/no${nl}dir" true
+	refused "$PKIT_DIR/no${n}dir/o: No such file" \
+	    pspawn -o "$PKIT_DIR/no${nl}dir/o" true
+	refused "$PKIT_DIR/no${n}dir/i: No such file" \
+	    pspawn -i "$PKIT_DIR/no${nl}dir/i" true
+	refused "$PKIT_DIR/no${n}dir/log: No such file" \
+	    pqueue-get -n -L "$PKIT_DIR/no${nl}dir/log" "$q" true
+	assert_file_not_exists "$PKIT_DIR/queues/$q-x"
+}
+
 @test "adversarial: bad queue names are refused by every pqueue tool" {
 	local long t v n
 	long=$(printf 'a%.0s' {1..101})
@@ -205,7 +229,11 @@ num_needle() {
 	refused "plock: -s needs a command" plock -q -s lk
 	refused "plock: -t needs a command" plock -q -t 1 lk
 	refused "pqueue-get: -c and -f cannot be used together" pqueue-get -c 2 -f "$q"
+	refused "pqueue-get: -n and -t cannot be used together" pqueue-get -n -t 1 "$q"
+	refused "pqueue-put: -n and -t cannot be used together" pqueue-put -t 1 -n "$q" x
 	refused "pqueue-get: -r needs a command" pqueue-get -r 2 "$q"
+	refused "pjoin: -l and -v cannot be used together" pjoin -l -v
+	refused "pjoin: -k needs -t" pjoin -k 1
 	refused "pqueue-stat: -e and -F cannot be used together" pqueue-stat -e -F "$q"
 	refused "pqueue-stat: -e and -k cannot be used together" pqueue-stat -e -k "$q"
 	refused "pqueue-stat: -F needs a queue NAME" pqueue-stat -F

@@ -297,11 +297,21 @@ $slow 2"
 	assert_output "$p 7"
 }
 
-@test "pjoin: -k needs -t; -l takes no pid" {
+@test "pjoin: -k needs -t; -l takes no pid; each says so on one line" {
+	local o
 	run --separate-stderr pjoin -k 1
 	assert_failure 125
+	assert_equal "$stderr" "pjoin: -k needs -t"
 	run --separate-stderr pjoin -l 1
 	assert_failure 125
+	assert_equal "$stderr" "pjoin: -l takes no PID"
+	for o in -a -k -p -v "-t 1"; do
+		# shellcheck disable=SC2086 # "-t 1" is two words
+		run --separate-stderr pjoin -l $o
+		assert_failure 125
+		assert_equal "$stderr" "pjoin: -l and ${o% *} cannot be used together"
+	done
+	assert_output ""
 }
 
 @test "pjoin -k: TERM at the deadline to the group of a pspawn -g job, its status returned" {

@@ -97,6 +97,24 @@ e"
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/b")" line
 }
 
+@test "pspawn: -o, -e and -i given twice: the last counts, the first is not opened" {
+	local d=$BATS_TEST_TMPDIR
+	printf 'in\n' > "$d/in"
+	run --separate-stderr bash -c 'pjoin $(pspawn -o "$1/o1" -o "$1/o2" \
+	    -e "$1/e1" -e "$1/e2" -i "$1/none" -i "$1/in" \
+	    sh -c "cat; echo e >&2")' _ "$d"
+	assert_success
+	assert_equal "$stderr" ""
+	assert_file_not_exists "$d/o1"
+	assert_file_not_exists "$d/e1"
+	assert_equal "$(cat "$d/o2")" in
+	assert_equal "$(cat "$d/e2")" e
+	# a usage error opens nothing either
+	run --separate-stderr pspawn -o "$d/o3"
+	assert_failure 125
+	assert_file_not_exists "$d/o3"
+}
+
 @test "pspawn: a file that cannot be opened exits 125 and starts nothing" {
 	run --separate-stderr pspawn -i "$BATS_TEST_TMPDIR/none" true
 	assert_failure 125

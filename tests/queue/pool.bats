@@ -245,6 +245,25 @@ no_sleeps() {
 	assert_output "1 124 15 sleep 5"
 }
 
+@test "pqueue-get pool: -L on a full disk: every task still runs and is done, one warning, 125" {
+	local q
+	q=$(pkit_name pool)
+	pqueue-create "$q"
+	pqueue-put "$q" a b c d
+	run --separate-stderr pqueue-get -j 2 -n -c 3 -L /dev/full "$q" \
+		sh -c 'echo "$0" >> "$1"' '{}' "$BATS_TEST_TMPDIR/ran"
+	assert_failure 125
+	assert_output ""
+	assert_equal "$stderr" "pqueue-get: /dev/full: No space left on device"
+	run sort "$BATS_TEST_TMPDIR/ran"
+	assert_output "$(printf 'a\nb\nc')"
+	[ "$(key "$q" unfinished)" = 1 ]
+	# A CMD that failed still gives its own status, not 125.
+	run --separate-stderr pqueue-get -r 1 -c 1 -L /dev/full "$q" false
+	assert_failure 1
+	[[ "${stderr_lines[0]}" == "pqueue-get: /dev/full: No space left on device" ]]
+}
+
 @test "pqueue-get pool: -H stops at the first final failure: running tasks ended, the rest left queued" {
 	local q tag
 	q=$(pkit_name pool)

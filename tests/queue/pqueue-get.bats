@@ -347,3 +347,19 @@ closed_out() {
 	assert_failure 125
 	assert_equal "$stderr" "pqueue-get: -r needs a command"
 }
+
+@test "pqueue-get: -n with -t names the conflict on one line, in either order" {
+	local q
+	q=$(pkit_name g)
+	pqueue-create "$q"
+	pqueue-put "$q" a
+	run --separate-stderr pqueue-get -n -t 1 "$q"
+	assert_failure 125
+	assert_equal "$stderr" "pqueue-get: -n and -t cannot be used together"
+	assert_equal "$output" ""
+	run --separate-stderr pqueue-get -t 0 -n "$q" true
+	assert_failure 125
+	assert_equal "$stderr" "pqueue-get: -n and -t cannot be used together"
+	run pqueue-stat -k "$q"
+	assert_line "size=1"
+}

@@ -210,6 +210,30 @@ print(fcntl.fcntl(1, 1032))' | pqueue-put "$q"
 	assert_output "$(printf 'a\nb')"
 }
 
+@test "pqueue-put: a stream's oversize line says how many messages are stored" {
+	local q
+	q=$(pkit_name p)
+	pqueue-create "$q"
+	# Shorter and longer than the tool's 256 KiB read: both ways out.
+	{ printf 'a\nb\n'; head -c 100000 /dev/zero | tr '\0' x; } \
+		> "$BATS_TEST_TMPDIR/short"
+	{ printf 'c\n'; head -c 1500000 /dev/zero | tr '\0' x; } \
+		> "$BATS_TEST_TMPDIR/long"
+	run --separate-stderr pqueue-put "$q" < "$BATS_TEST_TMPDIR/short"
+	assert_failure 125
+	assert_equal "$stderr" "pqueue-put: $q: message of 100000 bytes is over \
+the limit of 65512 bytes (the first 2 messages of the input are stored, \
+the rest may or may not be)"
+	run --separate-stderr pqueue-put "$q" < "$BATS_TEST_TMPDIR/long"
+	assert_failure 125
+	assert_equal "$stderr" "pqueue-put: $q: message of 1500000 bytes is over \
+the limit of 65512 bytes (the first 1 messages of the input are stored, \
+the rest may or may not be)"
+	run pqueue-get -c 4 -n "$q"
+	assert_failure 124
+	assert_output "$(printf 'a\nb\nc')"
+}
+
 @test "pqueue-put: a closed queue refuses puts with 1" {
 	local q
 	q=$(pkit_name p)
@@ -236,6 +260,20 @@ print(fcntl.fcntl(1, 1032))' | pqueue-put "$q"
 	assert_failure 125
 	run pqueue-put -Z "$q" x
 	assert_failure 125
+}
+
+@test "pqueue-put: -n with -t names the conflict on one line, in either order" {
+	local q
+	q=$(pkit_name p)
+	pqueue-create "$q"
+	run --separate-stderr pqueue-put -n -t 1 "$q" x
+	assert_failure 125
+	assert_equal "$stderr" "pqueue-put: -n and -t cannot be used together"
+	run --separate-stderr sh -c "echo y | pqueue-put -t 0 -n $q"
+	assert_failure 125
+	assert_equal "$stderr" "pqueue-put: -n and -t cannot be used together"
+	run pqueue-stat -k "$q"
+	assert_line "size=0"
 }
 
 @test "pqueue-put: SIGTERM while blocked exits 143 and leaves no waiter" {
