@@ -500,6 +500,29 @@ fresh(struct lockb *lk, const char **why)
 	return (lk->c = redis_connect(&lk->url, why)) == NULL ? -1 : 0;
 }
 
+/*
+ * Run a script that is safe to send twice (renew: compare and extend;
+ * release: compare and delete), once more on a new connection if the
+ * first try found the connection broken.  A server that closes idle
+ * connections (its `timeout`), or a proxy that does, leaves one that
+ * looks sound until it is used: a holder whose CMD ran longer than that
+ * between renewals could not let go, and the lock stayed held until its
+ * lease ran out.  Not after a reply timeout: that wait has been spent.
+ */
+static redisReply *
+eval_twice(struct lockb *lk, const char *script, int nkeys, int argc,
+    const char **av, const char **why)
+{
+	redisReply *r;
+
+	if ((r = redis_eval(lk->c, script, nkeys, argc, av, why)) != NULL ||
+	    !lk->c->err || strstr(*why, "timed out") != NULL)
+		return r;
+	if (fresh(lk, why) == -1)
+		return NULL;
+	return redis_eval(lk->c, script, nkeys, argc, av, why);
+}
+
 /* Renew our lease: 1 renewed, 0 lost to expiry, -1 error (*why). */
 static int
 rl_renew(struct lockb *lk, const char **why)
@@ -519,7 +542,7 @@ rl_renew(struct lockb *lk, const char **why)
 	av[3] = kind_word[lk->kind];
 	av[4] = lk->member;
 	av[5] = lease;
-	if ((r = redis_eval(lk->c, renew_lua, 3, 6, av, why)) == NULL)
+	if ((r = eval_twice(lk, renew_lua, 3, 6, av, why)) == NULL)
 		return -1;
 	ok = r->type == REDIS_REPLY_INTEGER && r->integer == 1;
 	freeReplyObject(r);
@@ -549,7 +572,7 @@ rl_release(struct lockb *lk, const char **why)
 	av[3] = lk->key[4];
 	av[4] = kind_word[lk->kind];
 	av[5] = lk->member;
-	r = redis_eval(lk->c, release_lua, 4, 6, av, why);
+	r = eval_twice(lk, release_lua, 4, 6, av, why);
 	lk->member[0] = '\0';
 	if (r == NULL)
 		return -1;

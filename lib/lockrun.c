@@ -149,7 +149,15 @@ run_leased(struct lock *lk, char *const argv[])
 		if (pid > 1)
 			kill(pid, sig);
 	}
-	if (!st.lost)
+	/*
+	 * Also once the lease is taken for lost: renewals that failed may
+	 * have reached the server all the same, and the release is compare
+	 * and delete, a no-op on a lock that is another's now.  Quietly
+	 * then: the loss has been told.
+	 */
+	if (st.lost)
+		(void)lk->ops->release(lk->b, &msg);
+	else
 		release(lk);
 	return status_to_exit(status);
 }
@@ -255,8 +263,11 @@ keeper(struct lock *lk, struct pidref *ref)
 		next = mono_now() + lease_ns / 3;
 		if ((msg = lease_renew(lk, &st)) != NULL)
 			tell(ref->pid, msg);
-		if (st.lost)
+		if (st.lost) {
+			/* As in run_leased: the server may still hold it. */
+			lk->ops->release(lk->b, &msg);
 			_exit(PKIT_EXIT_FAIL);
+		}
 	}
 	/* Nobody left to tell if this fails: the lease runs out. */
 	lk->ops->release(lk->b, &msg);

@@ -462,6 +462,24 @@ rush() {
 	[[ "$stderr" == *"$n: lease lost"* ]] || fail "$stderr"
 }
 
+@test "plock redis: a server that closes idle connections: the lock is still renewed and let go" {
+	local n
+	own_server --timeout 1
+	n=redis://127.0.0.1:$oport/idle
+	# The connection sits idle for 3 s, and the server closes it.  The
+	# old plock found that out on the release, warned "cannot release,
+	# the lease runs out by itself", and the lock stayed held for 27 s.
+	PKIT_LOCK_LEASE=30s run --separate-stderr plock "$n" sleep 3
+	assert_success
+	assert_equal "$stderr" ""
+	assert_equal "$(redis-cli -p "$oport" exists "$(key "$n")")" 0
+	# Renewals too: a 6 s lease is renewed every 2 s, past the cut.
+	PKIT_LOCK_LEASE=6s run --separate-stderr plock "$n" sleep 5
+	assert_success
+	assert_equal "$stderr" ""
+	assert_equal "$(redis-cli -p "$oport" exists "$(key "$n")")" 0
+}
+
 @test "plock redis: a waiter whose server goes away exits 125 in one line" {
 	local n w t0 st
 	own_server
