@@ -397,7 +397,10 @@ unescape(char *dst, size_t size, const char *s, size_t len)
 
 /*
  * A copy of s fit to print: the password of redis://USER:PASSWORD@...
- * replaced by ***, and the copy cut short on anything unprintable.
+ * replaced by ***, and the copy cut short on anything unprintable.  The
+ * credentials end at the last '@' before any '?': a password may hold a
+ * '/' a user did not escape (then the URL does not parse, and the error
+ * shows it), and no name or host holds an '@'.
  */
 static void
 mask(const char *s, char *dst, size_t size)
@@ -407,7 +410,7 @@ mask(const char *s, char *dst, size_t size)
 
 	auth = strncmp(s, "redis://", 8) == 0 ? s + 8 :
 	    strncmp(s, "redis-sentinel://", 17) == 0 ? s + 17 : NULL;
-	end = auth != NULL ? auth + strcspn(auth, "/") : NULL;
+	end = auth != NULL ? auth + strcspn(auth, "?") : NULL;
 	if (auth != NULL)
 		for (p = auth; p < end; p++)
 			if (*p == '@')

@@ -374,12 +374,14 @@ rush() {
 	    "redis://127.0.0.1:x/x" "redis://127.0.0.1/y/x" \
 	    "redis://127.0.0.1/.hidden" "redis://127.0.0.1/a b" \
 	    "redis://u:sekrit@127.0.0.1:1/a b" "redis://u:sekrit@/x" \
-	    "redis://u@127.0.0.1/x" "redis:a:b"; do
+	    "redis://u@127.0.0.1/x" "redis:a:b" \
+	    "redis://u:sek/rit@127.0.0.1:1/x" \
+	    "redis-sentinel://u:sek/rit@127.0.0.1:1/m/x"; do
 		run --separate-stderr plock "$bad" true
 		[ "$status" -eq 125 ] || fail "plock $bad: status $status"
 		[ -z "$output" ] || fail "plock $bad: wrote to stdout"
 		[ "${#stderr_lines[@]}" -eq 1 ] || fail "plock $bad: $stderr"
-		[[ "$stderr" != *sekrit* ]] || fail "plock $bad: password shown: $stderr"
+		[[ "$stderr" != *sek* ]] || fail "plock $bad: password shown: $stderr"
 		run --separate-stderr plock -q "$bad"
 		[ "$status" -eq 125 ] || fail "plock -q $bad: status $status"
 	done
