@@ -531,7 +531,7 @@ lost:
 
 /*
  * A connection to host:port within ns, close-on-exec, each reply awaited
- * at most REDIS_COMMAND_NS (or ns, if shorter).
+ * at most ns (redis_connect sets REDIS_COMMAND_NS once it is ready).
  */
 static redisContext *
 connect_to(const char *host, int port, int64_t ns, const char **why)
@@ -558,8 +558,7 @@ connect_to(const char *host, int port, int64_t ns, const char **why)
 		return NULL;
 	}
 	if (fcntl(c->fd, F_SETFD, FD_CLOEXEC) == -1 ||
-	    redisSetTimeout(c, ns_to_timeval(ns < REDIS_COMMAND_NS ? ns :
-	    REDIS_COMMAND_NS)) != REDIS_OK ||
+	    redisSetTimeout(c, ns_to_timeval(ns)) != REDIS_OK ||
 	    keepalive(c) == -1) {
 		*why = strerror(errno);
 		redisFree(c);
@@ -666,6 +665,12 @@ redis_connect(const struct redis_url *u, const char **why)
 			return NULL;
 		}
 		freeReplyObject(r);
+	}
+	/* Connected within REDIS_CONNECT_NS; each reply from now on. */
+	if (redisSetTimeout(c, ns_to_timeval(REDIS_COMMAND_NS)) != REDIS_OK) {
+		*why = strerror(errno);
+		redisFree(c);
+		return NULL;
 	}
 	return c;
 }
