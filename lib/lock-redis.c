@@ -341,7 +341,7 @@ attempt(struct lockb *lk, int64_t *wait_ms, const char **why)
 	unsigned char rnd[8];
 	redisContext *c;
 	const char *w2;
-	int64_t until, left;
+	int64_t until, left, t0, stop;
 	int i, got, n, rc;
 
 	arc4random_buf(rnd, sizeof(rnd));
@@ -370,6 +370,7 @@ attempt(struct lockb *lk, int64_t *wait_ms, const char **why)
 	 * never renewed and runs out with its lease.
 	 */
 	until = redis_retry_deadline(lk->deadline);
+	t0 = mono_now();	/* the lease runs from the grant, at most */
 	for (n = 0; (r = redis_eval(lk->c, take_lua, 4, 9, av, why)) == NULL;
 	    n++) {
 		if (lk->url.nsentinel == 0 || !redis_failed_retryable())
@@ -403,11 +404,40 @@ attempt(struct lockb *lk, int64_t *wait_ms, const char **why)
 		/*
 		 * ?replicas=N: the grant and its fencing counter are on N
 		 * replicas before the lock is reported taken, so a promoted
-		 * replica goes on counting from this token.
+		 * replica goes on counting from this token.  Asked a second at
+		 * a time (a WAIT must end before its reply's timeout), until
+		 * the take's deadline or half the lease: a confirmation later
+		 * than that comes for a grant about to run out.
 		 */
-		left = (until - mono_now()) / 1000000;
-		if ((rc = redis_wait(lk->c, &lk->url, left < 1 ? 1 : left,
-		    why)) != 0) {
+		stop = t0 + lk->lease_ns / 2 < until ? t0 + lk->lease_ns / 2 :
+		    until;
+		for (;;) {
+			left = (stop - mono_now()) / 1000000;
+			rc = redis_wait(lk->c, &lk->url, left < 1 ? 1 :
+			    left > 1000 ? 1000 : left, why);
+			if (rc == 0)
+				break;
+			if (rc == -1 || mono_now() >= stop) {
+				rl_release(lk, &w2);
+				return -1;
+			}
+		}
+	}
+	/*
+	 * A grant whose reply (or confirmation) took a third of the lease:
+	 * renewed before CMD runs, whose first renewal comes a third of the
+	 * lease after it starts.  Gone already (the lease ran out, another
+	 * may hold it): not taken, try again.
+	 */
+	if (got && mono_now() - t0 >= lk->lease_ns / 3) {
+		switch (rl_renew(lk, why)) {
+		case 1:
+			break;
+		case 0:
+			lk->member[0] = '\0';
+			*wait_ms = 0;
+			return 0;
+		default:
 			rl_release(lk, &w2);
 			return -1;
 		}

@@ -482,6 +482,42 @@ rush() {
 	assert_equal "$(redis-cli -p "$oport" exists "$(key "$n")")" 0
 }
 
+@test "plock redis: ?replicas=N confirmed only after the lease ran out does not run CMD" {
+	local n rport rpid a b st
+	own_server
+	rport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	mkdir -p "$BATS_TEST_TMPDIR/replica"
+	redis-server --bind 127.0.0.1 --port "$rport" --save '' \
+		--dir "$BATS_TEST_TMPDIR/replica" --replicaof 127.0.0.1 "$oport" \
+		--logfile "$BATS_TEST_TMPDIR/replica/log" </dev/null >/dev/null 2>&1 3>&- &
+	rpid=$!
+	pkit_track "$rpid"
+	wait_until 20 sh -c 'redis-cli -p "$1" info replication | grep -q "^connected_slaves:1"' sh "$oport"
+	n=redis://127.0.0.1:$oport/late
+	# The replica stopped: A's grant cannot be confirmed.  Its 1 s lease
+	# runs out, B takes the lock, then the replica comes back while B is
+	# inside.  The old plock went on waiting (its take's 30 s, cut to 5 s
+	# by the reply's timeout), got the confirmation then and ran A's CMD
+	# beside B's, or said "no answer from the server".
+	kill -STOP "$rpid"
+	PKIT_LOCK_LEASE=1s plock "$n?replicas=1" sh -c 'echo A' \
+		> "$BATS_TEST_TMPDIR/a" 2> "$BATS_TEST_TMPDIR/a.err" 3>&- &
+	a=$!
+	pkit_track "$a"
+	_pkit_nap 1.5
+	PKIT_LOCK_LEASE=1s plock -n "$n" sleep 4 3>&- &
+	b=$!
+	pkit_track "$b"
+	_pkit_nap 0.5
+	kill -CONT "$rpid"
+	st=0
+	wait "$a" || st=$?
+	wait "$b"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/a")" ""
+	assert_equal "$st" 125
+	grep -q "only 0 of 1 replicas confirmed" "$BATS_TEST_TMPDIR/a.err"
+}
+
 @test "plock redis: a waiter whose server goes away exits 125 in one line" {
 	local n w t0 st
 	own_server
