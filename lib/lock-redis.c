@@ -168,6 +168,9 @@ static redisContext *subscribe(struct lockb *, const char **,
 		    const char **);
 static int	attempt(struct lockb *, int64_t *, const char **);
 static int	cmp_holder(const void *, const void *);
+static int	fresh(struct lockb *, const char **);
+static redisReply *eval_twice(struct lockb *, const char *, int, int,
+		    const char **, const char **);
 
 const struct lock_ops lock_redis_ops = {
 	.open = rl_open,
@@ -217,10 +220,14 @@ rl_open(const char *name, enum lock_kind kind, int count, int peek,
 	/* A dropped connection must be an error we report, not our death. */
 	if (!peek)
 		signal(SIGPIPE, SIG_IGN);
-	/* On a Sentinel name, wait out a failover (REDIS_RETRY_NS). */
+	/*
+	 * On a Sentinel name, a failover is waited out: by -q here (for
+	 * REDIS_RETRY_NS); by a take in attempt(), until its own deadline
+	 * (-n, -t), which is not known yet.
+	 */
 	if ((lk->c = redis_connect(&lk->url, why)) == NULL &&
-	    (lk->url.nsentinel == 0 || (lk->c = redis_reconnect(&lk->url,
-	    redis_retry_deadline(0), 0, why)) == NULL))
+	    (lk->url.nsentinel == 0 || (peek && (lk->c = redis_reconnect(
+	    &lk->url, redis_retry_deadline(0), 0, why)) == NULL)))
 		goto fail;
 	*bp = lk;
 	return 0;
@@ -371,15 +378,21 @@ attempt(struct lockb *lk, int64_t *wait_ms, const char **why)
 	 */
 	until = redis_retry_deadline(lk->deadline);
 	t0 = mono_now();	/* the lease runs from the grant, at most */
-	for (n = 0; (r = redis_eval(lk->c, take_lua, 4, 9, av, why)) == NULL;
-	    n++) {
-		if (lk->url.nsentinel == 0 || !redis_failed_retryable())
+	for (n = 0;; n++) {
+		/* None yet: a Sentinel name whose master was not found. */
+		if (lk->c != NULL && (r = redis_eval(lk->c, take_lua, 4, 9, av,
+		    why)) != NULL)
+			break;
+		if (lk->c != NULL && (lk->url.nsentinel == 0 ||
+		    !redis_failed_retryable()))
 			return -1;
 		/* lk->c stays the old connection until a new one is made */
 		if ((c = redis_reconnect(&lk->url, until, n, why)) == NULL)
 			return -1;
-		redisFree(lk->c);
+		if (lk->c != NULL)
+			redisFree(lk->c);
 		lk->c = c;
+		t0 = mono_now();
 	}
 	if (r->type != REDIS_REPLY_ARRAY || r->elements < 2 ||
 	    r->element[0]->type != REDIS_REPLY_INTEGER ||
@@ -482,7 +495,8 @@ rl_held(struct lockb *lk, enum lock_kind *kind, const char **why)
 	av[1] = lk->key[1];
 	av[2] = lk->key[2];
 	av[3] = m;
-	if ((r = redis_eval(lk->c, held_lua, 3, 4, av, why)) == NULL)
+	if (fresh(lk, why) == -1 ||
+	    (r = redis_eval(lk->c, held_lua, 3, 4, av, why)) == NULL)
 		return -1;
 	if (r->type == REDIS_REPLY_STRING && r->len == 1) {
 		got = 1;
@@ -624,6 +638,8 @@ rl_holders(struct lockb *lk, struct lock_holder **hv, const char **why)
 	av[0] = lk->key[0];
 	av[1] = lk->key[1];
 	av[2] = lk->key[2];
+	if (fresh(lk, why) == -1)
+		return -1;
 	r = redis_eval(lk->c, holders_lua, 3, 3, av, why);
 	if (r == NULL)
 		return -1;

@@ -404,6 +404,18 @@ rush() {
 	assert_failure 125
 }
 
+@test "plock redis: -t bounds the wait for an unreachable Sentinel's master" {
+	local port
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	# The old plock waited out a failover for 30 s on opening, before
+	# the take's deadline was known.
+	timed_run --separate-stderr timeout -k 5 60 plock -t 1 "redis-sentinel://127.0.0.1:$port/m/x" true
+	assert_failure 125
+	[ "$elapsed" -lt 10000 ] || fail "took $elapsed ms"
+	[ "${#stderr_lines[@]}" -eq 1 ] || fail "$stderr"
+	[[ "$stderr" == "plock: redis-sentinel://127.0.0.1:$port/m/x: "* ]] || fail "$stderr"
+}
+
 @test "plock redis: refused authentication is 125 and never shows the password" {
 	local n
 	rcli acl setuser "pk$$" on '>right-pw' '~*' '&*' '+@all' >/dev/null
