@@ -795,7 +795,12 @@ pq_unlock(struct pqb *q)
 /*
  * Take the mutex, by deadline (at least LOCK_GRACE from now, so that -n
  * does not fail on a momentary holder); repair after a dead owner.  No
- * check of the state: pq_lock's.
+ * check of the state: pq_lock's.  Without a deadline (PQ_FOREVER) the
+ * wait is made in LOCK_SLICEs, and INT, TERM or HUP ends it with 128+N,
+ * as it ends every other wait: glibc's mutex wait goes back to sleep
+ * after a signal, and a put or get waiting behind a stopped holder
+ * ignored ^C.  UNTIL_TAKEN waits whatever the signals: a commit must
+ * settle what the caller wrote before it dies of its signal.
  */
 static int
 lock_raw(struct pqb *q, int64_t deadline)
@@ -810,9 +815,17 @@ lock_raw(struct pqb *q, int64_t deadline)
 	 * vDSO's data pages (two page faults of a short put's ~60).
 	 */
 	r = pthread_mutex_trylock(&q->c->mu);
-	if (r == EBUSY && deadline < 0)
+	if (r == EBUSY && deadline == UNTIL_TAKEN)
 		r = pthread_mutex_lock(&q->c->mu);
-	else if (r == EBUSY) {
+	else if (r == EBUSY && deadline < 0) {
+		do {
+			if (pq_signalled() != 0)
+				return 128 + pq_signalled();
+			ts = ns_to_timespec(mono_now() + LOCK_SLICE);
+			r = pthread_mutex_clocklock(&q->c->mu, CLOCK_MONOTONIC,
+			    &ts);
+		} while (r == ETIMEDOUT);
+	} else if (r == EBUSY) {
 		now = mono_now();
 		if (deadline < now + LOCK_GRACE)
 			deadline = now + LOCK_GRACE;
@@ -2112,7 +2125,7 @@ pqs_commit(struct pqb *q, size_t ncommit, int flags)
 		    "PQ_DONE needs a lease of one message, committed");
 	rest = q->nlease - ncommit;
 	had = q->nlease;
-	if ((r = pq_lock(q, PQ_FOREVER)) != 0)
+	if ((r = pq_lock(q, UNTIL_TAKEN)) != 0)
 		return r;
 	n = stage(q);
 	if ((r = settle(q, n, ncommit, flags, 1)) != 0) {

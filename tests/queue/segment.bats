@@ -130,6 +130,39 @@ refused() {
 	wait
 }
 
+@test "segment: a put or get waiting for a held lock without -t still ends on SIGTERM" {
+	local q p t0 st
+	q=$(pkit_name s)
+	pqueue-create "$q"
+	pqueue-put "$q" m1
+	# segpatch -h holds the mutex for 4 s (the field set to the value it
+	# has).  The old tools slept in pthread_mutex_lock, which goes back
+	# to sleep after a signal: the put went in when the lock came free,
+	# and exited 0.
+	"$top_builddir/tests/queue/segpatch" -h "$PKIT_DIR/queues/$q" \
+	    state.nmsgs 1 4000 > "$BATS_TEST_TMPDIR/held" &
+	pkit_track $!
+	wait_until 5 test -s "$BATS_TEST_TMPDIR/held"
+	for cmd in "pqueue-put $q m2" "pqueue-get -c 2 $q"; do
+		# shellcheck disable=SC2086 # the words of cmd
+		$cmd > /dev/null 2>&1 &
+		p=$!
+		pkit_track "$p"
+		_pkit_nap 0.3
+		t0=${EPOCHREALTIME//[!0-9]/}
+		kill -TERM "$p"
+		st=0
+		wait "$p" || st=$?
+		[ "$st" -eq 143 ] || fail "$cmd: status $st"
+		[ $(( ${EPOCHREALTIME//[!0-9]/} - t0 )) -lt 1500000 ] ||
+			fail "$cmd: took $(( ${EPOCHREALTIME//[!0-9]/} - t0 )) us"
+	done
+	wait
+	run pqueue-get -c 2 -n "$q"
+	assert_failure 124
+	assert_output m1
+}
+
 @test "segment: pqueue-rm while the state looks corrupt still wakes the waiters" {
 	local q p st
 	q=$(pkit_name s)
