@@ -37,6 +37,7 @@
 #define CHUNK	(256 * 1024)		/* > PQ_MAXMSG + 1 */
 #define BATCH	4096			/* messages per pq_put */
 #define BLOCK	64			/* split() looks at this many at once */
+#define OVERSIZE_COUNT	((size_t)64 << 20)	/* an oversize record is counted to here */
 
 static int	put_args(struct pq *, char **, int, int64_t);
 static int	put_stream(struct pq *, int, int64_t);
@@ -154,7 +155,7 @@ put_stream(struct pq *q, int delim, int64_t timeout)
 {
 	static const char *ptrs[BATCH];
 	static size_t lens[BATCH];
-	char *buf;
+	char *buf, *why;
 	size_t start = 0, end = 0, nb, done, max = pq_max_msg(q);
 	ssize_t n;
 	int eof = 0, r;
@@ -163,14 +164,25 @@ put_stream(struct pq *q, int delim, int64_t timeout)
 	if ((buf = aligned_alloc(BLOCK, CHUNK + BLOCK)) == NULL)
 		err(PKIT_EXIT_FAIL, "malloc");
 	while (!eof) {
+		/*
+		 * INT, TERM and HUP end the stream wherever they land: a read
+		 * they interrupt returns EINTR, and the flag is looked at
+		 * before each read and each batch, for one that came while
+		 * we copied.  (One that lands between the look and the read
+		 * is seen at the next read's return; closing that window for
+		 * an idle producer would cost a syscall per read.)  Records
+		 * read and not yet put are not put.
+		 */
+		if (pq_signalled())
+			return 128 + pq_signalled();
 		n = read(STDIN_FILENO, buf + end, CHUNK - end);
-		if (n == -1 && errno == EINTR) {
-			if (pq_signalled())
-				return 128 + pq_signalled();
+		if (n == -1 && errno == EINTR)
 			continue;
+		if (n == -1) {
+			if (asprintf(&why, "stdin: %s", strerror(errno)) == -1)
+				err(PKIT_EXIT_FAIL, "asprintf");
+			finish(q, PKIT_EXIT_FAIL, why);
 		}
-		if (n == -1)
-			err(PKIT_EXIT_FAIL, "stdin");
 		eof = n == 0;
 		end += (size_t)n;
 		/* Past END, split() reads this, never stale or unset bytes. */
@@ -184,6 +196,8 @@ put_stream(struct pq *q, int delim, int64_t timeout)
 			}
 			if (nb == 0)
 				break;
+			if (pq_signalled())
+				return 128 + pq_signalled();
 			r = put_all(q, ptrs, lens, nb, &done, timeout);
 			stored += done;
 			if (r == PKIT_EXIT_FAIL && done < nb &&
@@ -253,21 +267,25 @@ split(const char *buf, size_t *startp, size_t end, int delim,
 
 /*
  * Count the rest of an over-long record from stdin, then fail through
- * finish(), which says how many records before it are stored.
+ * finish(), which says how many records before it are stored.  At most
+ * OVERSIZE_COUNT bytes are counted ("more than"): a producer that never
+ * writes the delimiter (< /dev/zero) must not keep the refusal waiting.
+ * A signal ends the count, and the tool, as anywhere else.
  */
 static void
 oversize(struct pq *q, char *buf, size_t from, size_t end, int delim)
 {
 	size_t total;
 	char *p, *why;
-	ssize_t n;
+	ssize_t n = 0;
 
 	if ((p = memchr(buf + from, delim, end - from)) != NULL)
 		total = (size_t)(p - (buf + from));
 	else {
 		total = end - from;
-		while ((n = read(STDIN_FILENO, buf, CHUNK)) > 0 ||
-		    (n == -1 && errno == EINTR && !pq_signalled())) {
+		while (total <= OVERSIZE_COUNT && !pq_signalled() &&
+		    ((n = read(STDIN_FILENO, buf, CHUNK)) > 0 ||
+		    (n == -1 && errno == EINTR))) {
 			if (n <= 0)
 				continue;
 			if ((p = memchr(buf, delim, (size_t)n)) != NULL) {
@@ -277,8 +295,12 @@ oversize(struct pq *q, char *buf, size_t from, size_t end, int delim)
 			total += (size_t)n;
 		}
 	}
-	if (asprintf(&why, "%s: message of %zu bytes is over the limit of "
-	    "%u bytes", pq_name(q), total, pq_max_msg(q)) == -1)
+	if (pq_signalled())
+		finish(q, 128 + pq_signalled(), NULL);
+	if (asprintf(&why, "%s: message of %s%zu bytes is over the limit of "
+	    "%u bytes%s", pq_name(q), total > OVERSIZE_COUNT ? "more than " :
+	    "", total > OVERSIZE_COUNT ? (size_t)OVERSIZE_COUNT : total,
+	    pq_max_msg(q), n == -1 ? " (stdin: read error)" : "") == -1)
 		err(PKIT_EXIT_FAIL, "asprintf");
 	finish(q, PKIT_EXIT_FAIL, why);
 }

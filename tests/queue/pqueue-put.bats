@@ -234,6 +234,69 @@ the rest may or may not be)"
 	assert_output "$(printf 'a\nb\nc')"
 }
 
+@test "pqueue-put: an oversize record that never ends is refused at once; a signal ends the count" {
+	local q p st
+	q=$(pkit_name p)
+	pqueue-create "$q"
+	# No delimiter ever: the old pqueue-put counted for ever, and
+	# ignored SIGTERM meanwhile.
+	run --separate-stderr timeout -k 2 10 pqueue-put "$q" < /dev/zero
+	assert_failure 125
+	[[ "$stderr" == *"message of more than 67108864 bytes is over the limit of"* ]] || fail "$stderr"
+	# A producer that stops mid-record: SIGTERM ends the count with 143
+	# (the old one: 125, "message of 70000 bytes").
+	{ head -c 70000 /dev/zero; sleep 3; echo; } | pqueue-put "$q" 2> "$BATS_TEST_TMPDIR/err" &
+	p=$!
+	pkit_track "$p"
+	_pkit_nap 0.5
+	kill -TERM "$p"		# $!: the pipeline's last, pqueue-put
+	st=0
+	wait "$p" || st=$?
+	[ "$st" -eq 143 ] || fail "status $st: $(cat "$BATS_TEST_TMPDIR/err")"
+}
+
+@test "pqueue-put: a stdin read error says how many messages are stored" {
+	local q
+	q=$(pkit_name p)
+	pqueue-create "$q"
+	run --separate-stderr pqueue-put "$q" < /
+	assert_failure 125
+	assert_equal "$stderr" "pqueue-put: stdin: Is a directory (the first 0 messages of the input are stored, the rest may or may not be)"
+}
+
+@test "pqueue-put: a signal that lands while a stream is copied, not read, ends it" {
+	shm_only "the read(2) calls strace counts (on Redis, replies are read too)"
+	command -v strace > /dev/null || skip "strace is needed (./bootstrap installs it)"
+	strace -o /dev/null -e trace=none true 2> /dev/null || skip "ptrace is not allowed here"
+	local q s p st
+	q=$(pkit_name p)
+	pqueue-create "$q"
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	{ echo a; _pkit_nap 0.3; echo b; exec sleep 30; } > "$BATS_TEST_TMPDIR/in" &
+	pkit_track $!
+	# The third read(2) (the loader's, "a", "b") returns "b" a second
+	# late, and SIGTERM comes during that second: the handler runs as
+	# the read returns with data, not EINTR.  The old pqueue-put put b
+	# and went back to an idle producer's pipe, for ever.
+	strace -o /dev/null -e trace=read -e inject=read:delay_exit=1000000:when=3 \
+		pqueue-put "$q" < "$BATS_TEST_TMPDIR/in" &
+	s=$!
+	pkit_track "$s"
+	wait_until 5 sh -c 'ps -o pid= --ppid "$1" | grep -q .' sh "$s"
+	p=$(ps -o pid= --ppid "$s" | head -n 1)
+	pkit_track "$p"
+	wait_until 5 sh -c '[ "$(pqueue-stat -k "$1" | sed -n "s/^size=//p")" = 1 ]' sh "$q"
+	_pkit_nap 0.5
+	kill -TERM "$p"
+	st=0
+	timeout -k 2 10 tail --pid="$p" -f /dev/null || st=$?
+	[ "$st" -eq 0 ] || fail "pqueue-put still runs after SIGTERM"
+	wait "$s" || true
+	run pqueue-get -c 2 -n "$q"
+	assert_failure 124
+	assert_output a
+}
+
 @test "pqueue-put: a closed queue refuses puts with 1" {
 	local q
 	q=$(pkit_name p)
