@@ -285,6 +285,23 @@ lines_restarted() {
 	gone "$pf"
 }
 
+@test "ready: -r -u: CMD dies with its supervisor; -k leaves nothing running" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	local c
+	# A CMD that ignores SIGTERM: -k -t 1 ends the supervisor with
+	# SIGKILL, and CMD must die with it.  The parent-death signal was set
+	# before the user change, which clears it: CMD ran on as nobody.
+	start -r -u nobody -p "$pf" sh -c 'trap "" TERM; exec sleep 1000'
+	c=$(one_child "$pid")
+	pkit_track "$c"
+	wait_until 10 grep -q '^Uid:[[:space:]]*'"$(id -u nobody)"'[[:space:]]' "/proc/$c/status"
+	run --separate-stderr timeout -k 5 30 pdaemon -k -t 1 "$pf"
+	assert_success
+	gone "$pf"
+	dead "$pid"
+	wait_until 5 dead "$c"
+}
+
 @test "ready: -u is refused, one line and 125: unknown user or group, not root" {
 	run --separate-stderr pdaemon -p "$pf" -u no-such-user-pkit true
 	assert_failure 125
