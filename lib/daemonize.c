@@ -111,6 +111,7 @@ static void	ready_listen(struct start *, pid_t) __attribute__((noreturn));
 static int	ready_wait(struct start *, pid_t, int *);
 static void	ready_stop(pid_t);
 static int	ready_report(struct start *, const struct verdict *, int);
+static int	verdict_exit(const struct verdict *);
 static void	ready_env(struct start *);
 static const char *cmd_name(const struct daemon_conf *);
 static int	status_verbose(pid_t);
@@ -370,14 +371,30 @@ ready_report(struct start *s, const struct verdict *v, int pid)
 	case VERDICT_EXITED:
 		status_text(v->status, how, sizeof(how));
 		warnx("%s: %s before it was ready", cmd, how);
-		return status_to_exit(v->status);
+		return verdict_exit(v);
 	case VERDICT_TIMEOUT:
 		warnx("%s: not ready within %gs: stopped", cmd,
 		    s->conf->ready_timeout / 1e9);
-		return PKIT_EXIT_TIMEOUT;
+		return verdict_exit(v);
 	}
 	warnx("%s: pid %d: lost before it was ready", cmd, pid);
 	return PKIT_EXIT_FAIL;
+}
+
+/*
+ * The exit status of a start that was not ready: 124 at the deadline,
+ * else CMD's status (128 + N for a signal), but never 0: a CMD that
+ * exits 0 before it is ready never was, and that is 1.
+ */
+static int
+verdict_exit(const struct verdict *v)
+{
+	int code;
+
+	if (v->what == VERDICT_TIMEOUT)
+		return PKIT_EXIT_TIMEOUT;
+	code = status_to_exit(v->status);
+	return code != PKIT_EXIT_OK ? code : PKIT_EXIT_NO;
 }
 
 /* Undo a start that did not happen: remove the pidfile, close the rest. */
@@ -603,8 +620,8 @@ supervise_ready(struct start *s, struct spawn_opts *run, pid_t child,
 	    v.what != VERDICT_READY) {
 		log_line("%s: stopped", name);
 		log_pump();
-		_exit(v.what == VERDICT_EXITED ? status_to_exit(v.status) :
-		    PKIT_EXIT_TIMEOUT);
+		_exit(v.what == VERDICT_READY ? PKIT_EXIT_FAIL :
+		    verdict_exit(&v));
 	}
 	close(s->verdict[1]);
 	s->verdict[1] = -1;

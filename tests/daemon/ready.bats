@@ -193,6 +193,21 @@ os.execvp(sys.argv[1], sys.argv[1:])' pdaemon -w -t 10 -p "$pf" sh -c 'exit 5'
 	gone "$pf"
 }
 
+@test "ready: -W: CMD that exits 0 before it is ready is no success: 1" {
+	local args
+	# Status 0 passed through as pdaemon's own: a pid printed, exit 0,
+	# the pidfile left, for a service that never became ready.
+	for args in "" "-r" "-R"; do
+		# shellcheck disable=SC2086 # split on purpose
+		run --separate-stderr timeout -k 5 30 pdaemon $args -W 3 -t 30 \
+		    -p "$pf" true
+		assert_failure 1
+		assert_output ""
+		assert_equal "$stderr" "pdaemon: true: exited with status 0 before it was ready"
+		gone "$pf"
+	done
+}
+
 @test "ready: -W -t: no newline by the deadline: 124, stopped" {
 	run --separate-stderr pdaemon -W 3 -t 1 -p "$pf" \
 	    sh -c "echo \$\$ > '$cmdpid'; exec sleep 1000"
