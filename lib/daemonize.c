@@ -791,7 +791,9 @@ daemon_crashloop(int64_t *times, int max, int64_t window, int *n,
 
 /*
  * Wait for CHILD to exit, passing signals on; return its wait status.
- * *stopping is set by SIGTERM or SIGINT.
+ * *stopping is set by SIGTERM or SIGINT.  CHILD is looked at before each
+ * wait, not only on a SIGCHLD: ready_wait may have read the SIGCHLD of a
+ * CMD that exited right after it said it was ready.
  */
 static int
 supervise_wait(struct start *s, pid_t child, int *stopping)
@@ -799,12 +801,10 @@ supervise_wait(struct start *s, pid_t child, int *stopping)
 	int sig, status;
 
 	for (;;) {
+		if (waitpid(child, &status, WNOHANG) == child)
+			return status;
 		sig = supervise_signal(s, -1);
 		switch (sig) {
-		case SIGCHLD:
-			if (waitpid(child, &status, WNOHANG) == child)
-				return status;
-			break;
 		case SIGTERM:
 		case SIGINT:
 			*stopping = 1;

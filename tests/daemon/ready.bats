@@ -239,6 +239,37 @@ lines_restarted() {
 	    n_children_at_least "$pid" 1
 }
 
+@test "ready: -r -W: a CMD that exits right after it is ready is restarted" {
+	local bg sup st=0 z=0
+	# The supervisor is stopped while CMD says it is ready and exits, so
+	# that it finds both at once: it read the SIGCHLD while it waited for
+	# readiness, and then waited for another that never came, CMD left a
+	# zombie and never restarted.
+	timeout -k 5 60 pdaemon -r -W 3 -t 30 -p "$pf" -o "$log" \
+	    sh -c 'sleep 1; echo >&3; exit 3' > "$BATS_TEST_TMPDIR/out" &
+	bg=$!
+	pkit_track "$bg"
+	wait_until 10 test -s "$pf"
+	sup=$(cat "$pf")
+	pkit_track "$sup"
+	kill -STOP "$sup"
+	wait_until 10 has_zombie "$sup" || z=1
+	kill -CONT "$sup"
+	[ "$z" -eq 0 ] || fail "CMD did not exit under the stopped supervisor"
+	wait "$bg" || st=$?
+	assert_equal "$st" 0
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/out")" "$sup"
+	wait_until 10 grep -q "exited with status 3 after .*restarting" "$log"
+	run pdaemon -k "$pf"
+	assert_success
+	dead "$sup"
+}
+
+# has_zombie PID: true once PID has a zombie child.
+has_zombie() {
+	[ -n "$(zombies_of "$1")" ]
+}
+
 @test "ready: -r -w: CMD exits first: its status, no restart, supervisor gone" {
 	run --separate-stderr pdaemon -r -w -t 60 -p "$pf" -o "$log" sh -c 'exit 5'
 	assert_failure 5
