@@ -28,7 +28,8 @@
  * channels of lib/ready before the fork, waits for READY=1 or a newline,
  * CMD's exit or the deadline, and sends the caller a verdict on a pipe
  * of its own.  After the deadline it stops CMD itself (SIGTERM, SIGKILL
- * after DAEMON_READY_GRACE) and the caller removes the pidfile.  Once
+ * after DAEMON_READY_GRACE); on any verdict but "ready" the caller stops
+ * what still holds the pidfile's lock, then removes the file.  Once
  * ready, the channels are closed: later notifications go nowhere, and
  * restarted runs get neither NOTIFY_SOCKET nor the descriptor.
  *
@@ -100,6 +101,7 @@ struct verdict {
 static int	start_lock(struct start *);
 static int	start_open(struct start *);
 static void	start_abort(struct start *);
+static void	start_undo(struct start *, pid_t);
 static void	daemon_child(struct start *) __attribute__((noreturn));
 static void	supervise(struct start *) __attribute__((noreturn));
 static int	supervise_wait(struct start *, pid_t, int *);
@@ -213,6 +215,7 @@ daemon_start(const struct daemon_conf *conf)
 		while (read_full(s.verdict[0], &e, sizeof(e)) > 0)
 			;
 		if ((r = ready_report(&s, r ? &v : NULL, (int)pid)) != 0) {
+			start_undo(&s, pid);
 			start_abort(&s);
 			return r;
 		}
@@ -414,6 +417,44 @@ start_abort(struct start *s)
 			*fds[i] = -1;
 		}
 	ready_close(&s->ready);
+}
+
+/*
+ * Undo a start that ran CMD (pid PID in the pidfile) but failed.  Before
+ * the pidfile goes, stop what still holds its lock: children of CMD that
+ * inherited its descriptor, as pdaemon -k does (stop_remnants).  Removed
+ * under them, the file let the next start run a second instance beside
+ * them.  start_abort does the rest (and removes a file we did not).
+ */
+static void
+start_undo(struct start *s, pid_t pid)
+{
+	struct pidlock pl;
+	struct stat st;
+	int r;
+
+	if (s->pfh == NULL)
+		return;
+	pl.pid = pid;
+	pl.ref.pid = 0;
+	pl.ref.fd = -1;
+	pl.fd = open(s->pidpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+	    O_NOCTTY | O_NONBLOCK);
+	if (pl.fd == -1 || fstat(pl.fd, &pl.st) == -1 ||
+	    fstat(pidfile_fileno(s->pfh), &st) == -1 ||
+	    st.st_dev != pl.st.st_dev || st.st_ino != pl.st.st_ino) {
+		pidlock_close(&pl);
+		return;
+	}
+	/* Our descriptor shares the daemon's lock: let go of it first. */
+	pidfile_close(s->pfh);
+	s->pfh = NULL;
+	if ((r = stop_remnants(s->pidpath, &pl, DAEMON_READY_GRACE)) == -1)
+		warn("%s", s->conf->pidfile);
+	else if (r == 1)
+		warnx("%s: still locked by another process; left in place",
+		    s->conf->pidfile);
+	pidlock_close(&pl);
 }
 
 /*

@@ -216,6 +216,29 @@ os.execvp(sys.argv[1], sys.argv[1:])' pdaemon -w -t 10 -p "$pf" sh -c 'exit 5'
 	dead "$(cat "$cmdpid")"
 }
 
+@test "ready: -W: not ready, CMD's children holding the lock are stopped too" {
+	local kid=$BATS_TEST_TMPDIR/kid
+	# They kept the lock of a pidfile that was removed under them: the
+	# next start ran a second instance beside them.  124 at the deadline:
+	run --separate-stderr timeout -k 5 60 pdaemon -W 3 -t 1 -p "$pf" \
+	    sh -c "sleep 1000 & echo \$! > '$kid'; wait"
+	wait_until 10 test -s "$kid"
+	pkit_track "$(cat "$kid")"
+	assert_failure 124
+	assert_equal "$stderr" "pdaemon: sh: not ready within 1s: stopped"
+	gone "$pf"
+	wait_until 10 dead "$(cat "$kid")"
+	# CMD's status, having exited first:
+	rm -f "$kid"
+	run --separate-stderr timeout -k 5 60 pdaemon -W 3 -t 60 -p "$pf" \
+	    sh -c "sleep 1000 & echo \$! > '$kid'; exit 3"
+	wait_until 10 test -s "$kid"
+	pkit_track "$(cat "$kid")"
+	assert_failure 3
+	gone "$pf"
+	wait_until 10 dead "$(cat "$kid")"
+}
+
 # --- with a supervisor ------------------------------------------------------
 
 @test "ready: -r -w: ready is CMD's READY=1; restarts run without NOTIFY_SOCKET" {
