@@ -112,6 +112,7 @@ static void	supervise_ready(struct start *, struct spawn_opts *, pid_t,
 static void	ready_listen(struct start *, pid_t) __attribute__((noreturn));
 static int	ready_wait(struct start *, pid_t, int *);
 static void	ready_stop(pid_t);
+static void	ready_tell(struct start *, const struct verdict *, pid_t);
 static int	ready_report(struct start *, const struct verdict *, int);
 static int	verdict_exit(const struct verdict *);
 static void	ready_env(struct start *);
@@ -540,6 +541,8 @@ supervise(struct start *s)
 
 	name = cmd_name(s->conf);
 	setproctitle("%s", name);
+	/* See ready_tell; CMD gets it back at its default (run.dfl). */
+	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&supervised);
 	sigaddset(&supervised, SIGTERM);
 	sigaddset(&supervised, SIGINT);
@@ -657,12 +660,12 @@ supervise_ready(struct start *s, struct spawn_opts *run, pid_t child,
 	ready_close(&s->ready);
 	if (v.what == VERDICT_TIMEOUT)
 		ready_stop(child);
-	if (write_full(s->verdict[1], &v, sizeof(v)) == -1 ||
-	    v.what != VERDICT_READY) {
+	if (v.what != VERDICT_READY)
 		log_line("%s: stopped", name);
+	ready_tell(s, &v, getpid());
+	if (v.what != VERDICT_READY) {
 		log_pump();
-		_exit(v.what == VERDICT_READY ? PKIT_EXIT_FAIL :
-		    verdict_exit(&v));
+		_exit(verdict_exit(&v));
 	}
 	close(s->verdict[1]);
 	s->verdict[1] = -1;
@@ -680,6 +683,7 @@ ready_listen(struct start *s, pid_t child)
 	close(s->report[1]);
 	close(s->ready.wfd);
 	s->ready.wfd = -1;
+	signal(SIGPIPE, SIG_IGN);	/* see ready_tell */
 	/* Our lines (STATUS=, ready) go where CMD's go. */
 	if (dup2(s->logfd, STDERR_FILENO) == -1)
 		_exit(PKIT_EXIT_FAIL);
@@ -689,8 +693,32 @@ ready_listen(struct start *s, pid_t child)
 		ready_stop(child);
 	if (v.what != VERDICT_READY)
 		log_line("%s: stopped", cmd_name(s->conf));
-	write_full(s->verdict[1], &v, sizeof(v));
+	ready_tell(s, &v, child);
 	_exit(PKIT_EXIT_OK);
+}
+
+/*
+ * The listener's end of the wait: send the caller the verdict V.  If the
+ * caller is gone (killed, or ended by a timeout(1) around it), the write
+ * fails with EPIPE - SIGPIPE is ignored, or it would kill a supervisor,
+ * and CMD with it - and we do what the caller would have: a ready CMD
+ * runs on, as it does once told; one that is not is undone here (PID:
+ * the pid in the pidfile).
+ */
+static void
+ready_tell(struct start *s, const struct verdict *v, pid_t pid)
+{
+	if (write_full(s->verdict[1], v, sizeof(*v)) == 0)
+		return;
+	if (v->what == VERDICT_READY) {
+		log_line("%s: ready, but the pdaemon that started it is gone: "
+		    "running on", cmd_name(s->conf));
+		return;
+	}
+	start_undo(s, pid);
+	if (s->pfh != NULL)
+		pidfile_remove(s->pfh);
+	s->pfh = NULL;
 }
 
 /*

@@ -288,6 +288,43 @@ lines_restarted() {
 	dead "$sup"
 }
 
+@test "ready: -r -W: ready after the starting pdaemon is gone, it runs on" {
+	local sup c st=0
+	# The supervisor wrote the verdict to a pipe nobody read: SIGPIPE
+	# killed it, and CMD with it.  Without -r the service runs on; so
+	# it does with -r.
+	timeout 1 pdaemon -r -W 3 -t 30 -p "$pf" -o "$log" \
+	    sh -c 'sleep 2; echo >&3; exec sleep 1000' > /dev/null || st=$?
+	assert_equal "$st" 124
+	sup=$(cat "$pf")
+	pkit_track "$sup"
+	wait_until 10 grep -q "sh: ready, but the pdaemon that started it is gone: running on$" "$log"
+	c=$(one_child "$sup")
+	pkit_track "$c"
+	run pdaemon -s "$pf"
+	assert_success
+	assert_output "$sup"
+	alive "$c"
+	run pdaemon -k "$pf"
+	assert_success
+	gone "$pf"
+}
+
+@test "ready: -W: not ready after the starting pdaemon is gone: undone all the same" {
+	local args st
+	for args in "" "-r"; do
+		st=0
+		# shellcheck disable=SC2086 # split on purpose
+		timeout 0.5 pdaemon $args -W 3 -t 1 -p "$pf" -o "$log" \
+		    sh -c "echo \$\$ > '$cmdpid'; exec sleep 1000" > /dev/null || st=$?
+		assert_equal "$st" 124
+		pkit_track "$(cmd_pid)"
+		wait_until 20 gone "$pf"
+		wait_until 10 dead "$(cmd_pid)"
+		rm -f "$cmdpid"
+	done
+}
+
 # has_zombie PID: true once PID has a zombie child.
 has_zombie() {
 	[ -n "$(zombies_of "$1")" ]
