@@ -1017,6 +1017,7 @@ daemon_stop(const char *path, int64_t grace)
 {
 	struct pidlock pl;
 	const char *why;
+	pid_t pid;
 	int state, r;
 
 	state = pidlock_probe(path, &pl, &why);
@@ -1026,8 +1027,15 @@ daemon_stop(const char *path, int64_t grace)
 		pidlock_close(&pl);
 		return r;
 	case PIDLOCK_STALE:
-		/* Left behind by a CMD that exited: not running, tidy up. */
-		if (pidlock_unlink(path, &pl) == -1)
+		/*
+		 * Left behind by a CMD that exited: not running, tidy up.  But
+		 * only a file that reads as a pidfile (empty, or a pid): -k
+		 * pointed at notes.txt, or as root at a file in /etc, must not
+		 * delete it.
+		 */
+		if (pidlock_read(pl.fd, &pid) == -1)
+			warnx("%s: not a pidfile: left in place", path);
+		else if (pidlock_unlink(path, &pl) == -1)
 			warn("%s", path);
 		/* FALLTHROUGH */
 	case PIDLOCK_ABSENT:
@@ -1079,14 +1087,10 @@ stop_remnants(const char *path, struct pidlock *pl, int64_t grace)
 {
 	struct pidref refs[64];
 	pid_t pids[64], pid;
-	char buf[32];
-	ssize_t len;
 	size_t i, n, live = 0;
 	int64_t deadline, left;
 
-	len = pread(pl->fd, buf, sizeof(buf), 0);
-	if (len <= 0 || pidlock_parse(buf, (size_t)len, &pid) == -1 ||
-	    pid != pl->pid)
+	if (pidlock_read(pl->fd, &pid) != 1 || pid != pl->pid)
 		return 0;
 	n = pidlock_holders(&pl->st, pids, sizeof(pids) / sizeof(pids[0]));
 	for (i = 0; i < n; i++) {

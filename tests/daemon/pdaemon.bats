@@ -450,6 +450,25 @@ procs_of_reaper() {
 	gone "$pf"
 }
 
+@test "pdaemon: -k leaves an unlocked file that is not a pidfile in place" {
+	local f=$BATS_TEST_TMPDIR/notes.txt c
+	# It was removed as a stale pidfile, whatever it held.
+	printf 'important\n' > "$f"
+	run --separate-stderr pdaemon -k "$f"
+	assert_failure 1
+	assert_output ""
+	assert_equal "$stderr" "pdaemon: $f: not a pidfile: left in place"
+	assert_equal "$(cat "$f")" important
+	# What pdaemon writes, or an empty file, is still tidied up.
+	for c in "" "12345" $'12345\n'; do
+		printf '%s' "$c" > "$pf"
+		run --separate-stderr pdaemon -k "$pf"
+		assert_failure 1
+		assert_equal "$stderr" ""
+		gone "$pf"
+	done
+}
+
 @test "pdaemon: unlocked garbage pidfiles are not running, nothing is signalled" {
 	local c
 	sleep 1000 3>&- &
