@@ -195,9 +195,20 @@ daemon_start(const struct daemon_conf *conf)
 	while (waitpid(c1, NULL, 0) == -1 && errno == EINTR)
 		;
 	if (read_full(s.report[0], &pid, sizeof(pid)) != sizeof(pid)) {
-		/* The daemon said why on our stderr, and is gone. */
+		/*
+		 * The daemon is gone before it said its pid: it said why on
+		 * our stderr, or (-w, -W) the listener stopped it there, at
+		 * a deadline already past (-t 0), and its verdict says so.
+		 * Either way CMD never ran.
+		 */
+		struct verdict v;
+
+		r = PKIT_EXIT_FAIL;
+		if (s.waiting && read_full(s.verdict[0], &v, sizeof(v)) ==
+		    sizeof(v) && v.what == VERDICT_TIMEOUT)
+			r = ready_report(&s, &v, 0);
 		start_abort(&s);
-		return PKIT_EXIT_FAIL;
+		return r;
 	}
 	if (read_full(s.report[0], &e, sizeof(e)) == sizeof(e)) {
 		/* Exec failed.  End of file: the daemon has exited. */

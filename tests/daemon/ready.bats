@@ -111,6 +111,19 @@ os.execvp(sys.argv[1], sys.argv[1:])' pdaemon -w -t 10 -p "$pf" sh -c 'exit 5'
 	assert_line --regexp "sh: stopped$"
 }
 
+@test "ready: -w -t 0 is 124 with its line, every time" {
+	local i
+	# Stopped at once, CMD was often killed before the daemon had told
+	# the caller its pid: 125, and not a word.
+	for i in $(seq 20); do
+		quick_run timeout -k 5 30 pdaemon -w -t 0 -p "$pf" sleep 1000
+		[ "$status" -eq 124 ] || fail "run $i: status $status: $stderr"
+		assert_equal "$output" ""
+		assert_equal "$stderr" "pdaemon: sleep: not ready within 0s: stopped"
+		gone "$pf"
+	done
+}
+
 @test "ready: -w -t: a CMD that ignores SIGTERM is killed after the grace" {
 	timed_run --separate-stderr pdaemon -w -t 0.5 -p "$pf" \
 	    sh -c "trap '' TERM; echo \$\$ > '$cmdpid'; exec '$notifier' -n"
