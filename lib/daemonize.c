@@ -102,6 +102,7 @@ static int	start_lock(struct start *);
 static int	start_open(struct start *);
 static void	start_abort(struct start *);
 static void	start_undo(struct start *, pid_t);
+static void	start_kill(struct start *, pid_t);
 static void	daemon_child(struct start *) __attribute__((noreturn));
 static void	supervise(struct start *) __attribute__((noreturn));
 static int	supervise_wait(struct start *, pid_t, int *);
@@ -122,6 +123,7 @@ static int	status_line(const char *, pid_t);
 static void	log_pump(void);
 static void	log_reopen(struct start *);
 static int	stop_remnants(const char *, struct pidlock *, int64_t);
+static int	stop_pinned(struct pidref *, int64_t);
 static int	probe_failed(const char *, const char *);
 static void	log_line(const char *, ...) __attribute__((format(printf, 1, 2)));
 static void	status_text(int, char *, size_t);
@@ -232,13 +234,17 @@ daemon_start(const struct daemon_conf *conf)
 			return r;
 		}
 	}
+	if (printf("%ld\n", (long)pid) < 0 || fflush(stdout) == EOF) {
+		/* Nobody learns its pid: a failure leaves nothing running. */
+		e = errno;
+		start_kill(&s, pid);
+		start_abort(&s);
+		warnx("stdout: %s: %s stopped", strerror(e), conf->argv[0]);
+		return PKIT_EXIT_FAIL;
+	}
 	/* Our descriptor only: the daemon's copy keeps the lock. */
 	if (s.pfh != NULL)
 		pidfile_close(s.pfh);
-	if (printf("%ld\n", (long)pid) < 0 || fflush(stdout) == EOF) {
-		warn("stdout");
-		return PKIT_EXIT_FAIL;
-	}
 	return PKIT_EXIT_OK;
 }
 
@@ -467,6 +473,23 @@ start_undo(struct start *s, pid_t pid)
 		warnx("%s: still locked by another process; left in place",
 		    s->conf->pidfile);
 	pidlock_close(&pl);
+}
+
+/*
+ * Stop the daemon PID that was started but cannot be reported: SIGTERM,
+ * SIGKILL after DAEMON_READY_GRACE (a supervisor stops CMD and removes
+ * the pidfile itself), then start_undo for what holds the pidfile still.
+ */
+static void
+start_kill(struct start *s, pid_t pid)
+{
+	struct pidref ref;
+
+	if (pid > 1 && pidref_open(&ref, pid) == 0) {
+		stop_pinned(&ref, DAEMON_READY_GRACE);
+		pidref_close(&ref);
+	}
+	start_undo(s, pid);
 }
 
 /*
@@ -1056,19 +1079,13 @@ daemon_stop(const char *path, int64_t grace)
 	}
 
 	/* Running: pl.pid > 1, alive, holding the lock, pinned in pl.ref. */
-	if (pidref_signal(&pl.ref, SIGTERM) == -1 && errno != ESRCH) {
-		warn("pid %ld", (long)pl.pid);
+	if ((r = stop_pinned(&pl.ref, grace)) != 0) {
+		if (r == -1)
+			warn("pid %ld", (long)pl.pid);
+		else
+			warnx("%s: pid %ld did not exit", path, (long)pl.pid);
 		pidlock_close(&pl);
 		return PKIT_EXIT_FAIL;
-	}
-	if (!pidref_wait(&pl.ref, grace)) {
-		if (pidref_signal(&pl.ref, SIGKILL) == -1 && errno != ESRCH)
-			warn("pid %ld", (long)pl.pid);
-		if (!pidref_wait(&pl.ref, KILL_WAIT_NS)) {
-			warnx("%s: pid %ld did not exit", path, (long)pl.pid);
-			pidlock_close(&pl);
-			return PKIT_EXIT_FAIL;
-		}
 	}
 	/*
 	 * A supervisor has removed its file; CMD run without -r could not,
@@ -1084,6 +1101,23 @@ daemon_stop(const char *path, int64_t grace)
 		    path, (long)pl.pid);
 	pidlock_close(&pl);
 	return r == 0 ? PKIT_EXIT_OK : PKIT_EXIT_FAIL;
+}
+
+/*
+ * Stop the pinned process REF: SIGTERM, and SIGKILL if it still runs
+ * after GRACE.  0 once it has exited; 1 if it did not even after SIGKILL;
+ * -1 (errno) if it could not be signalled.
+ */
+static int
+stop_pinned(struct pidref *ref, int64_t grace)
+{
+	if (pidref_signal(ref, SIGTERM) == -1 && errno != ESRCH)
+		return -1;
+	if (pidref_wait(ref, grace))
+		return 0;
+	if (pidref_signal(ref, SIGKILL) == -1 && errno != ESRCH)
+		return -1;
+	return pidref_wait(ref, KILL_WAIT_NS) ? 0 : 1;
 }
 
 /*

@@ -383,6 +383,24 @@ procs_of_reaper() {
 	done
 }
 
+@test "pdaemon: stdout that cannot be written: 125, one line, nothing left" {
+	local before r
+	# The daemon ran on, its pid untold: a retry said "already running".
+	for r in "" -r; do
+		before=$(procs_of_reaper)
+		# shellcheck disable=SC2016 # $@ is for the inner shell
+		run --separate-stderr timeout -k 5 30 \
+		    bash -c 'exec pdaemon "$@" > /dev/full' _ $r -p "$pf" sleep 1000
+		[ -s "$pf" ] && pkit_track "$(cat "$pf")"
+		assert_failure 125
+		assert_equal "$stderr" \
+		    "pdaemon: stdout: No space left on device: sleep stopped"
+		gone "$pf"
+		wait_until 10 no_new_reaper_children "$before" ||
+		    fail "left behind: $(procs_of_reaper) (was $before)"
+	done
+}
+
 @test "pdaemon: a command that cannot be executed is 126, nothing left" {
 	local r
 	printf 'not a program\n' > "$BATS_TEST_TMPDIR/noexec"
