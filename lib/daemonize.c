@@ -261,6 +261,7 @@ start_lock(struct start *s)
 	struct stat mine, st;
 	const char *why, *path = s->conf->pidfile;
 	int64_t deadline;
+	mode_t mask;
 	int fd, state;
 
 	if (path == NULL)
@@ -272,10 +273,14 @@ start_lock(struct start *s)
 	/*
 	 * pidfile_open(3) follows symlinks: open the path ourselves first,
 	 * O_NOFOLLOW and vetted (pidlock_open_safe), then make sure it
-	 * opened that same file.
+	 * opened that same file.  Created mode 0644 whatever the caller's
+	 * umask, as pdaemon(1) says: readable by all, to -s and -k.
 	 */
-	if ((fd = pidlock_open_safe(s->pidpath, O_WRONLY | O_CREAT |
-	    O_NONBLOCK, 0644, &mine, &why)) == -1) {
+	mask = umask(022);
+	fd = pidlock_open_safe(s->pidpath, O_WRONLY | O_CREAT | O_NONBLOCK,
+	    0644, &mine, &why);
+	umask(mask);
+	if (fd == -1) {
 		warnx("%s: %s", path, why);
 		return PKIT_EXIT_FAIL;
 	}

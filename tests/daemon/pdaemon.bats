@@ -237,6 +237,19 @@ setup() {
 	assert_success
 }
 
+@test "pdaemon: the pidfile is created mode 0644 whatever the umask" {
+	local m
+	# It followed the umask: 0600 under umask 077.
+	for m in 077 000; do
+		umask "$m"
+		start -p "$pf" sleep 1000
+		umask 022
+		assert_equal "$(stat -c %a "$pf")" 644
+		run pdaemon -k "$pf"
+		assert_success
+	done
+}
+
 @test "pdaemon: a relative pidfile is relative to the caller's directory" {
 	cd "$BATS_TEST_TMPDIR"
 	start -p d.pid -r sleep 1000
