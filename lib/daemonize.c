@@ -9,8 +9,11 @@
  * daemon is an orphan in a new session it does not lead, so it can never
  * acquire a controlling terminal.  The daemon reports back through a
  * close-on-exec pipe: its pid first, then - only if the exec failed - the
- * errno.  End of file right after the pid means CMD runs; after an errno
- * it means the daemon is gone, and the caller removes the pidfile.
+ * errno (negated: a supervisor's own failure to fork, not CMD's).  End of
+ * file right after the pid means CMD runs; after an errno it means the
+ * daemon is gone, and the caller removes the pidfile.  A supervisor sets
+ * itself up before it sends the pid, so that its failures are said on
+ * the caller's stderr.
  *
  * Which pid the pidfile names.  Without -r the daemon execs CMD itself:
  * the pidfile names CMD, and CMD holds the lock through the descriptor it
@@ -105,6 +108,7 @@ static void	start_undo(struct start *, pid_t);
 static void	start_kill(struct start *, pid_t);
 static void	daemon_child(struct start *) __attribute__((noreturn));
 static void	supervise(struct start *) __attribute__((noreturn));
+static void	supervise_setup(struct start *);
 static int	supervise_wait(struct start *, pid_t, int *);
 static int	supervise_pause(struct start *, int64_t);
 static int	supervise_signal(struct start *, int64_t);
@@ -134,6 +138,7 @@ static int	write_full(int, const void *, size_t);
 static sigset_t	supervised;	/* the signals the supervisor waits for */
 static int	sigfd = -1;	/* ... through this signalfd */
 static int	pipefd = -1;	/* with -o: CMD's output, read end */
+static int	pipeout = -1;	/* ... and its write end, for CMD */
 static char	pipebuf[65536];	/* what of it is not on the log yet */
 static size_t	pipelen;
 static sigset_t	all_signals, no_signals;
@@ -217,6 +222,11 @@ daemon_start(const struct daemon_conf *conf)
 		while (read_full(s.report[0], &r, sizeof(r)) > 0)
 			;
 		start_abort(&s);
+		if (e < 0) {	/* the supervisor's fork failed, not CMD */
+			warnx("%s: cannot start: %s", conf->argv[0],
+			    strerror(-e));
+			return PKIT_EXIT_FAIL;
+		}
 		return execpipe_report(conf->argv[0], e);
 	}
 	close(s.report[0]);
@@ -498,9 +508,10 @@ start_kill(struct start *s, pid_t pid)
 }
 
 /*
- * The daemon: settle, write the pidfile, report the pid, take the log as
- * stdout and stderr, then exec CMD (or supervise it with -r).  Until the
- * log is in place, errors still go to the caller's stderr.
+ * The daemon: settle, write the pidfile, take the log as stdout (a
+ * supervisor sets itself up), report the pid, take the log as stderr
+ * too, then exec CMD (or supervise it with -r).  Until then, errors
+ * still go to the caller's stderr.
  */
 static void
 daemon_child(struct start *s)
@@ -519,16 +530,18 @@ daemon_child(struct start *s)
 		warn("%s", s->conf->pidfile);
 		_exit(PKIT_EXIT_FAIL);
 	}
-	if (write_full(s->report[1], &pid, sizeof(pid)) == -1)
-		_exit(PKIT_EXIT_FAIL);
 	if (dup2(s->nullfd, STDIN_FILENO) == -1 ||
-	    dup2(s->logfd, STDOUT_FILENO) == -1 ||
-	    dup2(s->logfd, STDERR_FILENO) == -1)
+	    dup2(s->logfd, STDOUT_FILENO) == -1)
 		_exit(PKIT_EXIT_FAIL);
 	/* Everything else the caller had was closed before we opened these. */
 	close(s->nullfd);
 	close(s->logfd);
 	close(s->dirfd);
+	if (s->conf->restart)
+		supervise_setup(s);
+	if (write_full(s->report[1], &pid, sizeof(pid)) == -1 ||
+	    dup2(STDOUT_FILENO, STDERR_FILENO) == -1)
+		_exit(PKIT_EXIT_FAIL);
 	if (s->conf->restart)
 		supervise(s);
 	ready_env(s);
@@ -576,23 +589,12 @@ supervise(struct start *s)
 	int64_t next = DAEMON_BACKOFF_MIN, began, ran, delay;
 	pid_t child;
 	int e, r, status, stopping = 0, first = 1, nfails = 0, failed;
-	int out[2], code = PKIT_EXIT_OK;
+	int code = PKIT_EXIT_OK;
 
 	name = cmd_name(s->conf);
 	setproctitle("%s", name);
 	/* See ready_tell; CMD gets it back at its default (run.dfl). */
 	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&supervised);
-	sigaddset(&supervised, SIGTERM);
-	sigaddset(&supervised, SIGINT);
-	sigaddset(&supervised, SIGHUP);
-	sigaddset(&supervised, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &supervised, NULL);
-	if ((sigfd = signalfd(-1, &supervised, SFD_CLOEXEC)) == -1) {
-		e = errno;
-		write_full(s->report[1], &e, sizeof(e));
-		_exit(PKIT_EXIT_FAIL);
-	}
 
 	/*
 	 * CMD dies with us: a supervisor killed with SIGKILL, as pdaemon -k
@@ -607,21 +609,19 @@ supervise(struct start *s)
 	ready_env(s);
 	run.xfd = s->ready.wfd;
 	run.xfd_at = s->conf->readyfd;
-	if (s->conf->logfile != NULL) {
-		if (pipe2(out, O_CLOEXEC) == -1 ||
-		    fcntl(out[0], F_SETFL, O_NONBLOCK) == -1) {
-			e = errno;
-			write_full(s->report[1], &e, sizeof(e));
-			_exit(PKIT_EXIT_FAIL);
-		}
-		pipefd = out[0];
-		run.fd[1] = run.fd[2] = out[1];
-	}
+	if (pipeout != -1)
+		run.fd[1] = run.fd[2] = pipeout;
 	for (;;) {
 		began = mono_now();
 		r = spawn_start(&run, s->conf->argv, &child);
 		e = r == 0 ? 0 : errno;
 		if (first) {
+			if (r == SPAWN_ERROR) {
+				/* Not CMD's exec: ours (fork), a 125. */
+				e = -e;
+				write_full(s->report[1], &e, sizeof(e));
+				_exit(PKIT_EXIT_FAIL);
+			}
 			if (e != 0) {
 				write_full(s->report[1], &e, sizeof(e));
 				_exit(exec_errno_to_exit(e));
@@ -675,6 +675,39 @@ supervise(struct start *s)
 	if (pipelen > 0)	/* a last line without its newline */
 		write_full(STDOUT_FILENO, pipebuf, pipelen);
 	_exit(code);
+}
+
+/*
+ * The supervisor's own set-up: its signals blocked and read from a
+ * signalfd, and with -o the pipe CMD writes its output to.  Done in the
+ * daemon before it reports its pid, while its stderr is still the
+ * caller's: a failure is said there, with its cause, and is a 125, not
+ * taken for a failed exec of CMD (126).
+ */
+static void
+supervise_setup(struct start *s)
+{
+	int out[2];
+
+	sigemptyset(&supervised);
+	sigaddset(&supervised, SIGTERM);
+	sigaddset(&supervised, SIGINT);
+	sigaddset(&supervised, SIGHUP);
+	sigaddset(&supervised, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &supervised, NULL);
+	if ((sigfd = signalfd(-1, &supervised, SFD_CLOEXEC)) == -1) {
+		warn("signalfd");
+		_exit(PKIT_EXIT_FAIL);
+	}
+	if (s->conf->logfile == NULL)
+		return;
+	if (pipe2(out, O_CLOEXEC) == -1 ||
+	    fcntl(out[0], F_SETFL, O_NONBLOCK) == -1) {
+		warn("pipe");
+		_exit(PKIT_EXIT_FAIL);
+	}
+	pipefd = out[0];
+	pipeout = out[1];
 }
 
 /*

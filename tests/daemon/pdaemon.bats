@@ -429,6 +429,31 @@ procs_of_reaper() {
 	done
 }
 
+@test "pdaemon: -r: the supervisor's own failure to start CMD is 125, not 126" {
+	local n seen=0
+	# Short of descriptors, the supervisor's fork of CMD failed (or its
+	# signalfd, its pipe): that went back as CMD's exec failure, 126,
+	# "sleep: Too many open files".  Where the limit falls depends on the
+	# descriptors each step takes: try a few.
+	for n in 6 7 8 9 10 11 12; do
+		run --separate-stderr bash -c 'ulimit -n "$1"; shift; exec pdaemon "$@"' \
+		    _ "$n" -r -p "$pf" -o "$log" sleep 1000
+		[[ "$output" =~ ^[0-9]+$ ]] && pkit_track "$output"
+		case $status in
+		0) pdaemon -k "$pf" ;;
+		125)
+			[ "${#stderr_lines[@]}" -eq 1 ] || fail "ulimit -n $n: $stderr"
+			gone "$pf"
+			if [[ $stderr == *"cannot start: Too many open files" ]]; then
+				seen=1
+			fi
+			;;
+		*) fail "ulimit -n $n: status $status: $stderr" ;;
+		esac
+	done
+	[ "$seen" -eq 1 ] || skip "no limit made the supervisor's fork fail here"
+}
+
 # --- -s and -k ------------------------------------------------------------
 
 @test "pdaemon: -s says running (0, the pid) or not (1)" {
