@@ -1065,9 +1065,12 @@ log_reopen(struct start *s)
 		log_line("%s: cannot reopen: %s", s->conf->logfile, why);
 		return;
 	}
-	if (dup2(fd, STDOUT_FILENO) == -1 || dup2(fd, STDERR_FILENO) == -1)
+	if (dup2(fd, STDOUT_FILENO) == -1 || dup2(fd, STDERR_FILENO) == -1) {
 		log_line("%s: cannot reopen: %s", s->conf->logfile,
 		    strerror(errno));
+		close(fd);
+		return;
+	}
 	close(fd);
 	log_line("%s: reopened on SIGHUP", s->conf->logfile);
 }
