@@ -9,8 +9,11 @@
  * daemon is an orphan in a new session it does not lead, so it can never
  * acquire a controlling terminal.  The daemon reports back through a
  * close-on-exec pipe: its pid first, then - only if the exec failed - the
- * errno.  End of file right after the pid means CMD runs; after an errno
- * it means the daemon is gone, and the caller removes the pidfile.
+ * errno (negated: a supervisor's own failure to fork, not CMD's).  End of
+ * file right after the pid means CMD runs; after an errno it means the
+ * daemon is gone, and the caller removes the pidfile.  A supervisor sets
+ * itself up before it sends the pid, so that its failures are said on
+ * the caller's stderr.
  *
  * Which pid the pidfile names.  Without -r the daemon execs CMD itself:
  * the pidfile names CMD, and CMD holds the lock through the descriptor it
@@ -28,7 +31,8 @@
  * channels of lib/ready before the fork, waits for READY=1 or a newline,
  * CMD's exit or the deadline, and sends the caller a verdict on a pipe
  * of its own.  After the deadline it stops CMD itself (SIGTERM, SIGKILL
- * after DAEMON_READY_GRACE) and the caller removes the pidfile.  Once
+ * after DAEMON_READY_GRACE); on any verdict but "ready" the caller stops
+ * what still holds the pidfile's lock, then removes the file.  Once
  * ready, the channels are closed: later notifications go nowhere, and
  * restarted runs get neither NOTIFY_SOCKET nor the descriptor.
  *
@@ -100,8 +104,11 @@ struct verdict {
 static int	start_lock(struct start *);
 static int	start_open(struct start *);
 static void	start_abort(struct start *);
+static void	start_undo(struct start *, pid_t);
+static void	start_kill(struct start *, pid_t);
 static void	daemon_child(struct start *) __attribute__((noreturn));
 static void	supervise(struct start *) __attribute__((noreturn));
+static void	supervise_setup(struct start *);
 static int	supervise_wait(struct start *, pid_t, int *);
 static int	supervise_pause(struct start *, int64_t);
 static int	supervise_signal(struct start *, int64_t);
@@ -110,7 +117,9 @@ static void	supervise_ready(struct start *, struct spawn_opts *, pid_t,
 static void	ready_listen(struct start *, pid_t) __attribute__((noreturn));
 static int	ready_wait(struct start *, pid_t, int *);
 static void	ready_stop(pid_t);
+static void	ready_tell(struct start *, const struct verdict *, pid_t);
 static int	ready_report(struct start *, const struct verdict *, int);
+static int	verdict_exit(const struct verdict *);
 static void	ready_env(struct start *);
 static const char *cmd_name(const struct daemon_conf *);
 static int	status_verbose(pid_t);
@@ -118,6 +127,7 @@ static int	status_line(const char *, pid_t);
 static void	log_pump(void);
 static void	log_reopen(struct start *);
 static int	stop_remnants(const char *, struct pidlock *, int64_t);
+static int	stop_pinned(struct pidref *, int64_t);
 static int	probe_failed(const char *, const char *);
 static void	log_line(const char *, ...) __attribute__((format(printf, 1, 2)));
 static void	status_text(int, char *, size_t);
@@ -128,6 +138,7 @@ static int	write_full(int, const void *, size_t);
 static sigset_t	supervised;	/* the signals the supervisor waits for */
 static int	sigfd = -1;	/* ... through this signalfd */
 static int	pipefd = -1;	/* with -o: CMD's output, read end */
+static int	pipeout = -1;	/* ... and its write end, for CMD */
 static char	pipebuf[65536];	/* what of it is not on the log yet */
 static size_t	pipelen;
 static sigset_t	all_signals, no_signals;
@@ -191,15 +202,31 @@ daemon_start(const struct daemon_conf *conf)
 	while (waitpid(c1, NULL, 0) == -1 && errno == EINTR)
 		;
 	if (read_full(s.report[0], &pid, sizeof(pid)) != sizeof(pid)) {
-		/* The daemon said why on our stderr, and is gone. */
+		/*
+		 * The daemon is gone before it said its pid: it said why on
+		 * our stderr, or (-w, -W) the listener stopped it there, at
+		 * a deadline already past (-t 0), and its verdict says so.
+		 * Either way CMD never ran.
+		 */
+		struct verdict v;
+
+		r = PKIT_EXIT_FAIL;
+		if (s.waiting && read_full(s.verdict[0], &v, sizeof(v)) ==
+		    sizeof(v) && v.what == VERDICT_TIMEOUT)
+			r = ready_report(&s, &v, 0);
 		start_abort(&s);
-		return PKIT_EXIT_FAIL;
+		return r;
 	}
 	if (read_full(s.report[0], &e, sizeof(e)) == sizeof(e)) {
 		/* Exec failed.  End of file: the daemon has exited. */
 		while (read_full(s.report[0], &r, sizeof(r)) > 0)
 			;
 		start_abort(&s);
+		if (e < 0) {	/* the supervisor's fork failed, not CMD */
+			warnx("%s: cannot start: %s", conf->argv[0],
+			    strerror(-e));
+			return PKIT_EXIT_FAIL;
+		}
 		return execpipe_report(conf->argv[0], e);
 	}
 	close(s.report[0]);
@@ -212,17 +239,22 @@ daemon_start(const struct daemon_conf *conf)
 		while (read_full(s.verdict[0], &e, sizeof(e)) > 0)
 			;
 		if ((r = ready_report(&s, r ? &v : NULL, (int)pid)) != 0) {
+			start_undo(&s, pid);
 			start_abort(&s);
 			return r;
 		}
 	}
+	if (printf("%ld\n", (long)pid) < 0 || fflush(stdout) == EOF) {
+		/* Nobody learns its pid: a failure leaves nothing running. */
+		e = errno;
+		start_kill(&s, pid);
+		start_abort(&s);
+		warnx("stdout: %s: %s stopped", strerror(e), conf->argv[0]);
+		return PKIT_EXIT_FAIL;
+	}
 	/* Our descriptor only: the daemon's copy keeps the lock. */
 	if (s.pfh != NULL)
 		pidfile_close(s.pfh);
-	if (printf("%ld\n", (long)pid) < 0 || fflush(stdout) == EOF) {
-		warn("stdout");
-		return PKIT_EXIT_FAIL;
-	}
 	return PKIT_EXIT_OK;
 }
 
@@ -239,6 +271,7 @@ start_lock(struct start *s)
 	struct stat mine, st;
 	const char *why, *path = s->conf->pidfile;
 	int64_t deadline;
+	mode_t mask;
 	int fd, state;
 
 	if (path == NULL)
@@ -250,10 +283,14 @@ start_lock(struct start *s)
 	/*
 	 * pidfile_open(3) follows symlinks: open the path ourselves first,
 	 * O_NOFOLLOW and vetted (pidlock_open_safe), then make sure it
-	 * opened that same file.
+	 * opened that same file.  Created mode 0644 whatever the caller's
+	 * umask, as pdaemon(1) says: readable by all, to -s and -k.
 	 */
-	if ((fd = pidlock_open_safe(s->pidpath, O_WRONLY | O_CREAT |
-	    O_NONBLOCK, 0644, &mine, &why)) == -1) {
+	mask = umask(022);
+	fd = pidlock_open_safe(s->pidpath, O_WRONLY | O_CREAT | O_NONBLOCK,
+	    0644, &mine, &why);
+	umask(mask);
+	if (fd == -1) {
 		warnx("%s: %s", path, why);
 		return PKIT_EXIT_FAIL;
 	}
@@ -370,14 +407,30 @@ ready_report(struct start *s, const struct verdict *v, int pid)
 	case VERDICT_EXITED:
 		status_text(v->status, how, sizeof(how));
 		warnx("%s: %s before it was ready", cmd, how);
-		return status_to_exit(v->status);
+		return verdict_exit(v);
 	case VERDICT_TIMEOUT:
 		warnx("%s: not ready within %gs: stopped", cmd,
 		    s->conf->ready_timeout / 1e9);
-		return PKIT_EXIT_TIMEOUT;
+		return verdict_exit(v);
 	}
 	warnx("%s: pid %d: lost before it was ready", cmd, pid);
 	return PKIT_EXIT_FAIL;
+}
+
+/*
+ * The exit status of a start that was not ready: 124 at the deadline,
+ * else CMD's status (128 + N for a signal), but never 0: a CMD that
+ * exits 0 before it is ready never was, and that is 1.
+ */
+static int
+verdict_exit(const struct verdict *v)
+{
+	int code;
+
+	if (v->what == VERDICT_TIMEOUT)
+		return PKIT_EXIT_TIMEOUT;
+	code = status_to_exit(v->status);
+	return code != PKIT_EXIT_OK ? code : PKIT_EXIT_NO;
 }
 
 /* Undo a start that did not happen: remove the pidfile, close the rest. */
@@ -400,9 +453,65 @@ start_abort(struct start *s)
 }
 
 /*
- * The daemon: settle, write the pidfile, report the pid, take the log as
- * stdout and stderr, then exec CMD (or supervise it with -r).  Until the
- * log is in place, errors still go to the caller's stderr.
+ * Undo a start that ran CMD (pid PID in the pidfile) but failed.  Before
+ * the pidfile goes, stop what still holds its lock: children of CMD that
+ * inherited its descriptor, as pdaemon -k does (stop_remnants).  Removed
+ * under them, the file let the next start run a second instance beside
+ * them.  start_abort does the rest (and removes a file we did not).
+ */
+static void
+start_undo(struct start *s, pid_t pid)
+{
+	struct pidlock pl;
+	struct stat st;
+	int r;
+
+	if (s->pfh == NULL)
+		return;
+	pl.pid = pid;
+	pl.ref.pid = 0;
+	pl.ref.fd = -1;
+	pl.fd = open(s->pidpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+	    O_NOCTTY | O_NONBLOCK);
+	if (pl.fd == -1 || fstat(pl.fd, &pl.st) == -1 ||
+	    fstat(pidfile_fileno(s->pfh), &st) == -1 ||
+	    st.st_dev != pl.st.st_dev || st.st_ino != pl.st.st_ino) {
+		pidlock_close(&pl);
+		return;
+	}
+	/* Our descriptor shares the daemon's lock: let go of it first. */
+	pidfile_close(s->pfh);
+	s->pfh = NULL;
+	if ((r = stop_remnants(s->pidpath, &pl, DAEMON_READY_GRACE)) == -1)
+		warn("%s", s->conf->pidfile);
+	else if (r == 1)
+		warnx("%s: still locked by another process; left in place",
+		    s->conf->pidfile);
+	pidlock_close(&pl);
+}
+
+/*
+ * Stop the daemon PID that was started but cannot be reported: SIGTERM,
+ * SIGKILL after DAEMON_READY_GRACE (a supervisor stops CMD and removes
+ * the pidfile itself), then start_undo for what holds the pidfile still.
+ */
+static void
+start_kill(struct start *s, pid_t pid)
+{
+	struct pidref ref;
+
+	if (pid > 1 && pidref_open(&ref, pid) == 0) {
+		stop_pinned(&ref, DAEMON_READY_GRACE);
+		pidref_close(&ref);
+	}
+	start_undo(s, pid);
+}
+
+/*
+ * The daemon: settle, write the pidfile, take the log as stdout (a
+ * supervisor sets itself up), report the pid, take the log as stderr
+ * too, then exec CMD (or supervise it with -r).  Until then, errors
+ * still go to the caller's stderr.
  */
 static void
 daemon_child(struct start *s)
@@ -421,16 +530,18 @@ daemon_child(struct start *s)
 		warn("%s", s->conf->pidfile);
 		_exit(PKIT_EXIT_FAIL);
 	}
-	if (write_full(s->report[1], &pid, sizeof(pid)) == -1)
-		_exit(PKIT_EXIT_FAIL);
 	if (dup2(s->nullfd, STDIN_FILENO) == -1 ||
-	    dup2(s->logfd, STDOUT_FILENO) == -1 ||
-	    dup2(s->logfd, STDERR_FILENO) == -1)
+	    dup2(s->logfd, STDOUT_FILENO) == -1)
 		_exit(PKIT_EXIT_FAIL);
 	/* Everything else the caller had was closed before we opened these. */
 	close(s->nullfd);
 	close(s->logfd);
 	close(s->dirfd);
+	if (s->conf->restart)
+		supervise_setup(s);
+	if (write_full(s->report[1], &pid, sizeof(pid)) == -1 ||
+	    dup2(STDOUT_FILENO, STDERR_FILENO) == -1)
+		_exit(PKIT_EXIT_FAIL);
 	if (s->conf->restart)
 		supervise(s);
 	ready_env(s);
@@ -478,21 +589,12 @@ supervise(struct start *s)
 	int64_t next = DAEMON_BACKOFF_MIN, began, ran, delay;
 	pid_t child;
 	int e, r, status, stopping = 0, first = 1, nfails = 0, failed;
-	int out[2], code = PKIT_EXIT_OK;
+	int code = PKIT_EXIT_OK;
 
 	name = cmd_name(s->conf);
 	setproctitle("%s", name);
-	sigemptyset(&supervised);
-	sigaddset(&supervised, SIGTERM);
-	sigaddset(&supervised, SIGINT);
-	sigaddset(&supervised, SIGHUP);
-	sigaddset(&supervised, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &supervised, NULL);
-	if ((sigfd = signalfd(-1, &supervised, SFD_CLOEXEC)) == -1) {
-		e = errno;
-		write_full(s->report[1], &e, sizeof(e));
-		_exit(PKIT_EXIT_FAIL);
-	}
+	/* See ready_tell; CMD gets it back at its default (run.dfl). */
+	signal(SIGPIPE, SIG_IGN);
 
 	/*
 	 * CMD dies with us: a supervisor killed with SIGKILL, as pdaemon -k
@@ -507,21 +609,19 @@ supervise(struct start *s)
 	ready_env(s);
 	run.xfd = s->ready.wfd;
 	run.xfd_at = s->conf->readyfd;
-	if (s->conf->logfile != NULL) {
-		if (pipe2(out, O_CLOEXEC) == -1 ||
-		    fcntl(out[0], F_SETFL, O_NONBLOCK) == -1) {
-			e = errno;
-			write_full(s->report[1], &e, sizeof(e));
-			_exit(PKIT_EXIT_FAIL);
-		}
-		pipefd = out[0];
-		run.fd[1] = run.fd[2] = out[1];
-	}
+	if (pipeout != -1)
+		run.fd[1] = run.fd[2] = pipeout;
 	for (;;) {
 		began = mono_now();
 		r = spawn_start(&run, s->conf->argv, &child);
 		e = r == 0 ? 0 : errno;
 		if (first) {
+			if (r == SPAWN_ERROR) {
+				/* Not CMD's exec: ours (fork), a 125. */
+				e = -e;
+				write_full(s->report[1], &e, sizeof(e));
+				_exit(PKIT_EXIT_FAIL);
+			}
 			if (e != 0) {
 				write_full(s->report[1], &e, sizeof(e));
 				_exit(exec_errno_to_exit(e));
@@ -578,6 +678,39 @@ supervise(struct start *s)
 }
 
 /*
+ * The supervisor's own set-up: its signals blocked and read from a
+ * signalfd, and with -o the pipe CMD writes its output to.  Done in the
+ * daemon before it reports its pid, while its stderr is still the
+ * caller's: a failure is said there, with its cause, and is a 125, not
+ * taken for a failed exec of CMD (126).
+ */
+static void
+supervise_setup(struct start *s)
+{
+	int out[2];
+
+	sigemptyset(&supervised);
+	sigaddset(&supervised, SIGTERM);
+	sigaddset(&supervised, SIGINT);
+	sigaddset(&supervised, SIGHUP);
+	sigaddset(&supervised, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &supervised, NULL);
+	if ((sigfd = signalfd(-1, &supervised, SFD_CLOEXEC)) == -1) {
+		warn("signalfd");
+		_exit(PKIT_EXIT_FAIL);
+	}
+	if (s->conf->logfile == NULL)
+		return;
+	if (pipe2(out, O_CLOEXEC) == -1 ||
+	    fcntl(out[0], F_SETFL, O_NONBLOCK) == -1) {
+		warn("pipe");
+		_exit(PKIT_EXIT_FAIL);
+	}
+	pipefd = out[0];
+	pipeout = out[1];
+}
+
+/*
  * -w, -W under a supervisor: wait until the first run of CMD is ready and
  * tell the caller; then close the channels, so that later runs start
  * without them.  Not ready (it exited, or the deadline passed and we
@@ -599,12 +732,12 @@ supervise_ready(struct start *s, struct spawn_opts *run, pid_t child,
 	ready_close(&s->ready);
 	if (v.what == VERDICT_TIMEOUT)
 		ready_stop(child);
-	if (write_full(s->verdict[1], &v, sizeof(v)) == -1 ||
-	    v.what != VERDICT_READY) {
+	if (v.what != VERDICT_READY)
 		log_line("%s: stopped", name);
+	ready_tell(s, &v, getpid());
+	if (v.what != VERDICT_READY) {
 		log_pump();
-		_exit(v.what == VERDICT_EXITED ? status_to_exit(v.status) :
-		    PKIT_EXIT_TIMEOUT);
+		_exit(verdict_exit(&v));
 	}
 	close(s->verdict[1]);
 	s->verdict[1] = -1;
@@ -622,6 +755,7 @@ ready_listen(struct start *s, pid_t child)
 	close(s->report[1]);
 	close(s->ready.wfd);
 	s->ready.wfd = -1;
+	signal(SIGPIPE, SIG_IGN);	/* see ready_tell */
 	/* Our lines (STATUS=, ready) go where CMD's go. */
 	if (dup2(s->logfd, STDERR_FILENO) == -1)
 		_exit(PKIT_EXIT_FAIL);
@@ -631,8 +765,32 @@ ready_listen(struct start *s, pid_t child)
 		ready_stop(child);
 	if (v.what != VERDICT_READY)
 		log_line("%s: stopped", cmd_name(s->conf));
-	write_full(s->verdict[1], &v, sizeof(v));
+	ready_tell(s, &v, child);
 	_exit(PKIT_EXIT_OK);
+}
+
+/*
+ * The listener's end of the wait: send the caller the verdict V.  If the
+ * caller is gone (killed, or ended by a timeout(1) around it), the write
+ * fails with EPIPE - SIGPIPE is ignored, or it would kill a supervisor,
+ * and CMD with it - and we do what the caller would have: a ready CMD
+ * runs on, as it does once told; one that is not is undone here (PID:
+ * the pid in the pidfile).
+ */
+static void
+ready_tell(struct start *s, const struct verdict *v, pid_t pid)
+{
+	if (write_full(s->verdict[1], v, sizeof(*v)) == 0)
+		return;
+	if (v->what == VERDICT_READY) {
+		log_line("%s: ready, but the pdaemon that started it is gone: "
+		    "running on", cmd_name(s->conf));
+		return;
+	}
+	start_undo(s, pid);
+	if (s->pfh != NULL)
+		pidfile_remove(s->pfh);
+	s->pfh = NULL;
 }
 
 /*
@@ -774,7 +932,9 @@ daemon_crashloop(int64_t *times, int max, int64_t window, int *n,
 
 /*
  * Wait for CHILD to exit, passing signals on; return its wait status.
- * *stopping is set by SIGTERM or SIGINT.
+ * *stopping is set by SIGTERM or SIGINT.  CHILD is looked at before each
+ * wait, not only on a SIGCHLD: ready_wait may have read the SIGCHLD of a
+ * CMD that exited right after it said it was ready.
  */
 static int
 supervise_wait(struct start *s, pid_t child, int *stopping)
@@ -782,12 +942,10 @@ supervise_wait(struct start *s, pid_t child, int *stopping)
 	int sig, status;
 
 	for (;;) {
+		if (waitpid(child, &status, WNOHANG) == child)
+			return status;
 		sig = supervise_signal(s, -1);
 		switch (sig) {
-		case SIGCHLD:
-			if (waitpid(child, &status, WNOHANG) == child)
-				return status;
-			break;
 		case SIGTERM:
 		case SIGINT:
 			*stopping = 1;
@@ -907,9 +1065,12 @@ log_reopen(struct start *s)
 		log_line("%s: cannot reopen: %s", s->conf->logfile, why);
 		return;
 	}
-	if (dup2(fd, STDOUT_FILENO) == -1 || dup2(fd, STDERR_FILENO) == -1)
+	if (dup2(fd, STDOUT_FILENO) == -1 || dup2(fd, STDERR_FILENO) == -1) {
 		log_line("%s: cannot reopen: %s", s->conf->logfile,
 		    strerror(errno));
+		close(fd);
+		return;
+	}
 	close(fd);
 	log_line("%s: reopened on SIGHUP", s->conf->logfile);
 }
@@ -931,6 +1092,7 @@ daemon_stop(const char *path, int64_t grace)
 {
 	struct pidlock pl;
 	const char *why;
+	pid_t pid;
 	int state, r;
 
 	state = pidlock_probe(path, &pl, &why);
@@ -940,8 +1102,15 @@ daemon_stop(const char *path, int64_t grace)
 		pidlock_close(&pl);
 		return r;
 	case PIDLOCK_STALE:
-		/* Left behind by a CMD that exited: not running, tidy up. */
-		if (pidlock_unlink(path, &pl) == -1)
+		/*
+		 * Left behind by a CMD that exited: not running, tidy up.  But
+		 * only a file that reads as a pidfile (empty, or a pid): -k
+		 * pointed at notes.txt, or as root at a file in /etc, must not
+		 * delete it.
+		 */
+		if (pidlock_read(pl.fd, &pid) == -1)
+			warnx("%s: not a pidfile: left in place", path);
+		else if (pidlock_unlink(path, &pl) == -1)
 			warn("%s", path);
 		/* FALLTHROUGH */
 	case PIDLOCK_ABSENT:
@@ -951,19 +1120,13 @@ daemon_stop(const char *path, int64_t grace)
 	}
 
 	/* Running: pl.pid > 1, alive, holding the lock, pinned in pl.ref. */
-	if (pidref_signal(&pl.ref, SIGTERM) == -1 && errno != ESRCH) {
-		warn("pid %ld", (long)pl.pid);
+	if ((r = stop_pinned(&pl.ref, grace)) != 0) {
+		if (r == -1)
+			warn("pid %ld", (long)pl.pid);
+		else
+			warnx("%s: pid %ld did not exit", path, (long)pl.pid);
 		pidlock_close(&pl);
 		return PKIT_EXIT_FAIL;
-	}
-	if (!pidref_wait(&pl.ref, grace)) {
-		if (pidref_signal(&pl.ref, SIGKILL) == -1 && errno != ESRCH)
-			warn("pid %ld", (long)pl.pid);
-		if (!pidref_wait(&pl.ref, KILL_WAIT_NS)) {
-			warnx("%s: pid %ld did not exit", path, (long)pl.pid);
-			pidlock_close(&pl);
-			return PKIT_EXIT_FAIL;
-		}
 	}
 	/*
 	 * A supervisor has removed its file; CMD run without -r could not,
@@ -982,6 +1145,23 @@ daemon_stop(const char *path, int64_t grace)
 }
 
 /*
+ * Stop the pinned process REF: SIGTERM, and SIGKILL if it still runs
+ * after GRACE.  0 once it has exited; 1 if it did not even after SIGKILL;
+ * -1 (errno) if it could not be signalled.
+ */
+static int
+stop_pinned(struct pidref *ref, int64_t grace)
+{
+	if (pidref_signal(ref, SIGTERM) == -1 && errno != ESRCH)
+		return -1;
+	if (pidref_wait(ref, grace))
+		return 0;
+	if (pidref_signal(ref, SIGKILL) == -1 && errno != ESRCH)
+		return -1;
+	return pidref_wait(ref, KILL_WAIT_NS) ? 0 : 1;
+}
+
+/*
  * The process pl->pid has exited but its lock is still held: by processes
  * that inherited its open file description (only they can hold an
  * exclusive flock on the file while it still names pl->pid; a new start
@@ -993,14 +1173,10 @@ stop_remnants(const char *path, struct pidlock *pl, int64_t grace)
 {
 	struct pidref refs[64];
 	pid_t pids[64], pid;
-	char buf[32];
-	ssize_t len;
 	size_t i, n, live = 0;
 	int64_t deadline, left;
 
-	len = pread(pl->fd, buf, sizeof(buf), 0);
-	if (len <= 0 || pidlock_parse(buf, (size_t)len, &pid) == -1 ||
-	    pid != pl->pid)
+	if (pidlock_read(pl->fd, &pid) != 1 || pid != pl->pid)
 		return 0;
 	n = pidlock_holders(&pl->st, pids, sizeof(pids) / sizeof(pids[0]));
 	for (i = 0; i < n; i++) {

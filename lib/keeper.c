@@ -223,6 +223,7 @@ keeper(const struct keeper_conf *c, int verdict, int argc, char *argv[])
 	char *out, *o;
 	unsigned char code = PKIT_EXIT_OK;
 	size_t i;
+	ssize_t n;
 	pid_t pid;
 	int e = PKIT_EXIT_FAIL;
 
@@ -278,8 +279,16 @@ keeper(const struct keeper_conf *c, int verdict, int argc, char *argv[])
 		k.alive++;
 		o += snprintf(o, 12, "%d\n", (int)pid);
 	}
-	if (o > out && write(STDOUT_FILENO, out, o - out) != o - out)
+	if (o > out && (n = write(STDOUT_FILENO, out, o - out)) != o - out) {
+		/*
+		 * Nobody learns the pids: a failure must leave nothing
+		 * running.  The copies are recorded as killed, as always.
+		 */
+		warnx("stdout: %s: %s killed", n == -1 ? strerror(errno) :
+		    "short write", c->argv[0]);
+		terminate(&k, SIGKILL);
 		code = code ? code : PKIT_EXIT_FAIL;
+	}
 	free(out);
 	/* Let pspawn go; hold nothing of its stdin and stdout, nor of its
 	 * stderr unless the copies write there anyway (a pipe held open

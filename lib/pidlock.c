@@ -200,6 +200,19 @@ pidlock_parse(const char *buf, size_t len, pid_t *pid)
 	return 0;
 }
 
+int
+pidlock_read(int fd, pid_t *pid)
+{
+	char buf[32];
+	ssize_t n;
+
+	if ((n = pread(fd, buf, sizeof(buf), 0)) == 0)
+		return 0;
+	if (n == -1 || pidlock_parse(buf, (size_t)n, pid) == -1)
+		return -1;
+	return 1;
+}
+
 /* The directory of path, the rules of pidlock_open_safe: NULL if fine. */
 static const char *
 dir_invalid(const char *path, int *shared)

@@ -72,6 +72,13 @@ void	pidlock_close(struct pidlock *pl);
 int	pidlock_parse(const char *buf, size_t len, pid_t *pid);
 
 /*
+ * Read the pidfile open on FD: 1 and *pid if it holds a pid
+ * (pidlock_parse), 0 if it is empty, -1 if it holds anything else or
+ * cannot be read.
+ */
+int	pidlock_read(int fd, pid_t *pid);
+
+/*
  * Open PATH for pdaemon to write (its pidfile, its log) as root would
  * safely: never through a symlink (O_NOFOLLOW is added to FLAGS), and not
  * in a directory others may write (group or other writable) unless it is

@@ -6,7 +6,8 @@
  * exec - no allocation, no stdio - so the same code serves fork and
  * vfork.  A child asked to die with its parent checks, after the prctl,
  * that its parent is still the one that forked it: one that died in
- * between would never send the signal.  Tier: engine.
+ * between would never send the signal.  The prctl comes last, after the
+ * user change, which would clear it.  Tier: engine.
  */
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -79,9 +80,6 @@ child(const struct spawn_opts *o, pid_t parent, int fds[2],
 	ssize_t n;
 
 	spawn_signals(o->dfl, o->mask);
-	if (o->flags & SPAWN_DIE_WITH_PARENT &&
-	    (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent))
-		_exit(128 + SIGKILL);
 	if (o->flags & SPAWN_NEW_GROUP)
 		setpgid(0, 0);
 	for (i = 0; i < 3; i++) {
@@ -107,6 +105,14 @@ child(const struct spawn_opts *o, pid_t parent, int fds[2],
 		while (n == -1 && errno == EINTR);
 		_exit(126);
 	}
+	/*
+	 * After the user change: the kernel clears the parent-death signal
+	 * when the credentials change (setgid, setuid).  Set before them, it
+	 * was gone, and pdaemon -r -u's CMD outlived its supervisor.
+	 */
+	if (o->flags & SPAWN_DIE_WITH_PARENT &&
+	    (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent))
+		_exit(128 + SIGKILL);
 	execpipe_execve(fds, argv, o->envp);
 }
 

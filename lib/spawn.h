@@ -4,8 +4,9 @@
  * executed - the one way every pkit tool and tool body starts one.
  *
  * Options: a child that dies with its parent (PR_SET_PDEATHSIG, SIGKILL,
- * checked against a parent that died before the prctl), its own process
- * group, its stdin/stdout/stderr, its environment, signal dispositions
+ * set after the user change, which would clear it, and checked against a
+ * parent that died before the prctl), its own process group, its
+ * stdin/stdout/stderr, its environment, signal dispositions
  * reset and the signal mask it starts with, vfork for callers that start
  * many, one more descriptor at a number of the caller's choice, and the
  * user it runs as (groups, gid, uid set in that order; the names looked

@@ -237,6 +237,19 @@ setup() {
 	assert_success
 }
 
+@test "pdaemon: the pidfile is created mode 0644 whatever the umask" {
+	local m
+	# It followed the umask: 0600 under umask 077.
+	for m in 077 000; do
+		umask "$m"
+		start -p "$pf" sleep 1000
+		umask 022
+		assert_equal "$(stat -c %a "$pf")" 644
+		run pdaemon -k "$pf"
+		assert_success
+	done
+}
+
 @test "pdaemon: a relative pidfile is relative to the caller's directory" {
 	cd "$BATS_TEST_TMPDIR"
 	start -p d.pid -r sleep 1000
@@ -383,6 +396,24 @@ procs_of_reaper() {
 	done
 }
 
+@test "pdaemon: stdout that cannot be written: 125, one line, nothing left" {
+	local before r
+	# The daemon ran on, its pid untold: a retry said "already running".
+	for r in "" -r; do
+		before=$(procs_of_reaper)
+		# shellcheck disable=SC2016 # $@ is for the inner shell
+		run --separate-stderr timeout -k 5 30 \
+		    bash -c 'exec pdaemon "$@" > /dev/full' _ $r -p "$pf" sleep 1000
+		[ -s "$pf" ] && pkit_track "$(cat "$pf")"
+		assert_failure 125
+		assert_equal "$stderr" \
+		    "pdaemon: stdout: No space left on device: sleep stopped"
+		gone "$pf"
+		wait_until 10 no_new_reaper_children "$before" ||
+		    fail "left behind: $(procs_of_reaper) (was $before)"
+	done
+}
+
 @test "pdaemon: a command that cannot be executed is 126, nothing left" {
 	local r
 	printf 'not a program\n' > "$BATS_TEST_TMPDIR/noexec"
@@ -396,6 +427,31 @@ procs_of_reaper() {
 		    "pdaemon: $BATS_TEST_TMPDIR/noexec: Permission denied"
 		gone "$pf"
 	done
+}
+
+@test "pdaemon: -r: the supervisor's own failure to start CMD is 125, not 126" {
+	local n seen=0
+	# Short of descriptors, the supervisor's fork of CMD failed (or its
+	# signalfd, its pipe): that went back as CMD's exec failure, 126,
+	# "sleep: Too many open files".  Where the limit falls depends on the
+	# descriptors each step takes: try a few.
+	for n in 6 7 8 9 10 11 12; do
+		run --separate-stderr bash -c 'ulimit -n "$1"; shift; exec pdaemon "$@"' \
+		    _ "$n" -r -p "$pf" -o "$log" sleep 1000
+		[[ "$output" =~ ^[0-9]+$ ]] && pkit_track "$output"
+		case $status in
+		0) pdaemon -k "$pf" ;;
+		125)
+			[ "${#stderr_lines[@]}" -eq 1 ] || fail "ulimit -n $n: $stderr"
+			gone "$pf"
+			if [[ $stderr == *"cannot start: Too many open files" ]]; then
+				seen=1
+			fi
+			;;
+		*) fail "ulimit -n $n: status $status: $stderr" ;;
+		esac
+	done
+	[ "$seen" -eq 1 ] || skip "no limit made the supervisor's fork fail here"
 }
 
 # --- -s and -k ------------------------------------------------------------
@@ -448,6 +504,25 @@ procs_of_reaper() {
 	run pdaemon -k "$pf"
 	assert_failure 1
 	gone "$pf"
+}
+
+@test "pdaemon: -k leaves an unlocked file that is not a pidfile in place" {
+	local f=$BATS_TEST_TMPDIR/notes.txt c
+	# It was removed as a stale pidfile, whatever it held.
+	printf 'important\n' > "$f"
+	run --separate-stderr pdaemon -k "$f"
+	assert_failure 1
+	assert_output ""
+	assert_equal "$stderr" "pdaemon: $f: not a pidfile: left in place"
+	assert_equal "$(cat "$f")" important
+	# What pdaemon writes, or an empty file, is still tidied up.
+	for c in "" "12345" $'12345\n'; do
+		printf '%s' "$c" > "$pf"
+		run --separate-stderr pdaemon -k "$pf"
+		assert_failure 1
+		assert_equal "$stderr" ""
+		gone "$pf"
+	done
 }
 
 @test "pdaemon: unlocked garbage pidfiles are not running, nothing is signalled" {

@@ -111,6 +111,19 @@ os.execvp(sys.argv[1], sys.argv[1:])' pdaemon -w -t 10 -p "$pf" sh -c 'exit 5'
 	assert_line --regexp "sh: stopped$"
 }
 
+@test "ready: -w -t 0 is 124 with its line, every time" {
+	local i
+	# Stopped at once, CMD was often killed before the daemon had told
+	# the caller its pid: 125, and not a word.
+	for i in $(seq 20); do
+		quick_run timeout -k 5 30 pdaemon -w -t 0 -p "$pf" sleep 1000
+		[ "$status" -eq 124 ] || fail "run $i: status $status: $stderr"
+		assert_equal "$output" ""
+		assert_equal "$stderr" "pdaemon: sleep: not ready within 0s: stopped"
+		gone "$pf"
+	done
+}
+
 @test "ready: -w -t: a CMD that ignores SIGTERM is killed after the grace" {
 	timed_run --separate-stderr pdaemon -w -t 0.5 -p "$pf" \
 	    sh -c "trap '' TERM; echo \$\$ > '$cmdpid'; exec '$notifier' -n"
@@ -193,12 +206,50 @@ os.execvp(sys.argv[1], sys.argv[1:])' pdaemon -w -t 10 -p "$pf" sh -c 'exit 5'
 	gone "$pf"
 }
 
+@test "ready: -W: CMD that exits 0 before it is ready is no success: 1" {
+	local args
+	# Status 0 passed through as pdaemon's own: a pid printed, exit 0,
+	# the pidfile left, for a service that never became ready.
+	for args in "" "-r" "-R"; do
+		# shellcheck disable=SC2086 # split on purpose
+		run --separate-stderr timeout -k 5 30 pdaemon $args -W 3 -t 30 \
+		    -p "$pf" true
+		assert_failure 1
+		assert_output ""
+		assert_equal "$stderr" "pdaemon: true: exited with status 0 before it was ready"
+		gone "$pf"
+	done
+}
+
 @test "ready: -W -t: no newline by the deadline: 124, stopped" {
 	run --separate-stderr pdaemon -W 3 -t 1 -p "$pf" \
 	    sh -c "echo \$\$ > '$cmdpid'; exec sleep 1000"
 	assert_failure 124
 	gone "$pf"
 	dead "$(cat "$cmdpid")"
+}
+
+@test "ready: -W: not ready, CMD's children holding the lock are stopped too" {
+	local kid=$BATS_TEST_TMPDIR/kid
+	# They kept the lock of a pidfile that was removed under them: the
+	# next start ran a second instance beside them.  124 at the deadline:
+	run --separate-stderr timeout -k 5 60 pdaemon -W 3 -t 1 -p "$pf" \
+	    sh -c "sleep 1000 & echo \$! > '$kid'; wait"
+	wait_until 10 test -s "$kid"
+	pkit_track "$(cat "$kid")"
+	assert_failure 124
+	assert_equal "$stderr" "pdaemon: sh: not ready within 1s: stopped"
+	gone "$pf"
+	wait_until 10 dead "$(cat "$kid")"
+	# CMD's status, having exited first:
+	rm -f "$kid"
+	run --separate-stderr timeout -k 5 60 pdaemon -W 3 -t 60 -p "$pf" \
+	    sh -c "sleep 1000 & echo \$! > '$kid'; exit 3"
+	wait_until 10 test -s "$kid"
+	pkit_track "$(cat "$kid")"
+	assert_failure 3
+	gone "$pf"
+	wait_until 10 dead "$(cat "$kid")"
 }
 
 # --- with a supervisor ------------------------------------------------------
@@ -222,6 +273,74 @@ os.execvp(sys.argv[1], sys.argv[1:])' pdaemon -w -t 10 -p "$pf" sh -c 'exit 5'
 lines_restarted() {
 	[ "$(log_count "$log" ": started, pid")" -ge 2 ] &&
 	    n_children_at_least "$pid" 1
+}
+
+@test "ready: -r -W: a CMD that exits right after it is ready is restarted" {
+	local bg sup st=0 z=0
+	# The supervisor is stopped while CMD says it is ready and exits, so
+	# that it finds both at once: it read the SIGCHLD while it waited for
+	# readiness, and then waited for another that never came, CMD left a
+	# zombie and never restarted.
+	timeout -k 5 60 pdaemon -r -W 3 -t 30 -p "$pf" -o "$log" \
+	    sh -c 'sleep 1; echo >&3; exit 3' > "$BATS_TEST_TMPDIR/out" &
+	bg=$!
+	pkit_track "$bg"
+	wait_until 10 test -s "$pf"
+	sup=$(cat "$pf")
+	pkit_track "$sup"
+	kill -STOP "$sup"
+	wait_until 10 has_zombie "$sup" || z=1
+	kill -CONT "$sup"
+	[ "$z" -eq 0 ] || fail "CMD did not exit under the stopped supervisor"
+	wait "$bg" || st=$?
+	assert_equal "$st" 0
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/out")" "$sup"
+	wait_until 10 grep -q "exited with status 3 after .*restarting" "$log"
+	run pdaemon -k "$pf"
+	assert_success
+	dead "$sup"
+}
+
+@test "ready: -r -W: ready after the starting pdaemon is gone, it runs on" {
+	local sup c st=0
+	# The supervisor wrote the verdict to a pipe nobody read: SIGPIPE
+	# killed it, and CMD with it.  Without -r the service runs on; so
+	# it does with -r.
+	timeout 1 pdaemon -r -W 3 -t 30 -p "$pf" -o "$log" \
+	    sh -c 'sleep 2; echo >&3; exec sleep 1000' > /dev/null || st=$?
+	assert_equal "$st" 124
+	sup=$(cat "$pf")
+	pkit_track "$sup"
+	wait_until 10 grep -q "sh: ready, but the pdaemon that started it is gone: running on$" "$log"
+	c=$(one_child "$sup")
+	pkit_track "$c"
+	run pdaemon -s "$pf"
+	assert_success
+	assert_output "$sup"
+	alive "$c"
+	run pdaemon -k "$pf"
+	assert_success
+	gone "$pf"
+}
+
+@test "ready: -W: not ready after the starting pdaemon is gone: undone all the same" {
+	local args st
+	for args in "" "-r"; do
+		st=0
+		# shellcheck disable=SC2086 # split on purpose
+		timeout 0.5 pdaemon $args -W 3 -t 1 -p "$pf" -o "$log" \
+		    sh -c "echo \$\$ > '$cmdpid'; exec sleep 1000" > /dev/null || st=$?
+		assert_equal "$st" 124
+		pkit_track "$(cmd_pid)"
+		wait_until 20 gone "$pf"
+		wait_until 10 dead "$(cmd_pid)"
+		rm -f "$cmdpid"
+	done
+}
+
+# has_zombie PID: true once PID has a zombie child.
+has_zombie() {
+	[ -n "$(zombies_of "$1")" ]
 }
 
 @test "ready: -r -w: CMD exits first: its status, no restart, supervisor gone" {
@@ -283,6 +402,23 @@ lines_restarted() {
 	run pdaemon -k "$pf"
 	assert_success
 	gone "$pf"
+}
+
+@test "ready: -r -u: CMD dies with its supervisor; -k leaves nothing running" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	local c
+	# A CMD that ignores SIGTERM: -k -t 1 ends the supervisor with
+	# SIGKILL, and CMD must die with it.  The parent-death signal was set
+	# before the user change, which clears it: CMD ran on as nobody.
+	start -r -u nobody -p "$pf" sh -c 'trap "" TERM; exec sleep 1000'
+	c=$(one_child "$pid")
+	pkit_track "$c"
+	wait_until 10 grep -q '^Uid:[[:space:]]*'"$(id -u nobody)"'[[:space:]]' "/proc/$c/status"
+	run --separate-stderr timeout -k 5 30 pdaemon -k -t 1 "$pf"
+	assert_success
+	gone "$pf"
+	dead "$pid"
+	wait_until 5 dead "$c"
 }
 
 @test "ready: -u is refused, one line and 125: unknown user or group, not root" {

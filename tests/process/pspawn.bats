@@ -124,6 +124,22 @@ e"
 	assert_dir_not_exists "$PKIT_DIR/jobs"
 }
 
+@test "pspawn: stdout that cannot be written: 125, one line, the command killed" {
+	local j p
+	# It was 125 without a word, the command running on, its pid untold.
+	run --separate-stderr timeout -k 5 30 bash -c 'exec pspawn sleep 1000 > /dev/full'
+	assert_failure 125
+	assert_equal "$stderr" "pspawn: stdout: No space left on device: sleep killed"
+	# Recorded as ever: pjoin finds it killed by SIGKILL.
+	for j in "$PKIT_DIR"/jobs/*.job; do
+		p=${j##*/}
+		p=${p%.job}
+	done
+	[ -n "$p" ] && [ "$p" != "*" ] || fail "no job record"
+	run pjoin -t 10 "$p"
+	assert_failure 137
+}
+
 @test "pspawn: -C DIR runs the command there; a missing DIR exits 125" {
 	mkdir "$BATS_TEST_TMPDIR/wd"
 	run bash -c 'pjoin $(pspawn -C "$1/wd" -o "$1/pwd" pwd)' _ "$BATS_TEST_TMPDIR"
