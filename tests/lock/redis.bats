@@ -153,7 +153,8 @@ rush() {
 	timed_run --separate-stderr plock -t 1 "$n" echo never
 	assert_failure 124
 	assert_output ""
-	[ "$elapsed" -ge 900 ] && [ "$elapsed" -lt 3000 ]
+	[ "$elapsed" -ge 900 ] || fail "returned after $elapsed ms, before the 1 s timeout"
+	[ "$elapsed" -lt 3000 ] || fail "returned after $elapsed ms"
 	[[ "$stderr" == *"held by pid $held" ]]
 	timed_run plock -t 0 "$n" true
 	assert_failure 124

@@ -22,7 +22,8 @@ lesson_merged() {
 	child=$(sed -n 's/^child: my pid is \([0-9]*\),.*/\1/p' <<< "$output")
 	parent=$(sed -n 's/^child: .*my parent is //p' <<< "$output")
 	started=$(sed -n 's/^script: pspawn started pid //p' <<< "$output")
-	[ -n "$script" ] && [ -n "$child" ]
+	[ -n "$script" ] || fail "no line 'script: my pid is PID'"
+	[ -n "$child" ] || fail "no line 'child: my pid is PID, ...'"
 	assert_equal "$parent" "$script"
 	assert_equal "$started" "$child"
 }
@@ -59,7 +60,8 @@ script: end (with join)"
 	local before after
 	before=$(sed -n 's/^orphan: my parent is //p' <<< "$output")
 	after=$(sed -n 's/^orphan: my parent exited; my new parent is //p' <<< "$output")
-	[ -n "$before" ] && [ -n "$after" ]
+	[ -n "$before" ] || fail "no line 'orphan: my parent is PID'"
+	[ -n "$after" ] || fail "no line 'orphan: my parent exited; my new parent is PID'"
 	[ "$before" != "$after" ] || fail "parent did not change: $before"
 	assert_line "orphan: done"
 	# The last two lines: the orphan ended before pjoin returned.

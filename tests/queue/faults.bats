@@ -402,7 +402,8 @@ killed_mid_copy() {
 	[[ "$stderr" == *"queue busy"* ]]
 	timed_run pqueue-get -t 1 "$q"
 	assert_failure 124
-	[ "$elapsed" -ge 900 ] && [ "$elapsed" -lt 3000 ]
+	[ "$elapsed" -ge 900 ] || fail "returned after $elapsed ms, before the 1 s timeout"
+	[ "$elapsed" -lt 3000 ] || fail "returned after $elapsed ms"
 	kill -CONT "$p"
 	wait "$p"
 	run pqueue-get -n "$q"

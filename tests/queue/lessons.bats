@@ -38,7 +38,9 @@ lesson() {
 	assert_success
 	w=$(printf '%s\n' "${lines[@]}" | sed -n 's/^the writer was pid \([0-9]*\), the reader pid \([0-9]*\)$/\1/p')
 	r=$(printf '%s\n' "${lines[@]}" | sed -n 's/^the writer was pid \([0-9]*\), the reader pid \([0-9]*\)$/\2/p')
-	[ -n "$w" ] && [ -n "$r" ] && [ "$w" != "$r" ]
+	[ -n "$w" ] || fail "no writer pid"
+	[ -n "$r" ] || fail "no reader pid"
+	[ "$w" != "$r" ] || fail "the writer and the reader are the same pid $w"
 	assert_line "reader $r got: hello from pid $w"
 	assert_line "writer $w sends its greeting"
 }
@@ -63,7 +65,7 @@ lesson() {
 }
 
 @test "lesson 12: join returns after all 20 tasks are done, once each; no consumer is left" {
-	local did joined w
+	local did joined w ws
 	run --separate-stderr timeout 60 sh "$(lesson_path 12-joinable.sh)"
 	assert_success
 	[ -z "$stderr" ]
@@ -73,10 +75,14 @@ lesson() {
 	# Join came after the last task was done.
 	did=$(printf '%s\n' "${lines[@]}" | grep -n ' did ' | tail -n 1 | cut -d: -f1)
 	joined=$(printf '%s\n' "${lines[@]}" | grep -n '^join returned: all 20 tasks done$' | cut -d: -f1)
-	[ -n "$joined" ] && [ "$joined" -gt "$did" ]
+	[ -n "$joined" ] || fail "no line 'join returned: all 20 tasks done'"
+	[ "$joined" -gt "$did" ] || fail "join returned (line $joined) before the last task was done (line $did)"
 	assert_line "consumers gone"
-	# No consumer is left running.
-	for w in $(printf '%s\n' "${lines[@]}" | sed -n 's/^consumers: //p'); do
+	# No consumer is left running: both pids are named, and neither lives.
+	assert_line --regexp '^consumers: [0-9]+ [0-9]+$'
+	ws=$(printf '%s\n' "${lines[@]}" | sed -n 's/^consumers: //p')
+	[ -n "$ws" ] || fail "no consumer pids in the output"
+	for w in $ws; do
 		run _pkit_alive "$w"
 		assert_failure
 	done

@@ -213,7 +213,8 @@ print(fcntl.fcntl(0, 1032))"' sh "$q"
 	run pqueue-stat -k "$q"
 	assert_line "inflight=0"
 	n=$(pqueue-stat -k "$q" | sed -n 's/^size=//p')
-	[ "$n" -ge 1 ] && [ "$n" -le 19 ]
+	[ "$n" -ge 1 ] || fail "size=$n: nothing left"
+	[ "$n" -le 19 ] || fail "size=$n: more than 19 left"
 	pqueue-get -c "$n" "$q" > "$BATS_TEST_TMPDIR/rest"
 	run awk '{ print length($0) }' "$BATS_TEST_TMPDIR/rest"
 	for l in "${lines[@]}"; do [ "$l" -eq 30002 ]; done

@@ -53,7 +53,8 @@ bats_require_minimum_version 1.5.0
 	pqueue-create "$q"
 	timed_run --separate-stderr pqueue-join -t 10 "$q"
 	assert_success
-	[ -z "$output" ] && [ -z "$stderr" ]
+	assert_output ""
+	assert_equal "$stderr" ""
 	[ "$elapsed" -lt 2000 ]
 }
 
@@ -77,7 +78,8 @@ bats_require_minimum_version 1.5.0
 	timed_run --separate-stderr pqueue-join -t 500ms "$q"
 	assert_failure 124
 	[ -z "$output" ]
-	[ "$elapsed" -ge 450 ] && [ "$elapsed" -lt 2500 ]
+	[ "$elapsed" -ge 450 ] || fail "returned after $elapsed ms, before the 500 ms timeout"
+	[ "$elapsed" -lt 2500 ] || fail "returned after $elapsed ms"
 	run pqueue-stat -k "$q"
 	assert_line "unfinished=1"
 }

@@ -31,7 +31,8 @@ bats_require_minimum_version 1.5.0
 	pqueue-put "$q" a b c
 	run --separate-stderr pqueue-rm "$q"
 	assert_success
-	[ -z "$output" ] && [ -z "$stderr" ]
+	assert_output ""
+	assert_equal "$stderr" ""
 	run --separate-stderr pqueue-stat "$q"
 	assert_failure 125
 	[[ "$stderr" == *"$q: no such queue"* ]]

@@ -279,7 +279,8 @@ cut_stream() {
 	[ "$1" = kill ] && own_server --appendonly yes --appendfsync always
 	m=$(redis-cli -p "$oport" xlen "$key")
 	echo "# $1: $n lines reported stored, $m in the queue" >&3
-	[ "$n" -ge 50000 ] && [ "$n" -lt 100000 ]
+	[ "$n" -ge 50000 ] || fail "only $n lines reported stored, fewer than the 50000 in the queue before the cut"
+	[ "$n" -lt 100000 ] || fail "$n lines reported stored, the whole input"
 	[ "$m" -ge "$n" ]
 	pqueue-get -c "$m" "$q" > "$d/got"
 	seq 1 "$m" | cmp - "$d/got"
