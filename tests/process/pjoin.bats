@@ -360,7 +360,7 @@ $slow 2"
 }
 
 @test "pjoin -k: a process that is not a pspawn job of ours is never signalled" {
-	local s f
+	local s
 	sleep 100 &
 	s=$!
 	pkit_track "$s"
@@ -375,8 +375,9 @@ $slow 2"
 	assert_failure 124
 	alive "$s"
 	kill "$s"
-	f=$(pjoin -k -t 0 1 2>&1) || true
-	[[ "$f" == *"pid 1: not a pspawn job of ours"* ]]
+	run --separate-stderr pjoin -k -t 0 1
+	assert_failure 124
+	assert_equal "$stderr" "pjoin: pid 1: not a pspawn job of ours: not ended"
 }
 
 @test "pjoin -l: this user's jobs, oldest first: pid, state, start time, command" {

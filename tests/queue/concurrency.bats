@@ -7,7 +7,7 @@ load ../helper
 bats_require_minimum_version 1.5.0
 
 @test "concurrency: 3 streaming producers, 3 -f consumers: each message once" {
-	local q i pids=() cons=()
+	local q i c p pids=() cons=()
 	q=$(pkit_name cc)
 	pqueue-create -s 8192 "$q"
 	for i in 1 2 3; do
@@ -17,16 +17,20 @@ bats_require_minimum_version 1.5.0
 		seq 1 5000 | sed "s/^/p$i-/" | pqueue-put "$q" & pids+=($!)
 	done
 	pkit_track "${pids[@]}" "${cons[@]}"
-	wait "${pids[@]}"
+	# Each one's status: a wait for all would return the last one's only.
+	for p in "${pids[@]}"; do wait "$p" || fail "producer $p exited $?"; done
 	pqueue-close "$q"
-	wait "${cons[@]}"
+	for p in "${cons[@]}"; do wait "$p" || fail "consumer $p exited $?"; done
 	run sh -c "cat $BATS_TEST_TMPDIR/c? | wc -l"
 	assert_output 15000
 	run sh -c "cat $BATS_TEST_TMPDIR/c? | sort | uniq -d | wc -l"
 	assert_output 0
-	for i in 1 2 3; do
-		# Each producer's messages arrive in its order in each consumer.
-		grep "^p$i-" "$BATS_TEST_TMPDIR/c1" | cut -d- -f2 | sort -n -c
+	# Each producer's messages arrive in its order in each consumer.
+	for c in 1 2 3; do
+		for i in 1 2 3; do
+			grep "^p$i-" "$BATS_TEST_TMPDIR/c$c" | cut -d- -f2 | sort -n -c ||
+				fail "consumer $c got producer $i's messages out of order"
+		done
 	done
 	run pqueue-stat -k "$q"
 	assert_line "size=0"
@@ -35,7 +39,7 @@ bats_require_minimum_version 1.5.0
 }
 
 @test "concurrency: 3 producers of big batches (copied without the lock), 3 consumers: each message once, in order" {
-	local q i pids=() cons=()
+	local q i c p pids=() cons=()
 	q=$(pkit_name cc)
 	# The default ring (1 MiB): a batch of 4096 lines is 128 KiB of
 	# records, copied with the mutex let go (doc/QUEUE.md); the other
@@ -48,15 +52,19 @@ bats_require_minimum_version 1.5.0
 		seq 1 60000 | sed "s/^/p$i-/" | pqueue-put "$q" & pids+=($!)
 	done
 	pkit_track "${pids[@]}" "${cons[@]}"
-	wait "${pids[@]}"
+	# Each one's status: a wait for all would return the last one's only.
+	for p in "${pids[@]}"; do wait "$p" || fail "producer $p exited $?"; done
 	pqueue-close "$q"
-	wait "${cons[@]}"
+	for p in "${cons[@]}"; do wait "$p" || fail "consumer $p exited $?"; done
 	run sh -c "cat $BATS_TEST_TMPDIR/c? | wc -l"
 	assert_output 180000
 	run sh -c "cat $BATS_TEST_TMPDIR/c? | sort | uniq -d | wc -l"
 	assert_output 0
-	for i in 1 2 3; do
-		grep -h "^p$i-" "$BATS_TEST_TMPDIR/c1" | cut -d- -f2 | sort -n -c
+	for c in 1 2 3; do
+		for i in 1 2 3; do
+			grep "^p$i-" "$BATS_TEST_TMPDIR/c$c" | cut -d- -f2 | sort -n -c ||
+				fail "consumer $c got producer $i's messages out of order"
+		done
 	done
 	run pqueue-stat -k "$q"
 	assert_line "size=0"

@@ -223,17 +223,17 @@ print(fcntl.fcntl(0, 1032))"' sh "$q"
 }
 
 @test "pqueue-get: mixed sizes wrap around a small ring intact" {
-	local q
+	local q p
 	q=$(pkit_name g)
 	pqueue-create -s 1024 "$q"
 	awk 'BEGIN { srand(7); for (i = 0; i < 3000; i++) {
 		n = int(rand() * 200); s = ""
 		for (j = 0; j < n; j++) s = s sprintf("%c", 97 + (i + j) % 26)
 		print i ":" s } }' > "$BATS_TEST_TMPDIR/in"
-	pqueue-put "$q" < "$BATS_TEST_TMPDIR/in" &
-	pkit_track $!
+	pqueue-put "$q" < "$BATS_TEST_TMPDIR/in" & p=$!
+	pkit_track "$p"
 	pqueue-get -c 3000 "$q" > "$BATS_TEST_TMPDIR/out"
-	wait
+	wait "$p" || fail "pqueue-put exited $?"
 	cmp "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/out"
 }
 

@@ -133,7 +133,8 @@ bats_require_minimum_version 1.5.0
 	run pqueue-stat -k "$q"
 	assert_line "unfinished=0"
 	pqueue-close "$q"
-	wait "$w1" "$w2"
+	wait "$w1" || fail "worker 1 exited $?"
+	wait "$w2" || fail "worker 2 exited $?"
 	[ "$(sort "$BATS_TEST_TMPDIR/w1" "$BATS_TEST_TMPDIR/w2" | tr '\n' ' ')" = "did 1 did 2 did 3 did 4 did 5 did 6 " ]
 }
 

@@ -95,14 +95,14 @@ sys.stdout.write("\n".join(out))' > "$BATS_TEST_TMPDIR/in"
 }
 
 @test "pqueue-put: a stream much larger than the queue flows through it" {
-	local q
+	local q p
 	q=$(pkit_name p)
 	pqueue-create -s 4096 "$q"
 	seq 200000 > "$BATS_TEST_TMPDIR/in"
-	pqueue-put "$q" < "$BATS_TEST_TMPDIR/in" &
-	pkit_track $!
+	pqueue-put "$q" < "$BATS_TEST_TMPDIR/in" & p=$!
+	pkit_track "$p"
 	pqueue-get -c 200000 "$q" > "$BATS_TEST_TMPDIR/out"
-	wait
+	wait "$p" || fail "pqueue-put exited $?"
 	cmp "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/out"
 }
 
