@@ -661,8 +661,11 @@ procs_of_reaper() {
 }
 
 @test "pdaemon: -r restarts CMD when it exits, backing off, all in the log" {
-	start -r -L 0 -p "$pf" -o "$log" sh -c 'echo "run $$"; exit 3'
-	wait_until 10 lines_at_least "$log" "^run " 4
+	local gaps want=(100 200 400 800) i
+	# Each run logs when it started (after its exec: a start is later
+	# than the end of the run before plus the pause, whatever the load).
+	start -r -L 0 -p "$pf" -o "$log" sh -c 'echo "run $$ $(date +%s.%N)"; exit 3'
+	wait_until 10 lines_at_least "$log" "^run " 5
 	run cat "$log"
 	assert_line --partial "exited with status 3"
 	# Backoff: 0.1 s, then 0.2, 0.4 ... in that order.
@@ -673,7 +676,15 @@ procs_of_reaper() {
 	# Each line is stamped: 2026-11-26T15:30:00.123+0000.
 	run grep -c -E '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{3}[+-][0-9]{4} pdaemon\[[0-9]+\]: sh: pid [0-9]+ exited with status 3' "$log"
 	[ "$output" -ge 3 ] || fail "stamped exit lines: $output"
-	# The restarts really were spaced out by the backoff.
+	# The restarts really were spaced out by the backoff: each start at
+	# least the pause (0.1 s, doubling) after the start before it.
+	mapfile -t gaps < <(awk '/^run [0-9]+ [0-9.]+$/ { if (n++) printf "%d\n", ($3 - t) * 1000; t = $3 }' "$log")
+	[ "${#gaps[@]}" -ge 4 ] || fail "starts stamped: $(grep -c '^run ' "$log")"
+	echo "# gaps between starts: ${gaps[*]:0:4} ms" >&3
+	for i in 0 1 2 3; do
+		[ "${gaps[i]}" -ge "${want[i]}" ] ||
+			fail "start $((i + 2)) came ${gaps[i]} ms after the one before, not after the ${want[i]} ms pause"
+	done
 	alive "$pid"
 }
 
@@ -942,14 +953,19 @@ procs_of_reaper() {
 }
 
 @test "lesson 5: the whole service story runs and leaves nothing running" {
+	local svc
 	export SERVICE_DIR=$BATS_TEST_TMPDIR/svc
 	run sh "$top_srcdir/examples/05-service.sh"
-	[[ "$output" =~ clock\ service,\ pid\ ([0-9]+) ]] && pkit_track "${BASH_REMATCH[1]}"
+	[[ "$output" =~ clock\ service,\ pid\ ([0-9]+) ]] || fail "no service pid in: $output"
+	svc=${BASH_REMATCH[1]}
+	pkit_track "$svc"
 	assert_success
-	assert_line --regexp "^the clock service runs, pid [0-9]+$"
+	assert_line "the clock service runs, pid $svc"
 	assert_line "stopped the clock service"
 	assert_line "the clock service is not running"
 	gone "$SERVICE_DIR/clock.pid"
+	# pdaemon -k returned once the service had exited.
+	dead "$svc" || fail "the service, pid $svc, still runs"
 }
 
 @test "lesson 5: the story shows its own run's log, not an earlier run's" {

@@ -354,14 +354,18 @@ has_zombie() {
 }
 
 @test "ready: -R -w -t: not ready in time: 124, supervisor and CMD gone" {
-	local sup
+	local sup c
 	run --separate-stderr pdaemon -R -w -t 1 -p "$pf" -o "$log" \
 	    sh -c "echo \$\$ > '$cmdpid'; exec '$notifier' -n"
 	assert_failure 124
 	gone "$pf"
-	dead "$(cat "$cmdpid")"
+	# dead "" is true: each pid is first known.
+	c=$(cat "$cmdpid")
+	[ -n "$c" ] || fail "CMD wrote no pid"
+	dead "$c" || fail "CMD, pid $c, still runs"
 	sup=$(sed -n 's/.*pdaemon\[\([0-9]*\)\]: sh: started.*/\1/p' "$log")
-	dead "$sup"
+	[ -n "$sup" ] || fail "no 'pdaemon[PID]: sh: started' line in the log: $(cat "$log")"
+	dead "$sup" || fail "the supervisor, pid $sup, still runs"
 }
 
 # --- -u: the user CMD runs as -----------------------------------------------

@@ -234,7 +234,10 @@ pidfile_cases() {
 	# the pid it names (flock(1) holding it): still never believed.
 	flock "$pf" sleep 100 &
 	pkit_track $!
-	wait_until 5 sh -c "grep -q ' FLOCK ' /proc/locks"
+	# Held once this pidfile cannot be locked (any flock on the machine
+	# would do for a look at /proc/locks).
+	wait_until 5 sh -c '! flock -n "$1" true' sh "$pf" ||
+		fail "flock(1) never locked $pf"
 	while IFS= read -r c; do
 		printf '%s\n' "$c" > "$pf"
 		run --separate-stderr timeout 10 pdaemon -k -t 1 "$pf"

@@ -185,15 +185,28 @@ e"
 }
 
 @test "pspawn: the keeper is titled and leaves no zombie when the command ends" {
-	# 2 s: the keeper must still be there when ps and tr run, under load
-	run --separate-stderr pspawn sleep 2
+	# Two copies: the first ends at once, the second keeps the keeper
+	# alive, so the first's end is looked at while its parent is still
+	# there (a zombie left by a keeper that had gone would be reaped by
+	# the subreaper and be seen by nobody).
+	run --separate-stderr pspawn -n 2 sh -c '[ "$PKIT_INDEX" = 1 ] || exec sleep 100'
 	assert_success
-	local p=$output k
-	k=$(ps -o ppid= -p "$p" | tr -d ' ')
-	assert_equal "$(tr '\0' ' ' < "/proc/$k/cmdline" | sed 's/ *$//')" "pspawn: keeper sleep"
-	wait_until 10 eval '! kill -0 '"$p"' 2>/dev/null'
-	wait_until 10 eval '! kill -0 '"$k"' 2>/dev/null'
-	[ -z "$(zombies_of "$k")" ]
+	pkit_track "${lines[@]}"
+	assert_equal "${#lines[@]}" 2
+	local p1=${lines[0]} p2=${lines[1]} k
+	k=$(ps -o ppid= -p "$p2" | tr -d ' ')
+	[ -n "$k" ] || fail "no parent for $p2"
+	assert_equal "$(tr '\0' ' ' < "/proc/$k/cmdline" | sed 's/ *$//')" "pspawn: keeper sh"
+	# kill -0 reaches a zombie too: the first copy is gone only once
+	# reaped.
+	wait_until 10 eval '! kill -0 '"$p1"' 2>/dev/null' ||
+		fail "the ended copy $p1 is still there: $(ps -o pid=,stat=,ppid= -p "$p1")"
+	alive "$k" || fail "the keeper $k went before the second copy ended"
+	[ -z "$(zombies_of "$k")" ] || fail "zombies of the keeper: $(zombies_of "$k")"
+	# The last copy ends: it is reaped, and the keeper goes.
+	kill -TERM "$p2"
+	wait_until 10 eval '! kill -0 '"$p2"' 2>/dev/null' || fail "the ended copy $p2 is still there"
+	wait_until 10 eval '! kill -0 '"$k"' 2>/dev/null' || fail "the keeper $k is still there"
 }
 
 # any_record: a job record exists.
@@ -367,9 +380,14 @@ all_final() {
 @test "pspawn: a group-writable runtime directory is refused (125), nothing started" {
 	mkdir -m 700 "$PKIT_DIR"
 	chmod 770 "$PKIT_DIR"
-	run --separate-stderr pspawn -o "$BATS_TEST_TMPDIR/ran" true
+	run --separate-stderr pspawn sh -c 'echo ran > "$1"' sh "$BATS_TEST_TMPDIR/ran"
 	assert_failure 125
 	assert_output ""
-	sleep 0.2
-	assert_file_empty "$BATS_TEST_TMPDIR/ran"
+	[ -n "$stderr" ] || fail "refused without a word"
+	# What would have started writes at once: give it time to.
+	sleep 0.5
+	assert_file_not_exists "$BATS_TEST_TMPDIR/ran"
+	if any_record; then
+		fail "a job record was made: $(ls "$PKIT_DIR/jobs")"
+	fi
 }

@@ -43,13 +43,15 @@ refused() {
 	rm -f "$PKIT_DIR/queues/$q"
 }
 
-@test "segment: group access is honoured only when the mode grants it" {
+@test "segment: a chown is refused as tampering, even where the mode grants the group" {
 	local q
 	q=$(pkit_name seg)
 	pqueue-create -M 0660 "$q"
 	chown nobody:root "$PKIT_DIR/queues/$q"
 	# We are in group root and the mode grants it; the header's owner no
-	# longer matches the file's, which is refused too: chown is tampering.
+	# longer matches the file's, which is refused: chown is tampering.
+	# (Group access itself: "-M 0660 shares a queue with its group,
+	# 0600 does not", below.)
 	refused "$q" "owner changed"
 	rm -f "$PKIT_DIR/queues/$q"
 }
