@@ -802,6 +802,8 @@ pq_unlock(struct pqb *q)
  * ignored ^C.  UNTIL_TAKEN waits whatever the signals: a commit must
  * settle what the caller wrote before it dies of its signal.
  */
+static int64_t	slice_end;	/* lock_raw: the unbounded wait's slice */
+
 static int
 lock_raw(struct pqb *q, int64_t deadline)
 {
@@ -818,13 +820,23 @@ lock_raw(struct pqb *q, int64_t deadline)
 	if (r == EBUSY && deadline == UNTIL_TAKEN)
 		r = pthread_mutex_lock(&q->c->mu);
 	else if (r == EBUSY && deadline < 0) {
-		do {
+		/*
+		 * The slice's end is kept for the next contended lock: a
+		 * stream's many short waits read the clock once a slice, not
+		 * once each.  One long past ends at once, and is renewed.
+		 */
+		for (;;) {
 			if (pq_signalled() != 0)
 				return 128 + pq_signalled();
-			ts = ns_to_timespec(mono_now() + LOCK_SLICE);
+			if (slice_end == 0)
+				slice_end = mono_now() + LOCK_SLICE;
+			ts = ns_to_timespec(slice_end);
 			r = pthread_mutex_clocklock(&q->c->mu, CLOCK_MONOTONIC,
 			    &ts);
-		} while (r == ETIMEDOUT);
+			if (r != ETIMEDOUT)
+				break;
+			slice_end = 0;
+		}
 	} else if (r == EBUSY) {
 		now = mono_now();
 		if (deadline < now + LOCK_GRACE)
