@@ -7,15 +7,17 @@
  *
  * The API owns what all backends share: the message of the last error
  * (pq_seterr, pq_error) and the signal state (pq_catch_signals,
- * pq_signalled, pq_sleep_on).  Tier: this layer returns errors and never
- * prints, with two exceptions by contract: pq_die_by_signal, which a tool
- * calls to die of the signal it caught, and the SIGBUS handler, as a
- * truncated mapping cannot return an error.
+ * pq_signalled, pq_sleep_on, pq_guard_writes).  Tier: this layer returns
+ * errors and never prints, with two exceptions by contract:
+ * pq_die_by_signal, which a tool calls to die of the signal it caught,
+ * and the SIGBUS handler, as a truncated mapping cannot return an error.
  */
 #include <sys/syscall.h>
 
 #include <linux/futex.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -43,6 +45,8 @@ static int	wrap(int, const char *, const struct pq_ops *, struct pqb *,
 static char errbuf[512];
 static volatile sig_atomic_t signo;
 static uint32_t *volatile sleep_word;	/* the futex word we may sleep on */
+static volatile sig_atomic_t guard_fd = -1;	/* pq_guard_writes */
+static int guard_null = -1;		/* /dev/null, read-only */
 
 int
 pq_seterr(const char *name, int code, const char *fmt, ...)
@@ -71,18 +75,24 @@ pq_error(void)
  * Record the signal; if we are about to sleep (or asleep) on a futex word,
  * move the word and wake it, so that a signal that lands between our
  * check of signo and the futex call cannot be lost.  Others sharing the
- * word see a spurious wake-up, which every waiter tolerates.
+ * word see a spurious wake-up, which every waiter tolerates.  A guarded
+ * descriptor (pq_guard_writes) gets /dev/null in its place, for the same
+ * reason: the write that follows a check of signo fails at once.
  */
 static void
 on_signal(int sig)
 {
 	uint32_t *w = sleep_word;
+	int e = errno, fd = guard_fd;
 
 	signo = sig;
 	if (w != NULL) {
 		__atomic_add_fetch(w, 1, __ATOMIC_RELEASE);
 		syscall(SYS_futex, w, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 	}
+	if (fd >= 0)
+		dup2(guard_null, fd);
+	errno = e;
 }
 
 void
@@ -103,6 +113,21 @@ void
 pq_sleep_on(uint32_t *word)
 {
 	sleep_word = word;
+}
+
+/*
+ * /dev/null read-only, as cli.c's stand-in for a closed stdout: a write
+ * fails with EBADF, and fd's number stays taken, so that nothing opened
+ * later (a Redis reconnection) can land on it and receive the output.
+ */
+int
+pq_guard_writes(int fd)
+{
+	if (fd >= 0 && guard_null == -1 &&
+	    (guard_null = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	guard_fd = fd;
+	return 0;
 }
 
 int

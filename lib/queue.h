@@ -264,6 +264,15 @@ void	pq_catch_signals(void);
 int	pq_signalled(void);
 void	pq_die_by_signal(void) __attribute__((noreturn));
 
+/*
+ * Guard fd (-1: no longer): those signals then also make every write to
+ * fd fail at once (EBADF), so that a write begun just after the caller's
+ * check of pq_signalled() cannot block for ever on a reader that stopped
+ * reading.  For output the caller gives up on a signal: fd is lost to it.
+ * 0, or -1 (errno set) when /dev/null cannot be opened, unguarded.
+ */
+int	pq_guard_writes(int fd);
+
 /* The queue's name (a password masked) and largest message. */
 const char	*pq_name(const struct pq *q);
 uint32_t	 pq_max_msg(const struct pq *q);

@@ -183,7 +183,14 @@ get_stream(struct pq *q, const struct opts *o)
 
 	if (o->follow || o->w.count > 1)
 		cli_grow_pipe(STDOUT_FILENO, OUTPIPE);
+	/*
+	 * A signal makes our writes fail, not wait on a reader that stopped
+	 * reading: one that lands between write_batch's check and its write
+	 * is not lost.  Without /dev/null only that instant is unguarded.
+	 */
+	(void)pq_guard_writes(STDOUT_FILENO);
 	r = get_batches(q, o, &b);
+	pq_guard_writes(-1);
 	free(b.out);
 	free(b.ends);
 	free(b.iov);
@@ -222,8 +229,9 @@ get_batches(struct pq *q, const struct opts *o, struct outbuf *b)
  * caller to commit.  One writev per batch: short messages (and ids, and
  * terminators) are copied together into one buffer, messages of BYREF
  * bytes or more are written from the lease in place, which saves a copy
- * of every byte of big messages.  On a write failure commit what was
- * written in full, give the rest back, and report: EPIPE dies of SIGPIPE.
+ * of every byte of big messages.  On a write failure or a signal commit
+ * what was written in full, give the rest back (no attempt counted), and
+ * report: 128+N for signal N; EPIPE dies of SIGPIPE.
  */
 static int
 write_batch(struct pq *q, const struct opts *o, struct outbuf *b,
@@ -235,7 +243,7 @@ write_batch(struct pq *q, const struct opts *o, struct outbuf *b,
 	size_t need = 16, len = 0, off = 0, niov = 0, mark = 0, i, k, upto, o16;
 	ssize_t w;
 	char idbuf[32];
-	int e, idlen, blocks = pq_read_blocks(q) % 16 == 0 &&
+	int e = 0, idlen, blocks = pq_read_blocks(q) % 16 == 0 &&
 	    pq_read_blocks(q) > 0;
 
 	/* need: 16 to spare, for the last block of a short message. */
@@ -297,35 +305,42 @@ write_batch(struct pq *q, const struct opts *o, struct outbuf *b,
 	if (len > mark)
 		iov[niov++] = (struct iovec){ out + mark, len - mark };
 	len = n > 0 ? ends[n - 1] : 0;
-	while (off < len) {
+	/*
+	 * The signal is checked before each write, not only after: one that
+	 * came since pq_get would otherwise leave the write blocked for ever
+	 * on a reader that stopped reading.  One landing after the check
+	 * interrupts the write or, before it starts, makes it fail
+	 * (pq_guard_writes in get_stream).
+	 */
+	while (off < len && !pq_signalled()) {
 		upto = len;
 #ifdef PKIT_FAULTS
 		if (off == 0 && len > 1)
 			upto = len / 2;	/* two writes, to die in between */
 #endif
-		w = write_iov(iov, niov, off, upto);
-		if (w == -1 && errno == EINTR && !pq_signalled())
-			continue;
-		if (w == -1 || pq_signalled()) {
-			e = w == -1 ? errno : EINTR;
-			if (w > 0)
-				off += (size_t)w;
-			for (k = 0; k < n && ends[k] <= off; k++)
-				;
-			/* The rest were not delivered: no attempt. */
-			pq_commit(q, k, PQ_NOCOUNT);
-			if (e == EINTR)
-				return 128 + pq_signalled();
-			if (e == EPIPE) {
-				signal(SIGPIPE, SIG_DFL);
-				raise(SIGPIPE);
-			}
-			errno = e;
-			err(PKIT_EXIT_FAIL, "stdout");
+		if ((w = write_iov(iov, niov, off, upto)) == -1) {
+			if (errno == EINTR)
+				continue;
+			e = errno;
+			break;
 		}
 		off += (size_t)w;
 		if (off == len / 2)
 			FAULT("mid_write");
+	}
+	if (off < len || pq_signalled()) {
+		for (k = 0; k < n && ends[k] <= off; k++)
+			;
+		/* The rest were not delivered: no attempt. */
+		pq_commit(q, k, PQ_NOCOUNT);
+		if (pq_signalled())
+			return 128 + pq_signalled();
+		if (e == EPIPE) {
+			signal(SIGPIPE, SIG_DFL);
+			raise(SIGPIPE);
+		}
+		errno = e;
+		err(PKIT_EXIT_FAIL, "stdout");
 	}
 	FAULT("after_write");
 	return 0;

@@ -88,7 +88,11 @@ main(int argc, char *argv[])
  * -l: one line per message, "ID<TAB>STATE<TAB>ATTEMPTS<TAB>BYTES<TAB>
  * PREVIEW", STATE "queued" or "leased:PID"; the preview is the first
  * PQ_PREVIEW bytes, anything but printable ASCII (and the backslash) as
- * \xHH, "..." after a message cut short.
+ * \xHH, "..." after a message cut short.  Every message: pq_peek fills at
+ * most max entries, and the queue may have grown since pq_stat, so a
+ * full buffer may mean some were left out (on shared memory the leased
+ * ones, listed last): peek again into one twice the size until it comes
+ * back with room to spare.  Each peek is a snapshot; the last is listed.
  */
 static int
 print_messages(struct pq *q, const struct pq_info *i)
@@ -98,10 +102,16 @@ print_messages(struct pq *q, const struct pq_info *i)
 	uint32_t b;
 	int r;
 
-	if ((e = calloc(max, sizeof(*e))) == NULL)
-		err(PKIT_EXIT_FAIL, "malloc");
-	if ((r = pq_peek(q, e, max, &n, mono_now() + 1000000000)) != 0)
-		errx(r, "%s", pq_error());
+	for (;;) {
+		if ((e = calloc(max, sizeof(*e))) == NULL)
+			err(PKIT_EXIT_FAIL, "malloc");
+		if ((r = pq_peek(q, e, max, &n, mono_now() + 1000000000)) != 0)
+			errx(r, "%s", pq_error());
+		if (n < max)
+			break;
+		free(e);
+		max *= 2;
+	}
 	for (k = 0; k < n; k++) {
 		printf("%" PRIu64 "\t", e[k].id);
 		if (e[k].leased)

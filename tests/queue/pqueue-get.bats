@@ -308,6 +308,36 @@ print(fcntl.fcntl(0, 1032))"' sh "$q"
 	assert_line "inflight=0"
 }
 
+@test "pqueue-get: a signal just before the write, to a reader that stopped reading, exits 143 and gives the message back" {
+	local q p s
+	strace -qq -o /dev/null true 2>/dev/null || skip "no strace, or it cannot trace here"
+	q=$(pkit_name g)
+	pqueue-create "$q"
+	pqueue-put "$q" a b
+	# The reader holds the FIFO open (fd 7) and never reads; 64 KiB fill
+	# its pipe (-c 1 does not grow it), so the getter's write must wait.
+	# strace sends SIGTERM at each getpid(), which both backends make
+	# in pq_get before it returns the message: the signal is caught
+	# between the get and the write.  Before the fix the write blocked
+	# for ever.
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	{
+		head -c 65536 /dev/zero
+		exec strace -qq -o /dev/null -e trace=getpid \
+			-e inject=getpid:signal=TERM pqueue-get -c 1 "$q"
+	} > "$BATS_TEST_TMPDIR/fifo" &
+	p=$!
+	pkit_track "$p"
+	exec 7< "$BATS_TEST_TMPDIR/fifo"
+	wait_until 10 eval '! _pkit_alive '"$p" || { exec 7<&-; false; }
+	wait "$p" && s=0 || s=$?
+	exec 7<&-
+	assert_equal "$s" 143
+	# Given back at the front, no attempt counted.
+	run pqueue-stat -l "$q"
+	assert_output "$(printf '1\tqueued\t0\t1\ta\n2\tqueued\t0\t1\tb')"
+}
+
 @test "pqueue-get: a missing queue fails with 125" {
 	local q
 	q=$(pkit_name g)

@@ -153,3 +153,53 @@ bats_require_minimum_version 1.5.0
 	run pqueue-stat -k "$f"
 	assert_line size=1
 }
+
+# tracee_stopped PID: the process strace PID runs is stopped; sets $tracee.
+tracee_stopped() {
+	local st
+	tracee=
+	# (the file has no newline: read "fails" having read it all)
+	{ read -r tracee < "/proc/$1/task/$1/children"; } 2>/dev/null || :
+	tracee=${tracee%% *}
+	[ -n "$tracee" ] || return 1
+	{ read -r st < "/proc/$tracee/stat"; } 2>/dev/null || return 1
+	st=${st##*) }
+	[[ ${st:0:1} == [tT] ]]
+}
+
+@test "pqueue-stat: -l lists every message, the leased one too, however many were put since it sized its list" {
+	local q w k s tracee
+	strace -qq -o /dev/null true 2>/dev/null || skip "no strace, or it cannot trace here"
+	q=$(pkit_name l)
+	pqueue-create "$q"
+	pqueue-put "$q" first
+	pqueue-get "$q" sleep 60 &
+	w=$!
+	pkit_track "$w"
+	wait_until 10 sh -c 'pqueue-stat -k "$1" | grep -qx inflight=1' sh "$q"
+	seq 2000 | pqueue-put "$q"
+	# -l sizes its list from a first look (pq_stat), allocates it (2065
+	# entries: a calloc big enough for an mmap of its own), then lists
+	# (pq_peek).  A dry run finds that mmap; strace stops pqueue-stat
+	# right after it, 100 more messages go in, and it goes on.  Before
+	# the fix it listed 2065 and left the rest out silently: on shared
+	# memory the leased message, listed last, among them.
+	strace -o "$BATS_TEST_TMPDIR/dry" -e trace=mmap pqueue-stat -l "$q" > /dev/null
+	k=$(awk '/^mmap\(NULL, [0-9]+, .*MAP_ANONYMOUS/ {
+		split($2, a, ","); if (a[1] + 0 >= 131072) { print NR; exit } }' \
+		"$BATS_TEST_TMPDIR/dry")
+	[ -n "$k" ]
+	strace -qq -o /dev/null -e trace=mmap -e inject=mmap:signal=STOP:when="$k" \
+		pqueue-stat -l "$q" > "$BATS_TEST_TMPDIR/out" &
+	s=$!
+	pkit_track "$s"
+	wait_until 10 tracee_stopped "$s"
+	seq 2001 2100 | pqueue-put "$q"
+	kill -CONT "$tracee"
+	wait "$s"
+	run cut -f 1 "$BATS_TEST_TMPDIR/out"
+	assert_equal "${#lines[@]}" 2101
+	sort -n "$BATS_TEST_TMPDIR/out" | cut -f 1 | cmp - <(seq 2101)
+	run grep -c "	leased:$w	" "$BATS_TEST_TMPDIR/out"
+	assert_output 1
+}
