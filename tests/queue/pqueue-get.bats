@@ -310,7 +310,7 @@ print(fcntl.fcntl(0, 1032))"' sh "$q"
 
 @test "pqueue-get: a signal just before the write, to a reader that stopped reading, exits 143 and gives the message back" {
 	local q p s
-	strace -qq -o /dev/null true 2>/dev/null || skip "no strace, or it cannot trace here"
+	strace_ready
 	q=$(pkit_name g)
 	pqueue-create "$q"
 	pqueue-put "$q" a b

@@ -169,7 +169,7 @@ tracee_stopped() {
 
 @test "pqueue-stat: -l lists every message, the leased one too, however many were put since it sized its list" {
 	local q w k s tracee
-	strace -qq -o /dev/null true 2>/dev/null || skip "no strace, or it cannot trace here"
+	strace_ready
 	q=$(pkit_name l)
 	pqueue-create "$q"
 	pqueue-put "$q" first
