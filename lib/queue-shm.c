@@ -2060,7 +2060,14 @@ pqs_get(struct pqb *q, size_t max, int64_t deadline, const struct pq_msg **msgs,
 	*msgs = NULL;
 	if (max == 0)
 		max = 1;
-	if ((r = pq_lock(q, deadline)) != 0)
+	/*
+	 * The last lease, written out by the caller, is committed first: a
+	 * signal must not end that wait (UNTIL_TAKEN), or what the reader
+	 * has would be delivered again.  With a deadline, a holder stopped
+	 * past it still leaves the lease to be requeued (124, row 17).
+	 */
+	if ((r = pq_lock(q, q->nlease > 0 && deadline < 0 ? UNTIL_TAKEN :
+	    deadline)) != 0)
 		return r;
 	if (q->nlease > 0) {
 		had = q->nlease;
@@ -2072,6 +2079,10 @@ pqs_get(struct pqb *q, size_t max, int64_t deadline, const struct pq_msg **msgs,
 		commit(q);
 		q->nlease = 0;
 		settle_wake(q, had, 0);
+		if (pq_signalled() != 0) {
+			pq_unlock(q);
+			return 128 + pq_signalled();
+		}
 	}
 	for (;;) {
 		maybe_reclaim(q);

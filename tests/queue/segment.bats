@@ -165,6 +165,44 @@ refused() {
 	assert_output m1
 }
 
+@test "segment: a getter signalled while its next get waits to commit the last batch still commits it" {
+	shm_only "segpatch holds a segment's mutex"
+	strace_ready
+	local q s p st
+	q=$(pkit_name s)
+	pqueue-create "$q"
+	pqueue-put "$q" m1 m2
+	# strace stops pqueue-get -c 3 right after it wrote m1 and m2; the
+	# mutex is then held (segpatch -h, 3 s), and the getter, continued,
+	# waits for it to commit them before asking for a third.  SIGTERM
+	# then must not drop that commit: the reader has m1 and m2, and a
+	# requeue would deliver them twice.
+	strace -qq -o /dev/null -e trace=writev -e inject=writev:signal=STOP \
+		pqueue-get -c 3 "$q" > "$BATS_TEST_TMPDIR/out" &
+	s=$!
+	pkit_track "$s"
+	wait_until 10 sh -c 'ps -o pid= --ppid "$1" | grep -q .' sh "$s"
+	p=$(ps -o pid= --ppid "$s" | head -n 1)
+	p=${p// /}
+	pkit_track "$p"
+	wait_until 10 sh -c 'grep -Eq "^State:[[:space:]]+[tT]" "/proc/$1/status"' sh "$p"
+	"$top_builddir/tests/queue/segpatch" -h "$PKIT_DIR/queues/$q" \
+	    state.nmsgs 0 3000 > "$BATS_TEST_TMPDIR/held" &
+	pkit_track $!
+	wait_until 5 test -s "$BATS_TEST_TMPDIR/held"
+	kill -CONT "$p"
+	_pkit_nap 0.3
+	kill -TERM "$p"
+	st=0
+	wait "$s" || st=$?
+	[ "$st" -eq 143 ] || fail "status $st"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/out")" $'m1\nm2'
+	wait
+	run pqueue-stat -k "$q"
+	assert_line "size=0"
+	assert_line "inflight=0"
+}
+
 @test "segment: pqueue-rm while the state looks corrupt still wakes the waiters" {
 	local q p st
 	q=$(pkit_name s)
