@@ -805,6 +805,9 @@ set_aside(struct pool *p, struct task *t, uint32_t failed, int st)
 		return;
 	}
 	t->state = T_ASIDE;
+	/* -H: nothing more starts while it waits (then the halt, below). */
+	if (p->o->halt)
+		p->stopping = 1;
 	aside_try(p, t);
 }
 

@@ -224,6 +224,34 @@ os.execvp(sys.argv[1], sys.argv[1:])' pqueue-get -f "$q" sh -c 'read m; echo "go
 	[ "$(pqueue-get -n "$q")" = hang ]
 }
 
+@test "pqueue-get worker: -H with a full NAME.dead starts nothing more while the poison message waits" {
+	local q pid st out="$BATS_TEST_TMPDIR/out" err="$BATS_TEST_TMPDIR/err"
+	q=$(pkit_name w)
+	pqueue-create "$q"
+	pqueue-create -m 1 "$q.dead"
+	echo "$q.dead" >> "$BATS_TEST_TMPDIR/.pkit-queues"
+	pqueue-put "$q.dead" filler
+	pqueue-put "$q" bad a b c
+	# bad fails for good and waits for room in NAME.dead; a, started
+	# beside it, ends a second later.  -H: b and c must not start.
+	timeout -k 5 60 pqueue-get -f -j 2 -H -r 1 "$q" sh -c \
+		'read -r m; [ "$m" = bad ] && exit 3; echo "ran $m"; sleep 1' \
+		> "$out" 2> "$err" &
+	pid=$!
+	wait_until 10 grep -q "waiting for room in $q.dead" "$err"
+	_pkit_nap 1.5
+	[ "$(pqueue-get -n "$q.dead")" = filler ]
+	st=0
+	wait "$pid" || st=$?
+	[ "$st" = 3 ] || fail "status $st: $(cat "$err")"
+	run grep -c "^ran [bc]" "$out"
+	assert_output 0
+	[ "$(pqueue-get -n "$q.dead")" = bad ]
+	run pqueue-get -c 2 -n "$q"
+	assert_success
+	assert_output $'b\nc'
+}
+
 @test "pqueue-get worker: -r sets aside, without running CMD, a message whose workers kept dying" {
 	local q
 	q=$(pkit_name w)
