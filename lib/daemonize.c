@@ -244,6 +244,8 @@ daemon_start(const struct daemon_conf *conf)
 			return r;
 		}
 	}
+	/* A reader gone is EPIPE here, not our death with the daemon up. */
+	signal(SIGPIPE, SIG_IGN);
 	if (printf("%ld\n", (long)pid) < 0 || fflush(stdout) == EOF) {
 		/* Nobody learns its pid: a failure leaves nothing running. */
 		e = errno;

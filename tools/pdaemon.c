@@ -241,9 +241,11 @@ user_parse(const char *spec, struct daemon_conf *conf)
 }
 
 /*
- * Close every inherited descriptor above 2 and make sure 0, 1 and 2 are
- * open, so that nothing we open later lands on them; with -W, keep
- * READYFD taken as well (close-on-exec /dev/null until CMD's pipe).
+ * Close every inherited descriptor above 2 (0, 1 and 2 are taken:
+ * cli_gnu_opts puts a stand-in on a closed one, on which a write fails,
+ * so that `pdaemon CMD >&-` fails as with any stdout the pid cannot be
+ * written to); with -W, keep READYFD taken as well (close-on-exec
+ * /dev/null until CMD's pipe), so that nothing we open lands on it.
  */
 static void
 fds_settle(int readyfd)
@@ -251,10 +253,6 @@ fds_settle(int readyfd)
 	int fd;
 
 	closefrom(STDERR_FILENO + 1);
-	for (fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++)
-		if (fcntl(fd, F_GETFD) == -1 &&
-		    open("/dev/null", O_RDWR) == -1)
-			err(PKIT_EXIT_FAIL, "/dev/null");
 	if (readyfd <= STDERR_FILENO)
 		return;
 	if ((fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)

@@ -397,20 +397,36 @@ procs_of_reaper() {
 }
 
 @test "pdaemon: stdout that cannot be written: 125, one line, nothing left" {
-	local before r
+	local before r how why
 	# The daemon ran on, its pid untold: a retry said "already running".
-	for r in "" -r; do
-		before=$(procs_of_reaper)
-		# shellcheck disable=SC2016 # $@ is for the inner shell
-		run --separate-stderr timeout -k 5 30 \
-		    bash -c 'exec pdaemon "$@" > /dev/full' _ $r -p "$pf" sleep 1000
-		[ -s "$pf" ] && pkit_track "$(cat "$pf")"
-		assert_failure 125
-		assert_equal "$stderr" \
-		    "pdaemon: stdout: No space left on device: sleep stopped"
-		gone "$pf"
-		wait_until 10 no_new_reaper_children "$before" ||
-		    fail "left behind: $(procs_of_reaper) (was $before)"
+	# To a pipe nobody reads, pdaemon died of SIGPIPE with it running.
+	for how in full closed pipe; do
+		case $how in
+		full) why="No space left on device" ;;
+		closed) why="Bad file descriptor" ;;
+		pipe) why="Broken pipe" ;;
+		esac
+		for r in "" -r; do
+			before=$(procs_of_reaper)
+			# shellcheck disable=SC2016 # $@ is for the inner shell
+			case $how in
+			full) run --separate-stderr timeout -k 5 30 bash -c \
+			    'exec pdaemon "$@" > /dev/full' _ $r -p "$pf" sleep 1000 ;;
+			closed) run --separate-stderr timeout -k 5 30 bash -c \
+			    'exec pdaemon "$@" >&-' _ $r -p "$pf" sleep 1000 ;;
+			pipe) run --separate-stderr timeout -k 5 30 python3 -c \
+			    'import os, signal, sys
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+r, w = os.pipe(); os.close(r); os.dup2(w, 1); os.close(w)
+os.execvp(sys.argv[1], sys.argv[1:])' pdaemon $r -p "$pf" sleep 1000 ;;
+			esac
+			[ -s "$pf" ] && pkit_track "$(cat "$pf")"
+			[ "$status" -eq 125 ] || fail "$how $r: status $status"
+			assert_equal "$stderr" "pdaemon: stdout: $why: sleep stopped"
+			gone "$pf"
+			wait_until 10 no_new_reaper_children "$before" ||
+			    fail "left behind: $(procs_of_reaper) (was $before)"
+		done
 	done
 }
 
