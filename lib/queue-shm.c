@@ -1124,15 +1124,16 @@ static const char *
 seg_foreign(int fd, const struct stat *st)
 {
 	struct pq_hdr h;
+	ssize_t n;
 
 	if (st->st_size == 0)
 		return NULL;
-	if (st->st_size < PAGE || pread(fd, &h, sizeof(h), 0) !=
-	    (ssize_t)sizeof(h))
-		return "not a pqueue segment";
-	if (h.magic == PQ_MAGIC)
+	memset(&h, 0, sizeof(h));
+	n = pread(fd, &h, sizeof(h), 0);
+	/* The magic, whatever else is wrong (a segment truncated too). */
+	if (n >= (ssize_t)sizeof(h.magic) && h.magic == PQ_MAGIC)
 		return NULL;
-	if (h.magic == 0) {
+	if (n == (ssize_t)sizeof(h) && st->st_size >= PAGE && h.magic == 0) {
 		h.magic = PQ_MAGIC;
 		if (hdr_invalid(&h, (uint64_t)st->st_size) == NULL)
 			return NULL;

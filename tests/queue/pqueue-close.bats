@@ -163,9 +163,12 @@ bats_require_minimum_version 1.5.0
 	assert_failure 125
 	[[ "$stderr" == *"incomplete queue (its creator died); remove it with pqueue-rm" ]]
 	: > "$d/empty"
-	run pqueue-rm "$d/bad" "$d/half" "$d/empty"
+	pqueue-create "$d/short"
+	truncate -s 1000 "$d/short"
+	run pqueue-rm "$d/bad" "$d/half" "$d/empty" "$d/short"
 	assert_success
 	assert_file_not_exists "$d/bad"
 	assert_file_not_exists "$d/half"
 	assert_file_not_exists "$d/empty"
+	assert_file_not_exists "$d/short"
 }
