@@ -128,6 +128,7 @@ static void	record(struct lockb *);
 static void	rec_format(char *, long, long long, long long);
 static unsigned	rec_sum(const char *, size_t);
 static int	proc_locks_has(ino_t);
+static int	proc_locks_complete(void);
 static int	scan_pid(pid_t, dev_t, ino_t, struct found **, size_t *);
 static int	scan_fd(void *, const struct fdlock *, size_t);
 static int64_t	rec_since(int, dev_t, ino_t, const struct found *);
@@ -273,6 +274,16 @@ file_adopt(struct lockb *lk, int fd, const char **why)
 {
 	struct stat st;
 
+	/*
+	 * Our own descriptor has fd's number only if the caller's was not
+	 * open: lock_open took the lowest free one.  Locking it would lock
+	 * nothing the caller keeps.
+	 */
+	if (fd == lk->fd) {
+		*why = "the descriptor is not open "
+		    "(open it with exec FD>>\"$(plock -w NAME)\")";
+		return -1;
+	}
 	if (fstat(fd, &st) == -1) {
 		*why = strerror(errno);
 		return -1;
@@ -818,7 +829,7 @@ file_holders(struct lockb *lk, struct lock_holder **hv, const char **why)
 		return -1;
 	}
 	/* Cheap first look: no flock on the inode in /proc/locks, free. */
-	if (proc_locks_has(st.st_ino) == 0) {
+	if (proc_locks_complete() && proc_locks_has(st.st_ino) == 0) {
 		close(dirfd);
 		return 0;
 	}
@@ -883,6 +894,23 @@ file_holders(struct lockb *lk, struct lock_holder **hv, const char **why)
 	close(dirfd);
 	free(fv);
 	return (int)fn;
+}
+
+/*
+ * Whether /proc/locks lists every lock, so that a lock it does not show
+ * is free: in the initial pid namespace only (its nsfs inode is fixed,
+ * PROC_PID_INIT_INO).  In another one (a container), the kernel leaves
+ * out a lock whose taker has no pid there: one that has exited, as
+ * `plock -F` does at once, or a command whose child inherited the lock;
+ * held all the same.  Then only the scan of every process can tell.
+ */
+static int
+proc_locks_complete(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/pid", &st) == 0 &&
+	    st.st_ino == (ino_t)0xEFFFFFFCu;
 }
 
 /*

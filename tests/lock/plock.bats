@@ -778,6 +778,37 @@ xc"
 	assert_output inside
 }
 
+@test "plock: -F on a descriptor that is not open is refused, not a lock on plock's own" {
+	files_only "the lock descriptor (no -F on Redis)"
+	local n
+	n=$(pkit_name x)
+	# plock opened the lock file on the lowest free number, 3, then
+	# locked and closed that: the old plock exited 0, holding nothing.
+	run --separate-stderr sh -c 'exec 3>&-; plock -F 3 "$1"' _ "$n"
+	assert_failure 125
+	[[ "$stderr" == "plock: $n: the descriptor is not open"* ]] || fail "$stderr"
+	run plock -n "$n" true
+	assert_success
+}
+
+@test "plock: -q in a pid namespace of its own still sees a lock whose taker has exited" {
+	files_only "the kernel's lock list (/proc/locks)"
+	unshare -pfm --mount-proc true 2> /dev/null || skip "no pid namespace here (unshare)"
+	local n
+	n=$(pkit_name x)
+	# In a namespace other than the first, /proc/locks leaves out a lock
+	# whose taker has no pid there: plock -F's, which exits at once.
+	# The old plock -q took that for free (1).
+	run unshare -pfm --mount-proc sh -c '
+		exec 9>>"$(plock -w "$1")" && plock -F 9 "$1" || exit 99
+		plock -q "$1"; echo "q=$?"
+		plock -n "$1" true; echo "n=$?"' _ "$n"
+	assert_success
+	assert_line "q=0"
+	assert_line "n=124"
+	assert_line --regexp '^[0-9]+$'
+}
+
 @test "plock: -F and -p refuse the other backend's form, a bad descriptor and a gone pid" {
 	local n d
 	n=$(pkit_name x)
