@@ -398,9 +398,9 @@ unescape(char *dst, size_t size, const char *s, size_t len)
 /*
  * A copy of s fit to print: the password of redis://USER:PASSWORD@...
  * replaced by ***, and the copy cut short on anything unprintable.  The
- * credentials end at the last '@' before any '?': a password may hold a
- * '/' a user did not escape (then the URL does not parse, and the error
- * shows it), and no name or host holds an '@'.
+ * credentials end at the string's last '@': a password may hold a '/' or
+ * a '?' a user did not escape (a '/' then fails the parse, whose error
+ * shows the name), and no name, host or ?option holds an '@'.
  */
 static void
 mask(const char *s, char *dst, size_t size)
@@ -410,7 +410,7 @@ mask(const char *s, char *dst, size_t size)
 
 	auth = strncmp(s, "redis://", 8) == 0 ? s + 8 :
 	    strncmp(s, "redis-sentinel://", 17) == 0 ? s + 17 : NULL;
-	end = auth != NULL ? auth + strcspn(auth, "?") : NULL;
+	end = auth != NULL ? auth + strlen(auth) : NULL;
 	if (auth != NULL)
 		for (p = auth; p < end; p++)
 			if (*p == '@')

@@ -376,7 +376,7 @@ rush() {
 	    "redis://127.0.0.1/.hidden" "redis://127.0.0.1/a b" \
 	    "redis://u:sekrit@127.0.0.1:1/a b" "redis://u:sekrit@/x" \
 	    "redis://u@127.0.0.1/x" "redis:a:b" \
-	    "redis://u:sek/rit@127.0.0.1:1/x" \
+	    "redis://u:sek/rit@127.0.0.1:1/x" "redis://u:sek?rit@127.0.0.1:1/x" \
 	    "redis-sentinel://u:sek/rit@127.0.0.1:1/m/x"; do
 		run --separate-stderr plock "$bad" true
 		[ "$status" -eq 125 ] || fail "plock $bad: status $status"
