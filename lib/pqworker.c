@@ -69,6 +69,7 @@ struct task {
 	uint32_t		 aside_failed;	/* T_ASIDE: its failures */
 	int			 aside_st;	/* T_ASIDE: the status, for -H */
 	int			 aside_said;	/* "waiting for room" said */
+	int			 renew_said;	/* a failed renewal said */
 	char			*cmdline;	/* for the joblog */
 };
 
@@ -113,6 +114,7 @@ static void	group_kill(struct task *, int);
 static void	give_back(struct task *);
 static void	halt_if_asked(struct pool *, int);
 static void	retry(struct task *);
+static void	renew(struct task *);
 static void	settle_failure(struct pool *, struct task *, int);
 static void	set_aside(struct pool *, struct task *, uint32_t, int);
 static void	aside_try(struct pool *, struct task *);
@@ -146,7 +148,7 @@ pqw_run(struct pq *q, const struct pqw_opts *o, char *const argv[])
 		if (every > 0 && now >= next_renew) {
 			for (i = 0; i < p.n; i++)
 				if (p.t[i].state != T_IDLE && next_renew != 0)
-					pq_renew(p.t[i].q);
+					renew(&p.t[i]);
 			next_renew = now + every;
 		}
 		idle = NULL;
@@ -335,6 +337,7 @@ start(struct pool *p, struct task *t)
 
 	p->started++;
 	t->state = T_RUN;
+	t->renew_said = 0;
 	t->timed_out = 0;
 	t->kill_at = 0;
 	if (t->m->attempts >= o->max_attempts) {
@@ -746,6 +749,23 @@ give_back(struct task *t)
 	if (pq_commit(t->q, 0, PQ_NOCOUNT) != 0)
 		warnx("%s", pq_error());
 	t->state = T_IDLE;
+}
+
+/*
+ * Renew t's lease (Redis).  A renewal that fails is said once, until one
+ * works again: the lease may then run out under a running task, and its
+ * message be delivered again meanwhile.
+ */
+static void
+renew(struct task *t)
+{
+	if (pq_renew(t->q) == 0)
+		t->renew_said = 0;
+	else if (!t->renew_said) {
+		warnx("%s (renewing the lease of message %" PRIu64 ")",
+		    pq_error(), t->m->id);
+		t->renew_said = 1;
+	}
 }
 
 /* A failed attempt, its backoff over (or cut short): back, attempts+1. */

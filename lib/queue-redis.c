@@ -1546,8 +1546,10 @@ pqr_renew(struct pqb *q)
 	static const char **av;
 	static char (*ids)[24];
 	static size_t cap;
+	redisContext *c;
+	const char *why;
 	size_t i;
-	int st;
+	int st, e;
 
 	if (q->nlease == 0)
 		return 0;
@@ -1566,6 +1568,26 @@ pqr_renew(struct pqb *q)
 	for (i = 0; i < q->nlease; i++) {
 		snprintf(ids[i], sizeof(ids[i]), "%" PRIu64, q->lease[i].id);
 		av[i + 1] = ids[i];
+	}
+	/*
+	 * A failover is waited out until the next renewal is due, not by
+	 * the deadline of whatever this handle did last (a pool's 20 ms
+	 * slice: then never).  And the script is safe to send twice (XCLAIM
+	 * only resets the idle time), so after a broken connection it goes
+	 * once more on a new one, on any name: a server that closes idle
+	 * connections (its `timeout`) closes a task's between renewals.
+	 */
+	arm(q, mono_now() + pqr_renew_every(q));
+	if ((e = call(q, renew_lua, q->nlease + 1, av, &st, 0)) == 0 ||
+	    q->c->err == 0 || strstr(pq_error(), "timed out") != NULL)
+		return e;
+	if ((c = redis_connect(&q->u, &why)) == NULL)
+		return e;
+	redisFree(q->c);
+	q->c = c;
+	if (q->sub != NULL) {
+		redisFree(q->sub);
+		q->sub = NULL;
 	}
 	return call(q, renew_lua, q->nlease + 1, av, &st, 0);
 }

@@ -176,6 +176,38 @@ rq() {
 	assert_line requeues=0
 }
 
+@test "pqueue redis: a worker's renewals outlive a server that closes idle connections" {
+	local q p st _
+	own_server --timeout 1
+	q=redis://127.0.0.1:$oport/idle
+	pqueue-create -l 6s "$q"
+	pqueue-put "$q" slow
+	# Renewed every 2 s, the connection sits idle that long, and the
+	# server closes it.  The old worker's renewals then failed,
+	# unsaid, and a lease time later the message went to another getter
+	# while the task still ran.
+	pqueue-get "$q" sh -c 'while [ ! -e "$1" ]; do sleep 0.05; done; cat > "$0"' \
+		"$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/go" \
+		3>&- 2> "$BATS_TEST_TMPDIR/err" &
+	p=$!
+	pkit_track "$p"
+	wait_until 5 sh -c 'pqueue-stat -k "$1" | grep -qx inflight=1' sh "$q"
+	# Over a lease time and a half, no other getter may have it (fresh
+	# connections: a waiting get's own would be closed too).
+	for _ in $(seq 18); do
+		run pqueue-get -n "$q"
+		[ "$status" -eq 124 ] || fail "got it while leased: $status $output"
+		_pkit_nap 0.5
+	done
+	touch "$BATS_TEST_TMPDIR/go"
+	st=0
+	wait "$p" || st=$?
+	[ "$st" -eq 0 ] || fail "worker: $st: $(cat "$BATS_TEST_TMPDIR/err")"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/out")" slow
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/err")" ""
+	own_stop
+}
+
 @test "pqueue redis: a restart with AOF on loses nothing acknowledged" {
 	local q
 	own_server --appendonly yes --appendfsync always
