@@ -128,15 +128,21 @@ shm_only() {
 	fi
 }
 
+# not_wrapped WHY: skip when the tools run through a wrapper script (make
+# check-valgrind's vg-tools, each exec'ing valgrind), saying WHY that test
+# needs the tools themselves.
+not_wrapped() {
+	[ "$(head -c 2 "$(command -v pqueue-get)")" != '#!' ] ||
+		skip "the tools run through a wrapper (valgrind): $*"
+}
+
 # strace_ready: skip unless strace can trace the tools themselves: it is
 # installed, ptrace is allowed here, and the tools are not run through a
-# wrapper script (make check-valgrind's vg-tools), whose own system calls
-# strace would see and count.
+# wrapper, whose own system calls strace would see and count.
 strace_ready() {
 	command -v strace > /dev/null || skip "strace is needed (./bootstrap installs it)"
 	strace -qq -o /dev/null true 2> /dev/null || skip "ptrace is not allowed here"
-	[ "$(head -c 2 "$(command -v pqueue-get)")" != '#!' ] ||
-		skip "the tools run through a wrapper (valgrind): strace would count its calls"
+	not_wrapped "strace would count its calls"
 }
 
 # files_only WHY: skip this test of tests/plock.bats in its Redis run,
