@@ -425,6 +425,7 @@ static void	 arm(struct pqb *, int64_t);
 static int	 commit_args(struct pqb *, size_t, int, const char ***,
 		    size_t *);
 static int	 commit_sync(struct pqb *, size_t, int);
+static int	 remake(struct pqb *);
 static int	 eval_send(struct pqb *, const char *, size_t, const char **,
 		    const size_t *);
 static redisReply *eval_recv(struct pqb *, int *);
@@ -892,7 +893,25 @@ eval_send(struct pqb *q, const char *script, size_t n, const char **args,
 	size_t sal[EVAL_ARGS], *al = sal;
 	size_t i, k = 0;
 	int e = 0;
+	struct pollfd pfd;
 
+	/*
+	 * The first command of an exchange (nothing buffered, no reply of a
+	 * lazy open due): if the server has closed the connection while it
+	 * sat idle (its `timeout`, a proxy's), make a new one first.  The
+	 * command has not been sent, so nothing goes twice; a `pqueue-get
+	 * -f` woken after a long wait would otherwise fail on it.  One poll
+	 * per exchange.
+	 */
+	if (!q->opening && (q->c->obuf == NULL || q->c->obuf[0] == '\0')) {
+		pfd.fd = q->c->fd;
+		pfd.events = POLLRDHUP;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, 0) == 1 &&
+		    (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) &&
+		    (e = remake(q)) != 0)
+			return e;
+	}
 	if (n + 3 + NKEYS > EVAL_ARGS &&
 	    ((av = calloc(n + 3 + NKEYS, sizeof(*av))) == NULL ||
 	    (al = calloc(n + 3 + NKEYS, sizeof(*al))) == NULL)) {
@@ -1546,8 +1565,6 @@ pqr_renew(struct pqb *q)
 	static const char **av;
 	static char (*ids)[24];
 	static size_t cap;
-	redisContext *c;
-	const char *why;
 	size_t i;
 	int st, e;
 
@@ -1579,17 +1596,28 @@ pqr_renew(struct pqb *q)
 	 */
 	arm(q, mono_now() + pqr_renew_every(q));
 	if ((e = call(q, renew_lua, q->nlease + 1, av, &st, 0)) == 0 ||
-	    q->c->err == 0 || strstr(pq_error(), "timed out") != NULL)
+	    q->c->err == 0 || strstr(pq_error(), "timed out") != NULL ||
+	    remake(q) != 0)
 		return e;
+	return call(q, renew_lua, q->nlease + 1, av, &st, 0);
+}
+
+/* A new connection in place of q->c; the subscription is made again. */
+static int
+remake(struct pqb *q)
+{
+	redisContext *c;
+	const char *why;
+
 	if ((c = redis_connect(&q->u, &why)) == NULL)
-		return e;
+		return pq_seterr(q->u.shown, PKIT_EXIT_FAIL, "%s", why);
 	redisFree(q->c);
 	q->c = c;
 	if (q->sub != NULL) {
 		redisFree(q->sub);
 		q->sub = NULL;
 	}
-	return call(q, renew_lua, q->nlease + 1, av, &st, 0);
+	return 0;
 }
 
 /* The stream, queued and leased, as pq_peek entries. */

@@ -208,6 +208,30 @@ rq() {
 	own_stop
 }
 
+@test "pqueue redis: a getter whose connection the server closed while it waited gets on" {
+	local q p st
+	own_server --timeout 1
+	q=redis://127.0.0.1:$oport/idle
+	pqueue-create "$q"
+	# The getter's connection sits idle while it waits on its
+	# subscription (which the timeout spares); the server closes it.
+	# The old getter, woken by the put, failed on it with 125.
+	pqueue-get -f "$q" > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
+	p=$!
+	pkit_track "$p"
+	wait_until 5 sh -c 'pqueue-stat -k "$1" | grep -qx waiting_get=1' sh "$q"
+	_pkit_nap 3
+	pqueue-put "$q" late
+	wait_until 10 grep -qx late "$BATS_TEST_TMPDIR/out" ||
+		fail "not got: $(cat "$BATS_TEST_TMPDIR/err")"
+	pqueue-close "$q"
+	st=0
+	wait "$p" || st=$?
+	[ "$st" -eq 0 ] || fail "getter: $st: $(cat "$BATS_TEST_TMPDIR/err")"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/err")" ""
+	own_stop
+}
+
 @test "pqueue redis: a restart with AOF on loses nothing acknowledged" {
 	local q
 	own_server --appendonly yes --appendfsync always
@@ -303,6 +327,19 @@ cut_stream() {
 	wait_until 60 sh -c '! kill -0 "$1" 2>/dev/null' sh "$p"
 	st=0
 	wait "$p" || st=$?
+	if [ "$1" = client ] && [ "$st" -eq 0 ]; then
+		# Cut between two batches: the put saw the connection closed
+		# before sending the next one, made a new one, and went on;
+		# nothing was sent twice.
+		assert_equal "$(cat "$d/err")" ""
+		m=$(redis-cli -p "$oport" xlen "$key")
+		echo "# client: cut between batches, made again: $m in the queue" >&3
+		[ "$m" -eq 100000 ] || fail "$m in the queue, not 100000"
+		pqueue-get -c "$m" "$q" > "$d/got"
+		seq 1 "$m" | cmp - "$d/got"
+		own_stop
+		return
+	fi
 	[ "$st" -eq 125 ] || fail "status $st: $(cat "$d/err")"
 	run cat "$d/err"
 	[ "${#lines[@]}" -eq 1 ]
@@ -323,7 +360,7 @@ cut_stream() {
 	cut_stream kill
 }
 
-@test "pqueue redis: a streaming put whose connection is cut halfway: 125, one line, every line it reports stored is kept" {
+@test "pqueue redis: a streaming put whose connection is cut halfway: 125 and every line it reports stored is kept, or made again between batches" {
 	cut_stream client
 }
 
