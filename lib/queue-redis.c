@@ -426,6 +426,7 @@ static int	 commit_args(struct pqb *, size_t, int, const char ***,
 		    size_t *);
 static int	 commit_sync(struct pqb *, size_t, int);
 static int	 remake(struct pqb *);
+static void	 conn_swap(struct pqb *, redisContext *);
 static int	 eval_send(struct pqb *, const char *, size_t, const char **,
 		    const size_t *);
 static redisReply *eval_recv(struct pqb *, int *);
@@ -840,13 +841,20 @@ again(struct pqb *q, int attempt)
 			break;
 		pq_seterr(q->u.shown, PKIT_EXIT_FAIL, "%s", why);
 	}
+	conn_swap(q, c);
+	return 1;
+}
+
+/* c in place of q->c; the subscription is made again when next needed. */
+static void
+conn_swap(struct pqb *q, redisContext *c)
+{
 	redisFree(q->c);
 	q->c = c;
 	if (q->sub != NULL) {
 		redisFree(q->sub);
 		q->sub = NULL;
 	}
-	return 1;
 }
 
 /*
@@ -1602,7 +1610,7 @@ pqr_renew(struct pqb *q)
 	return call(q, renew_lua, q->nlease + 1, av, &st, 0);
 }
 
-/* A new connection in place of q->c; the subscription is made again. */
+/* A new connection in place of q->c (conn_swap). */
 static int
 remake(struct pqb *q)
 {
@@ -1611,12 +1619,7 @@ remake(struct pqb *q)
 
 	if ((c = redis_connect(&q->u, &why)) == NULL)
 		return pq_seterr(q->u.shown, PKIT_EXIT_FAIL, "%s", why);
-	redisFree(q->c);
-	q->c = c;
-	if (q->sub != NULL) {
-		redisFree(q->sub);
-		q->sub = NULL;
-	}
+	conn_swap(q, c);
 	return 0;
 }
 
