@@ -197,13 +197,19 @@ os.execvp(sys.argv[1], sys.argv[1:])' pqueue-get -f "$q" sh -c 'read m; echo "go
 	[ "$(key "$q" unfinished)" = 0 ]
 }
 
+# full_dead Q: create Q and a NAME.dead for it that holds one message
+# ("filler") and has room for no more.
+full_dead() {
+	pqueue-create "$1"
+	pqueue-create -m 1 "$1.dead"
+	echo "$1.dead" >> "$BATS_TEST_TMPDIR/.pkit-queues"
+	pqueue-put "$1.dead" filler
+}
+
 @test "pqueue-get worker: while a full NAME.dead has no room, the pool's -T timers still fire" {
 	local q pid st out="$BATS_TEST_TMPDIR/out" err="$BATS_TEST_TMPDIR/err"
 	q=$(pkit_name w)
-	pqueue-create "$q"
-	pqueue-create -m 1 "$q.dead"
-	echo "$q.dead" >> "$BATS_TEST_TMPDIR/.pkit-queues"
-	pqueue-put "$q.dead" filler
+	full_dead "$q"
 	pqueue-put "$q" hang poison
 	# hang runs first and hangs; poison fails twice and then waits for
 	# room in NAME.dead.  The old pool blocked in that put, so hang's
@@ -227,10 +233,7 @@ os.execvp(sys.argv[1], sys.argv[1:])' pqueue-get -f "$q" sh -c 'read m; echo "go
 @test "pqueue-get worker: -H with a full NAME.dead starts nothing more while the poison message waits" {
 	local q pid st out="$BATS_TEST_TMPDIR/out" err="$BATS_TEST_TMPDIR/err"
 	q=$(pkit_name w)
-	pqueue-create "$q"
-	pqueue-create -m 1 "$q.dead"
-	echo "$q.dead" >> "$BATS_TEST_TMPDIR/.pkit-queues"
-	pqueue-put "$q.dead" filler
+	full_dead "$q"
 	pqueue-put "$q" bad a b c
 	# bad fails for good and waits for room in NAME.dead; a, started
 	# beside it, ends a second later.  -H: b and c must not start.
