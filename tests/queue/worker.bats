@@ -236,7 +236,9 @@ full_dead() {
 	full_dead "$q"
 	pqueue-put "$q" bad a b c
 	# bad fails for good and waits for room in NAME.dead; a, started
-	# beside it, ends a second later.  -H: b and c must not start.
+	# beside it, ends a second later.  -H: b and c must not start.  On a
+	# loaded machine bad can fail before the pool has taken a: then a
+	# does not start either, and stays in the queue.
 	timeout -k 5 60 pqueue-get -f -j 2 -H -r 1 "$q" sh -c \
 		'read -r m; [ "$m" = bad ] && exit 3; echo "ran $m"; sleep 1' \
 		> "$out" 2> "$err" &
@@ -250,9 +252,15 @@ full_dead() {
 	run grep -c "^ran [bc]" "$out"
 	assert_output 0
 	[ "$(pqueue-get -n "$q.dead")" = bad ]
-	run pqueue-get -c 2 -n "$q"
+	if grep -qx "ran a" "$out"; then
+		run pqueue-get -c 2 -n "$q"
+		assert_output $'b\nc'
+	else
+		run pqueue-get -c 3 -n "$q"
+		assert_output $'a\nb\nc'
+	fi
 	assert_success
-	assert_output $'b\nc'
+	[ "$(key "$q" size)" = 0 ]
 }
 
 @test "pqueue-get worker: -r sets aside, without running CMD, a message whose workers kept dying" {
