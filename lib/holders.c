@@ -17,11 +17,49 @@
 
 #include "holders.h"
 
+static int	one_want(void *, const struct stat *);
+static int	one_fn(void *, const struct stat *, const struct fdlock *,
+		    size_t);
 static size_t	read_locks(const char *, struct fdlock *, size_t);
+
+/* proc_fdlocks: one file, as proc_fdlocks_if wants it. */
+struct one_file {
+	dev_t		 dev;
+	ino_t		 ino;
+	int		(*fn)(void *, const struct fdlock *, size_t);
+	void		*arg;
+};
+
+static int
+one_want(void *arg, const struct stat *st)
+{
+	const struct one_file *o = arg;
+
+	return st->st_dev == o->dev && st->st_ino == o->ino;
+}
+
+static int
+one_fn(void *arg, const struct stat *st, const struct fdlock *lv, size_t n)
+{
+	const struct one_file *o = arg;
+
+	(void)st;
+	return o->fn(o->arg, lv, n);
+}
 
 int
 proc_fdlocks(pid_t pid, dev_t dev, ino_t ino,
     int (*fn)(void *, const struct fdlock *, size_t), void *arg)
+{
+	struct one_file o = { dev, ino, fn, arg };
+
+	return proc_fdlocks_if(pid, one_want, one_fn, &o);
+}
+
+int
+proc_fdlocks_if(pid_t pid, int (*want)(void *, const struct stat *),
+    int (*fn)(void *, const struct stat *, const struct fdlock *, size_t),
+    void *arg)
 {
 	struct fdlock lv[FDLOCKS_MAX];
 	char path[320];
@@ -41,14 +79,13 @@ proc_fdlocks(pid_t pid, dev_t dev, ino_t ino,
 	while (r == 0 && (d = readdir(fds)) != NULL) {
 		if (d->d_name[0] == '.')
 			continue;
-		/* stat through the magic link: is it our file at all? */
-		if (fstatat(dfd, d->d_name, &st, 0) == -1 ||
-		    st.st_dev != dev || st.st_ino != ino)
+		/* stat through the magic link: is it a file we want at all? */
+		if (fstatat(dfd, d->d_name, &st, 0) == -1 || !want(arg, &st))
 			continue;
 		snprintf(path, sizeof(path), "/proc/%ld/fdinfo/%s",
 		    (long)pid, d->d_name);
 		if ((n = read_locks(path, lv, FDLOCKS_MAX)) > 0)
-			r = fn(arg, lv, n);
+			r = fn(arg, &st, lv, n);
 	}
 	closedir(fds);
 	return r;

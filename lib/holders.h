@@ -38,6 +38,17 @@ int	proc_fdlocks(pid_t pid, dev_t dev, ino_t ino,
 	    void *arg);
 
 /*
+ * proc_fdlocks for any files at once: for each descriptor of PID open on
+ * a file that want(arg, st) accepts (st: stat(2) of the file) and that
+ * carries at least one lock, call fn(arg, st, lv, n).  Returns as
+ * proc_fdlocks.
+ */
+struct stat;
+int	proc_fdlocks_if(pid_t pid, int (*want)(void *arg, const struct stat *st),
+	    int (*fn)(void *arg, const struct stat *st, const struct fdlock *lv,
+	    size_t n), void *arg);
+
+/*
  * The locks on one of this process's own descriptors (/proc/self/fdinfo),
  * at most max of them in lv: how many (0: none, or unreadable).
  */

@@ -35,7 +35,8 @@
  * (lib/holders.c).  Each
  * holder also writes a since-when record (one write, checksummed) before
  * it runs the command; the query shows it only if it is whole and names
- * the process that took the live lock.
+ * the process that took the live lock.  A holder that creates a record
+ * removes those of locks nobody holds any more (rec_sweep).
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -125,6 +126,11 @@ static int	reopen(struct lockb *);
 static int	locks_dir(const char **);
 static int	rec_name(char *, size_t, dev_t, ino_t, const char *);
 static void	record(struct lockb *);
+static void	rec_sweep(int);
+static int	rec_held(ino_t **, size_t *);
+static int	rec_want(void *, const struct stat *);
+static int	rec_mark(void *, const struct stat *, const struct fdlock *,
+		    size_t);
 static void	rec_format(char *, long, long long, long long);
 static unsigned	rec_sum(const char *, size_t);
 static int	proc_locks_has(ino_t);
@@ -717,7 +723,7 @@ record(struct lockb *lk)
 {
 	char rec[96], buf[REC_LEN + 1];
 	struct timespec rt, bt;
-	int fd, ok = 0;
+	int fd, ok = 0, created = 0;
 
 	if (lk->key[0] == '\0' ||
 	    rec_name(rec, sizeof(rec), lk->dev, lk->ino, lk->key) == -1)
@@ -731,8 +737,12 @@ record(struct lockb *lk)
 		 * Overwritten in place, one write: a reader that catches it
 		 * half done sees a bad checksum, never a wrong record.
 		 */
-		fd = openat(lk->dirfd, rec, O_WRONLY | O_CREAT | O_NOFOLLOW |
-		    O_CLOEXEC, 0600);
+		fd = openat(lk->dirfd, rec, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd == -1 && errno == ENOENT) {
+			fd = openat(lk->dirfd, rec, O_WRONLY | O_CREAT |
+			    O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+			created = fd != -1;
+		}
 		if (fd != -1) {
 			ok = pwrite(fd, buf, REC_LEN, 0) == REC_LEN;
 			ok = close(fd) == 0 && ok;
@@ -740,6 +750,172 @@ record(struct lockb *lk)
 	}
 	if (!ok)
 		(void)unlinkat(lk->dirfd, rec, 0);
+	if (created)
+		rec_sweep(lk->dirfd);
+}
+
+/* A record rec_sweep found, and whether it stays. */
+struct rec_entry {
+	char		 name[96];
+	dev_t		 dev;
+	ino_t		 ino;
+	int		 keep;
+};
+
+struct rec_list {
+	struct rec_entry *v;
+	size_t		 n;
+};
+
+/*
+ * Remove the since-when records of locks that nobody holds: no process
+ * can do it when a lock is let go (the kernel lets go, of a command that
+ * may be killed), so each holder that has just created a new record
+ * sweeps.  The records that outlive their lock are then at most those of
+ * the locks held at the last sweep, not one for every path ever locked.
+ * Kept: a record of a lock file in locks/ (a plain name's, which stays
+ * itself and whose record is overwritten in place, never created again),
+ * and one of an inode with a granted flock in /proc/locks (by number
+ * alone, as proc_locks_has).  Where that list leaves locks out (a
+ * container), the processes' descriptors settle the rest.  A holder that
+ * overwrites a just-freed record between the look and the unlink loses
+ * its since-when ('-'), nothing else: records are best effort.
+ */
+static void
+rec_sweep(int dirfd)
+{
+	struct rec_list rl = { NULL, 0 };
+	struct rec_entry *nv;
+	struct stat dst;
+	struct dirent *d;
+	ino_t *files = NULL, *held = NULL, *nf;
+	uintmax_t dev, ino;
+	size_t nfiles = 0, nheld = 0, i, j;
+	DIR *dp;
+	int fd, left = 0;
+	char *end;
+	long pid;
+
+	if (fstat(dirfd, &dst) == -1 || (fd = dup(dirfd)) == -1)
+		return;
+	if ((dp = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	rewinddir(dp);
+	while ((d = readdir(dp)) != NULL) {
+		if (sscanf(d->d_name, ".rec-%jx-%ju.", &dev, &ino) == 2) {
+			nv = reallocarray(rl.v, rl.n + 1, sizeof(*rl.v));
+			if (nv == NULL)
+				goto out;
+			rl.v = nv;
+			strlcpy(nv[rl.n].name, d->d_name, sizeof(nv->name));
+			nv[rl.n].dev = (dev_t)dev;
+			nv[rl.n].ino = (ino_t)ino;
+			nv[rl.n++].keep = 0;
+		} else if (d->d_name[0] != '.') {
+			nf = reallocarray(files, nfiles + 1, sizeof(*files));
+			if (nf == NULL)
+				goto out;
+			files = nf;
+			files[nfiles++] = d->d_ino;
+		}
+	}
+	if (rl.n == 0 || rec_held(&held, &nheld) == -1)
+		goto out;
+	for (i = 0; i < rl.n; i++) {
+		for (j = 0; j < nfiles && !rl.v[i].keep; j++)
+			rl.v[i].keep = rl.v[i].dev == dst.st_dev &&
+			    rl.v[i].ino == files[j];
+		for (j = 0; j < nheld && !rl.v[i].keep; j++)
+			rl.v[i].keep = rl.v[i].ino == held[j];
+		left += !rl.v[i].keep;
+	}
+	if (left > 0 && !proc_locks_complete()) {
+		DIR *proc;
+
+		if ((proc = opendir("/proc")) == NULL)
+			goto out;
+		while ((d = readdir(proc)) != NULL) {
+			pid = strtol(d->d_name, &end, 10);
+			if (*end == '\0' && pid > 0)
+				(void)proc_fdlocks_if(pid, rec_want, rec_mark,
+				    &rl);
+		}
+		closedir(proc);
+	}
+	for (i = 0; i < rl.n; i++)
+		if (!rl.v[i].keep)
+			(void)unlinkat(dirfd, rl.v[i].name, 0);
+out:
+	closedir(dp);
+	free(rl.v);
+	free(files);
+	free(held);
+}
+
+/*
+ * The inode numbers with a granted flock in /proc/locks, in *v (free
+ * it): 0, or -1 if it cannot be read (then nothing is known to be free).
+ */
+static int
+rec_held(ino_t **v, size_t *n)
+{
+	char line[256], kind[16];
+	unsigned maj, min;
+	uintmax_t ino;
+	ino_t *nv;
+	FILE *fp;
+
+	if ((fp = fopen("/proc/locks", "re")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		/* "1: FLOCK  ADVISORY  WRITE 1234 00:2a:5678 0 EOF"; a
+		 * waiter's reads "1: -> FLOCK ...". */
+		if (sscanf(line, "%*d: %15s %*s %*s %*d %x:%x:%ju", kind, &maj,
+		    &min, &ino) != 4 || strcmp(kind, "FLOCK") != 0)
+			continue;
+		if ((nv = reallocarray(*v, *n + 1, sizeof(**v))) == NULL) {
+			fclose(fp);
+			return -1;
+		}
+		*v = nv;
+		nv[(*n)++] = (ino_t)ino;
+	}
+	fclose(fp);
+	return 0;
+}
+
+/* rec_sweep's scan of a process: is the file one of the doubtful? */
+static int
+rec_want(void *arg, const struct stat *st)
+{
+	const struct rec_list *rl = arg;
+	size_t i;
+
+	for (i = 0; i < rl->n; i++)
+		if (!rl->v[i].keep && rl->v[i].dev == st->st_dev &&
+		    rl->v[i].ino == st->st_ino)
+			return 1;
+	return 0;
+}
+
+/* ...and if the descriptor holds a flock on it, its records stay. */
+static int
+rec_mark(void *arg, const struct stat *st, const struct fdlock *lv, size_t n)
+{
+	struct rec_list *rl = arg;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(lv[i].kind, "FLOCK") == 0)
+			break;
+	if (i == n)
+		return 0;
+	for (i = 0; i < rl->n; i++)
+		if (rl->v[i].dev == st->st_dev && rl->v[i].ino == st->st_ino)
+			rl->v[i].keep = 1;
+	return 0;
 }
 
 /*

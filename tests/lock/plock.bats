@@ -521,6 +521,30 @@ rush() {
 	assert_output "$held -"
 }
 
+@test "plock: since-when records go once their lock is free, not one per path ever locked" {
+	files_only "the since-when records in locks/"
+	local d i recs
+	d=$BATS_TEST_TMPDIR/paths
+	mkdir "$d"
+	hold "$d/held"
+	for i in 1 2 3 4 5 6 7 8; do
+		plock "$d/l$i" true
+		plock -s "$d/l$i" true
+		plock -c 2 "$d/l$i" true
+	done
+	# The last path's three may wait for the next new record; the held
+	# lock's stays, and still tells since when.
+	recs=$(find "$PKIT_DIR/locks" -name '.rec-*' | wc -l)
+	[ "$recs" -le 4 ] || fail "$recs records for 1 held lock: $(ls -A "$PKIT_DIR/locks")"
+	run plock -q -v "$d/held"
+	assert_output --regexp "^$held [0-9]{4}-[0-9]{2}-[0-9]{2}T"
+	# A plain name's record stays with its lock file, which stays too.
+	plock "$(pkit_name x)" true
+	plock "$d/l9" true
+	recs=$(find "$PKIT_DIR/locks" -name '.rec-*' | wc -l)
+	[ "$recs" -eq 3 ] || fail "$recs records: $(ls -A "$PKIT_DIR/locks")"
+}
+
 @test "plock: -c: the waiter at the head of the line gets the next slot, not a newcomer" {
 	files_only "the turnstile (none on Redis)"
 	local n h a b
