@@ -179,7 +179,12 @@ file_open(const char *name, enum lock_kind kind, int count, int peek,
 		*bp = lk;
 		return 0;
 	}
-	if ((lk->dirfd = locks_dir(why)) == -1)
+	/*
+	 * A path needs only itself: without a usable runtime directory
+	 * (missing, refused) it is locked all the same, with no since-when
+	 * record (dirfd -1).  A plain name is a file in it.
+	 */
+	if ((lk->dirfd = locks_dir(why)) == -1 && strchr(name, '/') == NULL)
 		goto fail;
 	if (strchr(name, '/') == NULL)
 		lk->fd = openat(lk->dirfd, name, flags | O_NOFOLLOW, 0600);
@@ -725,7 +730,7 @@ record(struct lockb *lk)
 	struct timespec rt, bt;
 	int fd, ok = 0, created = 0;
 
-	if (lk->key[0] == '\0' ||
+	if (lk->dirfd == -1 || lk->key[0] == '\0' ||
 	    rec_name(rec, sizeof(rec), lk->dev, lk->ino, lk->key) == -1)
 		return;
 	if (clock_gettime(CLOCK_REALTIME, &rt) == 0 &&
@@ -973,7 +978,7 @@ file_exec(struct lockb *lk, char *const argv[])
 static int
 file_holders(struct lockb *lk, struct lock_holder **hv, const char **why)
 {
-	const char *name = lk->name;
+	const char *name = lk->name, *nodir;
 	struct found *fv = NULL;
 	struct stat st;
 	struct dirent *d;
@@ -984,14 +989,14 @@ file_holders(struct lockb *lk, struct lock_holder **hv, const char **why)
 	long pid;
 
 	*hv = NULL;
-	if ((dirfd = locks_dir(why)) == -1)
-		return -1;
-	if (strchr(name, '/') == NULL)
+	if (strchr(name, '/') == NULL) {
+		if ((dirfd = locks_dir(why)) == -1)
+			return -1;
 		r = fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW);
-	else
+		close(dirfd);
+	} else
 		r = stat(name, &st);
 	if (r == -1) {
-		close(dirfd);
 		if (errno == ENOENT)
 			return 0;	/* never locked: free */
 		*why = strerror(errno);
@@ -999,19 +1004,16 @@ file_holders(struct lockb *lk, struct lock_holder **hv, const char **why)
 	}
 	/* What lock_open would refuse is not "free": say why, as it does. */
 	if (strchr(name, '/') == NULL && !S_ISREG(st.st_mode)) {
-		close(dirfd);
 		*why = S_ISLNK(st.st_mode) ? "a symbolic link" :
 		    S_ISDIR(st.st_mode) ? strerror(EISDIR) : "not a regular file";
 		return -1;
 	}
 	/* Cheap first look: no flock on the inode in /proc/locks, free. */
 	if (proc_locks_complete() && proc_locks_has(st.st_ino) == 0) {
-		close(dirfd);
 		return 0;
 	}
 	if ((proc = opendir("/proc")) == NULL) {
 		*why = strerror(errno);
-		close(dirfd);
 		return -1;
 	}
 	while ((d = readdir(proc)) != NULL) {
@@ -1025,7 +1027,6 @@ file_holders(struct lockb *lk, struct lock_holder **hv, const char **why)
 		if (scan_pid(pid, st.st_dev, st.st_ino, &fv, &fn) == -1) {
 			*why = strerror(errno);
 			closedir(proc);
-			close(dirfd);
 			free(fv);
 			return -1;
 		}
@@ -1048,7 +1049,6 @@ file_holders(struct lockb *lk, struct lock_holder **hv, const char **why)
 	 */
 	if (fn == 0 && geteuid() != 0 && proc_locks_has(st.st_ino) == 1) {
 		*why = "held by processes you may not see";
-		close(dirfd);
 		return -2;
 	}
 	qsort(fv, fn, sizeof(*fv), found_cmp);
@@ -1059,15 +1059,18 @@ file_holders(struct lockb *lk, struct lock_holder **hv, const char **why)
 	fn = j;
 	if (fn > 0 && (*hv = calloc(fn, sizeof(**hv))) == NULL) {
 		*why = strerror(errno);
-		close(dirfd);
 		free(fv);
 		return -1;
 	}
+	/* A path's holders without a usable runtime directory: no records. */
+	dirfd = fn > 0 ? locks_dir(&nodir) : -1;
 	for (i = 0; i < fn; i++) {
 		(*hv)[i].pid = fv[i].pid;
-		(*hv)[i].since = rec_since(dirfd, st.st_dev, st.st_ino, &fv[i]);
+		(*hv)[i].since = dirfd == -1 ? -1 :
+		    rec_since(dirfd, st.st_dev, st.st_ino, &fv[i]);
 	}
-	close(dirfd);
+	if (dirfd != -1)
+		close(dirfd);
 	free(fv);
 	return (int)fn;
 }

@@ -545,6 +545,39 @@ rush() {
 	[ "$recs" -eq 3 ] || fail "$recs records: $(ls -A "$PKIT_DIR/locks")"
 }
 
+@test "plock: a path is locked without a usable runtime directory, only since-when is lost" {
+	files_only "a path's lock file (on Redis no runtime directory is used)"
+	local f=$BATS_TEST_TMPDIR/p.lock open=$BATS_TEST_TMPDIR/open d
+	mkdir -m 777 "$open"
+	# Missing with its parent, and refused (other-writable).
+	for d in /nonexistent-pkit/dir "$open"; do
+		export PKIT_DIR=$d
+		run --separate-stderr plock "$f" echo ok
+		assert_success
+		assert_output ok
+		[ -z "$stderr" ] || fail "$d: $stderr"
+		hold "$f"
+		run --separate-stderr plock -q -v "$f"
+		assert_success
+		assert_output "$held -"
+		run plock -n "$f" true
+		assert_failure 124
+		run sh -c 'exec 9>>"$(plock -w "$1")" && plock -F 9 -n -q "$1"' sh "$f"
+		assert_failure 124
+		kill -TERM "$held"
+		wait_until 5 bash -c "! plock -q '$f'"
+		run sh -c 'exec 9>>"$(plock -w "$1")" && plock -F 9 -n "$1" &&
+			plock -q "$1"' sh "$f"
+		assert_success
+		# A plain name lives in the runtime directory: that still fails.
+		run --separate-stderr plock "$(pkit_name x)" true
+		assert_failure 125
+	done
+	export PKIT_DIR=$BATS_TEST_TMPDIR/pkit
+	assert_file_not_exists /nonexistent-pkit
+	[ -z "$(ls -A "$open")" ] || fail "written in $open: $(ls -A "$open")"
+}
+
 @test "plock: -c: the waiter at the head of the line gets the next slot, not a newcomer" {
 	files_only "the turnstile (none on Redis)"
 	local n h a b
