@@ -1018,11 +1018,7 @@ file_holders(struct lockb *lk, struct lock_holder **hv, const char **why)
 	}
 	while ((d = readdir(proc)) != NULL) {
 		pid = strtol(d->d_name, &end, 10);
-		/*
-		 * Never ourselves: a plock inside the lock (plock -q, or one
-		 * that waits) inherited the descriptor but is not a holder.
-		 */
-		if (*end != '\0' || pid <= 0 || pid == getpid())
+		if (*end != '\0' || pid <= 0)
 			continue;
 		if (scan_pid(pid, st.st_dev, st.st_ino, &fv, &fn) == -1) {
 			*why = strerror(errno);
@@ -1035,7 +1031,9 @@ file_holders(struct lockb *lk, struct lock_holder **hv, const char **why)
 	/*
 	 * Not ourselves: a plock -q run inside the locked command inherited
 	 * the lock's descriptor, but it is not a holder.  Unless we are the
-	 * only one: then the command exec'd us, and we do hold it.
+	 * only one: then the holder exec'd us (CMD, or a script that locked
+	 * itself with -F), and we do hold it.  So we are looked at above,
+	 * and left out only here.
 	 */
 	for (i = j = 0; i < fn; i++)
 		if (fv[i].pid != getpid())

@@ -317,6 +317,23 @@ rush() {
 	assert_equal "${lines[1]}" "${lines[0]}"
 }
 
+@test "plock: -q that the holder itself became (exec) names it: held, not free" {
+	files_only "an inherited lock descriptor"
+	local n
+	n=$(pkit_name x)
+	# CMD execs the query: the one holder is the process that asks.
+	run --separate-stderr plock "$n" sh -c 'echo $$; exec plock -q "$1"' sh "$n"
+	assert_success
+	assert_equal "${#lines[@]}" 2
+	assert_equal "${lines[1]}" "${lines[0]}"
+	# The script lock (-F), then the script execs the query.
+	run --separate-stderr sh -c 'exec 9>>"$(plock -w "$1")" && plock -F 9 "$1" || exit
+		echo $$; exec plock -q -v "$1"' sh "$n"
+	assert_success
+	assert_equal "${#lines[@]}" 2
+	assert_line --index 1 --regexp "^${lines[0]} [0-9]{4}-[0-9]{2}-[0-9]{2}T"
+}
+
 @test "plock: the taker SIGKILLed, an inheriting child holds on; -q names it, not the dead pid" {
 	files_only "an inherited lock descriptor"
 	local n p c
