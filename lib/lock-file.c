@@ -133,7 +133,8 @@ static int	rec_mark(void *, const struct stat *, const struct fdlock *,
 		    size_t);
 static void	rec_format(char *, long, long long, long long);
 static unsigned	rec_sum(const char *, size_t);
-static int	proc_locks_has(ino_t);
+static int	proc_locks_has(ino_t, const unsigned *);
+static int	lock_sbdev(int, const char *, int, unsigned *);
 static int	proc_locks_complete(void);
 static int	scan_pid(pid_t, dev_t, ino_t, struct found **, size_t *);
 static int	scan_fd(void *, const struct fdlock *, size_t);
@@ -985,7 +986,8 @@ file_holders(struct lockb *lk, struct lock_holder **hv, const char **why)
 	DIR *proc;
 	char *end;
 	size_t fn = 0, i, j;
-	int dirfd, r;
+	unsigned sb[2];
+	int dirfd, r, sbok = 0;
 	long pid;
 
 	*hv = NULL;
@@ -993,9 +995,12 @@ file_holders(struct lockb *lk, struct lock_holder **hv, const char **why)
 		if ((dirfd = locks_dir(why)) == -1)
 			return -1;
 		r = fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW);
+		if (r == 0)
+			sbok = lock_sbdev(dirfd, name, AT_SYMLINK_NOFOLLOW,
+			    sb) == 0;
 		close(dirfd);
-	} else
-		r = stat(name, &st);
+	} else if ((r = stat(name, &st)) == 0)
+		sbok = lock_sbdev(AT_FDCWD, name, 0, sb) == 0;
 	if (r == -1) {
 		if (errno == ENOENT)
 			return 0;	/* never locked: free */
@@ -1009,7 +1014,8 @@ file_holders(struct lockb *lk, struct lock_holder **hv, const char **why)
 		return -1;
 	}
 	/* Cheap first look: no flock on the inode in /proc/locks, free. */
-	if (proc_locks_complete() && proc_locks_has(st.st_ino) == 0) {
+	if (proc_locks_complete() &&
+	    proc_locks_has(st.st_ino, sbok ? sb : NULL) == 0) {
 		return 0;
 	}
 	if ((proc = opendir("/proc")) == NULL) {
@@ -1045,7 +1051,8 @@ file_holders(struct lockb *lk, struct lock_holder **hv, const char **why)
 	 * so rather than call it free.  As root we see everyone, and a line
 	 * for the inode is then a file of the same number elsewhere.
 	 */
-	if (fn == 0 && geteuid() != 0 && proc_locks_has(st.st_ino) == 1) {
+	if (fn == 0 && geteuid() != 0 &&
+	    proc_locks_has(st.st_ino, sbok ? sb : NULL) == 1) {
 		*why = "held by processes you may not see";
 		return -2;
 	}
@@ -1091,26 +1098,62 @@ proc_locks_complete(void)
 }
 
 /*
- * Whether /proc/locks shows a granted flock on an inode of that number:
- * 1 yes, 0 no, -1 unknown.  By inode number only: the device there is the
- * superblock's, which is not always what stat(2) says (btrfs subvolumes).
+ * Whether /proc/locks shows a granted flock on the inode: 1 yes, 0 no, -1
+ * unknown.  The device there is the superblock's, which is not always
+ * what stat(2) says (a btrfs subvolume has a device of its own): sb, from
+ * lock_sbdev, or NULL if unknown, and then any inode of that number
+ * counts (held elsewhere is not "free").
  */
 static int
-proc_locks_has(ino_t ino)
+proc_locks_has(ino_t ino, const unsigned *sb)
 {
-	char line[256], want[32];
+	char line[256], kind[16];
+	unsigned maj, min;
+	uintmax_t n;
 	FILE *fp;
 	int has = 0;
 
 	if ((fp = fopen("/proc/locks", "re")) == NULL)
 		return -1;
-	snprintf(want, sizeof(want), ":%ju ", (uintmax_t)ino);
 	while (!has && fgets(line, sizeof(line), fp) != NULL)
-		/* "N: FLOCK ..."; a waiter's line reads "N: -> FLOCK ...". */
-		has = strstr(line, ": FLOCK ") != NULL &&
-		    strstr(line, want) != NULL;
+		/* "1: FLOCK  ADVISORY  WRITE 1234 00:2a:5678 0 EOF"; a
+		 * waiter's reads "1: -> FLOCK ...". */
+		has = sscanf(line, "%*d: %15s %*s %*s %*d %x:%x:%ju", kind,
+		    &maj, &min, &n) == 4 && strcmp(kind, "FLOCK") == 0 &&
+		    n == (uintmax_t)ino &&
+		    (sb == NULL || (maj == sb[0] && min == sb[1]));
 	fclose(fp);
 	return has;
+}
+
+/*
+ * The device /proc/locks names the file by (at dirfd, path; flags as
+ * statx): its superblock's, in the line of its mount (statx's mount id)
+ * in /proc/self/mountinfo, as major and minor in sb[0], sb[1].  0, or -1
+ * if unknown (before Linux 5.8).
+ */
+static int
+lock_sbdev(int dirfd, const char *path, int flags, unsigned *sb)
+{
+	struct statx stx;
+	char *line = NULL;
+	size_t cap = 0;
+	FILE *fp;
+	long long id;
+	int found = 0;
+
+	if (statx(dirfd, path, flags, STATX_MNT_ID, &stx) == -1 ||
+	    (stx.stx_mask & STATX_MNT_ID) == 0)
+		return -1;
+	if ((fp = fopen("/proc/self/mountinfo", "re")) == NULL)
+		return -1;
+	/* "36 35 98:0 /mnt1 /mnt2 rw,noatime ...": id, parent, dev. */
+	while (!found && getline(&line, &cap, fp) != -1)
+		found = sscanf(line, "%lld %*d %u:%u", &id, &sb[0],
+		    &sb[1]) == 3 && (unsigned long long)id == stx.stx_mnt_id;
+	free(line);
+	fclose(fp);
+	return found ? 0 : -1;
 }
 
 /* What scan_pid collects, through proc_fdlocks' callback scan_fd. */

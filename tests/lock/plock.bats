@@ -652,6 +652,41 @@ second"
 	[[ "$stderr" == *"held by processes you may not see" ]]
 }
 
+@test "plock: -q as another user calls a free path free, though a held one elsewhere has its inode number" {
+	files_only "the kernel's lock list (/proc/locks)"
+	unshare -m true 2> /dev/null || skip "no mount namespace here (unshare)"
+	local d
+	d=$(mktemp -d /tmp/pkit-plock-ino.XXXXXX)
+	chmod 755 "$d"
+	mkdir -m 700 "$d/rundir"
+	chown nobody "$d/rundir"
+	mkdir "$d/a" "$d/b"
+	# Two new tmpfs number their files alike: a/l and b/l share an inode
+	# number on two devices.  a/l is held (by root), b/l is free.
+	run --separate-stderr unshare -m sh -c '
+		mount -t tmpfs -o mode=755 none "$1/a" &&
+			mount -t tmpfs -o mode=755 none "$1/b" || exit 99
+		: > "$1/a/l"; : > "$1/b/l"; chmod 644 "$1/a/l" "$1/b/l"
+		[ "$(stat -c %i "$1/a/l")" = "$(stat -c %i "$1/b/l")" ] || exit 98
+		plock "$1/a/l" sleep 30 3>&- &
+		i=0
+		until plock -q "$1/a/l" > /dev/null || [ $i -ge 250 ]; do
+			sleep 0.02; i=$((i + 1))
+		done
+		q() { setpriv --reuid=nobody --regid=nogroup --clear-groups \
+			env PKIT_DIR="$1/rundir" "$2" -q "$3"; }
+		q "$1" "$2" "$1/b/l"; echo "b=$?"
+		q "$1" "$2" "$1/a/l"; echo "a=$?"
+		kill $!' sh "$d" "$(command -v plock)"
+	rm -rf "$d"
+	[ "$status" -ne 99 ] || skip "tmpfs cannot be mounted here"
+	[ "$status" -ne 98 ] || skip "the two tmpfs numbered their files apart"
+	assert_success
+	assert_output "b=1
+a=0"
+	[ "$stderr" = "plock: $d/a/l: held by processes you may not see" ] || fail "$stderr"
+}
+
 @test "plock: SIGKILL to plock's pid while CMD runs hits CMD itself: nothing is left holding" {
 	files_only "the kernel releases at once, a lease runs out"
 	local n p
