@@ -280,6 +280,9 @@ PRELUDE
  * ARGV consumer ncommit flags, then id len for each message of the lease:
  * the first ncommit are acknowledged, the rest given back, attempts+1
  * unless flags has 2 (PQ_NOCOUNT); 1 (PQ_DONE) marks the first done.  {0}.
+ * Sent again (its reply lost in a failover), it changes nothing more: an
+ * entry still ours but idle past IDLE_BACK was given back by the first,
+ * and its attempt is not counted twice.
  */
 static const char commit_lua[] =
 PRELUDE
@@ -311,7 +314,7 @@ DONE_MARK
 "  local id, sid = ARGV[i], '0-' .. ARGV[i]\n"
 "  do\n"
 "    local p = redis.call('XPENDING', KEYS[2], 'g', sid, sid, 1, ARGV[1])\n"
-"    if #p == 1 then\n"
+"    if #p == 1 and p[1][3] < " IDLE_BACK " then\n"
 "      redis.call('XCLAIM', KEYS[2], 'g', ARGV[1], 0, sid, 'IDLE',\n"
 "        '" IDLE_GONE "', 'JUSTID')\n"
 "      if fl < 2 then redis.call('HINCRBY', KEYS[4], id, 1) end\n"

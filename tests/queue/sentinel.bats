@@ -240,3 +240,36 @@ master_moved() {
 	run cat "$d/err"
 	assert_output ''
 }
+
+# new_wait PORT ID: a client other than ID is in WAIT on the server at PORT.
+new_wait() {
+	local i
+	i=$(redis-cli -p "$1" CLIENT LIST | sed -n 's/^id=\([0-9]*\) .* cmd=wait .*/\1/p')
+	[ -n "$i" ] && [ "$i" != "$2" ]
+}
+
+@test "sentinel: a counted give-back sent again after its WAIT is cut counts the attempt once" {
+	local q d=$BATS_TEST_TMPDIR p id
+	sentinel_start
+	q="$SNAME/$(pkit_name s)"
+	pqueue-create "$q"
+	pqueue-put "$q" a
+	# The CMD fails: after its backoff the pool gives the message back
+	# with attempts+1, a write, which on ?replicas=3 (two exist) waits in
+	# WAIT.  Its connection is cut there: the script has run, the reply
+	# is lost, and the pool sends it again on a new connection.  Counted
+	# twice, the attempt brought -r's end a failure nearer.
+	pqueue-get -r 100 -f "$q?replicas=3" false 2> "$d/err" 3>&- & p=$!
+	pkit_track "$p"
+	wait_until 20 new_wait "$MPORT" none ||
+		fail "the give-back never waited on the master: $(cat "$d/err")"
+	id=$(redis-cli -p "$MPORT" CLIENT LIST | sed -n 's/^id=\([0-9]*\) .* cmd=wait .*/\1/p')
+	redis-cli -p "$MPORT" CLIENT KILL ID "$id" > /dev/null
+	# Sent again: another connection waits (the script ran before it).
+	wait_until 20 new_wait "$MPORT" "$id" ||
+		fail "the give-back was not sent again: $(cat "$d/err")"
+	run pqueue-stat -l "$q"
+	assert_output $'1\tqueued\t1\t1\ta'
+	kill -TERM "$p"
+	timeout 40 tail --pid="$p" -f /dev/null
+}
