@@ -8,7 +8,9 @@
  * start its command, or sleep in ppoll on the running commands' pidfds.
  * A get waits at most SLICE while commands run (the engine's futex wait
  * cannot also watch pidfds), so an ended command is seen within SLICE of
- * an empty queue, at once otherwise.  INT/TERM/HUP are blocked except
+ * an empty queue, at once otherwise; such a get is a slice
+ * (pq_get_slice), whose end is no deadline of the user's: a failover met
+ * in one is waited out across them.  INT/TERM/HUP are blocked except
  * inside ppoll and the engine's own waits, so none is lost between a
  * check and a sleep; each is passed on to every running command's group.
  * A lease is never given up before its command has ended: a task runs
@@ -179,7 +181,10 @@ pqw_run(struct pq *q, const struct pqw_opts *o, char *const argv[])
 			    o->wait;
 		if (every > 0 && nrun != 0 && deadline > next_renew)
 			deadline = next_renew;
-		r = pq_get(idle->q, 1, deadline, &idle->m, &(size_t){ 0 });
+		/* A slice: a failover met is waited out across them. */
+		r = nrun != 0 ? pq_get_slice(idle->q, 1, deadline, &idle->m,
+		    &(size_t){ 0 }) : pq_get(idle->q, 1, deadline, &idle->m,
+		    &(size_t){ 0 });
 		if (r == 0) {
 			start(&p, idle);
 			continue;

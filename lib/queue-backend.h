@@ -54,6 +54,9 @@ struct pq_ops {
 	 * the first operation (NULL: the backend opens at once, as open).
 	 */
 	int	 (*open_lazy)(const char *, struct pqb **);
+	/* get, its deadline a slice (pq_get_slice; NULL: get is that too) */
+	int	 (*get_slice)(struct pqb *, size_t, int64_t,
+		    const struct pq_msg **, size_t *);
 	/* What pq_read_blocks() returns for this backend. */
 	size_t	 read_block;
 };

@@ -73,6 +73,10 @@ struct pqb {
 	int64_t		 deadline;	/* of the operation under way; 0 none */
 	int64_t		 until;		/* retry (failover, WAIT) until then;
 					   0: no fault yet (window()) */
+	int64_t		 span;		/* a slice's until, kept across slices
+					   until a success; 0: none */
+	int		 slice;		/* the deadline ends a slice only */
+	int		 cut;		/* a slice ended a retry: 124 */
 	int		 retry;		/* the last failure may pass: again() */
 	int		 opening;	/* the open check's reply is unread */
 	int		 open_err;	/* what it said, once read */
@@ -276,6 +280,9 @@ PRELUDE
  * ARGV consumer ncommit flags, then id len for each message of the lease:
  * the first ncommit are acknowledged, the rest given back, attempts+1
  * unless flags has 2 (PQ_NOCOUNT); 1 (PQ_DONE) marks the first done.  {0}.
+ * Sent again (its reply lost in a failover), it changes nothing more: an
+ * entry still ours but idle past IDLE_BACK was given back by the first,
+ * and its attempt is not counted twice.
  */
 static const char commit_lua[] =
 PRELUDE
@@ -307,7 +314,7 @@ DONE_MARK
 "  local id, sid = ARGV[i], '0-' .. ARGV[i]\n"
 "  do\n"
 "    local p = redis.call('XPENDING', KEYS[2], 'g', sid, sid, 1, ARGV[1])\n"
-"    if #p == 1 then\n"
+"    if #p == 1 and p[1][3] < " IDLE_BACK " then\n"
 "      redis.call('XCLAIM', KEYS[2], 'g', ARGV[1], 0, sid, 'IDLE',\n"
 "        '" IDLE_GONE "', 'JUSTID')\n"
 "      if fl < 2 then redis.call('HINCRBY', KEYS[4], id, 1) end\n"
@@ -422,6 +429,9 @@ static redisReply *eval(struct pqb *, const char *, size_t, const char **,
 static int	 again(struct pqb *, int);
 static int	 replicated(struct pqb *, int *);
 static void	 arm(struct pqb *, int64_t);
+static int	 retry_ends(struct pqb *);
+static int	 get(struct pqb *, size_t, int64_t, int, const struct pq_msg **,
+		    size_t *);
 static int	 commit_args(struct pqb *, size_t, int, const char ***,
 		    size_t *);
 static int	 commit_sync(struct pqb *, size_t, int);
@@ -777,13 +787,17 @@ eval(struct pqb *q, const char *script, size_t n, const char **args,
 	}
 	for (;; attempt++) {
 		if ((e = eval_send(q, script, n, args, lens)) != 0) {
+			/* Nothing was sent: even E_ONCE may go again. */
 			*code = e;
-			return NULL;
+			if (!again(q, attempt))
+				return NULL;
+			continue;
 		}
 		if ((r = eval_recv(q, code)) != NULL) {
 			if (!(flags & E_WRITE) ||
 			    (e = replicated(q, code)) == 0) {
-				q->until = 0;	/* the next fault starts anew */
+				/* The next fault starts anew. */
+				q->until = q->span = 0;
 				return r;
 			}
 			freeReplyObject(r);
@@ -796,26 +810,53 @@ eval(struct pqb *q, const char *script, size_t n, const char **args,
 	}
 }
 
-/* An operation with this deadline starts: no fault seen yet. */
+/*
+ * An operation with this deadline starts: no fault seen yet (but a
+ * slice's span goes on: pq_get_slice).
+ */
 static void
 arm(struct pqb *q, int64_t deadline)
 {
 	q->deadline = deadline == PQ_FOREVER ? 0 : deadline;
 	q->until = 0;
+	q->slice = q->cut = 0;
 }
 
 /*
  * Until when a fault is tried again: the operation's deadline, or
  * REDIS_RETRY_NS from the first fault seen since the last success.  Not
  * from the start of the operation: a worker may have waited for hours in
- * one get when the failover comes, and deserves the whole window.
+ * one get when the failover comes, and deserves the whole window.  A
+ * slice's deadline is not the wait's (retry_ends): its window is that of
+ * a get without one, from the first fault of the slices before it.
  */
 static int64_t
 window(struct pqb *q)
 {
-	if (q->until == 0)
+	if (q->until == 0 && q->slice) {
+		if (q->span == 0)
+			q->span = redis_retry_deadline(0);
+		q->until = q->span;
+	} else if (q->until == 0)
 		q->until = redis_retry_deadline(q->deadline);
 	return q->until;
+}
+
+/*
+ * Whether a fault is tried no more: a signal, or window() is over; or
+ * the slice is (pq_get_slice), which ends this try without ending the
+ * wait: q->cut, and the get says 124 for its caller to come again.
+ */
+static int
+retry_ends(struct pqb *q)
+{
+	int64_t now = mono_now();
+
+	if (pq_signalled() || now >= window(q))
+		return 1;
+	if (q->slice && q->deadline > 0 && now >= q->deadline)
+		return q->cut = 1;
+	return 0;
 }
 
 /*
@@ -834,7 +875,7 @@ again(struct pqb *q, int attempt)
 	if (!q->retry || q->u.nsentinel == 0)
 		return 0;
 	for (;; n++) {
-		if (pq_signalled() || mono_now() >= window(q))
+		if (retry_ends(q))
 			return 0;
 		redis_backoff(attempt + n);
 		if ((c = redis_connect(&q->u, &why)) != NULL)
@@ -903,6 +944,8 @@ eval_send(struct pqb *q, const char *script, size_t n, const char **args,
 	int e = 0;
 	struct pollfd pfd;
 
+	q->retry = 0;
+
 	/*
 	 * The first command of an exchange (nothing buffered, no reply of a
 	 * lazy open due): if the server has closed the connection while it
@@ -917,8 +960,10 @@ eval_send(struct pqb *q, const char *script, size_t n, const char **args,
 		pfd.revents = 0;
 		if (poll(&pfd, 1, 0) == 1 &&
 		    (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) &&
-		    (e = remake(q)) != 0)
+		    (e = remake(q)) != 0) {
+			q->retry = 1;	/* no master yet: a failover (again) */
 			return e;
+		}
 	}
 	if (n + 3 + NKEYS > EVAL_ARGS &&
 	    ((av = calloc(n + 3 + NKEYS, sizeof(*av))) == NULL ||
@@ -1051,8 +1096,7 @@ subscribe(struct pqb *q, const char *kind)
 			redisFree(q->sub);
 			q->sub = NULL;
 		}
-		if (q->u.nsentinel == 0 || mono_now() >= window(q) ||
-		    pq_signalled())
+		if (q->u.nsentinel == 0 || retry_ends(q))
 			return pq_seterr(q->u.shown, PKIT_EXIT_FAIL, "%s", why);
 		redis_backoff(n);
 	}
@@ -1306,6 +1350,31 @@ static int
 pqr_get(struct pqb *q, size_t max, int64_t deadline,
     const struct pq_msg **msgs, size_t *n)
 {
+	return get(q, max, deadline, 0, msgs, n);
+}
+
+/*
+ * A get whose deadline ends a slice of a wait without one: a failover
+ * is waited out in window()'s span, slice after slice; a slice that ends
+ * first says 124, with the fault in pq_error().
+ */
+static int
+pqr_get_slice(struct pqb *q, size_t max, int64_t deadline,
+    const struct pq_msg **msgs, size_t *n)
+{
+	int e;
+
+	e = get(q, max, deadline, 1, msgs, n);
+	if (e == PKIT_EXIT_FAIL && q->cut)
+		e = PKIT_EXIT_TIMEOUT;
+	q->slice = q->cut = 0;
+	return e;
+}
+
+static int
+get(struct pqb *q, size_t max, int64_t deadline, int slice,
+    const struct pq_msg **msgs, size_t *n)
+{
 	redisReply *r;
 	const char *av[2];
 	char maxs[24];
@@ -1325,6 +1394,7 @@ pqr_get(struct pqb *q, size_t max, int64_t deadline,
 		lease_drop(q);
 		return e;
 	}
+	q->slice = slice;
 	if (max > GET_MAX)
 		max = GET_MAX;
 	if (max == 0)
@@ -1680,6 +1750,6 @@ const struct pq_ops pq_redis_ops = {
 	pqr_create, pqr_open, pqr_remove,
 	pqr_put, pqr_get, pqr_commit, pqr_close, pqr_done, pqr_done_id,
 	pqr_join, pqr_stat, pqr_name, pqr_max_msg, pqr_renew_every, pqr_renew,
-	NULL, pqr_peek, pqr_open_lazy,
+	NULL, pqr_peek, pqr_open_lazy, pqr_get_slice,
 	0	/* a message's data is hiredis's reply string: len + 1 bytes */
 };

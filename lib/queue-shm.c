@@ -2520,6 +2520,7 @@ const struct pq_ops pq_shm_ops = {
 	pqs_put, pqs_get, pqs_commit, pqs_close, pqs_done, pqs_done_id,
 	pqs_join, pqs_stat, pqs_name, pqs_max_msg, pqs_renew_every, pqs_renew,
 	pqs_list, pqs_peek, NULL,	/* no open_lazy: opening is local */
+	NULL,	/* get_slice: a lock held past a slice is 124 already */
 	/*
 	 * A leased message's data is a record's, in the slot buffer: after
 	 * its len bytes come the padding to 8 and the 8-byte trailer, so

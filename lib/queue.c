@@ -260,6 +260,15 @@ pq_get(struct pq *q, size_t max, int64_t deadline,
 }
 
 int
+pq_get_slice(struct pq *q, size_t max, int64_t deadline,
+    const struct pq_msg **msgs, size_t *n)
+{
+	if (q->ops->get_slice == NULL)
+		return q->ops->get(q->b, max, deadline, msgs, n);
+	return q->ops->get_slice(q->b, max, deadline, msgs, n);
+}
+
+int
 pq_commit(struct pq *q, size_t n, int flags)
 {
 	return q->ops->commit(q->b, n, flags);

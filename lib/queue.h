@@ -202,6 +202,17 @@ int	pq_get(struct pq *q, size_t max, int64_t deadline,
 	    const struct pq_msg **msgs, size_t *n);
 
 /*
+ * pq_get for a caller that waits without a deadline in slices, to look
+ * at other things in between (a worker pool at its running commands):
+ * deadline ends this slice, not the wait.  A failover (Redis Sentinel)
+ * is then waited out across the calls for as long as a get without a
+ * deadline waits one out, each call returning 124 at its deadline
+ * meanwhile; after that, 125 as pq_get.
+ */
+int	pq_get_slice(struct pq *q, size_t max, int64_t deadline,
+	    const struct pq_msg **msgs, size_t *n);
+
+/*
  * Commit the first n messages of the current lease; the others go back
  * to the front of the queue (attempts+1).  PQ_DONE (a lease of one
  * message): mark it done in the same commit (a worker's success).

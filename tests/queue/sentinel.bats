@@ -207,3 +207,69 @@ master_moved() {
 	run pqueue-stat -k "$q"
 	assert_line unfinished=4
 }
+
+@test "sentinel: a pool whose tasks run through a failover waits it out (replicas=1)" {
+	local q d=$BATS_TEST_TMPDIR p st=0
+	sentinel_start
+	q="$SNAME/$(pkit_name s)?replicas=1"
+	pqueue-create "$q"
+	pqueue-put "$q" a b
+	# Three slots, two messages: the idle slot gets with a deadline of
+	# one slice (20 ms) while the tasks run, so that the pool sees them
+	# end.  Such a slice meeting the failover is no deadline of the
+	# user's: the pool must wait the failover out, slice after slice,
+	# not give up with 125 (it did).
+	pqueue-get -j 3 -f "$q" sh -c 'echo "$1" >> "$2/started"; sleep 4; echo "$1"' \
+		sh {} "$d" > "$d/out" 2> "$d/err" 3>&- & p=$!
+	pkit_track "$p"
+	wait_until 20 sh -c '[ "$(wc -l 2>/dev/null < "$1/started")" = 2 ]' sh "$d" ||
+		fail "the tasks never started: $(cat "$d/err")"
+	kill -KILL "$MPID"
+	wait_until 40 master_moved || fail "no failover"
+	# The tasks end after the failover: their commits go to the new master.
+	wait_until 40 sh -c '[ "$(wc -l < "$1/out")" = 2 ]' sh "$d" ||
+		fail "the tasks never ended: $(cat "$d/err")"
+	pqueue-close "$q"
+	timeout 40 tail --pid="$p" -f /dev/null
+	wait "$p" || st=$?
+	[ "$st" = 0 ] || fail "the pool exited $st: $(cat "$d/err")"
+	run sort "$d/out"
+	assert_output $'a\nb'
+	run pqueue-stat -k "$q"
+	assert_line unfinished=0
+	run cat "$d/err"
+	assert_output ''
+}
+
+# new_wait PORT ID: a client other than ID is in WAIT on the server at PORT.
+new_wait() {
+	local i
+	i=$(redis-cli -p "$1" CLIENT LIST | sed -n 's/^id=\([0-9]*\) .* cmd=wait .*/\1/p')
+	[ -n "$i" ] && [ "$i" != "$2" ]
+}
+
+@test "sentinel: a counted give-back sent again after its WAIT is cut counts the attempt once" {
+	local q d=$BATS_TEST_TMPDIR p id
+	sentinel_start
+	q="$SNAME/$(pkit_name s)"
+	pqueue-create "$q"
+	pqueue-put "$q" a
+	# The CMD fails: after its backoff the pool gives the message back
+	# with attempts+1, a write, which on ?replicas=3 (two exist) waits in
+	# WAIT.  Its connection is cut there: the script has run, the reply
+	# is lost, and the pool sends it again on a new connection.  Counted
+	# twice, the attempt brought -r's end a failure nearer.
+	pqueue-get -r 100 -f "$q?replicas=3" false 2> "$d/err" 3>&- & p=$!
+	pkit_track "$p"
+	wait_until 20 new_wait "$MPORT" none ||
+		fail "the give-back never waited on the master: $(cat "$d/err")"
+	id=$(redis-cli -p "$MPORT" CLIENT LIST | sed -n 's/^id=\([0-9]*\) .* cmd=wait .*/\1/p')
+	redis-cli -p "$MPORT" CLIENT KILL ID "$id" > /dev/null
+	# Sent again: another connection waits (the script ran before it).
+	wait_until 20 new_wait "$MPORT" "$id" ||
+		fail "the give-back was not sent again: $(cat "$d/err")"
+	run pqueue-stat -l "$q"
+	assert_output $'1\tqueued\t1\t1\ta'
+	kill -TERM "$p"
+	timeout 40 tail --pid="$p" -f /dev/null
+}
