@@ -19,6 +19,7 @@
  * > 1, the leader not yet reaped) are ever signalled.
  */
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -107,7 +108,10 @@ static void	start(struct pool *, struct task *);
 static char   **build_argv(struct pool *, const struct pq_msg *);
 static void	argv_free(char **);
 static pid_t	spawn(struct pool *, struct task *, char *const [], int *);
+static int	stdin_open(const struct pqw_opts *, const struct pq_msg *,
+		    int *, int *);
 static void	feed(int, const struct pqw_opts *, const struct pq_msg *);
+static int	feed_write(int, const struct pqw_opts *, const struct pq_msg *);
 static void	poll_ended(struct pool *);
 static void	finish(struct pool *, struct task *, int);
 static void	fire_timers(struct pool *, int64_t);
@@ -480,8 +484,7 @@ spawn(struct pool *p, struct task *t, char *const av[], int *in)
 	line[k] = '\0';
 	free(t->cmdline);
 	t->cmdline = line;
-	if (!p->subst && pipe2(pp, O_CLOEXEC) == -1) {
-		warn("pipe");
+	if (!p->subst && stdin_open(p->o, t->m, &pp[0], &pp[1]) == -1) {
 		errno = 0;
 		return -1;
 	}
@@ -530,12 +533,63 @@ spawn(struct pool *p, struct task *t, char *const av[], int *in)
 }
 
 /*
+ * CMD's stdin for message m: *rd, CMD's end, and *wr, where feed() writes
+ * the message once CMD has started (-1: already written).  A pipe that
+ * holds the whole message, so that feed() never blocks: the pool must
+ * not stop (its timers, its other tasks) for a CMD that does not read.
+ * A pipe has 64 KiB, room for any message, unless the user has used up
+ * fs.pipe-user-pages-soft: the kernel then gives 8 KiB, and refuses more
+ * to an unprivileged user.  The message then goes in a memfd, a file in
+ * memory that CMD reads from its start.  0, or -1 said here.
+ */
+static int
+stdin_open(const struct pqw_opts *o, const struct pq_msg *m, int *rd,
+    int *wr)
+{
+	size_t need = (size_t)m->len + 1 + (o->ids ? 21 : 0);
+	int pp[2], fd, cap;
+
+	if (pipe2(pp, O_CLOEXEC) == -1) {
+		warn("pipe");
+		return -1;
+	}
+	if ((cap = fcntl(pp[1], F_GETPIPE_SZ)) == -1 || (size_t)cap >= need ||
+	    fcntl(pp[1], F_SETPIPE_SZ, (int)need) != -1) {
+		*rd = pp[0];
+		*wr = pp[1];
+		return 0;
+	}
+	close(pp[0]);
+	close(pp[1]);
+	if ((fd = memfd_create("pqueue-message", MFD_CLOEXEC)) == -1) {
+		warn("memfd_create");
+		return -1;
+	}
+	if (feed_write(fd, o, m) == -1 || lseek(fd, 0, SEEK_SET) == -1) {
+		warn("memfd");
+		close(fd);
+		return -1;
+	}
+	*rd = fd;
+	*wr = -1;
+	return 0;
+}
+
+/*
  * Write the message (and its terminator) to CMD's stdin and close it.
- * It fits an empty pipe (64 KiB), so this does not block; a CMD that
+ * It fits the pipe (stdin_open), so this does not block; a CMD that
  * exits without reading it (EPIPE) is judged by its status alone.
  */
 static void
 feed(int fd, const struct pqw_opts *o, const struct pq_msg *m)
+{
+	(void)feed_write(fd, o, m);	/* EPIPE, or a signal: CMD's status */
+	close(fd);
+}
+
+/* The message, its id before it with -i, and its terminator: 0 or -1. */
+static int
+feed_write(int fd, const struct pqw_opts *o, const struct pq_msg *m)
 {
 	char head[32];
 	struct iovec iov[3];
@@ -556,7 +610,7 @@ feed(int fd, const struct pqw_opts *o, const struct pq_msg *m)
 		if (w == -1 && errno == EINTR && !pq_signalled())
 			continue;
 		if (w == -1)
-			break;	/* EPIPE, or a signal: CMD's status decides */
+			return -1;
 		while (k < 3 && (size_t)w >= iov[k].iov_len) {
 			w -= (ssize_t)iov[k].iov_len;
 			k++;
@@ -566,7 +620,7 @@ feed(int fd, const struct pqw_opts *o, const struct pq_msg *m)
 			iov[k].iov_len -= (size_t)w;
 		}
 	}
-	close(fd);
+	return 0;
 }
 
 /*

@@ -263,6 +263,48 @@ full_dead() {
 	[ "$(key "$q" size)" = 0 ]
 }
 
+@test "pqueue-get worker: a user out of pipe pages: CMD gets a big message whole, and one it does not read stops nothing" {
+	shm_only "the backend does not matter; one run is enough"
+	not_wrapped "runs the tools as another user"
+	command -v setpriv > /dev/null || skip "no setpriv"
+	command -v python3 > /dev/null || skip "python3 is needed"
+	# A user past fs.pipe-user-pages-soft gets pipes of 8 KiB, which it
+	# may not grow.  The old pool wrote a 60000-byte message to such a
+	# pipe and blocked until CMD read it: with a CMD that never reads,
+	# for ever, its -T 1 unfired.  The uid is one no other test uses:
+	# pipe pages are counted per user.
+	local script q=pipes$$
+	# Its own runtime directory, not the test's (root's).
+	local as=(env -u PKIT_DIR -u XDG_RUNTIME_DIR setpriv --reuid=64123
+		--regid=64123 --clear-groups)
+	script=$(cat <<-'EOT'
+	set -u
+	q=$1
+	pqueue-create "$q" || exit 9
+	head -c 60000 /dev/zero | tr '\0' x | pqueue-put -0 "$q"
+	head -c 60000 /dev/zero | tr '\0' y | pqueue-put -0 "$q"
+	# Hold this user's pipe pages, inherited across exec, then the pool.
+	hog() {
+		python3 -c 'import os, sys
+	p = [os.pipe2(0) for _ in range(int(open("/proc/sys/fs/pipe-user-pages-soft").read()) // 16 + 8)]
+	os.execvp(sys.argv[1], sys.argv[1:])' "$@"
+	}
+	hog pqueue-get -T 1 "$q" sh -c 'exec sleep 30'
+	echo "ignored: $?"
+	hog pqueue-get "$q" sh -c 'tr -d y | wc -c'
+	echo "read: $?"
+	pqueue-stat "$q" | grep -E '^(messages|in flight):'
+	pqueue-rm "$q"
+	EOT
+	)
+	ulimit -n 4096
+	run --separate-stderr timeout -k 2 20 "${as[@]}" bash -c "$script" run "$q"
+	"${as[@]}" pqueue-rm "$q" 2> /dev/null || true	# after a failure
+	assert_success
+	assert_output $'ignored: 124\n60001\nread: 0\nmessages:    1\nin flight:   0 (0 bytes)'
+	[[ "$stderr" == *"message 1: sh timed out"* ]]
+}
+
 @test "pqueue-get worker: -r sets aside, without running CMD, a message whose workers kept dying" {
 	local q
 	q=$(pkit_name w)
