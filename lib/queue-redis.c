@@ -54,6 +54,13 @@
 #define GET_MAX		512		/* messages per get script */
 #define LEASE_DEF_MS	30000
 #define IDLE_GONE	"31536000000"	/* ms: a lease given back (a year) */
+/*
+ * Between a slice (pq_get_slice) cut short by a failover and the next one
+ * on the same handle, the pool only settles its tasks and fires timers.
+ * A longer gap means it went on without this handle (another took the
+ * gets, or every slot ran a task): the span is an earlier failover's.
+ */
+#define SPAN_GAP_NS	((int64_t)2 * 1000000000)
 #define IDLE_BACK_MS	31535000000LL	/* ms: idle that long: given back */
 #define IDLE_BACK	"31535000000"	/* the same, for the scripts */
 #define NOT_OURS	"its keys hold something else (not pkit's?); refused"
@@ -75,6 +82,7 @@ struct pqb {
 					   0: no fault yet (window()) */
 	int64_t		 span;		/* a slice's until, kept across slices
 					   until a success; 0: none */
+	int64_t		 span_cut;	/* when a slice last ended in it */
 	int		 slice;		/* the deadline ends a slice only */
 	int		 cut;		/* a slice ended a retry: 124 */
 	int		 retry;		/* the last failure may pass: again() */
@@ -854,8 +862,10 @@ retry_ends(struct pqb *q)
 
 	if (pq_signalled() || now >= window(q))
 		return 1;
-	if (q->slice && q->deadline > 0 && now >= q->deadline)
+	if (q->slice && q->deadline > 0 && now >= q->deadline) {
+		q->span_cut = now;
 		return q->cut = 1;
+	}
 	return 0;
 }
 
@@ -1395,6 +1405,8 @@ get(struct pqb *q, size_t max, int64_t deadline, int slice,
 		return e;
 	}
 	q->slice = slice;
+	if (slice && q->span != 0 && mono_now() - q->span_cut > SPAN_GAP_NS)
+		q->span = 0;	/* an earlier failover's: anew */
 	if (max > GET_MAX)
 		max = GET_MAX;
 	if (max == 0)
