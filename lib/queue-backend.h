@@ -62,6 +62,7 @@ struct pq_ops {
 };
 
 extern const struct pq_ops pq_shm_ops;		/* lib/queue-shm.c */
+extern int64_t pq_open_by;		/* pq_open_deadline(), lib/queue.c */
 extern const struct pq_ops pq_redis_ops;	/* lib/queue-redis.c */
 
 /* Set pq_error() to "NAME: why" and return code. */

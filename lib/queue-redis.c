@@ -519,7 +519,9 @@ setup(const char *name, struct pqb *q)
 		arc4random_buf(rnd, sizeof(rnd));
 	snprintf(q->consumer, sizeof(q->consumer), "%ld@%s.%02x%02x%02x%02x",
 	    (long)getpid(), host, rnd[0], rnd[1], rnd[2], rnd[3]);
-	arm(q, 0);
+	/* A failover met by the open (here, or its check) is waited out
+	 * until the caller's deadline if it gave one (pq_open_deadline). */
+	arm(q, pq_open_by);
 	if ((q->c = redis_connect(&q->u, &why)) == NULL) {
 		q->retry = 1;
 		e = pq_seterr(q->u.shown, PKIT_EXIT_FAIL, "%s", why);

@@ -192,6 +192,14 @@ pq_create(const char *name, const struct pq_config *cfg, int flags,
 	return wrap(r, name, ops, b, qp);
 }
 
+int64_t pq_open_by = PQ_FOREVER;
+
+void
+pq_open_deadline(int64_t deadline)
+{
+	pq_open_by = deadline;
+}
+
 int
 pq_open(const char *name, struct pq **qp)
 {

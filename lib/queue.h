@@ -183,6 +183,15 @@ int	pq_open(const char *name, struct pq **qp);
 int	pq_open_lazy(const char *name, struct pq **qp);
 
 /*
+ * The deadline (mono_now() based, as an operation's; PQ_FOREVER: none) by
+ * which the opens that follow stop waiting out a failover, where one can
+ * meet one (Redis Sentinel names): a tool's -t, which bounds the whole
+ * call.  Without one an open waits a failover out for 30 s, as an
+ * operation without a deadline does.
+ */
+void	pq_open_deadline(int64_t deadline);
+
+/*
  * Put msgs[0..n) (pointers and lengths) in order, blocking while the queue
  * is full until deadline.  *nput says how many were put, also on failure
  * (a message over max_msg: 125 naming its size, those before it are put;

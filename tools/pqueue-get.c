@@ -151,8 +151,11 @@ main(int argc, char *argv[])
 	 * Printing, the open check may go with the first get (pq_open_lazy);
 	 * a worker opens at once: it must fail before running anything.
 	 */
+	if (o.timeout > 0)	/* -t bounds a failover met opening, too */
+		pq_open_deadline(mono_now() + o.timeout);
 	if ((r = (argc > 1 ? pq_open : pq_open_lazy)(argv[0], &q)) != 0)
 		errx(r, "%s", pq_error());
+	pq_open_deadline(PQ_FOREVER);	/* a pool's own opens: their 30 s */
 	if (argc > 1) {
 		/* Worker mode: CMD once per message; it reports its errors. */
 		o.w.wait = o.timeout < 0 ? PQ_FOREVER : o.timeout;

@@ -47,6 +47,7 @@ main(int argc, char *argv[])
 		cli_usage_error(usage);
 	name_check_or_die(argv[0], "queue");
 	pq_catch_signals();
+	pq_open_deadline(deadline);	/* -t bounds a failover met opening */
 	if ((r = pq_open(argv[0], &q)) != 0)
 		errx(r, "%s", pq_error());
 	r = pflag ? join_progress(q, deadline) : pq_join(q, deadline);

@@ -93,6 +93,8 @@ main(int argc, char *argv[])
 	 * MSG operands: the open check may go with the put (on Redis, one
 	 * round trip for both).  A stream opens at once: it may put nothing.
 	 */
+	if (timeout > 0)	/* -t bounds a failover met opening, too */
+		pq_open_deadline(mono_now() + timeout);
 	if ((r = (argc > 1 ? pq_open_lazy : pq_open)(argv[0], &q)) != 0)
 		errx(r, "%s", pq_error());
 	if (argc > 1)

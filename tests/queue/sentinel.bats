@@ -36,6 +36,23 @@ bats_require_minimum_version 1.5.0
 	refute_output --partial s3cret
 }
 
+@test "sentinel: -t bounds a failover met when the queue is opened, not a fixed 30 s" {
+	local port n c
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	n="redis-sentinel://127.0.0.1:$port/m/x"
+	# No sentinel answers: a failover that never ends.  The old tools
+	# waited it out for 30 s on opening, before their deadline was known.
+	for c in "pqueue-put -t 1 $n a" "pqueue-get -t 1 $n" \
+	    "pqueue-get -t 1 $n true" "pqueue-join -t 1 $n"; do
+		# shellcheck disable=SC2086 # the words of c
+		timed_run --separate-stderr timeout -k 5 60 $c
+		assert_failure 125
+		[ "$elapsed" -lt 10000 ] || fail "$c took $elapsed ms"
+		[ "${#stderr_lines[@]}" -eq 1 ] || fail "$c: $stderr"
+		[[ "$stderr" == *": $n: no master m: "* ]] || fail "$c: $stderr"
+	done
+}
+
 @test "sentinel: the master is found, replicas=N is confirmed by WAIT, a shortfall is 125" {
 	sentinel_start
 	q="$SNAME/$(pkit_name s)"
