@@ -126,7 +126,8 @@ static int	reopen(struct lockb *);
 static int	locks_dir(const char **);
 static int	rec_name(char *, size_t, dev_t, ino_t, const char *);
 static void	record(struct lockb *);
-static void	rec_sweep(int);
+static int	rec_sweep_open(int);
+static void	rec_sweep(int, int);
 static int	rec_held(ino_t **, size_t *);
 static int	rec_want(void *, const struct stat *);
 static int	rec_mark(void *, const struct stat *, const struct fdlock *,
@@ -729,11 +730,21 @@ record(struct lockb *lk)
 {
 	char rec[96], buf[REC_LEN + 1];
 	struct timespec rt, bt;
-	int fd, ok = 0, created = 0;
+	int fd, sfd, ok = 0, created = 0;
 
 	if (lk->dirfd == -1 || lk->key[0] == '\0' ||
 	    rec_name(rec, sizeof(rec), lk->dev, lk->ino, lk->key) == -1)
 		return;
+	/*
+	 * Written under a shared lock on locks/.sweep, which a sweep holds
+	 * exclusive from its look to its unlinks: a record written before
+	 * the look is of a lock already taken, which the look sees held; one
+	 * written after the unlinks is created again.  Without it a record
+	 * overwritten in place between the two was unlinked under its live
+	 * holder.  A sweep waits for nothing while it holds the lock.
+	 */
+	if ((sfd = rec_sweep_open(lk->dirfd)) != -1)
+		(void)flock(sfd, LOCK_SH);
 	if (clock_gettime(CLOCK_REALTIME, &rt) == 0 &&
 	    clock_gettime(CLOCK_BOOTTIME, &bt) == 0) {
 		rec_format(buf, (long)getpid(),
@@ -756,8 +767,19 @@ record(struct lockb *lk)
 	}
 	if (!ok)
 		(void)unlinkat(lk->dirfd, rec, 0);
+	if (sfd == -1)
+		return;
 	if (created)
-		rec_sweep(lk->dirfd);
+		rec_sweep(lk->dirfd, sfd);
+	close(sfd);
+}
+
+/* locks/.sweep, which orders the sweeps and the records' writes. */
+static int
+rec_sweep_open(int dirfd)
+{
+	return openat(dirfd, ".sweep", O_RDWR | O_CREAT | O_NOFOLLOW |
+	    O_NOCTTY | O_CLOEXEC, 0600);
 }
 
 /* A record rec_sweep found, and whether it stays. */
@@ -783,12 +805,12 @@ struct rec_list {
  * itself and whose record is overwritten in place, never created again),
  * and one of an inode with a granted flock in /proc/locks (by number
  * alone, as proc_locks_has).  Where that list leaves locks out (a
- * container), the processes' descriptors settle the rest.  A holder that
- * overwrites a just-freed record between the look and the unlink loses
- * its since-when ('-'), nothing else: records are best effort.
+ * container), the processes' descriptors settle the rest.  sfd is
+ * locks/.sweep, shared-locked by the caller: held exclusive from the look
+ * to the unlinks, so that no record is written in between (see record).
  */
 static void
-rec_sweep(int dirfd)
+rec_sweep(int dirfd, int sfd)
 {
 	struct rec_list rl = { NULL, 0 };
 	struct rec_entry *nv;
@@ -802,6 +824,10 @@ rec_sweep(int dirfd)
 	char *end;
 	long pid;
 
+	/* From shared to exclusive: not atomic, so two sweepers never
+	 * wait for each other. */
+	if (flock(sfd, LOCK_EX) == -1)
+		return;
 	if (fstat(dirfd, &dst) == -1 || (fd = dup(dirfd)) == -1)
 		return;
 	if ((dp = fdopendir(fd)) == NULL) {

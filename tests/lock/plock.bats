@@ -562,6 +562,37 @@ rush() {
 	[ "$recs" -eq 3 ] || fail "$recs records: $(ls -A "$PKIT_DIR/locks")"
 }
 
+@test "plock: a holder's record written while a sweep looks is not swept away" {
+	files_only "the since-when records in locks/"
+	strace_ready
+	local d log s h
+	d=$BATS_TEST_TMPDIR/paths
+	log=$BATS_TEST_TMPDIR/strace.log
+	mkdir "$d"
+	plock "$d/p" true
+	# A sweep is due (locks/.sweep's mtime tells when the last one was).
+	touch -d @0 "$PKIT_DIR/locks/.sweep"
+	# S creates a record and sweeps: it finds p's record, p free, and
+	# strace holds it 2 s at the unlinkat of that record, whose entry
+	# it logs at once.
+	strace -qq -o "$log" -e trace=unlinkat \
+		-e inject=unlinkat:delay_enter=2000000 plock "$d/s" true 3>&- &
+	s=$!
+	pkit_track "$s"
+	wait_until 10 grep -qs unlinkat "$log"
+	# H takes p meanwhile and writes its record over the old one.
+	plock "$d/p" sleep 30 3>&- &
+	h=$!
+	pkit_track "$h"
+	wait_until 5 holds "$d/p" "$h"
+	wait "$s"
+	# The old sweep unlinked it: '-' for as long as H held p.
+	wait_until 5 eval 'plock -q -v "$d/p" | grep -q "^$h [0-9]"' ||
+		fail "$(plock -q -v "$d/p"; ls -A "$PKIT_DIR/locks")"
+	run plock -q -v "$d/p"
+	assert_output --regexp "^$h [0-9]{4}-[0-9]{2}-[0-9]{2}T"
+}
+
 @test "plock: a path is locked without a usable runtime directory, only since-when is lost" {
 	files_only "a path's lock file (on Redis no runtime directory is used)"
 	local f=$BATS_TEST_TMPDIR/p.lock open=$BATS_TEST_TMPDIR/open d
