@@ -852,7 +852,8 @@ rec_sweep_due(int sfd)
  * itself and whose record is overwritten in place, never created again),
  * and one of an inode with a granted flock in /proc/locks (by number
  * alone, as proc_locks_has).  Where that list leaves locks out (a
- * container), the processes' descriptors settle the rest.  sfd is
+ * container), the processes' descriptors settle the rest, and if any
+ * process's cannot be read, nothing goes.  sfd is
  * locks/.sweep, shared-locked by the caller: held exclusive from the look
  * to the unlinks, so that no record is written in between (see record).
  */
@@ -866,7 +867,7 @@ rec_sweep(int dirfd, int sfd)
 	uintmax_t dev, ino;
 	size_t nfiles = 0, nheld = 0, caprec = 0, capfiles = 0, i;
 	DIR *dp;
-	int fd, left = 0;
+	int fd, left = 0, doubt = 0;
 	char *end;
 	long pid;
 
@@ -920,11 +921,19 @@ rec_sweep(int dirfd, int sfd)
 			goto out;
 		while ((d = readdir(proc)) != NULL) {
 			pid = strtol(d->d_name, &end, 10);
-			if (*end == '\0' && pid > 0)
-				(void)proc_fdlocks_if(pid, rec_want, rec_mark,
-				    &rl);
+			if (*end == '\0' && pid > 0 &&
+			    proc_fdlocks_if(pid, rec_want, rec_mark,
+			    &rl) == -1 && errno != ENOENT && errno != ESRCH)
+				doubt = 1;
 		}
 		closedir(proc);
+		/*
+		 * A process whose descriptors could not be read (not one
+		 * that has gone) may hold any of the doubtful records'
+		 * locks: a doubt keeps them all, as it does in the query.
+		 */
+		if (doubt)
+			goto out;
 	}
 	for (i = 0; i < rl.n; i++)
 		if (!rl.v[i].keep)
