@@ -36,7 +36,8 @@
  * holder also writes a since-when record (one write, checksummed) before
  * it runs the command; the query shows it only if it is whole and names
  * the process that took the live lock.  A holder that creates a record
- * removes those of locks nobody holds any more (rec_sweep).
+ * removes those of locks nobody holds any more, once a minute at most
+ * (rec_sweep).
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -67,6 +68,7 @@
 #define SHARED_REC_MAX	4096
 #define SIGWAKE		SIGRTMIN	/* stops wait_any_slot's threads */
 #define REC_LEN		64		/* a since-when record's size */
+#define SWEEP_EVERY	60		/* s: records swept at most that often */
 _Static_assert(12 + 1 + 20 + 1 + 20 + 1 + 8 + 1 == REC_LEN, "record layout");
 
 struct lockb {
@@ -87,6 +89,20 @@ struct waiter {
 	int		 fd;
 	int		 pipe;
 	int		 slot;
+};
+
+/* A record rec_sweep found, and whether it stays. */
+struct rec_entry {
+	char		 name[96];
+	dev_t		 dev;
+	ino_t		 ino;
+	int		 keep;
+};
+
+/* The records, sorted by (dev, ino), so that a lock's are side by side. */
+struct rec_list {
+	struct rec_entry *v;
+	size_t		 n;
 };
 
 struct found {
@@ -126,11 +142,18 @@ static int	reopen(struct lockb *);
 static int	locks_dir(const char **);
 static int	rec_name(char *, size_t, dev_t, ino_t, const char *);
 static void	record(struct lockb *);
-static void	rec_sweep(int);
+static int	rec_sweep_open(int);
+static int	rec_sweep_due(int);
+static void	rec_sweep(int, int);
+static int	rec_grow(void **, size_t *, size_t, size_t);
 static int	rec_held(ino_t **, size_t *);
+static struct rec_entry *rec_find(const struct rec_list *,
+		    const struct stat *);
 static int	rec_want(void *, const struct stat *);
 static int	rec_mark(void *, const struct stat *, const struct fdlock *,
 		    size_t);
+static int	rec_cmp(const void *, const void *);
+static int	ino_cmp(const void *, const void *);
 static void	rec_format(char *, long, long long, long long);
 static unsigned	rec_sum(const char *, size_t);
 static int	proc_locks_has(ino_t, const unsigned *);
@@ -729,11 +752,21 @@ record(struct lockb *lk)
 {
 	char rec[96], buf[REC_LEN + 1];
 	struct timespec rt, bt;
-	int fd, ok = 0, created = 0;
+	int fd, sfd, ok = 0, created = 0;
 
 	if (lk->dirfd == -1 || lk->key[0] == '\0' ||
 	    rec_name(rec, sizeof(rec), lk->dev, lk->ino, lk->key) == -1)
 		return;
+	/*
+	 * Written under a shared lock on locks/.sweep, which a sweep holds
+	 * exclusive from its look to its unlinks: a record written before
+	 * the look is of a lock already taken, which the look sees held; one
+	 * written after the unlinks is created again.  Without it a record
+	 * overwritten in place between the two was unlinked under its live
+	 * holder.  A sweep waits for nothing while it holds the lock.
+	 */
+	if ((sfd = rec_sweep_open(lk->dirfd)) != -1)
+		(void)flock(sfd, LOCK_SH);
 	if (clock_gettime(CLOCK_REALTIME, &rt) == 0 &&
 	    clock_gettime(CLOCK_BOOTTIME, &bt) == 0) {
 		rec_format(buf, (long)getpid(),
@@ -756,52 +789,95 @@ record(struct lockb *lk)
 	}
 	if (!ok)
 		(void)unlinkat(lk->dirfd, rec, 0);
+	if (sfd == -1)
+		return;
 	if (created)
-		rec_sweep(lk->dirfd);
+		rec_sweep(lk->dirfd, sfd);
+	close(sfd);
 }
 
-/* A record rec_sweep found, and whether it stays. */
-struct rec_entry {
-	char		 name[96];
-	dev_t		 dev;
-	ino_t		 ino;
-	int		 keep;
-};
+/*
+ * locks/.sweep, which orders the sweeps and the records' writes; its
+ * mtime is when the last sweep began.  Created dated 1970: the first
+ * sweep is due at once.
+ */
+static int
+rec_sweep_open(int dirfd)
+{
+	const struct timespec never[2] = { { 0, 0 }, { 0, 0 } };
+	int fd;
 
-struct rec_list {
-	struct rec_entry *v;
-	size_t		 n;
-};
+	fd = openat(dirfd, ".sweep", O_RDWR | O_NOFOLLOW | O_NOCTTY |
+	    O_CLOEXEC);
+	if (fd != -1 || errno != ENOENT)
+		return fd;
+	fd = openat(dirfd, ".sweep", O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_NOCTTY | O_CLOEXEC, 0600);
+	if (fd != -1)
+		(void)futimens(fd, never);
+	else if (errno == EEXIST)	/* another holder made it first */
+		fd = openat(dirfd, ".sweep", O_RDWR | O_NOFOLLOW | O_NOCTTY |
+		    O_CLOEXEC);
+	return fd;
+}
+
+/*
+ * Whether a sweep is due: the last began (sfd's mtime) SWEEP_EVERY
+ * seconds ago or more, or the clock has been set back before it.
+ */
+static int
+rec_sweep_due(int sfd)
+{
+	struct timespec now;
+	struct stat st;
+
+	if (fstat(sfd, &st) == -1 || clock_gettime(CLOCK_REALTIME, &now) == -1)
+		return 0;
+	return now.tv_sec - st.st_mtim.tv_sec >= SWEEP_EVERY ||
+	    now.tv_sec < st.st_mtim.tv_sec;
+}
 
 /*
  * Remove the since-when records of locks that nobody holds: no process
  * can do it when a lock is let go (the kernel lets go, of a command that
- * may be killed), so each holder that has just created a new record
- * sweeps.  The records that outlive their lock are then at most those of
- * the locks held at the last sweep, not one for every path ever locked.
+ * may be killed), so a holder that has just created a new record sweeps,
+ * if none did in the last SWEEP_EVERY seconds and no other is sweeping
+ * (it would only find the same: it skips rather than wait).  The records
+ * that outlive their lock are then at most those of the locks held at
+ * the last sweep and of the paths locked since, not one for every path
+ * ever locked; and a sweep, which reads all of locks/ and, in a
+ * container, every descriptor of every process, is paid once a minute
+ * at most, not on every new path.
  * Kept: a record of a lock file in locks/ (a plain name's, which stays
  * itself and whose record is overwritten in place, never created again),
  * and one of an inode with a granted flock in /proc/locks (by number
  * alone, as proc_locks_has).  Where that list leaves locks out (a
- * container), the processes' descriptors settle the rest.  A holder that
- * overwrites a just-freed record between the look and the unlink loses
- * its since-when ('-'), nothing else: records are best effort.
+ * container), the processes' descriptors settle the rest, and if any
+ * process's cannot be read, nothing goes.  sfd is
+ * locks/.sweep, shared-locked by the caller: held exclusive from the look
+ * to the unlinks, so that no record is written in between (see record).
  */
 static void
-rec_sweep(int dirfd)
+rec_sweep(int dirfd, int sfd)
 {
 	struct rec_list rl = { NULL, 0 };
-	struct rec_entry *nv;
 	struct stat dst;
 	struct dirent *d;
-	ino_t *files = NULL, *held = NULL, *nf;
+	ino_t *files = NULL, *held = NULL;
 	uintmax_t dev, ino;
-	size_t nfiles = 0, nheld = 0, i, j;
+	size_t nfiles = 0, nheld = 0, caprec = 0, capfiles = 0, i;
 	DIR *dp;
-	int fd, left = 0;
+	int fd, left = 0, doubt = 0;
 	char *end;
 	long pid;
 
+	if (!rec_sweep_due(sfd))
+		return;
+	/* From shared to exclusive, not atomic, and without waiting: two
+	 * sweepers never wait for each other, nor for a record's write. */
+	if (flock(sfd, LOCK_EX | LOCK_NB) == -1 || !rec_sweep_due(sfd))
+		return;
+	(void)futimens(sfd, NULL);
 	if (fstat(dirfd, &dst) == -1 || (fd = dup(dirfd)) == -1)
 		return;
 	if ((dp = fdopendir(fd)) == NULL) {
@@ -811,30 +887,31 @@ rec_sweep(int dirfd)
 	rewinddir(dp);
 	while ((d = readdir(dp)) != NULL) {
 		if (sscanf(d->d_name, ".rec-%jx-%ju.", &dev, &ino) == 2) {
-			nv = reallocarray(rl.v, rl.n + 1, sizeof(*rl.v));
-			if (nv == NULL)
+			if (rec_grow((void **)&rl.v, &caprec, rl.n,
+			    sizeof(*rl.v)) == -1)
 				goto out;
-			rl.v = nv;
-			strlcpy(nv[rl.n].name, d->d_name, sizeof(nv->name));
-			nv[rl.n].dev = (dev_t)dev;
-			nv[rl.n].ino = (ino_t)ino;
-			nv[rl.n++].keep = 0;
+			strlcpy(rl.v[rl.n].name, d->d_name, sizeof(rl.v->name));
+			rl.v[rl.n].dev = (dev_t)dev;
+			rl.v[rl.n].ino = (ino_t)ino;
+			rl.v[rl.n++].keep = 0;
 		} else if (d->d_name[0] != '.') {
-			nf = reallocarray(files, nfiles + 1, sizeof(*files));
-			if (nf == NULL)
+			if (rec_grow((void **)&files, &capfiles, nfiles,
+			    sizeof(*files)) == -1)
 				goto out;
-			files = nf;
 			files[nfiles++] = d->d_ino;
 		}
 	}
 	if (rl.n == 0 || rec_held(&held, &nheld) == -1)
 		goto out;
+	qsort(rl.v, rl.n, sizeof(*rl.v), rec_cmp);
+	qsort(files, nfiles, sizeof(*files), ino_cmp);
+	qsort(held, nheld, sizeof(*held), ino_cmp);
 	for (i = 0; i < rl.n; i++) {
-		for (j = 0; j < nfiles && !rl.v[i].keep; j++)
-			rl.v[i].keep = rl.v[i].dev == dst.st_dev &&
-			    rl.v[i].ino == files[j];
-		for (j = 0; j < nheld && !rl.v[i].keep; j++)
-			rl.v[i].keep = rl.v[i].ino == held[j];
+		rl.v[i].keep = (rl.v[i].dev == dst.st_dev &&
+		    bsearch(&rl.v[i].ino, files, nfiles, sizeof(*files),
+		    ino_cmp) != NULL) ||
+		    bsearch(&rl.v[i].ino, held, nheld, sizeof(*held),
+		    ino_cmp) != NULL;
 		left += !rl.v[i].keep;
 	}
 	if (left > 0 && !proc_locks_complete()) {
@@ -844,11 +921,19 @@ rec_sweep(int dirfd)
 			goto out;
 		while ((d = readdir(proc)) != NULL) {
 			pid = strtol(d->d_name, &end, 10);
-			if (*end == '\0' && pid > 0)
-				(void)proc_fdlocks_if(pid, rec_want, rec_mark,
-				    &rl);
+			if (*end == '\0' && pid > 0 &&
+			    proc_fdlocks_if(pid, rec_want, rec_mark,
+			    &rl) == -1 && errno != ENOENT && errno != ESRCH)
+				doubt = 1;
 		}
 		closedir(proc);
+		/*
+		 * A process whose descriptors could not be read (not one
+		 * that has gone) may hold any of the doubtful records'
+		 * locks: a doubt keeps them all, as it does in the query.
+		 */
+		if (doubt)
+			goto out;
 	}
 	for (i = 0; i < rl.n; i++)
 		if (!rl.v[i].keep)
@@ -858,6 +943,23 @@ out:
 	free(rl.v);
 	free(files);
 	free(held);
+}
+
+/* Room in *v (of *cap elements of size) for element n: 0, or -1. */
+static int
+rec_grow(void **v, size_t *cap, size_t n, size_t size)
+{
+	size_t ncap;
+	void *nv;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap == 0 ? 64 : *cap * 2;
+	if ((nv = reallocarray(*v, ncap, size)) == NULL)
+		return -1;
+	*v = nv;
+	*cap = ncap;
+	return 0;
 }
 
 /*
@@ -870,7 +972,7 @@ rec_held(ino_t **v, size_t *n)
 	char line[256], kind[16];
 	unsigned maj, min;
 	uintmax_t ino;
-	ino_t *nv;
+	size_t cap = 0;
 	FILE *fp;
 
 	if ((fp = fopen("/proc/locks", "re")) == NULL)
@@ -881,29 +983,37 @@ rec_held(ino_t **v, size_t *n)
 		if (sscanf(line, "%*d: %15s %*s %*s %*d %x:%x:%ju", kind, &maj,
 		    &min, &ino) != 4 || strcmp(kind, "FLOCK") != 0)
 			continue;
-		if ((nv = reallocarray(*v, *n + 1, sizeof(**v))) == NULL) {
+		if (rec_grow((void **)v, &cap, *n, sizeof(**v)) == -1) {
 			fclose(fp);
 			return -1;
 		}
-		*v = nv;
-		nv[(*n)++] = (ino_t)ino;
+		(*v)[(*n)++] = (ino_t)ino;
 	}
 	fclose(fp);
 	return 0;
 }
 
-/* rec_sweep's scan of a process: is the file one of the doubtful? */
+/* The record of (st's dev, ino) in rl, any of them, or NULL. */
+static struct rec_entry *
+rec_find(const struct rec_list *rl, const struct stat *st)
+{
+	struct rec_entry key;
+
+	key.dev = st->st_dev;
+	key.ino = st->st_ino;
+	return bsearch(&key, rl->v, rl->n, sizeof(*rl->v), rec_cmp);
+}
+
+/*
+ * rec_sweep's scan of a process: is the file one of the doubtful?  A
+ * lock's records are all kept or all not.
+ */
 static int
 rec_want(void *arg, const struct stat *st)
 {
-	const struct rec_list *rl = arg;
-	size_t i;
+	const struct rec_entry *e;
 
-	for (i = 0; i < rl->n; i++)
-		if (!rl->v[i].keep && rl->v[i].dev == st->st_dev &&
-		    rl->v[i].ino == st->st_ino)
-			return 1;
-	return 0;
+	return (e = rec_find(arg, st)) != NULL && !e->keep;
 }
 
 /* ...and if the descriptor holds a flock on it, its records stay. */
@@ -911,17 +1021,41 @@ static int
 rec_mark(void *arg, const struct stat *st, const struct fdlock *lv, size_t n)
 {
 	struct rec_list *rl = arg;
+	struct rec_entry *e, *last;
 	size_t i;
 
 	for (i = 0; i < n; i++)
 		if (strcmp(lv[i].kind, "FLOCK") == 0)
 			break;
-	if (i == n)
+	if (i == n || (e = rec_find(rl, st)) == NULL)
 		return 0;
-	for (i = 0; i < rl->n; i++)
-		if (rl->v[i].dev == st->st_dev && rl->v[i].ino == st->st_ino)
-			rl->v[i].keep = 1;
+	/* The lock's records are side by side around e. */
+	last = rl->v + rl->n - 1;
+	while (e > rl->v && rec_cmp(e - 1, e) == 0)
+		e--;
+	for (; e <= last && e->dev == st->st_dev && e->ino == st->st_ino; e++)
+		e->keep = 1;
 	return 0;
+}
+
+/* By (dev, ino): rec_sweep's records. */
+static int
+rec_cmp(const void *a, const void *b)
+{
+	const struct rec_entry *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	return (x->ino > y->ino) - (x->ino < y->ino);
+}
+
+/* By number: rec_sweep's inodes. */
+static int
+ino_cmp(const void *a, const void *b)
+{
+	const ino_t *x = a, *y = b;
+
+	return (*x > *y) - (*x < *y);
 }
 
 /*

@@ -28,6 +28,12 @@ rush() {
 	echo "$(grep -c sold "$db.log") $(grep -c failed "$db.log") $(cat "$db")"
 }
 
+# sweep_due: the next new since-when record sweeps, as if the last sweep
+# were long ago (locks/.sweep's mtime says when it began; a minute apart).
+sweep_due() {
+	touch -d @0 "$PKIT_DIR/locks/.sweep"
+}
+
 @test "plock: no arguments is a usage error (125)" {
 	run --separate-stderr plock
 	assert_failure 125
@@ -545,8 +551,11 @@ rush() {
 	mkdir "$d"
 	hold "$d/held"
 	for i in 1 2 3 4 5 6 7 8; do
+		sweep_due
 		plock "$d/l$i" true
+		sweep_due
 		plock -s "$d/l$i" true
+		sweep_due
 		plock -c 2 "$d/l$i" true
 	done
 	# The last path's three may wait for the next new record; the held
@@ -556,10 +565,63 @@ rush() {
 	run plock -q -v "$d/held"
 	assert_output --regexp "^$held [0-9]{4}-[0-9]{2}-[0-9]{2}T"
 	# A plain name's record stays with its lock file, which stays too.
+	sweep_due
 	plock "$(pkit_name x)" true
+	sweep_due
 	plock "$d/l9" true
 	recs=$(find "$PKIT_DIR/locks" -name '.rec-*' | wc -l)
 	[ "$recs" -eq 3 ] || fail "$recs records: $(ls -A "$PKIT_DIR/locks")"
+}
+
+@test "plock: since-when records are swept once a minute at most, not at every new one" {
+	files_only "the since-when records in locks/"
+	local d i recs
+	d=$BATS_TEST_TMPDIR/paths
+	mkdir "$d"
+	plock "$d/l0" true
+	sweep_due
+	plock "$d/l1" true
+	# That sweep was the last for a minute: the next paths' records stay.
+	for i in 2 3 4 5; do
+		plock "$d/l$i" true
+	done
+	recs=$(find "$PKIT_DIR/locks" -name '.rec-*' | wc -l)
+	[ "$recs" -eq 5 ] || fail "$recs records: $(ls -A "$PKIT_DIR/locks")"
+	# A minute on, the next new record sweeps them all but its own.
+	sweep_due
+	plock "$d/l6" true
+	recs=$(find "$PKIT_DIR/locks" -name '.rec-*' | wc -l)
+	[ "$recs" -eq 1 ] || fail "$recs records: $(ls -A "$PKIT_DIR/locks")"
+}
+
+@test "plock: a holder's record written while a sweep looks is not swept away" {
+	files_only "the since-when records in locks/"
+	strace_ready
+	local d log s h
+	d=$BATS_TEST_TMPDIR/paths
+	log=$BATS_TEST_TMPDIR/strace.log
+	mkdir "$d"
+	plock "$d/p" true
+	sweep_due
+	# S creates a record and sweeps: it finds p's record, p free, and
+	# strace holds it 2 s at the unlinkat of that record, whose entry
+	# it logs at once.
+	strace -qq -o "$log" -e trace=unlinkat \
+		-e inject=unlinkat:delay_enter=2000000 plock "$d/s" true 3>&- &
+	s=$!
+	pkit_track "$s"
+	wait_until 10 grep -qs unlinkat "$log"
+	# H takes p meanwhile and writes its record over the old one.
+	plock "$d/p" sleep 30 3>&- &
+	h=$!
+	pkit_track "$h"
+	wait_until 5 holds "$d/p" "$h"
+	wait "$s"
+	# The old sweep unlinked it: '-' for as long as H held p.
+	wait_until 5 eval 'plock -q -v "$d/p" | grep -q "^$h [0-9]"' ||
+		fail "$(plock -q -v "$d/p"; ls -A "$PKIT_DIR/locks")"
+	run plock -q -v "$d/p"
+	assert_output --regexp "^$h [0-9]{4}-[0-9]{2}-[0-9]{2}T"
 }
 
 @test "plock: a path is locked without a usable runtime directory, only since-when is lost" {
