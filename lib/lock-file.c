@@ -97,6 +97,7 @@ struct rec_entry {
 	dev_t		 dev;
 	ino_t		 ino;
 	int		 keep;
+	int		 gone;		/* moved aside, as rec_gone_name() */
 };
 
 /* The records, sorted by (dev, ino), so that a lock's are side by side. */
@@ -147,6 +148,8 @@ static int	rec_sweep_due(int);
 static void	rec_sweep(int, int);
 static int	rec_grow(void **, size_t *, size_t, size_t);
 static int	rec_held(ino_t **, size_t *);
+static int	rec_judge(struct rec_list *);
+static void	rec_gone_name(char *, size_t, size_t);
 static struct rec_entry *rec_find(const struct rec_list *,
 		    const struct stat *);
 static int	rec_want(void *, const struct stat *);
@@ -757,16 +760,6 @@ record(struct lockb *lk)
 	if (lk->dirfd == -1 || lk->key[0] == '\0' ||
 	    rec_name(rec, sizeof(rec), lk->dev, lk->ino, lk->key) == -1)
 		return;
-	/*
-	 * Written under a shared lock on locks/.sweep, which a sweep holds
-	 * exclusive from its look to its unlinks: a record written before
-	 * the look is of a lock already taken, which the look sees held; one
-	 * written after the unlinks is created again.  Without it a record
-	 * overwritten in place between the two was unlinked under its live
-	 * holder.  A sweep waits for nothing while it holds the lock.
-	 */
-	if ((sfd = rec_sweep_open(lk->dirfd)) != -1)
-		(void)flock(sfd, LOCK_SH);
 	if (clock_gettime(CLOCK_REALTIME, &rt) == 0 &&
 	    clock_gettime(CLOCK_BOOTTIME, &bt) == 0) {
 		rec_format(buf, (long)getpid(),
@@ -789,10 +782,9 @@ record(struct lockb *lk)
 	}
 	if (!ok)
 		(void)unlinkat(lk->dirfd, rec, 0);
-	if (sfd == -1)
+	if (!created || (sfd = rec_sweep_open(lk->dirfd)) == -1)
 		return;
-	if (created)
-		rec_sweep(lk->dirfd, sfd);
+	rec_sweep(lk->dirfd, sfd);
 	close(sfd);
 }
 
@@ -842,20 +834,24 @@ rec_sweep_due(int sfd)
  * can do it when a lock is let go (the kernel lets go, of a command that
  * may be killed), so a holder that has just created a new record sweeps,
  * if none did in the last SWEEP_EVERY seconds and no other is sweeping
- * (it would only find the same: it skips rather than wait).  The records
- * that outlive their lock are then at most those of the locks held at
- * the last sweep and of the paths locked since, not one for every path
- * ever locked; and a sweep, which reads all of locks/ and, in a
- * container, every descriptor of every process, is paid once a minute
- * at most, not on every new path.
+ * (it would only find the same: it skips rather than wait; sfd is
+ * locks/.sweep, whose lock orders the sweepers).  The records that
+ * outlive their lock are then at most those of the locks held at the
+ * last sweep and of the paths locked since, not one for every path ever
+ * locked; and a sweep, which reads all of locks/ and, in a container,
+ * every descriptor of every process, is paid once a minute at most.
  * Kept: a record of a lock file in locks/ (a plain name's, which stays
  * itself and whose record is overwritten in place, never created again),
- * and one of an inode with a granted flock in /proc/locks (by number
- * alone, as proc_locks_has).  Where that list leaves locks out (a
- * container), the processes' descriptors settle the rest, and if any
- * process's cannot be read, nothing goes.  sfd is
- * locks/.sweep, shared-locked by the caller: held exclusive from the look
- * to the unlinks, so that no record is written in between (see record).
+ * and one of a lock someone holds (rec_judge).
+ *
+ * A lock looked at as free may be taken the next moment, and its holder
+ * then writes its record over the old one, in place.  So a record is not
+ * unlinked where it lies: it is moved aside (renamed), the locks are
+ * looked at again, and one whose lock is held now goes back (by link, so
+ * that it never replaces a record its holder has created meanwhile).  A
+ * holder takes its lock before it opens its record: one that took it
+ * after the second look opens the record after the move, finds none,
+ * and creates its own.  No holder ever waits for a sweep.
  */
 static void
 rec_sweep(int dirfd, int sfd)
@@ -863,18 +859,16 @@ rec_sweep(int dirfd, int sfd)
 	struct rec_list rl = { NULL, 0 };
 	struct stat dst;
 	struct dirent *d;
-	ino_t *files = NULL, *held = NULL;
+	ino_t *files = NULL;
 	uintmax_t dev, ino;
-	size_t nfiles = 0, nheld = 0, caprec = 0, capfiles = 0, i;
+	size_t nfiles = 0, caprec = 0, capfiles = 0, i, left = 0;
+	char gone[64];
 	DIR *dp;
-	int fd, left = 0, doubt = 0;
-	char *end;
-	long pid;
+	int fd;
 
 	if (!rec_sweep_due(sfd))
 		return;
-	/* From shared to exclusive, not atomic, and without waiting: two
-	 * sweepers never wait for each other, nor for a record's write. */
+	/* Two sweepers never wait for each other. */
 	if (flock(sfd, LOCK_EX | LOCK_NB) == -1 || !rec_sweep_due(sfd))
 		return;
 	(void)futimens(sfd, NULL);
@@ -886,13 +880,18 @@ rec_sweep(int dirfd, int sfd)
 	}
 	rewinddir(dp);
 	while ((d = readdir(dp)) != NULL) {
-		if (sscanf(d->d_name, ".rec-%jx-%ju.", &dev, &ino) == 2) {
+		if (strncmp(d->d_name, ".gone-", 6) == 0)
+			/* Moved aside by a sweeper that died: its holder,
+			 * if any, shows '-' (best effort). */
+			(void)unlinkat(dirfd, d->d_name, 0);
+		else if (sscanf(d->d_name, ".rec-%jx-%ju.", &dev, &ino) == 2) {
 			if (rec_grow((void **)&rl.v, &caprec, rl.n,
 			    sizeof(*rl.v)) == -1)
 				goto out;
 			strlcpy(rl.v[rl.n].name, d->d_name, sizeof(rl.v->name));
 			rl.v[rl.n].dev = (dev_t)dev;
 			rl.v[rl.n].ino = (ino_t)ino;
+			rl.v[rl.n].gone = 0;
 			rl.v[rl.n++].keep = 0;
 		} else if (d->d_name[0] != '.') {
 			if (rec_grow((void **)&files, &capfiles, nfiles,
@@ -901,48 +900,97 @@ rec_sweep(int dirfd, int sfd)
 			files[nfiles++] = d->d_ino;
 		}
 	}
-	if (rl.n == 0 || rec_held(&held, &nheld) == -1)
+	if (rl.n == 0)
 		goto out;
 	qsort(rl.v, rl.n, sizeof(*rl.v), rec_cmp);
 	qsort(files, nfiles, sizeof(*files), ino_cmp);
-	qsort(held, nheld, sizeof(*held), ino_cmp);
-	for (i = 0; i < rl.n; i++) {
-		rl.v[i].keep = (rl.v[i].dev == dst.st_dev &&
-		    bsearch(&rl.v[i].ino, files, nfiles, sizeof(*files),
-		    ino_cmp) != NULL) ||
-		    bsearch(&rl.v[i].ino, held, nheld, sizeof(*held),
-		    ino_cmp) != NULL;
-		left += !rl.v[i].keep;
-	}
-	if (left > 0 && !proc_locks_complete()) {
-		DIR *proc;
-
-		if ((proc = opendir("/proc")) == NULL)
-			goto out;
-		while ((d = readdir(proc)) != NULL) {
-			pid = strtol(d->d_name, &end, 10);
-			if (*end == '\0' && pid > 0 &&
-			    proc_fdlocks_if(pid, rec_want, rec_mark,
-			    &rl) == -1 && errno != ENOENT && errno != ESRCH)
-				doubt = 1;
-		}
-		closedir(proc);
-		/*
-		 * A process whose descriptors could not be read (not one
-		 * that has gone) may hold any of the doubtful records'
-		 * locks: a doubt keeps them all, as it does in the query.
-		 */
-		if (doubt)
-			goto out;
-	}
 	for (i = 0; i < rl.n; i++)
-		if (!rl.v[i].keep)
-			(void)unlinkat(dirfd, rl.v[i].name, 0);
+		rl.v[i].keep = rl.v[i].dev == dst.st_dev &&
+		    bsearch(&rl.v[i].ino, files, nfiles, sizeof(*files),
+		    ino_cmp) != NULL;
+	if (rec_judge(&rl) == -1)
+		goto out;
+	for (i = 0; i < rl.n; i++) {
+		if (rl.v[i].keep)
+			continue;
+		rec_gone_name(gone, sizeof(gone), i);
+		if (renameat(dirfd, rl.v[i].name, dirfd, gone) == 0) {
+			rl.v[i].gone = 1;
+			left++;
+		}
+	}
+	if (left == 0)
+		goto out;
+	/* The second look: a doubt (-1) keeps them all. */
+	if (rec_judge(&rl) == -1)
+		for (i = 0; i < rl.n; i++)
+			rl.v[i].keep = 1;
+	for (i = 0; i < rl.n; i++) {
+		if (!rl.v[i].gone)
+			continue;
+		rec_gone_name(gone, sizeof(gone), i);
+		if (rl.v[i].keep)
+			(void)linkat(dirfd, gone, dirfd, rl.v[i].name, 0);
+		(void)unlinkat(dirfd, gone, 0);
+	}
 out:
 	closedir(dp);
 	free(rl.v);
 	free(files);
+}
+
+/* Where rec_sweep moves record i of its list aside, in dst. */
+static void
+rec_gone_name(char *dst, size_t size, size_t i)
+{
+	snprintf(dst, size, ".gone-%ld-%zu", (long)getpid(), i);
+}
+
+/*
+ * Mark kept the records of rl whose lock someone holds: an inode with a
+ * granted flock in /proc/locks (by number alone, as proc_locks_has), and
+ * where that list leaves locks out (a container), one whose file some
+ * process has a flock on, by its descriptors.  0, or -1 if that cannot
+ * be known (/proc/locks unread, a process whose descriptors could not be
+ * read, not one that has gone): a doubt keeps them all, as it does in
+ * the query.
+ */
+static int
+rec_judge(struct rec_list *rl)
+{
+	struct dirent *d;
+	ino_t *held = NULL;
+	size_t nheld = 0, i, left = 0;
+	DIR *proc;
+	char *end;
+	long pid;
+	int doubt = 0;
+
+	if (rec_held(&held, &nheld) == -1) {
+		free(held);
+		return -1;
+	}
+	qsort(held, nheld, sizeof(*held), ino_cmp);
+	for (i = 0; i < rl->n; i++) {
+		if (!rl->v[i].keep)
+			rl->v[i].keep = bsearch(&rl->v[i].ino, held, nheld,
+			    sizeof(*held), ino_cmp) != NULL;
+		left += !rl->v[i].keep;
+	}
 	free(held);
+	if (left == 0 || proc_locks_complete())
+		return 0;
+	if ((proc = opendir("/proc")) == NULL)
+		return -1;
+	while ((d = readdir(proc)) != NULL) {
+		pid = strtol(d->d_name, &end, 10);
+		if (*end == '\0' && pid > 0 &&
+		    proc_fdlocks_if(pid, rec_want, rec_mark, rl) == -1 &&
+		    errno != ENOENT && errno != ESRCH)
+			doubt = 1;
+	}
+	closedir(proc);
+	return doubt ? -1 : 0;
 }
 
 /* Room in *v (of *cap elements of size) for element n: 0, or -1. */

@@ -597,31 +597,66 @@ sweep_due() {
 @test "plock: a holder's record written while a sweep looks is not swept away" {
 	files_only "the since-when records in locks/"
 	strace_ready
-	local d log s h
+	local d log s h when
+	d=$BATS_TEST_TMPDIR/paths
+	log=$BATS_TEST_TMPDIR/strace.log
+	mkdir "$d"
+	# S creates a record and sweeps: it finds p's record with p free,
+	# and strace holds it 2 s at the move of that record aside, before
+	# it (H then writes over the old record in place, which S moves) or
+	# after it (H finds none and creates its own).  Either way S must
+	# look again and leave H's record.  The first sweep, which unlinked
+	# what it had found free, lost H's record.
+	for when in delay_enter delay_exit; do
+		plock "$d/p" true
+		sweep_due
+		: > "$log"
+		strace -qq -o "$log" -e trace=renameat \
+			-e inject=renameat:"$when"=2000000 plock "$d/s.$when" true 3>&- &
+		s=$!
+		pkit_track "$s"
+		wait_until 10 grep -qs renameat "$log"
+		plock "$d/p" sleep 30 3>&- &
+		h=$!
+		pkit_track "$h"
+		wait_until 5 holds "$d/p" "$h"
+		wait "$s"
+		run plock -q -v "$d/p"
+		assert_output --regexp "^$h [0-9]{4}-[0-9]{2}-[0-9]{2}T" ||
+			fail "$when: $(ls -A "$PKIT_DIR/locks")"
+		kill "$h"
+		wait "$h" || true
+	done
+	# Nothing is left moved aside.
+	run ls -A "$PKIT_DIR/locks"
+	refute_output --partial .gone-
+}
+
+@test "plock: a sweeper held up in its sweep holds up no other holder" {
+	files_only "the since-when records in locks/"
+	strace_ready
+	local d log s
 	d=$BATS_TEST_TMPDIR/paths
 	log=$BATS_TEST_TMPDIR/strace.log
 	mkdir "$d"
 	plock "$d/p" true
 	sweep_due
-	# S creates a record and sweeps: it finds p's record, p free, and
-	# strace holds it 2 s at the unlinkat of that record, whose entry
-	# it logs at once.
-	strace -qq -o "$log" -e trace=unlinkat \
-		-e inject=unlinkat:delay_enter=2000000 plock "$d/s" true 3>&- &
+	# S is held 8 s in its sweep (as by SIGSTOP or ^Z).  The sweep that
+	# held locks/.sweep while holders waited for it to write their
+	# records made every new holder wait the 8 s too.
+	strace -qq -o "$log" -e trace=renameat \
+		-e inject=renameat:delay_enter=8000000 plock "$d/s" true 3>&- &
 	s=$!
 	pkit_track "$s"
-	wait_until 10 grep -qs unlinkat "$log"
-	# H takes p meanwhile and writes its record over the old one.
-	plock "$d/p" sleep 30 3>&- &
-	h=$!
-	pkit_track "$h"
-	wait_until 5 holds "$d/p" "$h"
+	wait_until 10 grep -qs renameat "$log"
+	timed_run plock "$d/q" echo ran
+	assert_success
+	assert_output ran
+	[ "$elapsed" -lt 4000 ] || fail "took $elapsed ms"
+	timed_run plock "$d/p" echo ran
+	assert_output ran
+	[ "$elapsed" -lt 4000 ] || fail "took $elapsed ms"
 	wait "$s"
-	# The old sweep unlinked it: '-' for as long as H held p.
-	wait_until 5 eval 'plock -q -v "$d/p" | grep -q "^$h [0-9]"' ||
-		fail "$(plock -q -v "$d/p"; ls -A "$PKIT_DIR/locks")"
-	run plock -q -v "$d/p"
-	assert_output --regexp "^$h [0-9]{4}-[0-9]{2}-[0-9]{2}T"
 }
 
 @test "plock: a path is locked without a usable runtime directory, only since-when is lost" {
