@@ -27,7 +27,8 @@
  * messages are delivered again.  Worker mode renews every third of it.
  * Waiters subscribe to the channel, then try again, then sleep on it
  * until the deadline (or, while leases are out, until the soonest could
- * run out): no polling.  "bytes" counts every message in the stream,
+ * run out; on a Sentinel name, for REDIS_RECHECK_NS at most: sleep_on):
+ * no polling.  "bytes" counts every message in the stream,
  * queued or leased, with the same framing as shared memory.
  */
 #include <sys/random.h>
@@ -1127,7 +1128,12 @@ timed_out(int64_t deadline)
  * recheck_ms (-1: none) pass.  0 (try again), or 128+N for a signal.  A
  * subscription the server dropped (e.g. its output buffer overflowed
  * while we were busy) is made again: the caller then tries again before
- * sleeping, so nothing published in between is missed.
+ * sleeping, so nothing published in between is missed.  On a Sentinel
+ * name the sleep ends every REDIS_RECHECK_NS to ask the sentinels where
+ * the master is: a waiter on a master they have replaced, which still
+ * answers PING and never hears the new one, moves there (again(), whose
+ * conn_swap drops the subscription) and tries again, instead of waiting
+ * for ever.
  */
 static int
 sleep_on(struct pqb *q, const char *kind, int64_t deadline,
@@ -1135,8 +1141,8 @@ sleep_on(struct pqb *q, const char *kind, int64_t deadline,
 {
 	redisReply *r;
 	const char *why;
-	int64_t ms = recheck_ms, left;
-	int woke = 0, n;
+	int64_t ms = recheck_ms, left, every = REDIS_RECHECK_NS / 1000000;
+	int woke = 0, n, check = 0;
 
 	if (q->sub == NULL || strcmp(q->subkind, kind) != 0)
 		return subscribe(q, kind);
@@ -1154,6 +1160,10 @@ sleep_on(struct pqb *q, const char *kind, int64_t deadline,
 		if (ms < 0 || left < ms)
 			ms = left;
 	}
+	if (q->u.nsentinel > 0 && (ms < 0 || ms > every)) {
+		ms = every;
+		check = 1;
+	}
 	/* A silent server is noticed within 8 s (redis_sub_wait). */
 	n = redis_sub_wait(q->sub, ms, &why);
 	if (n == -1 && errno == EINTR)
@@ -1162,6 +1172,12 @@ sleep_on(struct pqb *q, const char *kind, int64_t deadline,
 		return pq_seterr(q->u.shown, PKIT_EXIT_FAIL, "%s", why);
 	if (n == -1)
 		return subscribe(q, kind);
+	if (n == 0 && check && redis_moved(q->c, &q->u)) {
+		q->retry = 1;
+		if (!again(q, 0))
+			return pq_signalled() ? 128 + pq_signalled() :
+			    PKIT_EXIT_FAIL;	/* pq_error(): the last try */
+	}
 	return 0;
 }
 

@@ -42,6 +42,8 @@ static redisContext *connect_to(const char *host, int port, int64_t ns,
 		    const char **why);
 static redisContext *connect_master(const struct redis_url *u,
 		    const char **why);
+static int	sentinel_ask(const struct redis_url *u, int i,
+		    struct redis_url *m, const char **why);
 static int	unescape(char *dst, size_t size, const char *s, size_t len);
 static void	mask(const char *s, char *dst, size_t size);
 static struct timeval ns_to_timeval(int64_t ns);
@@ -576,40 +578,14 @@ connect_master(const struct redis_url *u, const char **why)
 {
 	static char buf[512];
 	struct redis_url m;
-	redisContext *s, *c;
+	redisContext *c;
 	redisReply *r;
-	const char *av[3], *w = "no sentinel answered";
-	long long port;
+	const char *av[1], *w = "no sentinel answered";
 	int i, ok;
 
 	for (i = 0; i < u->nsentinel; i++) {
-		if ((s = connect_to(u->sentinel[i].host, u->sentinel[i].port,
-		    REDIS_CONNECT_NS / 5, &w)) == NULL)
+		if (sentinel_ask(u, i, &m, &w) == -1)
 			continue;
-		av[0] = "SENTINEL";
-		av[1] = "get-master-addr-by-name";
-		av[2] = u->master;
-		r = redis_run(s, 3, av, &w);
-		redisFree(s);
-		if (r == NULL)
-			continue;
-		ok = r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
-		    r->element[0]->type == REDIS_REPLY_STRING &&
-		    r->element[1]->type == REDIS_REPLY_STRING &&
-		    r->element[0]->len < sizeof(m.host) &&
-		    num_parse(r->element[1]->str, 1, 65535, &port, &w) == 0;
-		if (!ok) {
-			w = r->type == REDIS_REPLY_NIL ?
-			    "the sentinels do not know that master" :
-			    "unexpected reply from a sentinel";
-			freeReplyObject(r);
-			continue;
-		}
-		m = *u;
-		m.nsentinel = 0;
-		strlcpy(m.host, r->element[0]->str, sizeof(m.host));
-		m.port = (int)port;
-		freeReplyObject(r);
 		if ((c = redis_connect(&m, &w)) == NULL)
 			continue;
 		av[0] = "ROLE";
@@ -629,6 +605,66 @@ connect_master(const struct redis_url *u, const char **why)
 	snprintf(buf, sizeof(buf), "no master %s: %s", u->master, w);
 	*why = buf;
 	return NULL;
+}
+
+/*
+ * Sentinel i's answer for u's master: *m is u as a plain server name
+ * there.  -1 with *why if it did not answer or does not know it.
+ */
+static int
+sentinel_ask(const struct redis_url *u, int i, struct redis_url *m,
+    const char **why)
+{
+	redisContext *s;
+	redisReply *r;
+	const char *av[3];
+	long long port;
+	int ok;
+
+	if ((s = connect_to(u->sentinel[i].host, u->sentinel[i].port,
+	    REDIS_CONNECT_NS / 5, why)) == NULL)
+		return -1;
+	av[0] = "SENTINEL";
+	av[1] = "get-master-addr-by-name";
+	av[2] = u->master;
+	r = redis_run(s, 3, av, why);
+	redisFree(s);
+	if (r == NULL)
+		return -1;
+	ok = r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+	    r->element[0]->type == REDIS_REPLY_STRING &&
+	    r->element[1]->type == REDIS_REPLY_STRING &&
+	    r->element[0]->len < sizeof(m->host) &&
+	    num_parse(r->element[1]->str, 1, 65535, &port, why) == 0;
+	if (!ok) {
+		*why = r->type == REDIS_REPLY_NIL ?
+		    "the sentinels do not know that master" :
+		    "unexpected reply from a sentinel";
+		freeReplyObject(r);
+		return -1;
+	}
+	*m = *u;
+	m->nsentinel = 0;
+	strlcpy(m->host, r->element[0]->str, sizeof(m->host));
+	m->port = (int)port;
+	freeReplyObject(r);
+	return 0;
+}
+
+int
+redis_moved(const redisContext *c, const struct redis_url *u)
+{
+	struct redis_url m;
+	const char *why;
+	int i;
+
+	if (u->nsentinel == 0 || c->connection_type != REDIS_CONN_TCP)
+		return 0;
+	for (i = 0; i < u->nsentinel; i++)
+		if (sentinel_ask(u, i, &m, &why) == 0)
+			return m.port != c->tcp.port ||
+			    strcmp(m.host, c->tcp.host) != 0;
+	return 0;
 }
 
 redisContext *

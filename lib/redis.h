@@ -46,6 +46,14 @@
  */
 #define REDIS_HEARTBEAT_NS	((int64_t)3 * 1000000000)
 #define REDIS_PONG_NS		((int64_t)5 * 1000000000)
+/*
+ * A heartbeat cannot tell that the server stopped being the master: an
+ * old master the sentinels have replaced (cut off from them, not yet
+ * reconfigured) still answers PING, and what the new master publishes
+ * never reaches it.  A waiter on a Sentinel name asks the sentinels again
+ * at least this often (redis_moved), and moves if they name another.
+ */
+#define REDIS_RECHECK_NS	((int64_t)5 * 1000000000)
 #define REDIS_LEASE_MIN_NS	((int64_t)100000000)		/* 100ms */
 #define REDIS_LEASE_MAX_NS	((int64_t)86400 * 1000000000)	/* 1 day */
 #define REDIS_RETRY_NS		((int64_t)30 * 1000000000)	/* failover */
@@ -153,6 +161,12 @@ redisContext	*redis_reconnect(const struct redis_url *u, int64_t until,
  * the connection is lost or the server does not answer.
  */
 int		 redis_sub_wait(redisContext *sub, int64_t ms, const char **why);
+
+/*
+ * On a Sentinel name: true if the first sentinel that answers names a
+ * master other than c's server.  False if none answers (nothing known).
+ */
+int		 redis_moved(const redisContext *c, const struct redis_url *u);
 
 /* A reply's error (or a connection's) in one lower-case line. */
 const char	*redis_why(redisContext *c, const redisReply *r);
