@@ -37,25 +37,35 @@ matches() {
 }
 
 # run_examples FILE: run each extracted block; fail naming the first that
-# does not exit 0 or prints something else than its text says.
+# does not exit 0 or prints something else than its text says.  Each
+# block gets a directory and a runtime directory of its own, per page:
+# one that used what another page's block left there (a file, a lock, a
+# job for pjoin -l) would pass here and fail for the reader who pastes it
+# alone.  What a block started with pspawn is ended at teardown.
 run_examples() {
-	local file=$1 dir n i want
-	dir="$BATS_TEST_TMPDIR/ex"
+	local file=$1 dir n i want work p
+	dir="$BATS_TEST_TMPDIR/${file##*/}"
 	rm -rf "$dir"
-	n=$("$top_srcdir/tests/docs/extract.sh" "$file" "$dir")
+	n=$("$top_srcdir/tests/docs/extract.sh" "$file" "$dir/ex")
 	[ "$n" -gt 0 ] || fail "${file##*/}: no examples found"
 	for i in $(seq 1 "$n"); do
-		mkdir -p "$BATS_TEST_TMPDIR/work$i"
-		run bash -c "cd '$BATS_TEST_TMPDIR/work$i' && timeout 30 bash -e '$dir/$i.sh' 2>&1"
+		work="$dir/work$i"
+		mkdir -p "$work"
+		run env PKIT_DIR="$work.pkit" bash -c "cd '$work' && timeout 30 bash -e '$dir/ex/$i.sh' 2>&1"
+		for p in "$work.pkit"/jobs/*; do
+			[ -e "$p" ] || continue
+			p=${p##*/}
+			pkit_track "${p%%[!0-9]*}"
+		done
 		[ "$status" -eq 0 ] || fail "${file##*/}: example $i exited $status:
-$(cat "$dir/$i.sh")
+$(cat "$dir/ex/$i.sh")
 --- output:
 $output"
-		want="$dir/$i.out"
+		want="$dir/ex/$i.out"
 		[ -e "$want" ] || : > "$want"
-		printf '%s\n' "$output" > "$dir/$i.got"
-		matches "$want" "$dir/$i.got" || fail "${file##*/}: example $i printed something else than its text says:
-$(cat "$dir/$i.sh")
+		printf '%s\n' "$output" > "$dir/ex/$i.got"
+		matches "$want" "$dir/ex/$i.got" || fail "${file##*/}: example $i printed something else than its text says:
+$(cat "$dir/ex/$i.sh")
 --- expected:
 $(cat "$want")
 --- got:
