@@ -115,3 +115,39 @@ PAGE
 	run matches "$d/want" "$d/got"
 	assert_failure
 }
+
+# The sample of pqueue-stat -l in its page is what -l prints for that
+# state, on both backends: message 1 given back once by a command that
+# failed, message 2 held by a getter (its pid stands for the page's).
+@test "examples: pqueue-stat(1)'s -l sample is what -l prints" {
+	local page="$top_srcdir/man/pqueue-stat.1" q a b go="$BATS_TEST_TMPDIR/go"
+	awk '/^\.It Fl l$/ { on = 1 } on && /^\.Bd -literal/ { b = 1; next }
+		b && /^\.Ed/ { exit } b' "$page" |
+		sed 's/\\e/\\/g; s/leased:[0-9]*/leased:.../' > "$BATS_TEST_TMPDIR/want"
+	[ "$(wc -l < "$BATS_TEST_TMPDIR/want")" -eq 2 ] || fail "no 2-line sample under -l"
+	for q in "$(pkit_name stat)" "redis:stat-$PKIT_TEST_TAG-$RANDOM"; do
+		rm -f "$go"
+		pqueue-create "$q"
+		pqueue-put "$q" 'hello world' "$(printf 'tab\there')"
+		pqueue-get "$q" sh -c 'until [ -e "$1" ]; do sleep 0.05; done; exit 1' sh "$go" \
+			2>/dev/null &
+		a=$!
+		pkit_track "$a"
+		wait_until 10 sh -c 'pqueue-stat -l "$1" | grep -q "	leased:"' sh "$q"
+		pqueue-get "$q" sleep 30 &
+		b=$!
+		pkit_track "$b"
+		wait_until 10 sh -c '[ "$(pqueue-stat -l "$1" | grep -c "	leased:")" = 2 ]' sh "$q"
+		touch "$go"
+		wait "$a" || :
+		pqueue-stat -l "$q" > "$BATS_TEST_TMPDIR/got"
+		kill "$b"
+		wait "$b" || :
+		pqueue-rm "$q"
+		matches "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got" ||
+			fail "$q: pqueue-stat -l printed something else than its page's sample:
+$(cat "$BATS_TEST_TMPDIR/want")
+--- got:
+$(cat "$BATS_TEST_TMPDIR/got")"
+	done
+}
