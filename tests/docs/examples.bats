@@ -151,3 +151,29 @@ $(cat "$BATS_TEST_TMPDIR/want")
 $(cat "$BATS_TEST_TMPDIR/got")"
 	done
 }
+
+# pkit(7)'s bats recipe, loading the pkit.bash that is installed: it
+# passes with a worker that drains the queue, fails with one that does
+# not, and its teardown ends that worker.
+@test "examples: pkit(7)'s bats recipe passes, fails when it should, and cleans up" {
+	local d="$BATS_TEST_TMPDIR/recipe" pid
+	mkdir -p "$d"
+	awk '/^\.Ss Testing scripts with bats/ { on = 1 }
+		on && /^\.Bd -literal/ { b = 1; next } b && /^\.Ed/ { exit } b' \
+		"$top_srcdir/man/pkit.7" > "$d/t.bats"
+	grep -q '^load /usr/local/share/pkit/bats/pkit.bash$' "$d/t.bats" ||
+		fail "pkit.7: the recipe does not load share/pkit/bats/pkit.bash"
+	sed -i "s|^load .*|load '$top_srcdir/tests/pkit.bash'|" "$d/t.bats"
+	printf '#!/bin/sh\npqueue-get -c 3 "$1" > /dev/null\n' > "$d/worker.sh"
+	chmod +x "$d/worker.sh"
+	run bash -c "cd '$d' && bats t.bats"
+	assert_success
+	assert_output --partial "ok 1 my worker drains the queue"
+	printf '#!/bin/sh\necho $$ > worker.pid\nexec sleep 60\n' > "$d/worker.sh"
+	run bash -c "cd '$d' && bats t.bats"
+	assert_failure
+	assert_output --partial "wait_until: timed out after 5s: pqueue-stat -e"
+	pid=$(cat "$d/worker.pid")
+	pkit_track "$pid"
+	! _pkit_alive "$pid" || fail "the recipe's teardown left its worker $pid running"
+}
