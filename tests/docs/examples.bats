@@ -46,7 +46,8 @@ run_examples() {
 	local file=$1 dir n i want work p
 	dir="$BATS_TEST_TMPDIR/${file##*/}"
 	rm -rf "$dir"
-	n=$("$top_srcdir/tests/docs/extract.sh" "$file" "$dir/ex")
+	n=$("$top_srcdir/tests/docs/extract.sh" "$file" "$dir/ex") ||
+		fail "${file##*/}: extract.sh refused it"
 	[ "$n" -gt 0 ] || fail "${file##*/}: no examples found"
 	for i in $(seq 1 "$n"); do
 		work="$dir/work$i"
@@ -114,6 +115,12 @@ PAGE
 	printf '%s\n' 'pid 42 done' 'extra' > "$d/got"
 	run matches "$d/want" "$d/got"
 	assert_failure
+	# A one-line display would be shown and never run: refused.
+	printf '%s\n' '.Sh EXAMPLES' '.Dl echo one' > "$BATS_TEST_TMPDIR/t.1"
+	run --separate-stderr "$top_srcdir/tests/docs/extract.sh" "$BATS_TEST_TMPDIR/t.1" "$d"
+	assert_failure
+	assert_output ""
+	[[ $stderr == *"t.1:2: not run: an example is a .Bd -literal block" ]] || fail "stderr: $stderr"
 }
 
 # The sample of pqueue-stat -l in its page is what -l prints for that
