@@ -13,6 +13,7 @@
 
 load ../helper
 load ../redis
+bats_require_minimum_version 1.5.0
 
 setup_file() {
 	redis_start
