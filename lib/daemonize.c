@@ -643,6 +643,11 @@ supervise(struct start *s)
 		else	/* as if CMD had run and failed at once */
 			status = (r == SPAWN_NOEXEC ? exec_errno_to_exit(e) :
 			    PKIT_EXIT_FAIL) << 8;
+		/*
+		 * All CMD wrote is in the pipe once it has exited: on the log
+		 * before the line that says how it ended.
+		 */
+		log_pump();
 		if (stopping)
 			break;
 		ran = mono_now() - began;
@@ -670,12 +675,16 @@ supervise(struct start *s)
 			break;
 		log_line("%s: restarting", name);
 	}
-	log_line("%s: stopped", name);
-	if (s->pfh != NULL)
-		pidfile_remove(s->pfh);
+	/*
+	 * The log is whole before the pidfile goes: a caller that waits for
+	 * it to go, then reads the log, finds CMD's last lines there.
+	 */
 	log_pump();
+	log_line("%s: stopped", name);
 	if (pipelen > 0)	/* a last line without its newline */
 		write_full(STDOUT_FILENO, pipebuf, pipelen);
+	if (s->pfh != NULL)
+		pidfile_remove(s->pfh);
 	_exit(code);
 }
 

@@ -244,3 +244,31 @@ $bad"
 	[ -z "$bad" ] || fail "words after .Fl and a comma render as flags:
 $bad"
 }
+
+# '.Ql [ -z "$X" ] && cmd' renders "[‘-z "$X"] && cmd’": a bare [ ] ( ) . , ;
+# : ? or ! in a quoted command is punctuation to mdoc, moved out of the
+# quotes or stuck to the word before it, in both formatters alike.
+# Written \&[ it stays as typed.  (Trailing punctuation is meant as such,
+# and under .Sm off the spacing is the author's.)
+@test "docs: no bracket or dot in a quoted command is taken for punctuation" {
+	local bad
+	bad=$(awk '
+		/^\.Sm off/ { off = 1 } /^\.Sm on/ { off = 0 }
+		off || !/^\./ { next }
+		{
+			n = split($0, w, " "); lit = 0
+			for (i = 1; i <= n; i++) {
+				t = w[i]; sub(/^\./, "", t)
+				if (t ~ /^(Ql|Li|Ic|Dl|D1|Cm)$/) { lit = 1; continue }
+				if (t ~ /^[A-Z][a-z][a-z]?$/) { lit = 0; continue }
+				if (!lit || w[i] !~ /^[][().,;:?!]+$/) continue
+				for (j = i + 1; j <= n; j++)
+					if (w[j] !~ /^[][().,;:?!|]+$/) break
+				if (j <= n && w[j] !~ /^[A-Z][a-z][a-z]?$/) {
+					print FILENAME ":" FNR ": " $0; break
+				}
+			}
+		}' "$top_srcdir"/man/*.[1-8])
+	[ -z "$bad" ] || fail "punctuation inside a quoted command (write it \\&[):
+$bad"
+}

@@ -11,7 +11,9 @@
 #               ending in "prints:" after it (blank lines aside) introduces
 #               the next ``` block as its output.
 # An example without an output block must print nothing; tests/examples.bats
-# runs each and compares, see there for the "..." wildcard.
+# runs each and compares, see there for the "..." wildcard.  In EXAMPLES,
+# any other display (.Dl, .D1, .Bd -unfilled ...) is an error: it would
+# be shown to the reader and never run.
 set -eu
 file=$1 out=$2
 mkdir -p "$out"
@@ -32,6 +34,10 @@ case $file in
 	awk -v out="$out" '
 		/^\.Sh / { ex = ($2 == "EXAMPLES") }
 		!ex { next }
+		/^\.(Dl|D1)( |$)/ || /^\.Bd / && !/^\.Bd -literal/ {
+			printf "%s:%d: not run: an example is a .Bd -literal block\n", FILENAME, FNR > "/dev/stderr"
+			bad = 1; exit 1
+		}
 		/^\.Bd -literal/ {
 			if (after == 2) { f = out "/" n ".out"; on = 2; printf "" > f; next }
 			n++; f = out "/" n ".sh"; on = 1; next
@@ -45,6 +51,6 @@ case $file in
 		after == 1 && /^\.Pp$/ { next }
 		after == 1 && /prints:$/ { after = 2; next }
 		{ after = 0 }
-		END { print n + 0 }' "$file"
+		END { if (!bad) print n + 0 }' "$file"
 	;;
 esac
