@@ -149,6 +149,8 @@ static void	rec_sweep(int, int);
 static int	rec_grow(void **, size_t *, size_t, size_t);
 static int	rec_held(ino_t **, size_t *);
 static int	rec_judge(struct rec_list *);
+static void	ino_sort(ino_t *, size_t);
+static int	ino_in(const ino_t *, size_t, ino_t);
 static void	rec_gone_name(char *, size_t, size_t);
 static struct rec_entry *rec_find(const struct rec_list *,
 		    const struct stat *);
@@ -903,11 +905,10 @@ rec_sweep(int dirfd, int sfd)
 	if (rl.n == 0)
 		goto out;
 	qsort(rl.v, rl.n, sizeof(*rl.v), rec_cmp);
-	qsort(files, nfiles, sizeof(*files), ino_cmp);
+	ino_sort(files, nfiles);
 	for (i = 0; i < rl.n; i++)
 		rl.v[i].keep = rl.v[i].dev == dst.st_dev &&
-		    bsearch(&rl.v[i].ino, files, nfiles, sizeof(*files),
-		    ino_cmp) != NULL;
+		    ino_in(files, nfiles, rl.v[i].ino);
 	if (rec_judge(&rl) == -1)
 		goto out;
 	for (i = 0; i < rl.n; i++) {
@@ -970,11 +971,10 @@ rec_judge(struct rec_list *rl)
 		free(held);
 		return -1;
 	}
-	qsort(held, nheld, sizeof(*held), ino_cmp);
+	ino_sort(held, nheld);
 	for (i = 0; i < rl->n; i++) {
 		if (!rl->v[i].keep)
-			rl->v[i].keep = bsearch(&rl->v[i].ino, held, nheld,
-			    sizeof(*held), ino_cmp) != NULL;
+			rl->v[i].keep = ino_in(held, nheld, rl->v[i].ino);
 		left += !rl->v[i].keep;
 	}
 	free(held);
@@ -1049,6 +1049,8 @@ rec_find(const struct rec_list *rl, const struct stat *st)
 
 	key.dev = st->st_dev;
 	key.ino = st->st_ino;
+	if (rl->n == 0)
+		return NULL;
 	return bsearch(&key, rl->v, rl->n, sizeof(*rl->v), rec_cmp);
 }
 
@@ -1104,6 +1106,21 @@ ino_cmp(const void *a, const void *b)
 	const ino_t *x = a, *y = b;
 
 	return (*x > *y) - (*x < *y);
+}
+
+/* Sort n inodes at v (NULL if none: qsort may not be given it). */
+static void
+ino_sort(ino_t *v, size_t n)
+{
+	if (n > 1)
+		qsort(v, n, sizeof(*v), ino_cmp);
+}
+
+/* Whether x is among the n sorted inodes at v (NULL if none). */
+static int
+ino_in(const ino_t *v, size_t n, ino_t x)
+{
+	return n > 0 && bsearch(&x, v, n, sizeof(*v), ino_cmp) != NULL;
 }
 
 /*
@@ -1238,7 +1255,8 @@ file_holders(struct lockb *lk, struct lock_holder **hv, const char **why)
 		*why = "held by processes you may not see";
 		return -2;
 	}
-	qsort(fv, fn, sizeof(*fv), found_cmp);
+	if (fn > 1)
+		qsort(fv, fn, sizeof(*fv), found_cmp);
 	/* One line per process, even with several descriptors on the lock. */
 	for (i = j = 0; i < fn; i++)
 		if (j == 0 || fv[j - 1].pid != fv[i].pid)
