@@ -88,9 +88,10 @@ main(int argc, char *argv[])
 	kc.null = open_or_die("/dev/null", O_RDWR);
 	if (kc.in == -1)
 		kc.in = kc.null;
+	/* Before -C: the records go where pjoin, in our directory, looks. */
+	kc.jobs = rundir_sub_or_die("jobs");
 	if (dir != NULL && chdir(dir) == -1)
 		err(PKIT_EXIT_FAIL, "%s", safe(dir));
-	kc.jobs = rundir_sub_or_die("jobs");
 	caller = getppid();
 	snprintf(buf, sizeof(buf), "%d", (int)caller);
 	if (setenv("PKIT_PARENT", buf, 1) == -1 ||

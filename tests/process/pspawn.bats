@@ -391,3 +391,29 @@ all_final() {
 		fail "a job record was made: $(ls "$PKIT_DIR/jobs")"
 	fi
 }
+
+@test "pspawn: a relative PKIT_DIR is refused (125, one line), never resolved under -C DIR" {
+	local d=$BATS_TEST_TMPDIR
+	mkdir -m 700 "$d/sub"
+	# It was taken: pspawn -C sub wrote the record under sub/rel, and
+	# pjoin, in the first directory, said "no such process" (127).
+	run --separate-stderr bash -c 'cd "$1" && PKIT_DIR=rel pspawn -C sub true' _ "$d"
+	assert_failure 125
+	assert_output ""
+	assert_equal "$stderr" "pspawn: runtime directory rel: PKIT_DIR is not an absolute path"
+	assert_not_exist "$d/rel"
+	assert_not_exist "$d/sub/rel"
+	run --separate-stderr bash -c 'cd "$1" && PKIT_DIR=rel pjoin -l' _ "$d"
+	assert_failure 125
+	assert_equal "${#stderr_lines[@]}" 1
+}
+
+@test "pspawn: a relative XDG_RUNTIME_DIR is ignored, as the XDG specification says" {
+	local d=$BATS_TEST_TMPDIR p
+	mkdir -m 700 "$d/sub"
+	p=$(cd "$d" && PKIT_DIR='' XDG_RUNTIME_DIR=rel pspawn -C sub sh -c 'exit 3')
+	assert_not_exist "$d/rel"
+	assert_not_exist "$d/sub/rel"
+	run bash -c 'cd "$1" && PKIT_DIR="" XDG_RUNTIME_DIR=rel pjoin -t 10 "$2"' _ "$d" "$p"
+	assert_failure 3
+}
