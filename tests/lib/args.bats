@@ -16,12 +16,12 @@ BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-120}
 # containing NEEDLE (fixed string) - or, for a usage error, the synopsis,
 # whose lines are as many as the tool's forms.
 refused() {
-	local needle=$1 lines=1
+	local needle=$1 want=1
 	shift
 	quick_run "$@" </dev/null
-	[[ "$needle" == usage:* ]] && lines=${#stderr_lines[@]}
+	[[ "$needle" == usage:* ]] && want=${#stderr_lines[@]}
 	if [ "$status" -ne 125 ] || [ -n "$output" ] ||
-	    [ "${#stderr_lines[@]}" -ne "$lines" ] ||
+	    [ "${#stderr_lines[@]}" -ne "$want" ] ||
 	    [[ "$stderr" != *"$needle"* ]]; then
 		printf 'command: %q ' "$@" >&2
 		printf '\nstatus %s, stdout %q, stderr %q (wanted %q)\n' \
