@@ -127,7 +127,8 @@ rundir_open_or_die(char *path, size_t len)
 	int fd;
 
 	if ((fd = rundir_open(path, len, &why)) == -1)
-		errx(PKIT_EXIT_FAIL, "runtime directory %s: %s", path, why);
+		errx(PKIT_EXIT_FAIL, "runtime directory %s: %s", safe(path),
+		    why);
 	return fd;
 }
 
@@ -140,8 +141,8 @@ rundir_sub_or_die(const char *name)
 
 	dfd = rundir_open_or_die(path, sizeof(path));
 	if ((fd = rundir_sub(dfd, name, &why)) == -1)
-		errx(PKIT_EXIT_FAIL, "runtime directory %s/%s: %s", path, name,
-		    why);
+		errx(PKIT_EXIT_FAIL, "runtime directory %s/%s: %s", safe(path),
+		    name, why);
 	close(dfd);
 	return fd;
 }

@@ -134,6 +134,21 @@ num_needle() {
 	assert_file_not_exists "$PKIT_DIR/queues/$q-x"
 }
 
+@test "adversarial: a refused runtime directory is named escaped, on one line" {
+	local d=$BATS_TEST_TMPDIR/d-$'\e[31mW\nZ' shown own=$PKIT_DIR
+	shown="runtime directory $BATS_TEST_TMPDIR/d-\\x1b[31mW\\x0aZ"
+	mkdir -m 777 "$d"
+	chmod 777 "$d"
+	PKIT_DIR=$d
+	# Each was 125 with the path raw: an escape sequence, then a second line.
+	refused "$shown: group or other writable" pqueue-create qq
+	refused "$shown: group or other writable" pspawn true
+	refused "$shown: group or other writable" pjoin -l
+	refused "${shown/y /y: }: group or other writable" pqueue-stat
+	refused "$shown: group or other writable" pqueue-stat qq
+	PKIT_DIR=$own
+}
+
 @test "adversarial: bad queue names are refused by every pqueue tool" {
 	local long t v n
 	long=$(printf 'a%.0s' {1..101})
