@@ -28,19 +28,22 @@
 const char *
 safe(const char *s)
 {
-	static char buf[4 * PATH_MAX + 8];
+	static char bufs[4][4 * PATH_MAX + 8];
+	static unsigned turn;
+	char *buf = bufs[turn++ % 4];
 	size_t i, n = 0;
 
-	for (i = 0; s[i] != '\0' && n < sizeof(buf) - 8; i++) {
+	for (i = 0; s[i] != '\0' && n < sizeof(bufs[0]) - 8; i++) {
 		unsigned char c = s[i];
 
 		if (isprint(c) && c < 0x80)
 			buf[n++] = c;
 		else
-			n += snprintf(buf + n, sizeof(buf) - n, "\\x%02x", c);
+			n += snprintf(buf + n, sizeof(bufs[0]) - n, "\\x%02x",
+			    c);
 	}
 	if (s[i] != '\0')
-		n += snprintf(buf + n, sizeof(buf) - n, "...");
+		n += snprintf(buf + n, sizeof(bufs[0]) - n, "...");
 	buf[n] = '\0';
 	return buf;
 }

@@ -1079,8 +1079,8 @@ queue_dir(const char *name, const char **base, int *dfdp)
 			snprintf(dir, sizeof(dir), "%.*s", (int)(slash - name),
 			    name);
 		if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-			return pq_seterr(name, PKIT_EXIT_FAIL, "%s: %s", dir,
-			    strerror(errno));
+			return pq_seterr(name, PKIT_EXIT_FAIL, "%s: %s",
+			    safe(dir), strerror(errno));
 		*base = slash + 1;
 		*dfdp = fd;
 		return 0;

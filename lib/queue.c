@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "exitcode.h"
+#include "parse.h"
 #include "queue-backend.h"
 #include "redis.h"
 
@@ -54,7 +55,7 @@ pq_seterr(const char *name, int code, const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	n = snprintf(errbuf, sizeof(errbuf), "%s: ", name);
+	n = snprintf(errbuf, sizeof(errbuf), "%s: ", safe(name));
 	if (n < 0 || (size_t)n >= sizeof(errbuf))
 		n = 0;
 	va_start(ap, fmt);

@@ -175,6 +175,42 @@ num_needle() {
 	refute_output --partial "queues"
 }
 
+@test "adversarial: a queue path with a control byte is refused, a lock path shown escaped" {
+	local d=$BATS_TEST_TMPDIR/a$'\e[2J\nb' t shown
+	shown="$BATS_TEST_TMPDIR/a\\x1b[2J\\x0ab"
+	# Each was a message of several lines with the escape raw; with the
+	# directory there, pqueue-stat -k split its name= line in two.
+	for t in pqueue-create pqueue-put pqueue-get pqueue-stat \
+	    pqueue-close pqueue-done pqueue-join; do
+		refused "bad queue name '/nonexist\x1b[2J\x0a/q'" \
+		    "$t" $'/nonexist\e[2J\n/q'
+	done
+	mkdir -p "$d" "$BATS_TEST_TMPDIR/x"
+	refused "bad queue name '$shown/q': a control character" \
+	    pqueue-create "$d/q"
+	refused "bad queue name '$shown/q'" pqueue-stat -k "$d/q"
+	refused "bad queue name '$BATS_TEST_TMPDIR/x\x7f/q'" \
+	    pqueue-create "$BATS_TEST_TMPDIR/x"$'\x7f/q'
+	refused "bad queue name" pqueue-rm "$d/q"
+	assert_equal "$(ls -A "$d")" ""
+	# plock locks any file, as flock(1): the path is taken, and shown escaped.
+	refused "plock: /nonexist\x1b[2J\x0a/L: No such file" \
+	    plock $'/nonexist\e[2J\n/L' true
+	refused "plock: /nonexist\x1b[2J\x0a/L: No such file" \
+	    plock -F 9 $'/nonexist\e[2J\n/L'
+	plock "$d/L" sleep 60 &
+	pkit_track $!
+	wait_until 5 sh -c 'plock -q "$1" > /dev/null' sh "$d/L"
+	run --separate-stderr plock -n "$d/L" true
+	assert_failure 124
+	assert_equal "${#stderr_lines[@]}" 1
+	[[ "$stderr" == "plock: $shown/L: busy, held by pid "* ]] ||
+		fail "not escaped: $stderr"
+	run --separate-stderr plock -q "$d/L"
+	assert_success
+	[[ "$output" =~ ^[0-9]+$ ]] || fail "not a pid: $output"
+}
+
 @test "adversarial: pqueue-rm shows a bad name escaped, on one line" {
 	refused 'a\nb: bad queue name' pqueue-rm $'a\nb'
 	refused '\377: bad queue name' pqueue-rm $'\xff'
