@@ -261,6 +261,21 @@ num_needle() {
 	refused "pidfile: empty path" pdaemon -k -t 1 ""
 }
 
+@test "args: a bad redis: queue name is named, masked; an unset PKIT_REDIS_URL is said" {
+	local t
+	# Both said "pqueue: bad queue name: ...", naming no queue, and blamed
+	# the name for the environment.
+	for t in pqueue-create pqueue-put pqueue-get pqueue-stat pqueue-close \
+	    pqueue-done pqueue-join pqueue-rm; do
+		PKIT_REDIS_URL='' refused \
+		    "$t: redis:q: PKIT_REDIS_URL is not set (needed by redis:NAME)" \
+		    "$t" redis:q
+		refused "$t: redis://u:***@127.0.0.1:99999/q: bad queue name: bad port" \
+		    "$t" 'redis://u:s3cret@127.0.0.1:99999/q'
+		[[ "$stderr" != *s3cret* ]] || fail "password shown: $stderr"
+	done
+}
+
 @test "args: pqueue-rm never echoes a redis: name, which may hold a password" {
 	run --separate-stderr pqueue-rm 'redis://user:s3cret@127.0.0.1/q'
 	assert_failure 125
