@@ -212,9 +212,16 @@ num_needle() {
 }
 
 @test "adversarial: pqueue-rm shows a bad name escaped, on one line" {
-	refused 'a\nb: bad queue name' pqueue-rm $'a\nb'
-	refused '\377: bad queue name' pqueue-rm $'\xff'
-	refused 'a\001b: bad queue name' pqueue-rm $'a\x01b'
+	# As \xNN, like every other tool: it used vis(3)'s \n, \033 and \377.
+	refused 'pqueue-rm: a\x0ab: bad queue name' pqueue-rm $'a\nb'
+	refused 'pqueue-rm: \x1b: bad queue name' pqueue-rm $'\e'
+	refused 'pqueue-rm: \xff: bad queue name' pqueue-rm $'\xff'
+	refused 'pqueue-rm: a\x01b: bad queue name' pqueue-rm $'a\x01b'
+	run --separate-stderr pqueue-rm $'a\nb' $'\e' $'\xff'
+	assert_failure 125
+	assert_equal "$stderr" "pqueue-rm: a\\x0ab: bad queue name: only A-Z a-z 0-9 . _ - are allowed
+pqueue-rm: \\x1b: bad queue name: only A-Z a-z 0-9 . _ - are allowed
+pqueue-rm: \\xff: bad queue name: only A-Z a-z 0-9 . _ - are allowed"
 }
 
 @test "adversarial: bad lock names are refused by plock and plock -q" {
