@@ -28,19 +28,22 @@
 const char *
 safe(const char *s)
 {
-	static char buf[4 * PATH_MAX + 8];
+	static char bufs[4][4 * PATH_MAX + 8];
+	static unsigned turn;
+	char *buf = bufs[turn++ % 4];
 	size_t i, n = 0;
 
-	for (i = 0; s[i] != '\0' && n < sizeof(buf) - 8; i++) {
+	for (i = 0; s[i] != '\0' && n < sizeof(bufs[0]) - 8; i++) {
 		unsigned char c = s[i];
 
 		if (isprint(c) && c < 0x80)
 			buf[n++] = c;
 		else
-			n += snprintf(buf + n, sizeof(buf) - n, "\\x%02x", c);
+			n += snprintf(buf + n, sizeof(bufs[0]) - n, "\\x%02x",
+			    c);
 	}
 	if (s[i] != '\0')
-		n += snprintf(buf + n, sizeof(buf) - n, "...");
+		n += snprintf(buf + n, sizeof(bufs[0]) - n, "...");
 	buf[n] = '\0';
 	return buf;
 }
@@ -127,7 +130,8 @@ rundir_open_or_die(char *path, size_t len)
 	int fd;
 
 	if ((fd = rundir_open(path, len, &why)) == -1)
-		errx(PKIT_EXIT_FAIL, "runtime directory %s: %s", path, why);
+		errx(PKIT_EXIT_FAIL, "runtime directory %s: %s", safe(path),
+		    why);
 	return fd;
 }
 
@@ -140,8 +144,8 @@ rundir_sub_or_die(const char *name)
 
 	dfd = rundir_open_or_die(path, sizeof(path));
 	if ((fd = rundir_sub(dfd, name, &why)) == -1)
-		errx(PKIT_EXIT_FAIL, "runtime directory %s/%s: %s", path, name,
-		    why);
+		errx(PKIT_EXIT_FAIL, "runtime directory %s/%s: %s", safe(path),
+		    name, why);
 	close(dfd);
 	return fd;
 }

@@ -46,6 +46,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -58,6 +59,7 @@
 #include "dur.h"
 #include "holders.h"
 #include "lockbackend.h"
+#include "parse.h"
 #include "proc.h"
 #include "rundir.h"
 
@@ -711,16 +713,30 @@ on_alarm(int sig)
 	expired = 1;
 }
 
-/* The runtime directory's locks/: lock files and since-when records. */
+/*
+ * The runtime directory's locks/: lock files and since-when records.  A
+ * refusal names the directory (escaped): the caller's message names only
+ * the lock, and "qq: group or other writable" would not say which
+ * directory is.
+ */
 static int
 locks_dir(const char **why)
 {
+	static char msg[4 * PATH_MAX + 64];	/* safe(path) and the reason */
 	char path[4096];
 	int dfd, fd;
 
-	if ((dfd = rundir_open(path, sizeof(path), why)) == -1)
+	if ((dfd = rundir_open(path, sizeof(path), why)) == -1) {
+		snprintf(msg, sizeof(msg), "runtime directory %s: %s",
+		    safe(path), *why);
+		*why = msg;
 		return -1;
-	fd = rundir_sub(dfd, "locks", why);
+	}
+	if ((fd = rundir_sub(dfd, "locks", why)) == -1) {
+		snprintf(msg, sizeof(msg), "runtime directory %s/locks: %s",
+		    safe(path), *why);
+		*why = msg;
+	}
 	close(dfd);
 	return fd;
 }

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "lockbackend.h"
+#include "parse.h"
 #include "redis.h"
 
 static char	errbuf[1024];
@@ -57,13 +58,14 @@ open_as(struct lock **lkp, const char *name, enum lock_kind kind, int count,
 
 	*lkp = NULL;
 	if ((lk = calloc(1, sizeof(*lk))) == NULL) {
-		snprintf(errbuf, sizeof(errbuf), "%s: %s", name,
+		snprintf(errbuf, sizeof(errbuf), "%s: %s", safe(name),
 		    strerror(errno));
 		return -1;
 	}
 	lk->ops = backend(name);
 	lk->kind = kind;
-	strlcpy(lk->shown, name, sizeof(lk->shown));
+	/* A path may hold any byte: every message shows it escaped. */
+	strlcpy(lk->shown, safe(name), sizeof(lk->shown));
 	if (lk->ops->open(name, kind, count, peek, &lk->b, lk->shown,
 	    sizeof(lk->shown), &why) == -1) {
 		fail(lk, why, -1);

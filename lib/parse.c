@@ -66,12 +66,19 @@ name_invalid(const char *s)
 const char *
 qname_invalid(const char *s)
 {
-	const char *base;
+	const char *base, *p;
 
 	if ((base = strrchr(s, '/')) == NULL)
 		return name_invalid(s);
 	if (strlen(s) > PATH_NAME_MAX)
 		return "a path longer than 1000 characters";
+	/*
+	 * The directory is the user's to pick, but a control character in
+	 * it would be echoed by pqueue-stat's name= line and every message.
+	 */
+	for (p = s; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return "a control character in the path";
 	if (base[1] == '\0')
 		return "a path must end with the queue's file name";
 	return name_invalid(base + 1);

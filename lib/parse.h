@@ -38,8 +38,8 @@ const char	*name_invalid(const char *s);
 /*
  * A queue name: a name (name_invalid), or, if it contains '/', a path to
  * the queue's file (for sharing through a directory): at most
- * PATH_NAME_MAX characters, its last component a valid name.  NULL if
- * valid, else why not.
+ * PATH_NAME_MAX characters, no control character (0x00-0x1f, 0x7f), its
+ * last component a valid name.  NULL if valid, else why not.
  */
 const char	*qname_invalid(const char *s);
 
@@ -53,8 +53,9 @@ void		 name_check_or_die(const char *s, const char *what);
  * S for a diagnostic: control and non-ASCII bytes as \xNN, so that a
  * value with a newline cannot split the one line of an error or forge
  * another.  For any value or path the user gave: room for a path of
- * PATH_MAX bytes, all escaped, then "...".  The result is in a static
- * buffer: one call per message.
+ * PATH_MAX bytes, all escaped, then "...".  The result is in one of
+ * four static buffers, used in turn: up to four calls per message (an
+ * engine's pq_seterr escapes its NAME beside an escaped argument).
  */
 const char	*safe(const char *s);
 

@@ -501,9 +501,15 @@ setup(const char *name, struct pqb *q)
 	 * it already and dies of it itself when stdout goes.
 	 */
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * Named as given, its password masked (u.shown is filled even when
+	 * the parse fails); a PKIT_REDIS_URL at fault is the environment's
+	 * problem, not the name's.
+	 */
 	if (redis_url_parse(name, &q->u, &why) != 0)
-		return pq_seterr("pqueue", PKIT_EXIT_FAIL,
-		    "bad queue name: %s", why);
+		return pq_seterr(q->u.shown, PKIT_EXIT_FAIL, "%s%s",
+		    strncmp(why, "PKIT_REDIS_URL", 14) == 0 ? "" :
+		    "bad queue name: ", why);
 	for (i = 0; i < NKEYS; i++)
 		snprintf(q->key[i], sizeof(q->key[i]), "pkit:queue:{%s}%s",
 		    q->u.name, suffix[i]);

@@ -1079,15 +1079,15 @@ queue_dir(const char *name, const char **base, int *dfdp)
 			snprintf(dir, sizeof(dir), "%.*s", (int)(slash - name),
 			    name);
 		if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-			return pq_seterr(name, PKIT_EXIT_FAIL, "%s: %s", dir,
-			    strerror(errno));
+			return pq_seterr(name, PKIT_EXIT_FAIL, "%s: %s",
+			    safe(dir), strerror(errno));
 		*base = slash + 1;
 		*dfdp = fd;
 		return 0;
 	}
 	if ((fd = queues_dir(path, sizeof(path), &why)) == -1)
 		return pq_seterr(name, PKIT_EXIT_FAIL, "runtime directory %s: %s",
-		    path, why);
+		    safe(path), why);
 	*base = name;
 	*dfdp = fd;
 	return 0;
@@ -2469,10 +2469,11 @@ pqs_list(void (*fn)(const char *, void *), void *arg)
 
 	if ((dfd = queues_dir(path, sizeof(path), &why)) == -1)
 		return pq_seterr("runtime directory", PKIT_EXIT_FAIL, "%s: %s",
-		    path, why);
+		    safe(path), why);
 	if ((dp = fdopendir(dfd)) == NULL) {
 		close(dfd);
-		return pq_seterr(path, PKIT_EXIT_FAIL, "%s", strerror(errno));
+		return pq_seterr(safe(path), PKIT_EXIT_FAIL, "%s",
+		    strerror(errno));
 	}
 	while ((d = readdir(dp)) != NULL) {
 		if (name_invalid(d->d_name) != NULL)

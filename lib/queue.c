@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "exitcode.h"
+#include "parse.h"
 #include "queue-backend.h"
 #include "redis.h"
 
@@ -51,15 +52,29 @@ static int guard_null = -1;		/* /dev/null, read-only */
 int
 pq_seterr(const char *name, int code, const char *fmt, ...)
 {
+	static char full[2 * (4 * PATH_MAX + 8) + 256];
+	const size_t head = sizeof(errbuf) / 2, tail = sizeof(errbuf) - head - 4;
 	va_list ap;
+	size_t len;
 	int n;
 
-	n = snprintf(errbuf, sizeof(errbuf), "%s: ", name);
-	if (n < 0 || (size_t)n >= sizeof(errbuf))
+	n = snprintf(full, sizeof(full), "%s: ", safe(name));
+	if (n < 0 || (size_t)n >= sizeof(full))
 		n = 0;
 	va_start(ap, fmt);
-	vsnprintf(errbuf + n, sizeof(errbuf) - n, fmt, ap);
+	vsnprintf(full + n, sizeof(full) - n, fmt, ap);
 	va_end(ap);
+	/*
+	 * Too long for errbuf (a path near PATH_MAX, escaped): the middle
+	 * goes, not the end, which says why.
+	 */
+	if ((len = strlen(full)) < sizeof(errbuf))
+		memcpy(errbuf, full, len + 1);
+	else {
+		memcpy(errbuf, full, head);
+		memcpy(errbuf + head, "...", 3);
+		memcpy(errbuf + head + 3, full + len - tail, tail + 1);
+	}
 	return code;
 }
 

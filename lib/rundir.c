@@ -8,6 +8,12 @@
  * with O_NOFOLLOW and check the open descriptor (not the path) for owner
  * and mode; everything in it is then opened relative to that descriptor.
  *
+ * $PKIT_DIR must be an absolute path: a relative one would name another
+ * directory for a tool that changed its own (pspawn -C) than for the
+ * shell that set it, so records would be written where pjoin never looks.
+ * A relative $XDG_RUNTIME_DIR is ignored, as the XDG Base Directory
+ * specification says to.
+ *
  * Without $PKIT_DIR or $XDG_RUNTIME_DIR it is /dev/shm/pkit-UID: a tmpfs,
  * like $XDG_RUNTIME_DIR, because the queues live in it (queues/NAME,
  * mapped shared: on a disk file system a mapping is written back to disk),
@@ -42,9 +48,13 @@ rundir_open(char *path, size_t len, const char **why)
 	unsigned v;
 	size_t n;
 
-	if ((env = getenv("PKIT_DIR")) != NULL && *env != '\0')
+	if ((env = getenv("PKIT_DIR")) != NULL && *env != '\0') {
 		n = strlcpy(path, env, len);
-	else if ((env = getenv("XDG_RUNTIME_DIR")) != NULL && *env != '\0') {
+		if (*env != '/') {
+			*why = "PKIT_DIR is not an absolute path";
+			return -1;
+		}
+	} else if ((env = getenv("XDG_RUNTIME_DIR")) != NULL && *env == '/') {
 		strlcpy(path, env, len);
 		n = strlcat(path, "/pkit", len);
 	} else {

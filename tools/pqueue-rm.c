@@ -10,10 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#define LIBBSD_OPENBSD_VIS	/* the OpenBSD strnvis, no #warning */
-#include <vis.h>
 
 #include "cli.h"
+#include "parse.h"
 #include "pkit.h"
 
 static void	usage(FILE *);
@@ -22,7 +21,6 @@ int
 main(int argc, char *argv[])
 {
 	const char *why;
-	char *shown;
 	int ch, i, status = PKIT_EXIT_OK;
 
 	cli_gnu_opts(argc, argv, usage);
@@ -43,12 +41,8 @@ main(int argc, char *argv[])
 		if (strncmp(argv[i], "redis:", 6) != 0 &&
 		    strncmp(argv[i], "redis-sentinel://", 17) != 0 &&
 		    (why = qname_invalid(argv[i])) != NULL) {
-			/* vis(3)-escaped: a newline must not split the line */
-			if (stravis(&shown, argv[i], VIS_CSTYLE | VIS_OCTAL |
-			    VIS_NL | VIS_TAB) == -1)
-				err(PKIT_EXIT_FAIL, "stravis");
-			warnx("%s: bad queue name: %s", shown, why);
-			free(shown);
+			/* Escaped as every tool does: one line, \xNN. */
+			warnx("%s: bad queue name: %s", safe(argv[i]), why);
 			status = PKIT_EXIT_FAIL;
 		} else if (pq_remove(argv[i]) != 0) {
 			warnx("%s", pq_error());

@@ -28,7 +28,7 @@
 
 #define COUNT_MAX	100000
 
-static int	open_or_die(const char *path, int flags);
+static int	open_or_die(int dfd, const char *path, int flags);
 static void	usage(FILE *);
 
 int
@@ -39,7 +39,7 @@ main(int argc, char *argv[])
 	int main_argc = argc;
 	const char *dir = NULL, *in = NULL, *out = NULL, *errout = NULL;
 	pid_t caller;
-	int ch, watch = 0;
+	int ch, cwd = AT_FDCWD, watch = 0;
 
 	memset(&kc, 0, sizeof(kc));
 	kc.count = 1;
@@ -81,16 +81,24 @@ main(int argc, char *argv[])
 		cli_usage_error(usage);
 	kc.argv = argv;
 
-	/* Only the last -o, -e, -i: a file named before it is not touched. */
-	kc.out = open_or_die(out, O_WRONLY | O_APPEND | O_CREAT);
-	kc.err = open_or_die(errout, O_WRONLY | O_APPEND | O_CREAT);
-	kc.in = open_or_die(in, O_RDONLY);
-	kc.null = open_or_die("/dev/null", O_RDWR);
+	/*
+	 * Only the last -o, -e, -i: a file named before it is not touched.
+	 * Every check that can fail comes before -o and -e create their
+	 * files, so a refusal leaves none behind; they are still opened
+	 * relative to our directory, not DIR.
+	 */
+	kc.in = open_or_die(AT_FDCWD, in, O_RDONLY);
+	kc.null = open_or_die(AT_FDCWD, "/dev/null", O_RDWR);
 	if (kc.in == -1)
 		kc.in = kc.null;
-	if (dir != NULL && chdir(dir) == -1)
-		err(PKIT_EXIT_FAIL, "%s", safe(dir));
+	/* Before -C: the records go where pjoin, in our directory, looks. */
 	kc.jobs = rundir_sub_or_die("jobs");
+	if (dir != NULL) {
+		if ((cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
+			err(PKIT_EXIT_FAIL, "current directory");
+		if (chdir(dir) == -1)
+			err(PKIT_EXIT_FAIL, "%s", safe(dir));
+	}
 	caller = getppid();
 	snprintf(buf, sizeof(buf), "%d", (int)caller);
 	if (setenv("PKIT_PARENT", buf, 1) == -1 ||
@@ -103,18 +111,25 @@ main(int argc, char *argv[])
 			err(PKIT_EXIT_FAIL, "pid %d", (int)caller);
 		kc.watch = 1;
 	}
+	kc.out = open_or_die(cwd, out, O_WRONLY | O_APPEND | O_CREAT);
+	kc.err = open_or_die(cwd, errout, O_WRONLY | O_APPEND | O_CREAT);
+	if (cwd != AT_FDCWD)
+		close(cwd);
 	keeper_start(&kc, main_argc, main_argv);
 }
 
-/* PATH opened close-on-exec, or -1 if PATH is NULL; exit 125 if it fails. */
+/*
+ * PATH (relative to dfd) opened close-on-exec, or -1 if PATH is NULL;
+ * exit 125 if it fails.
+ */
 static int
-open_or_die(const char *path, int flags)
+open_or_die(int dfd, const char *path, int flags)
 {
 	int fd;
 
 	if (path == NULL)
 		return -1;
-	if ((fd = open(path, flags | O_CLOEXEC, 0666)) == -1)
+	if ((fd = openat(dfd, path, flags | O_CLOEXEC, 0666)) == -1)
 		err(PKIT_EXIT_FAIL, "%s", safe(path));
 	return fd;
 }

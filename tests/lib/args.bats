@@ -16,12 +16,12 @@ BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-120}
 # containing NEEDLE (fixed string) - or, for a usage error, the synopsis,
 # whose lines are as many as the tool's forms.
 refused() {
-	local needle=$1 lines=1
+	local needle=$1 want=1
 	shift
 	quick_run "$@" </dev/null
-	[[ "$needle" == usage:* ]] && lines=${#stderr_lines[@]}
+	[[ "$needle" == usage:* ]] && want=${#stderr_lines[@]}
 	if [ "$status" -ne 125 ] || [ -n "$output" ] ||
-	    [ "${#stderr_lines[@]}" -ne "$lines" ] ||
+	    [ "${#stderr_lines[@]}" -ne "$want" ] ||
 	    [[ "$stderr" != *"$needle"* ]]; then
 		printf 'command: %q ' "$@" >&2
 		printf '\nstatus %s, stdout %q, stderr %q (wanted %q)\n' \
@@ -134,6 +134,21 @@ num_needle() {
 	assert_file_not_exists "$PKIT_DIR/queues/$q-x"
 }
 
+@test "adversarial: a refused runtime directory is named escaped, on one line" {
+	local d=$BATS_TEST_TMPDIR/d-$'\e[31mW\nZ' shown own=$PKIT_DIR
+	shown="runtime directory $BATS_TEST_TMPDIR/d-\\x1b[31mW\\x0aZ"
+	mkdir -m 777 "$d"
+	chmod 777 "$d"
+	PKIT_DIR=$d
+	# Each was 125 with the path raw: an escape sequence, then a second line.
+	refused "$shown: group or other writable" pqueue-create qq
+	refused "$shown: group or other writable" pspawn true
+	refused "$shown: group or other writable" pjoin -l
+	refused "${shown/y /y: }: group or other writable" pqueue-stat
+	refused "$shown: group or other writable" pqueue-stat qq
+	PKIT_DIR=$own
+}
+
 @test "adversarial: bad queue names are refused by every pqueue tool" {
 	local long t v n
 	long=$(printf 'a%.0s' {1..101})
@@ -160,10 +175,53 @@ num_needle() {
 	refute_output --partial "queues"
 }
 
+@test "adversarial: a queue path with a control byte is refused, a lock path shown escaped" {
+	local d=$BATS_TEST_TMPDIR/a$'\e[2J\nb' t shown
+	shown="$BATS_TEST_TMPDIR/a\\x1b[2J\\x0ab"
+	# Each was a message of several lines with the escape raw; with the
+	# directory there, pqueue-stat -k split its name= line in two.
+	for t in pqueue-create pqueue-put pqueue-get pqueue-stat \
+	    pqueue-close pqueue-done pqueue-join; do
+		refused "bad queue name '/nonexist\x1b[2J\x0a/q'" \
+		    "$t" $'/nonexist\e[2J\n/q'
+	done
+	mkdir -p "$d" "$BATS_TEST_TMPDIR/x"
+	refused "bad queue name '$shown/q': a control character" \
+	    pqueue-create "$d/q"
+	refused "bad queue name '$shown/q'" pqueue-stat -k "$d/q"
+	refused "bad queue name '$BATS_TEST_TMPDIR/x\x7f/q'" \
+	    pqueue-create "$BATS_TEST_TMPDIR/x"$'\x7f/q'
+	refused "bad queue name" pqueue-rm "$d/q"
+	assert_equal "$(ls -A "$d")" ""
+	# plock locks any file, as flock(1): the path is taken, and shown escaped.
+	refused "plock: /nonexist\x1b[2J\x0a/L: No such file" \
+	    plock $'/nonexist\e[2J\n/L' true
+	refused "plock: /nonexist\x1b[2J\x0a/L: No such file" \
+	    plock -F 9 $'/nonexist\e[2J\n/L'
+	plock "$d/L" sleep 60 &
+	pkit_track $!
+	wait_until 5 sh -c 'plock -q "$1" > /dev/null' sh "$d/L"
+	run --separate-stderr plock -n "$d/L" true
+	assert_failure 124
+	assert_equal "${#stderr_lines[@]}" 1
+	[[ "$stderr" == "plock: $shown/L: busy, held by pid "* ]] ||
+		fail "not escaped: $stderr"
+	run --separate-stderr plock -q "$d/L"
+	assert_success
+	[[ "$output" =~ ^[0-9]+$ ]] || fail "not a pid: $output"
+}
+
 @test "adversarial: pqueue-rm shows a bad name escaped, on one line" {
-	refused 'a\nb: bad queue name' pqueue-rm $'a\nb'
-	refused '\377: bad queue name' pqueue-rm $'\xff'
-	refused 'a\001b: bad queue name' pqueue-rm $'a\x01b'
+	# As \xNN, like every other tool: it used vis(3)'s \n, \033 and \377.
+	refused 'pqueue-rm: a\x0ab: bad queue name' pqueue-rm $'a\nb'
+	refused 'pqueue-rm: \x1b: bad queue name' pqueue-rm $'\e'
+	refused 'pqueue-rm: \xff: bad queue name' pqueue-rm $'\xff'
+	refused 'pqueue-rm: a\x01b: bad queue name' pqueue-rm $'a\x01b'
+	run --separate-stderr pqueue-rm $'a\nb' $'\e' $'\xff'
+	assert_failure 125
+	assert_equal "$stderr" "pqueue-rm: a\\x0ab: bad queue name: only A-Z a-z 0-9 . _ - are allowed
+pqueue-rm: \\x1b: bad queue name: only A-Z a-z 0-9 . _ - are allowed
+pqueue-rm: \\xff: bad queue name: only A-Z a-z 0-9 . _ - are allowed"
 }
 
 @test "adversarial: bad lock names are refused by plock and plock -q" {
@@ -208,6 +266,21 @@ num_needle() {
 	refused "pidfile: empty path" pdaemon -s ""
 	refused "pidfile: empty path" pdaemon -k ""
 	refused "pidfile: empty path" pdaemon -k -t 1 ""
+}
+
+@test "args: a bad redis: queue name is named, masked; an unset PKIT_REDIS_URL is said" {
+	local t
+	# Both said "pqueue: bad queue name: ...", naming no queue, and blamed
+	# the name for the environment.
+	for t in pqueue-create pqueue-put pqueue-get pqueue-stat pqueue-close \
+	    pqueue-done pqueue-join pqueue-rm; do
+		PKIT_REDIS_URL='' refused \
+		    "$t: redis:q: PKIT_REDIS_URL is not set (needed by redis:NAME)" \
+		    "$t" redis:q
+		refused "$t: redis://u:***@127.0.0.1:99999/q: bad queue name: bad port" \
+		    "$t" 'redis://u:s3cret@127.0.0.1:99999/q'
+		[[ "$stderr" != *s3cret* ]] || fail "password shown: $stderr"
+	done
 }
 
 @test "args: pqueue-rm never echoes a redis: name, which may hold a password" {

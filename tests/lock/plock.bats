@@ -692,6 +692,29 @@ sweep_due() {
 	[ -z "$(ls -A "$open")" ] || fail "written in $open: $(ls -A "$open")"
 }
 
+@test "plock: a refused runtime directory is named, escaped, in the one line" {
+	files_only "the runtime directory (a redis: name uses none)"
+	local n d=$BATS_TEST_TMPDIR/o$'\n'pen shown
+	n=$(pkit_name x)
+	shown="runtime directory $BATS_TEST_TMPDIR/o\\x0apen"
+	mkdir -m 777 "$d"
+	chmod 777 "$d"
+	# It said "plock: NAME: group or other writable": which directory?
+	PKIT_DIR=$d run --separate-stderr plock "$n" true
+	assert_failure 125
+	assert_output ""
+	assert_equal "$stderr" "plock: $n: $shown: group or other writable"
+	PKIT_DIR=$d run --separate-stderr plock -q "$n"
+	assert_failure 125
+	assert_equal "$stderr" "plock: $n: $shown: group or other writable"
+	chmod 700 "$d"
+	mkdir -m 777 "$d/locks"
+	chmod 777 "$d/locks"
+	PKIT_DIR=$d run --separate-stderr plock "$n" true
+	assert_failure 125
+	assert_equal "$stderr" "plock: $n: $shown/locks: group or other writable"
+}
+
 @test "plock: -c: the waiter at the head of the line gets the next slot, not a newcomer" {
 	files_only "the turnstile (none on Redis)"
 	local n h a b

@@ -121,7 +121,31 @@ e"
 	assert_output ""
 	run --separate-stderr pspawn -o "$BATS_TEST_TMPDIR/no/dir/f" true
 	assert_failure 125
-	assert_dir_not_exists "$PKIT_DIR/jobs"
+	if any_record; then
+		fail "a job record was made: $(ls "$PKIT_DIR/jobs")"
+	fi
+}
+
+@test "pspawn: a check that fails leaves no -o or -e file behind" {
+	local d=$BATS_TEST_TMPDIR
+	# Each was 125 with an empty file made: -o and -e were created first.
+	run --separate-stderr pspawn -o "$d/o1" -e "$d/e1" -C "$d/nowhere" true
+	assert_failure 125
+	run --separate-stderr pspawn -o "$d/o2" -e "$d/e2" -i "$d/none" true
+	assert_failure 125
+	mkdir -p "$PKIT_DIR"
+	chmod 770 "$PKIT_DIR"
+	run --separate-stderr pspawn -o "$d/o3" -e "$d/e3" true
+	assert_failure 125
+	chmod 700 "$PKIT_DIR"
+	for f in o1 e1 o2 e2 o3 e3; do
+		assert_file_not_exists "$d/$f"
+	done
+	# A relative -o is still our directory's, not -C DIR's.
+	mkdir "$d/wd"
+	run bash -c 'cd "$1" && pjoin $(pspawn -C wd -o out pwd)' _ "$d"
+	assert_success
+	assert_equal "$(cat "$d/out")" "$d/wd"
 }
 
 @test "pspawn: stdout that cannot be written: 125, one line, the command killed" {
@@ -390,4 +414,30 @@ all_final() {
 	if any_record; then
 		fail "a job record was made: $(ls "$PKIT_DIR/jobs")"
 	fi
+}
+
+@test "pspawn: a relative PKIT_DIR is refused (125, one line), never resolved under -C DIR" {
+	local d=$BATS_TEST_TMPDIR
+	mkdir -m 700 "$d/sub"
+	# It was taken: pspawn -C sub wrote the record under sub/rel, and
+	# pjoin, in the first directory, said "no such process" (127).
+	run --separate-stderr bash -c 'cd "$1" && PKIT_DIR=rel pspawn -C sub true' _ "$d"
+	assert_failure 125
+	assert_output ""
+	assert_equal "$stderr" "pspawn: runtime directory rel: PKIT_DIR is not an absolute path"
+	assert_not_exist "$d/rel"
+	assert_not_exist "$d/sub/rel"
+	run --separate-stderr bash -c 'cd "$1" && PKIT_DIR=rel pjoin -l' _ "$d"
+	assert_failure 125
+	assert_equal "${#stderr_lines[@]}" 1
+}
+
+@test "pspawn: a relative XDG_RUNTIME_DIR is ignored, as the XDG specification says" {
+	local d=$BATS_TEST_TMPDIR p
+	mkdir -m 700 "$d/sub"
+	p=$(cd "$d" && PKIT_DIR='' XDG_RUNTIME_DIR=rel pspawn -C sub sh -c 'exit 3')
+	assert_not_exist "$d/rel"
+	assert_not_exist "$d/sub/rel"
+	run bash -c 'cd "$1" && PKIT_DIR="" XDG_RUNTIME_DIR=rel pjoin -t 10 "$2"' _ "$d" "$p"
+	assert_failure 3
 }

@@ -261,3 +261,15 @@ bats_require_minimum_version 1.5.0
 	assert_success
 	assert_equal "${#output}" 4072
 }
+
+@test "pqueue-create: a runtime directory path too long for the message still ends with why" {
+	local long
+	long=/tmp/$(printf 'x%.0s' {1..4095})
+	# The line was cut at 511 bytes, inside the path: no reason at all.
+	PKIT_DIR=$long run --separate-stderr pqueue-create "$(pkit_name q)"
+	assert_failure 125
+	assert_output ""
+	assert_equal "${#stderr_lines[@]}" 1
+	[[ "$stderr" == "pqueue-create: "*": runtime directory /tmp/xxx"*"...xxx"*": path too long" ]] ||
+		fail "no reason at the end: ${stderr: -80}"
+}
