@@ -2332,8 +2332,10 @@ entry_fill(struct pq_entry *e, const struct pq_rec *r, int leased, pid_t pid)
 }
 
 /*
- * The ring from head (delivery order; validated as it is walked), then
- * each held slot's buffer.  Copies only: the lock is held for a walk.
+ * The queued records in delivery order (validated as they are walked):
+ * FIFO from the head; LIFO from the top down, as take pops them, so that
+ * a list cut short at max holds the first to go.  Then each held slot's
+ * buffer.  Copies only: the lock is held for a walk.
  */
 static int
 pqs_peek(struct pqb *q, struct pq_entry *ents, size_t max, size_t *n,
@@ -2341,24 +2343,30 @@ pqs_peek(struct pqb *q, struct pq_entry *ents, size_t max, size_t *n,
 {
 	const struct pq_state *s;
 	struct pq_rec r;
-	uint64_t off, left, sz, i;
+	uint64_t off, end, left, sz, i;
 	uint32_t k, j;
-	int rc;
+	int lifo, rc;
 
 	*n = 0;
 	if ((rc = pq_lock(q, deadline)) != 0)
 		return rc;
 	s = cur(q);
+	lifo = (q->hdr.flags & PQ_F_LIFO) != 0;
 	off = s->head;
+	end = ring_add(q, s->head, s->used);
 	left = s->used;
 	for (i = 0; i < s->nmsgs && *n < max; i++) {
-		if (pqs_rec_check(q, off, left, &r, &sz) == -1)
+		if (!lifo ? pqs_rec_check(q, off, left, &r, &sz) == -1 :
+		    rec_check_back(q, end, left, &r, &off, &sz) == -1)
 			break;
 		entry_fill(&ents[*n], &r, 0, 0);
 		ring_read(q, ring_add(q, off, sizeof(r)), ents[*n].preview,
 		    ents[*n].npreview);
 		(*n)++;
-		off = ring_add(q, off, sz);
+		if (!lifo)
+			off = ring_add(q, off, sz);
+		else
+			end = off;
 		left -= sz;
 	}
 	for (k = 0; k < q->hdr.nslots && *n < max; k++) {

@@ -203,3 +203,25 @@ tracee_stopped() {
 	run grep -c "	leased:$w	" "$BATS_TEST_TMPDIR/out"
 	assert_output 1
 }
+
+@test "pqueue-stat: -l on a LIFO queue lists the newest first, as they will be delivered" {
+	shm_only "Redis queues have no LIFO order"
+	local q w
+	q=$(pkit_name l)
+	pqueue-create -L "$q"
+	pqueue-put "$q" 1 2 3 4 5
+	# Before the fix -l walked the ring from its head, in put order
+	# (1 to 5), while a get takes from the top.
+	run --separate-stderr pqueue-stat -l "$q"
+	assert_success
+	assert_equal "$(printf '%s\n' "${lines[@]}" | cut -f 5 | tr '\n' ' ')" "5 4 3 2 1 "
+	run --separate-stderr pqueue-get -c 2 "$q"
+	assert_output $'5\n4'
+	pqueue-get "$q" sleep 60 &
+	w=$!
+	pkit_track "$w"
+	wait_until 10 sh -c 'pqueue-stat -k "$1" | grep -qx inflight=1' sh "$q"
+	run --separate-stderr pqueue-stat -l "$q"
+	assert_equal "$(printf '%s\n' "${lines[@]}" | cut -f 2,5 | tr '\t\n' ': ')" \
+	    "queued:2 queued:1 leased:$w:3 "
+}

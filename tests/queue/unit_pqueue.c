@@ -20,6 +20,7 @@
 
 #include "dur.h"
 #include "exitcode.h"
+#include "queue-backend.h"
 #include "queue-shm-layout.h"
 
 #include "../unit.h"
@@ -425,6 +426,34 @@ test_repair_unattached(void)
 	    memcmp(m[0].data, "kept", 4) == 0);
 }
 
+/*
+ * pq_peek on a LIFO queue: the top first, as a get takes them, across
+ * the ring's end; a list cut short at max holds the first to go.
+ */
+static void
+test_peek_lifo(void)
+{
+	struct pqb *q = mkqueue(0, 512, 1);
+	struct pq_entry e[8];
+	const struct pq_msg *m;
+	size_t n;
+
+	q->c->st[q->c->cur].head = q->cap - 40;
+	CHECK(put1(q, "1", -1) == 0 && put1(q, "2", -1) == 0 &&
+	    put1(q, "3", -1) == 0 && put1(q, "4", -1) == 0 &&
+	    put1(q, "5", -1) == 0);
+	CHECK(pq_shm_ops.peek(q, e, 8, &n, -1) == 0 && n == 5);
+	CHECK(e[0].id == 5 && e[1].id == 4 && e[4].id == 1 &&
+	    e[0].npreview == 1 && e[0].preview[0] == '5');
+	CHECK(pq_shm_ops.peek(q, e, 2, &n, -1) == 0 && n == 2 &&
+	    e[0].id == 5 && e[1].id == 4);
+	CHECK(pqs_get(q, 1, -1, &m, &n) == 0 && n == 1 && m[0].id == 5);
+	CHECK(pq_shm_ops.peek(q, e, 8, &n, -1) == 0 && n == 5);
+	CHECK(e[0].id == 4 && e[3].id == 1 && !e[3].leased &&
+	    e[4].id == 5 && e[4].leased);
+	CHECK(pqs_commit(q, 1, 0) == 0);
+}
+
 /* A live holder that stops with the mutex: deadlines still hold (busy). */
 static void
 test_busy(void)
@@ -564,6 +593,7 @@ main(void)
 	test_wrap(0);
 	test_wrap(1);
 	test_order();
+	test_peek_lifo();
 	test_limits();
 	test_close();
 	test_done();
