@@ -1918,6 +1918,23 @@ settle_wake(struct pqb *q, size_t nsettled, size_t requeued)
 	wake_joiners(q);
 }
 
+/*
+ * After a take that dropped ndropped copies of messages done: their room
+ * is free, so wake a putter per copy and one more to pass the baton, as
+ * settle_wake does for a commit.  Under the mutex, as every wake-up.
+ */
+static void
+drop_wake(struct pqb *q, uint64_t ndropped)
+{
+	const struct pq_state *s = cur(q);
+
+	if (ndropped == 0 || s->nwait_put == 0)
+		return;
+	bump(&q->c->get_seq);
+	futex_wake(&q->c->get_seq, ndropped + 1 < s->nwait_put ?
+	    (int)(ndropped + 1) : (int)s->nwait_put);
+}
+
 /* A redelivered copy of a message already done: dropped, not leased. */
 static int
 done_copy(const struct pqb *q, const struct pq_state *n, uint64_t id)
@@ -2054,6 +2071,7 @@ pqs_get(struct pqb *q, size_t max, int64_t deadline, const struct pq_msg **msgs,
 {
 	struct pq_state *n;
 	const struct pq_state *s;
+	uint64_t dropped;
 	size_t had;
 	int r;
 
@@ -2092,10 +2110,12 @@ pqs_get(struct pqb *q, size_t max, int64_t deadline, const struct pq_msg **msgs,
 			if (r != 0)
 				goto out;
 			n = stage(q);
+			dropped = n->dropped;
 			if ((r = take(q, n, max)) != 0)
 				goto out;
 			had = q->nlease;
 			commit(q);
+			drop_wake(q, cur(q)->dropped - dropped);
 			if (had == 0)
 				continue;	/* all were done copies */
 			/* Others waiting and more to get: pass the baton. */

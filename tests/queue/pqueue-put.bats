@@ -183,6 +183,36 @@ print(fcntl.fcntl(1, 1032))' | pqueue-put "$q"
 	assert_output second
 }
 
+@test "pqueue-put: a blocked put goes in as soon as a get drops a done copy" {
+	shm_only "Redis drops only a copy delivered before (its get script wakes putters for it)"
+	local q p t st t1
+	q=$(pkit_name p)
+	pqueue-create -m 1 "$q"
+	pqueue-put "$q" a
+	pqueue-done "$q" 1
+	(
+		st=0
+		pqueue-put -t 5 "$q" b || st=$?
+		echo "$st ${EPOCHREALTIME//[!0-9]/}" > "$BATS_TEST_TMPDIR/put"
+	) &
+	p=$!
+	pkit_track "$p"
+	wait_until 5 sh -c "pqueue-stat -k $q | grep -qx waiting_put=1"
+	# The get drops the copy of a, done (124: nothing to deliver), and
+	# so frees the room the putter waits for.  Before the fix nothing
+	# woke it: it went in on its recheck, a second after it began to
+	# wait.  500 ms is far from both.
+	run pqueue-get -n "$q"
+	t=${EPOCHREALTIME//[!0-9]/}
+	assert_failure 124
+	wait "$p"
+	read -r st t1 < "$BATS_TEST_TMPDIR/put"
+	[ "$st" -eq 0 ]
+	[ $(( t1 - t )) -lt 500000 ] || fail "the put took $(( (t1 - t) / 1000 )) ms more"
+	run pqueue-get -n "$q"
+	assert_output b
+}
+
 @test "pqueue-put: an oversize MSG fails with 125 naming its size; earlier ones stay" {
 	local q big
 	q=$(pkit_name p)
