@@ -103,3 +103,47 @@ bats_require_minimum_version 1.5.0
 	assert_line "dropped=1"
 	assert_line "size=0"
 }
+
+@test "pqueue-done: a queue whose lock stays held is 124, queue busy, and nothing is marked" {
+	shm_only "segpatch holds a segment's mutex"
+	local q args
+	q=$(pkit_name d)
+	pqueue-create "$q"
+	pqueue-put "$q" a b
+	# segpatch -h holds the mutex for 3 s (the field set to the value it
+	# has), longer than pqueue-done waits for it (a second).
+	"$top_builddir/tests/queue/segpatch" -h "$PKIT_DIR/queues/$q" \
+	    state.nmsgs 2 3000 > "$BATS_TEST_TMPDIR/held" &
+	pkit_track $!
+	wait_until 5 test -s "$BATS_TEST_TMPDIR/held"
+	for args in "" "2"; do
+		# shellcheck disable=SC2086 # the words are the point
+		timed_run --separate-stderr pqueue-done "$q" $args
+		assert_failure 124
+		[ -z "$output" ]
+		assert_equal "$stderr" "pqueue-done: $q: queue busy: its lock is held (by a stopped process?)"
+		[ "$elapsed" -ge 900 ] && [ "$elapsed" -lt 2500 ] ||
+			fail "pqueue-done $args: $elapsed ms"
+	done
+	wait
+	run pqueue-stat -k "$q"
+	assert_line "unfinished=2"
+}
+
+@test "pqueue-join: -t on a queue whose lock stays held is 124 at the deadline" {
+	shm_only "segpatch holds a segment's mutex"
+	local q
+	q=$(pkit_name d)
+	pqueue-create "$q"
+	pqueue-put "$q" a
+	"$top_builddir/tests/queue/segpatch" -h "$PKIT_DIR/queues/$q" \
+	    state.nmsgs 1 3000 > "$BATS_TEST_TMPDIR/held" &
+	pkit_track $!
+	wait_until 5 test -s "$BATS_TEST_TMPDIR/held"
+	# As at its deadline with tasks unfinished: 124, and quiet.
+	timed_run --separate-stderr pqueue-join -t 500ms "$q"
+	assert_failure 124
+	[ -z "$output" ] && [ -z "$stderr" ]
+	[ "$elapsed" -ge 400 ] && [ "$elapsed" -lt 2500 ]
+	wait
+}
