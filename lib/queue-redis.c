@@ -222,20 +222,21 @@ PRELUDE
 /*
  * ARGV consumer max.  {1, id, attempts, data, ...}; {0, wait_ms} nothing
  * now (wait_ms -1: nothing leased, else when a lease could run out);
- * {-3} closed and drained.  A claimed entry (a lease given back or run
- * out) whose id is done is a copy, and dropped, whatever its attempts.
+ * {-3} closed and drained.  An entry whose id is done is dropped, not
+ * delivered: a copy given back or run out, whatever its attempts, or a
+ * new one marked done by id (pqueue-done ID) before anyone took it.
  */
 static const char get_lua[] =
 PRELUDE
 "local lease, max = tonumber(meta[3]), tonumber(ARGV[2])\n"
 "local out, n, dropped = {1}, 0, 0\n"
-"local function take(e, att, again)\n"
+"local function take(e, att)\n"
 "  local sid, f = e[1], e[2]\n"
 "  local id = string.sub(sid, 3)\n"
 "  if type(f) ~= 'table' then\n"
 "    redis.call('XACK', KEYS[2], 'g', sid)\n"
 "    redis.call('HDEL', KEYS[4], id, 'r' .. id)\n"
-"  elseif again and redis.call('ZSCORE', KEYS[3], id) then\n"
+"  elseif redis.call('ZSCORE', KEYS[3], id) then\n"
 "    redis.call('XACK', KEYS[2], 'g', sid)\n"
 "    redis.call('XDEL', KEYS[2], sid)\n"
 "    redis.call('HDEL', KEYS[4], id, 'r' .. id)\n"
@@ -262,16 +263,17 @@ PRELUDE
 "      redis.call('HINCRBY', KEYS[1], 'requeues', 1)\n"
 "      redis.call('HINCRBY', KEYS[1], 'recoveries', 1)\n"
 "    end\n"
-"    take(e, a, true)\n"
+"    take(e, a)\n"
 "  end\n"
 "  cursor, rounds = c[1], rounds + 1\n"
 "until cursor == '0-0' or n >= max or rounds >= " AUTOCLAIM_ROUNDS "\n"
-"if n < max then\n"
+"while n < max do\n"
 "  local r = redis.call('XREADGROUP', 'GROUP', 'g', ARGV[1], 'COUNT',\n"
 "    max - n, 'STREAMS', KEYS[2], '>')\n"
-"  if r then\n"
-"    for _, e in ipairs(r[1][2]) do take(e, 0, false) end\n"
-"  end\n"
+"  if not r then break end\n"
+"  local d = dropped\n"
+"  for _, e in ipairs(r[1][2]) do take(e, 0) end\n"
+"  if dropped == d then break end\n"
 "end\n"
 "if dropped > 0 then\n"
 "  redis.call('HINCRBY', KEYS[1], 'dropped', dropped)\n"

@@ -103,3 +103,17 @@ bats_require_minimum_version 1.5.0
 	assert_line "dropped=1"
 	assert_line "size=0"
 }
+
+@test "pqueue-done: a message done by ID before it was ever delivered is dropped, not delivered" {
+	local q
+	q=$(pkit_name d)
+	pqueue-create "$q"
+	pqueue-put "$q" a b
+	pqueue-done "$q" 1
+	run pqueue-get -n -i "$q"
+	assert_output "$(printf '2\tb')"
+	run pqueue-stat -k "$q"
+	assert_line "dropped=1"
+	assert_line "size=0"
+	assert_line "unfinished=1"
+}
