@@ -59,6 +59,7 @@
 #define PUT_MAX		1024		/* messages per put script */
 #define PUT_BYTES	(1024 * 1024)	/* bytes per put script */
 #define GET_MAX		512		/* messages per get script */
+#define GET_BYTES	"65536"		/* and bytes, framed (PQ_SLOTBUF) */
 #define LEASE_DEF_MS	30000
 #define IDLE_GONE	"31536000000"	/* ms: a lease given back (a year) */
 /*
@@ -225,11 +226,22 @@ PRELUDE
  * {-3} closed and drained.  An entry whose id is done is dropped, not
  * delivered: a copy given back or run out, whatever its attempts, or a
  * new one marked done by id (pqueue-done ID) before anyone took it.
+ * A batch holds GET_BYTES at most, framed as on shared memory, and one
+ * message at least: an entry claimed or read past that is given back
+ * at once, its attempt not counted (the "r" mark), to be claimed first
+ * by the next get.  Claims and reads ask for 8 entries, then twice as
+ * many each time, so that few are read only to go back.
  */
 static const char get_lua[] =
 PRELUDE
 "local lease, max = tonumber(meta[3]), tonumber(ARGV[2])\n"
-"local out, n, dropped = {1}, 0, 0\n"
+"local out, n, dropped, bytes, full = {1}, 0, 0, 0, false\n"
+"local step = 8\n"
+"local function want()\n"
+"  local c = math.min(max - n, step)\n"
+"  step = step * 2\n"
+"  return c\n"
+"end\n"
 "local function take(e, att)\n"
 "  local sid, f = e[1], e[2]\n"
 "  local id = string.sub(sid, 3)\n"
@@ -242,17 +254,22 @@ PRELUDE
 "    redis.call('HDEL', KEYS[4], id, 'r' .. id)\n"
 "    redis.call('HINCRBY', KEYS[1], 'bytes', -size(#f[2]))\n"
 "    dropped = dropped + 1\n"
+"  elseif n > 0 and bytes + size(#f[2]) > " GET_BYTES " then\n"
+"    redis.call('XCLAIM', KEYS[2], 'g', ARGV[1], 0, sid, 'IDLE',\n"
+"      '" IDLE_GONE "', 'JUSTID')\n"
+"    redis.call('HSET', KEYS[4], 'r' .. id, 1)\n"
+"    full = true\n"
 "  else\n"
 "    out[#out + 1] = id\n"
 "    out[#out + 1] = att\n"
 "    out[#out + 1] = f[2]\n"
-"    n = n + 1\n"
+"    n, bytes = n + 1, bytes + size(#f[2])\n"
 "  end\n"
 "end\n"
 "local cursor, rounds = '0-0', 0\n"
 "repeat\n"
 "  local c = redis.call('XAUTOCLAIM', KEYS[2], 'g', ARGV[1], lease,\n"
-"    cursor, 'COUNT', max - n)\n"
+"    cursor, 'COUNT', want())\n"
 "  for _, e in ipairs(c[2]) do\n"
 "    local id = string.sub(e[1], 3)\n"
 "    local a\n"
@@ -266,19 +283,21 @@ PRELUDE
 "    take(e, a)\n"
 "  end\n"
 "  cursor, rounds = c[1], rounds + 1\n"
-"until cursor == '0-0' or n >= max or rounds >= " AUTOCLAIM_ROUNDS "\n"
-"while n < max do\n"
-"  local r = redis.call('XREADGROUP', 'GROUP', 'g', ARGV[1], 'COUNT',\n"
-"    max - n, 'STREAMS', KEYS[2], '>')\n"
+"until cursor == '0-0' or n >= max or full or\n"
+"  rounds >= " AUTOCLAIM_ROUNDS "\n"
+"while n < max and not full do\n"
+"  local c = want()\n"
+"  local r = redis.call('XREADGROUP', 'GROUP', 'g', ARGV[1], 'COUNT', c,\n"
+"    'STREAMS', KEYS[2], '>')\n"
 "  if not r then break end\n"
-"  local d = dropped\n"
 "  for _, e in ipairs(r[1][2]) do take(e, 0) end\n"
-"  if dropped == d then break end\n"
+"  if #r[1][2] < c then break end\n"
 "end\n"
 "if dropped > 0 then\n"
 "  redis.call('HINCRBY', KEYS[1], 'dropped', dropped)\n"
 "  wake('put')\n"
 "end\n"
+"if full then wake('get') end\n"
 "if n > 0 then return out end\n"
 "if meta[2] == '1' and redis.call('XLEN', KEYS[2]) == 0 then\n"
 "  return {-3}\n"
