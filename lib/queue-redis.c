@@ -30,6 +30,12 @@
  * run out; on a Sentinel name, for REDIS_RECHECK_NS at most: sleep_on):
  * no polling.  "bytes" counts every message in the stream,
  * queued or leased, with the same framing as shared memory.
+ *
+ * A queue removed and made again under its name is another queue (as a
+ * new segment is): create stores a random "inc" (its incarnation) in the
+ * hash, the handle learns it at open and sends it with every script, and
+ * a script run on another incarnation does nothing and says "queue
+ * removed", as on a queue that is gone.
  */
 #include <sys/random.h>
 
@@ -53,6 +59,7 @@
 #define PUT_MAX		1024		/* messages per put script */
 #define PUT_BYTES	(1024 * 1024)	/* bytes per put script */
 #define GET_MAX		512		/* messages per get script */
+#define GET_BYTES	"65536"		/* and bytes, framed (PQ_SLOTBUF) */
 #define LEASE_DEF_MS	30000
 #define IDLE_GONE	"31536000000"	/* ms: a lease given back (a year) */
 /*
@@ -73,6 +80,7 @@ struct pqb {
 	const char	*subkind;	/* which: "get", "put" or "join" */
 	char		 key[NKEYS][NAME_MAX_LEN + 64];
 	char		 consumer[320];
+	char		 inc[24];	/* the queue's incarnation; "": any */
 	uint32_t	 max_msg;
 	int64_t		 lease_ms;
 	redisReply	*held;		/* the reply the lease points into */
@@ -103,15 +111,27 @@ struct pqb {
 #define E_ONCE	2	/* not idempotent: never sent twice */
 
 /*
- * Every script starts here: KEYS meta s done att ev.  It checks what the
- * open check does (a pkit hash, and the stream) and does nothing without
- * it: an operation sent with a lazy open's check (pqr_open_lazy) must not
- * run on keys that check refuses.
+ * Every script starts here: KEYS meta s done att ev, ARGV[1] the
+ * incarnation the handle opened (eval_send), the script's own arguments
+ * after it (the PRELUDE shifts them down to ARGV[1]...).  It checks what
+ * the open check does (a pkit hash, and the stream) and does nothing
+ * without it: an operation sent with a lazy open's check (pqr_open_lazy)
+ * must not run on keys that check refuses.  Nor on a queue made again
+ * since the handle opened it: a getter's commit would acknowledge and
+ * delete the new queue's messages of the same ids.  The incarnation is
+ * "" before the open's reply is read (a lazy open's first operation, sent
+ * right behind the check on the same connection), and in the hash of a
+ * queue made before there was one.
  */
 #define PRELUDE \
 "local meta = redis.call('HMGET', KEYS[1], 'magic', 'closed', 'lease_ms',\n" \
-"  'max_msgs', 'max_bytes', 'max_msg', 'bytes', 'next_id', 'unfinished')\n" \
+"  'max_msgs', 'max_bytes', 'max_msg', 'bytes', 'next_id', 'unfinished',\n" \
+"  'inc')\n" \
 "if meta[1] ~= '" MAGIC "' then return {-1} end\n" \
+"if ARGV[1] ~= '' and ARGV[1] ~= (meta[10] or '') then return {-1} end\n" \
+"local argv = {}\n" \
+"for i = 2, #ARGV do argv[i - 1] = ARGV[i] end\n" \
+"local ARGV = argv\n" \
 "if redis.call('TYPE', KEYS[2])['ok'] ~= 'stream' then return {-1} end\n" \
 "local function wake(k) redis.call('PUBLISH', KEYS[5] .. ':' .. k, 1) end\n" \
 "local function size(n) return 24 + n + (8 - n % 8) % 8 end\n"
@@ -132,13 +152,13 @@ struct pqb {
 "  return 0\n" \
 "end\n"
 
-/* ARGV max_msgs max_bytes max_msg lease_ms exist_ok */
+/* ARGV inc max_msgs max_bytes max_msg lease_ms exist_ok */
 static const char create_lua[] =
 "local t = redis.call('TYPE', KEYS[1])['ok']\n"
 "if t ~= 'none' then\n"
 "  if t == 'hash' and redis.call('HGET', KEYS[1], 'magic') == '" MAGIC "'\n"
 "      and redis.call('TYPE', KEYS[2])['ok'] == 'stream' then\n"
-"    if ARGV[5] == '1' then return 1 end\n"
+"    if ARGV[6] == '1' then return 1 end\n"
 "    return -1\n"
 "  end\n"
 "  return -2\n"
@@ -147,9 +167,9 @@ static const char create_lua[] =
 "  if redis.call('EXISTS', KEYS[i]) == 1 then return -2 end\n"
 "end\n"
 "redis.call('XGROUP', 'CREATE', KEYS[2], 'g', '0-0', 'MKSTREAM')\n"
-"redis.call('HSET', KEYS[1], 'max_msgs', ARGV[1], 'max_bytes', ARGV[2],\n"
-"  'max_msg', ARGV[3], 'lease_ms', ARGV[4], 'closed', 0, 'unfinished', 0,\n"
-"  'next_id', 0, 'bytes', 0, 'puts', 0, 'gets', 0, 'requeues', 0,\n"
+"redis.call('HSET', KEYS[1], 'max_msgs', ARGV[2], 'max_bytes', ARGV[3],\n"
+"  'max_msg', ARGV[4], 'lease_ms', ARGV[5], 'closed', 0, 'unfinished', 0,\n"
+"  'inc', ARGV[1], 'next_id', 0, 'bytes', 0, 'puts', 0, 'gets', 0, 'requeues', 0,\n"
 "  'dropped', 0, 'recoveries', 0, 'created', redis.call('TIME')[1])\n"
 "redis.call('HSET', KEYS[1], 'magic', '" MAGIC "')\n"
 "return 0\n";
@@ -161,7 +181,7 @@ static const char open_lua[] =
 "  return {-2}\n"
 "end\n"
 PRELUDE
-"return {1, tonumber(meta[6]), tonumber(meta[3])}\n";
+"return {1, tonumber(meta[6]), tonumber(meta[3]), meta[10] or ''}\n";
 
 /*
  * ARGV msg... : {0, nput} or {-2} closed.  It stops at a message over
@@ -203,36 +223,53 @@ PRELUDE
 /*
  * ARGV consumer max.  {1, id, attempts, data, ...}; {0, wait_ms} nothing
  * now (wait_ms -1: nothing leased, else when a lease could run out);
- * {-3} closed and drained.  A claimed entry (a lease given back or run
- * out) whose id is done is a copy, and dropped, whatever its attempts.
+ * {-3} closed and drained.  An entry whose id is done is dropped, not
+ * delivered: a copy given back or run out, whatever its attempts, or a
+ * new one marked done by id (pqueue-done ID) before anyone took it.
+ * A batch holds GET_BYTES at most, framed as on shared memory, and one
+ * message at least: an entry claimed or read past that is given back
+ * at once, its attempt not counted (the "r" mark), to be claimed first
+ * by the next get.  Claims and reads ask for 8 entries, then twice as
+ * many each time, so that few are read only to go back.
  */
 static const char get_lua[] =
 PRELUDE
 "local lease, max = tonumber(meta[3]), tonumber(ARGV[2])\n"
-"local out, n, dropped = {1}, 0, 0\n"
-"local function take(e, att, again)\n"
+"local out, n, dropped, bytes, full = {1}, 0, 0, 0, false\n"
+"local step = 8\n"
+"local function want()\n"
+"  local c = math.min(max - n, step)\n"
+"  step = step * 2\n"
+"  return c\n"
+"end\n"
+"local function take(e, att)\n"
 "  local sid, f = e[1], e[2]\n"
 "  local id = string.sub(sid, 3)\n"
 "  if type(f) ~= 'table' then\n"
 "    redis.call('XACK', KEYS[2], 'g', sid)\n"
 "    redis.call('HDEL', KEYS[4], id, 'r' .. id)\n"
-"  elseif again and redis.call('ZSCORE', KEYS[3], id) then\n"
+"  elseif redis.call('ZSCORE', KEYS[3], id) then\n"
 "    redis.call('XACK', KEYS[2], 'g', sid)\n"
 "    redis.call('XDEL', KEYS[2], sid)\n"
 "    redis.call('HDEL', KEYS[4], id, 'r' .. id)\n"
 "    redis.call('HINCRBY', KEYS[1], 'bytes', -size(#f[2]))\n"
 "    dropped = dropped + 1\n"
+"  elseif n > 0 and bytes + size(#f[2]) > " GET_BYTES " then\n"
+"    redis.call('XCLAIM', KEYS[2], 'g', ARGV[1], 0, sid, 'IDLE',\n"
+"      '" IDLE_GONE "', 'JUSTID')\n"
+"    redis.call('HSET', KEYS[4], 'r' .. id, 1)\n"
+"    full = true\n"
 "  else\n"
 "    out[#out + 1] = id\n"
 "    out[#out + 1] = att\n"
 "    out[#out + 1] = f[2]\n"
-"    n = n + 1\n"
+"    n, bytes = n + 1, bytes + size(#f[2])\n"
 "  end\n"
 "end\n"
 "local cursor, rounds = '0-0', 0\n"
 "repeat\n"
 "  local c = redis.call('XAUTOCLAIM', KEYS[2], 'g', ARGV[1], lease,\n"
-"    cursor, 'COUNT', max - n)\n"
+"    cursor, 'COUNT', want())\n"
 "  for _, e in ipairs(c[2]) do\n"
 "    local id = string.sub(e[1], 3)\n"
 "    local a\n"
@@ -243,21 +280,24 @@ PRELUDE
 "      redis.call('HINCRBY', KEYS[1], 'requeues', 1)\n"
 "      redis.call('HINCRBY', KEYS[1], 'recoveries', 1)\n"
 "    end\n"
-"    take(e, a, true)\n"
+"    take(e, a)\n"
 "  end\n"
 "  cursor, rounds = c[1], rounds + 1\n"
-"until cursor == '0-0' or n >= max or rounds >= " AUTOCLAIM_ROUNDS "\n"
-"if n < max then\n"
-"  local r = redis.call('XREADGROUP', 'GROUP', 'g', ARGV[1], 'COUNT',\n"
-"    max - n, 'STREAMS', KEYS[2], '>')\n"
-"  if r then\n"
-"    for _, e in ipairs(r[1][2]) do take(e, 0, false) end\n"
-"  end\n"
+"until cursor == '0-0' or n >= max or full or\n"
+"  rounds >= " AUTOCLAIM_ROUNDS "\n"
+"while n < max and not full do\n"
+"  local c = want()\n"
+"  local r = redis.call('XREADGROUP', 'GROUP', 'g', ARGV[1], 'COUNT', c,\n"
+"    'STREAMS', KEYS[2], '>')\n"
+"  if not r then break end\n"
+"  for _, e in ipairs(r[1][2]) do take(e, 0) end\n"
+"  if #r[1][2] < c then break end\n"
 "end\n"
 "if dropped > 0 then\n"
 "  redis.call('HINCRBY', KEYS[1], 'dropped', dropped)\n"
 "  wake('put')\n"
 "end\n"
+"if full then wake('get') end\n"
 "if n > 0 then return out end\n"
 "if meta[2] == '1' and redis.call('XLEN', KEYS[2]) == 0 then\n"
 "  return {-3}\n"
@@ -289,9 +329,13 @@ PRELUDE
  * ARGV consumer ncommit flags, then id len for each message of the lease:
  * the first ncommit are acknowledged, the rest given back, attempts+1
  * unless flags has 2 (PQ_NOCOUNT); 1 (PQ_DONE) marks the first done.  {0}.
- * Sent again (its reply lost in a failover), it changes nothing more: an
- * entry still ours but idle past IDLE_BACK was given back by the first,
- * and its attempt is not counted twice.
+ * Only entries still pending to us are acknowledged and deleted: one not
+ * pending was acknowledged already (this commit sent again), and one
+ * pending to another consumer was taken back when our lease ran out and
+ * is that consumer's to commit.  Sent again (its reply lost in a
+ * failover), it changes nothing more: an entry still ours but idle past
+ * IDLE_BACK was given back by the first, and its attempt is not counted
+ * twice.
  */
 static const char commit_lua[] =
 PRELUDE
@@ -304,19 +348,25 @@ DONE_MARK
 "  ids[#ids + 1] = ARGV[i]\n"
 "end\n"
 "if k > 0 then\n"
-"  redis.call('HDEL', KEYS[4], unpack(ids))\n"
-"  if redis.call('XACK', KEYS[2], 'g', unpack(sids)) == k then\n"
-"    acked = redis.call('XDEL', KEYS[2], unpack(sids))\n"
-"    for i = 4, 3 + 2 * k, 2 do\n"
-"      freed = freed + size(tonumber(ARGV[i + 1]))\n"
+"  local lo, hi, mine, ours, oids = 1, 1, {}, {}, {}\n"
+"  for i = 2, k do\n"
+"    if tonumber(ids[i]) < tonumber(ids[lo]) then lo = i end\n"
+"    if tonumber(ids[i]) > tonumber(ids[hi]) then hi = i end\n"
+"  end\n"
+"  for _, e in ipairs(redis.call('XPENDING', KEYS[2], 'g', sids[lo],\n"
+"      sids[hi], tonumber(ids[hi]) - tonumber(ids[lo]) + 1, ARGV[1])) do\n"
+"    mine[e[1]] = true\n"
+"  end\n"
+"  for i = 1, k do\n"
+"    if mine[sids[i]] then\n"
+"      ours[#ours + 1], oids[#oids + 1] = sids[i], ids[i]\n"
+"      freed = freed + size(tonumber(ARGV[3 + 2 * i]))\n"
 "    end\n"
-"  else\n"
-"    for i = 1, k do\n"
-"      if redis.call('XDEL', KEYS[2], sids[i]) == 1 then\n"
-"        acked = acked + 1\n"
-"        freed = freed + size(tonumber(ARGV[3 + 2 * i]))\n"
-"      end\n"
-"    end\n"
+"  end\n"
+"  if #ours > 0 then\n"
+"    redis.call('HDEL', KEYS[4], unpack(oids))\n"
+"    redis.call('XACK', KEYS[2], 'g', unpack(ours))\n"
+"    acked = redis.call('XDEL', KEYS[2], unpack(ours))\n"
 "  end\n"
 "end\n"
 "for i = 4 + 2 * k, #ARGV, 2 do\n"
@@ -547,6 +597,7 @@ pqr_create(const char *name, const struct pq_config *cfg, int flags,
 	redisReply *r;
 	char a[5][32];
 	const char *av[5];
+	unsigned char rnd[8];
 	uint64_t cap;
 	int64_t ns;
 	int st, e;
@@ -591,6 +642,11 @@ pqr_create(const char *name, const struct pq_config *cfg, int flags,
 	snprintf(a[4], sizeof(a[4]), "%d", (flags & PQ_EXIST_OK) != 0);
 	for (e = 0; e < 5; e++)
 		av[e] = a[e];
+	/* The new queue's incarnation goes as the script's ARGV[1]. */
+	if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
+		arc4random_buf(rnd, sizeof(rnd));
+	for (e = 0; e < (int)sizeof(rnd); e++)
+		snprintf(q->inc + 2 * e, 3, "%02x", rnd[e]);
 	e = PKIT_EXIT_FAIL;
 	if ((r = eval(q, create_lua, 5, av, NULL, &e, E_WRITE | E_ONCE)) == NULL)
 		goto fail;
@@ -713,6 +769,7 @@ check_open(struct pqb *q)
 static int
 open_send(struct pqb *q)
 {
+	q->inc[0] = '\0';	/* any: the check learns which */
 	return eval_send(q, open_lua, 0, NULL, NULL);
 }
 
@@ -729,6 +786,12 @@ open_recv(struct pqb *q)
 	    int_at(r, 0) : -3;
 	q->max_msg = (uint32_t)int_at(r, 1);
 	q->lease_ms = int_at(r, 2);
+	if (r->type == REDIS_REPLY_ARRAY && r->elements >= 4 &&
+	    r->element[3]->type == REDIS_REPLY_STRING &&
+	    r->element[3]->len < sizeof(q->inc))
+		memcpy(q->inc, r->element[3]->str, r->element[3]->len + 1);
+	else if (st == 1)
+		st = -3;
 	freeReplyObject(r);
 	if (st == 0)
 		return pq_seterr(q->u.shown, e, "no such queue");
@@ -984,9 +1047,9 @@ eval_send(struct pqb *q, const char *script, size_t n, const char **args,
 			return e;
 		}
 	}
-	if (n + 3 + NKEYS > EVAL_ARGS &&
-	    ((av = calloc(n + 3 + NKEYS, sizeof(*av))) == NULL ||
-	    (al = calloc(n + 3 + NKEYS, sizeof(*al))) == NULL)) {
+	if (n + 4 + NKEYS > EVAL_ARGS &&
+	    ((av = calloc(n + 4 + NKEYS, sizeof(*av))) == NULL ||
+	    (al = calloc(n + 4 + NKEYS, sizeof(*al))) == NULL)) {
 		free(av);
 		return pq_seterr(q->u.shown, PKIT_EXIT_FAIL, "out of memory");
 	}
@@ -995,6 +1058,7 @@ eval_send(struct pqb *q, const char *script, size_t n, const char **args,
 	av[k] = "5", al[k++] = 1;
 	for (i = 0; i < NKEYS; i++)
 		av[k] = q->key[i], al[k++] = strlen(q->key[i]);
+	av[k] = q->inc, al[k++] = strlen(q->inc);	/* the PRELUDE's */
 	for (i = 0; i < n; i++)
 		av[k] = args[i], al[k++] = lens != NULL ? lens[i] :
 		    strlen(args[i]);

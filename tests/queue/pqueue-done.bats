@@ -143,7 +143,23 @@ bats_require_minimum_version 1.5.0
 	# As at its deadline with tasks unfinished: 124, and quiet.
 	timed_run --separate-stderr pqueue-join -t 500ms "$q"
 	assert_failure 124
-	[ -z "$output" ] && [ -z "$stderr" ]
-	[ "$elapsed" -ge 400 ] && [ "$elapsed" -lt 2500 ]
+	[ -z "$output" ]
+	[ -z "$stderr" ]
+	[ "$elapsed" -ge 400 ]
+	[ "$elapsed" -lt 2500 ]
 	wait
+}
+
+@test "pqueue-done: a message done by ID before it was ever delivered is dropped, not delivered" {
+	local q
+	q=$(pkit_name d)
+	pqueue-create "$q"
+	pqueue-put "$q" a b
+	pqueue-done "$q" 1
+	run pqueue-get -n -i "$q"
+	assert_output "$(printf '2\tb')"
+	run pqueue-stat -k "$q"
+	assert_line "dropped=1"
+	assert_line "size=0"
+	assert_line "unfinished=1"
 }

@@ -394,3 +394,21 @@ closed_out() {
 	run pqueue-stat -k "$q"
 	assert_line "size=1"
 }
+
+@test "pqueue-get: a batch holds at most 64 KiB: messages of 30 KB are leased two at a time" {
+	local q m p
+	q=$(pkit_name g)
+	pqueue-create "$q"
+	m=$(head -c 30000 /dev/zero | tr '\0' x)
+	pqueue-put "$q" "$m" "$m" "$m" "$m" "$m" "$m" "$m" "$m" "$m" "$m" "$m" "$m"
+	# A reader that never reads: the getter blocks on a full pipe with
+	# its batch leased.
+	mkfifo "$BATS_TEST_TMPDIR/f"
+	exec 7<> "$BATS_TEST_TMPDIR/f"
+	pqueue-get -c 12 "$q" > "$BATS_TEST_TMPDIR/f" & p=$!
+	pkit_track "$p"
+	wait_until 10 sh -c "pqueue-stat -k $q | grep -qx inflight=2"
+	run pqueue-stat -k "$q"
+	assert_line inflight=2
+	exec 7<&-
+}

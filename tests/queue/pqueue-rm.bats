@@ -118,3 +118,51 @@ bats_require_minimum_version 1.5.0
 	[ "$st" -eq 125 ]
 	grep -q "queue removed" "$BATS_TEST_TMPDIR/err"
 }
+
+@test "pqueue-rm: a getter of a removed queue fails at its commit, though one of the same name was made; the new one keeps its message" {
+	local q p st
+	q=$(pkit_name r)
+	pqueue-create "$q"
+	pqueue-put "$q" old
+	pqueue-get "$q" sh -c 'cat > /dev/null
+		while [ ! -e "$1" ]; do sleep 0.02; done' sh \
+	    "$BATS_TEST_TMPDIR/go" 2> "$BATS_TEST_TMPDIR/err" & p=$!
+	pkit_track "$p"
+	wait_until 10 sh -c "pqueue-stat -k $q | grep -qx inflight=1"
+	pqueue-rm "$q"
+	pqueue-create "$q"
+	pqueue-put "$q" NEW
+	touch "$BATS_TEST_TMPDIR/go"
+	st=0
+	wait "$p" || st=$?
+	[ "$st" -eq 125 ]
+	grep -q "queue removed" "$BATS_TEST_TMPDIR/err"
+	run pqueue-stat -k "$q"
+	assert_line size=1
+	assert_line unfinished=1
+	run pqueue-get -n "$q"
+	assert_output NEW
+}
+
+@test "pqueue-rm: a streaming put into a removed queue fails, though one of the same name was made" {
+	local q p st
+	q=$(pkit_name r)
+	pqueue-create "$q"
+	{
+		echo a
+		while [ ! -e "$BATS_TEST_TMPDIR/go" ]; do sleep 0.02; done
+		echo b
+	} | pqueue-put "$q" 2> "$BATS_TEST_TMPDIR/err" & p=$!
+	pkit_track "$p"
+	wait_until 10 sh -c "pqueue-stat -k $q | grep -qx size=1"
+	pqueue-rm "$q"
+	pqueue-create "$q"
+	touch "$BATS_TEST_TMPDIR/go"
+	st=0
+	wait "$p" || st=$?
+	[ "$st" -eq 125 ]
+	grep -q "queue removed" "$BATS_TEST_TMPDIR/err"
+	run pqueue-stat -k "$q"
+	assert_line size=0
+	assert_line unfinished=0
+}
