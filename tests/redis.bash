@@ -26,7 +26,7 @@ redis_start() {
 			--logfile "$dir/log" "$@" </dev/null >/dev/null 2>&1 3>&- &
 		pid=$!
 		for _ in $(seq 1 100); do
-			if redis-cli -p "$port" ping 2>/dev/null | grep -q PONG; then
+			if redis_ours "$port" "$pid"; then
 				REDIS_PORT=$port REDIS_PID=$pid REDIS_DIR=$dir
 				PKIT_REDIS_URL=redis://127.0.0.1:$port
 				export REDIS_PORT REDIS_PID REDIS_DIR PKIT_REDIS_URL
@@ -47,6 +47,15 @@ redis_start() {
 	echo "redis.bash: cannot start redis-server; its log:" >&2
 	cat "$dir/log" >&2 2>/dev/null
 	return 1
+}
+
+# redis_ours PORT PID: the server on PORT is process PID (not another
+# test's server or sentinel that had the port first: it answers PING
+# too), and answers PING (not LOADING its data).
+redis_ours() {
+	[ "$(redis-cli -p "$1" info server 2>/dev/null | tr -d '\r' |
+		sed -n 's/^process_id://p')" = "$2" ] &&
+		[ "$(redis-cli -p "$1" ping 2>/dev/null)" = PONG ]
 }
 
 # redis_stop: stop the server started by redis_start, by its pid.
@@ -79,7 +88,8 @@ own_server() {
 		</dev/null >/dev/null 2>&1 3>&- &
 	opid=$!
 	pkit_track "$opid"
-	wait_until 5 sh -c 'redis-cli -p "$1" ping 2>/dev/null | grep -q PONG' sh "$oport"
+	# Ours: the port was free when picked, not reserved.
+	wait_until 5 redis_ours "$oport" "$opid"
 }
 
 # own_stop: stop the second server by its pid and wait for it.

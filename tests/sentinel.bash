@@ -30,7 +30,17 @@ _topo_server() {
 		</dev/null >/dev/null 2>&1 3>&- &
 	tpid=$!
 	pkit_track "$tpid"
-	wait_until 10 sh -c 'redis-cli -p "$1" ping 2>/dev/null | grep -q PONG' sh "$p"
+	# Ours: another test's server or sentinel that took the port first
+	# answers too.
+	wait_until 10 _answers "$p" "$tpid"
+}
+
+# _answers PORT PID: the server (or sentinel) on PORT is process PID,
+# and answers PING (not LOADING).
+_answers() {
+	[ "$(redis-cli -p "$1" info server 2>/dev/null | tr -d '\r' |
+		sed -n 's/^process_id://p')" = "$2" ] &&
+		[ "$(redis-cli -p "$1" ping 2>/dev/null)" = PONG ]
 }
 
 sentinel_start() {
@@ -40,7 +50,7 @@ sentinel_start() {
 		skip "redis-server and redis-sentinel are needed (./bootstrap installs them)"
 	fi
 	TOPO=$BATS_TEST_TMPDIR/topo
-	local ids=() ports=() j
+	local ids=() ports=() spids=() j
 	# shellcheck disable=SC2207 # six numbers
 	ports=($(_free_ports 6))
 	MPORT=${ports[3]} RPORT1=${ports[4]} RPORT2=${ports[5]}
@@ -88,14 +98,17 @@ sentinel_start() {
 		} > "$TOPO/s$i/sentinel.conf"
 		redis-sentinel "$TOPO/s$i/sentinel.conf" </dev/null >/dev/null 2>&1 3>&- &
 		pkit_track "$!"
+		spids+=("$!")
 		SPORTS="${SPORTS:+$SPORTS }$p"
 		[ "$i" -gt 0 ] && SNAME="$SNAME,"
 		SNAME="${SNAME}127.0.0.1:$p"
 	done
 	SNAME="$SNAME/m"
-	# Ready when each sentinel knows the two replicas and the two others.
-	for p in $SPORTS; do
-		wait_until 30 _sentinel_ready "$p" || return 1
+	# Ready when each sentinel (ours: see _answers) knows the two
+	# replicas and the two others.
+	for i in 0 1 2; do
+		wait_until 30 _answers "${ports[$i]}" "${spids[$i]}" || return 1
+		wait_until 30 _sentinel_ready "${ports[$i]}" || return 1
 	done
 	export MPORT MPID RPORT1 RPORT2 SPORTS SNAME
 }
