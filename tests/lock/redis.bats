@@ -321,6 +321,9 @@ rush() {
 	a=$!
 	pkit_track "$a"
 	wait_until 5 holds "$n" "$a"
+	# CMD has run (plock, stopped between its take and its fork, would
+	# hold CMD back too: the token file empty, as in a loaded CI run).
+	wait_until 5 test -s "$BATS_TEST_TMPDIR/t1"
 	kill -STOP "$a"
 	timed_run plock -t 10 "$n" sh -c 'echo $PKIT_LOCK_TOKEN; kill -CONT "$1"; sleep 3' sh "$a"
 	assert_success
