@@ -106,6 +106,9 @@ bats_require_minimum_version 1.5.0
 
 @test "pqueue-done: a queue whose lock stays held is 124, queue busy, and nothing is marked" {
 	shm_only "segpatch holds a segment's mutex"
+	# Under valgrind a loaded machine starts pqueue-done in more than the
+	# 3 s the lock is held: it then finds the lock free (the CI saw it).
+	not_wrapped "its start can outlast the held lock"
 	local q args sp
 	q=$(pkit_name d)
 	pqueue-create "$q"
@@ -135,6 +138,7 @@ bats_require_minimum_version 1.5.0
 
 @test "pqueue-join: -t on a queue whose lock stays held is 124 at the deadline" {
 	shm_only "segpatch holds a segment's mutex"
+	not_wrapped "its start can outlast the held lock"
 	local q
 	q=$(pkit_name d)
 	pqueue-create "$q"
