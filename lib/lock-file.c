@@ -165,6 +165,7 @@ static void	rec_format(char *, long, long long, long long);
 static unsigned	rec_sum(const char *, size_t);
 static int	proc_locks_has(ino_t, const unsigned *);
 static int	lock_sbdev(int, const char *, int, unsigned *);
+static int	flock_line(const char *, unsigned *, unsigned *, uintmax_t *);
 static int	proc_locks_complete(void);
 static int	scan_pid(pid_t, dev_t, ino_t, struct found **, size_t *);
 static int	scan_fd(void *, const struct fdlock *, size_t);
@@ -807,8 +808,8 @@ record(struct lockb *lk)
 }
 
 /*
- * locks/.sweep, which orders the sweeps and the records' writes; its
- * mtime is when the last sweep began.  Created dated 1970: the first
+ * locks/.sweep, whose lock lets one sweeper at a time in; its mtime is
+ * when the last sweep began.  Created dated 1970: the first
  * sweep is due at once.
  */
 static int
@@ -1033,7 +1034,7 @@ rec_grow(void **v, size_t *cap, size_t n, size_t size)
 static int
 rec_held(ino_t **v, size_t *n)
 {
-	char line[256], kind[16];
+	char line[256];
 	unsigned maj, min;
 	uintmax_t ino;
 	size_t cap = 0;
@@ -1042,10 +1043,7 @@ rec_held(ino_t **v, size_t *n)
 	if ((fp = fopen("/proc/locks", "re")) == NULL)
 		return -1;
 	while (fgets(line, sizeof(line), fp) != NULL) {
-		/* "1: FLOCK  ADVISORY  WRITE 1234 00:2a:5678 0 EOF"; a
-		 * waiter's reads "1: -> FLOCK ...". */
-		if (sscanf(line, "%*d: %15s %*s %*s %*d %x:%x:%ju", kind, &maj,
-		    &min, &ino) != 4 || strcmp(kind, "FLOCK") != 0)
+		if (!flock_line(line, &maj, &min, &ino))
 			continue;
 		if (rec_grow((void **)v, &cap, *n, sizeof(**v)) == -1) {
 			fclose(fp);
@@ -1323,7 +1321,7 @@ proc_locks_complete(void)
 static int
 proc_locks_has(ino_t ino, const unsigned *sb)
 {
-	char line[256], kind[16];
+	char line[256];
 	unsigned maj, min;
 	uintmax_t n;
 	FILE *fp;
@@ -1332,14 +1330,25 @@ proc_locks_has(ino_t ino, const unsigned *sb)
 	if ((fp = fopen("/proc/locks", "re")) == NULL)
 		return -1;
 	while (!has && fgets(line, sizeof(line), fp) != NULL)
-		/* "1: FLOCK  ADVISORY  WRITE 1234 00:2a:5678 0 EOF"; a
-		 * waiter's reads "1: -> FLOCK ...". */
-		has = sscanf(line, "%*d: %15s %*s %*s %*d %x:%x:%ju", kind,
-		    &maj, &min, &n) == 4 && strcmp(kind, "FLOCK") == 0 &&
+		has = flock_line(line, &maj, &min, &n) &&
 		    n == (uintmax_t)ino &&
 		    (sb == NULL || (maj == sb[0] && min == sb[1]));
 	fclose(fp);
 	return has;
+}
+
+/*
+ * A line of /proc/locks that is a granted flock, its device and inode
+ * in maj, min, ino: "1: FLOCK  ADVISORY  WRITE 1234 00:2a:5678 0 EOF"
+ * (a waiter's reads "1: -> FLOCK ...").
+ */
+static int
+flock_line(const char *line, unsigned *maj, unsigned *min, uintmax_t *ino)
+{
+	char kind[16];
+
+	return sscanf(line, "%*d: %15s %*s %*s %*d %x:%x:%ju", kind, maj, min,
+	    ino) == 4 && strcmp(kind, "FLOCK") == 0;
 }
 
 /*
