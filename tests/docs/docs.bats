@@ -248,6 +248,15 @@ $bad"
 	done
 }
 
+# '.It No zombies' renders "zombies": No (and Ns) at the head of a
+# line's arguments is a macro, eaten, not the word.  Written \&No it stays.
+@test "docs: no item or heading starts with a word mdoc eats as a macro" {
+	local bad
+	bad=$(grep -n '^\.\(It\|Ss\|Sh\) \(No\|Ns\) [a-z]' "$top_srcdir"/man/*.[1-8] || :)
+	[ -z "$bad" ] || fail "a first word taken for a macro (write it \\&No):
+$bad"
+}
+
 # '.Fl t , default 10 s' makes flags of the prose: "-t, -default -10 -s".
 @test "docs: no .Fl turns the words after it into flags" {
 	local bad
