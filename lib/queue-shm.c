@@ -2490,18 +2490,22 @@ pqs_list(void (*fn)(const char *, void *), void *arg)
 {
 	struct dirent *d;
 	struct stat st;
-	char path[4096];
+	char path[4096], what[sizeof(path) + 32];
 	const char *why;
 	DIR *dp;
 	int dfd;
 
-	if ((dfd = queues_dir(path, sizeof(path), &why)) == -1)
-		return pq_seterr("runtime directory", PKIT_EXIT_FAIL, "%s: %s",
-		    safe(path), why);
+	/*
+	 * Worded as queue_dir words it, "runtime directory PATH: why", the
+	 * what of every tool's line; pq_seterr escapes it.
+	 */
+	dfd = queues_dir(path, sizeof(path), &why);
+	snprintf(what, sizeof(what), "runtime directory %s", path);
+	if (dfd == -1)
+		return pq_seterr(what, PKIT_EXIT_FAIL, "%s", why);
 	if ((dp = fdopendir(dfd)) == NULL) {
 		close(dfd);
-		return pq_seterr(safe(path), PKIT_EXIT_FAIL, "%s",
-		    strerror(errno));
+		return pq_seterr(what, PKIT_EXIT_FAIL, "%s", strerror(errno));
 	}
 	while ((d = readdir(dp)) != NULL) {
 		if (name_invalid(d->d_name) != NULL)

@@ -6,6 +6,7 @@
 # shellcheck disable=SC2154 # top_srcdir and the like come from helper.bash
 
 load ../helper
+bats_require_minimum_version 1.5.0
 
 # The tools that have a page in man/ (section 1).
 tools() {
@@ -141,6 +142,27 @@ $output"
 	done
 }
 
+# A reader looks an option up in the list, not in the prose: every
+# letter of the SYNOPSIS, and -h, --help and --version, has an item of
+# its own (".It Fl X ..."), also in a page whose other forms (pdaemon -k)
+# are told in paragraphs of their own.
+@test "docs: every option of the SYNOPSIS has its own item in the option list" {
+	local t f l bad=""
+	for t in $(tools); do
+		f="$top_srcdir/man/$t.1"
+		for l in $(synopsis_letters "$t"); do
+			grep -q "^\.It Fl $l\( \|\$\)" "$f" || bad+="$t.1: -$l
+"
+		done
+		grep -q '^\.It Fl h , Fl \\-help$' "$f" || bad+="$t.1: -h, --help
+"
+		grep -q '^\.It Fl \\-version$' "$f" || bad+="$t.1: --version
+"
+	done
+	[ -z "$bad" ] || fail "options told only in prose, with no .It of their own:
+$bad"
+}
+
 @test "docs: every tool answers --version" {
 	local t
 	for t in $(tools); do
@@ -224,6 +246,15 @@ pages() {
 		[ -z "$bad" ] || fail "${p##*/}: quotes nested or unbalanced near:
 $bad"
 	done
+}
+
+# '.It No zombies' renders "zombies": No (and Ns) at the head of a
+# line's arguments is a macro, eaten, not the word.  Written \&No it stays.
+@test "docs: no item or heading starts with a word mdoc eats as a macro" {
+	local bad
+	bad=$(grep -n '^\.\(It\|Ss\|Sh\) \(No\|Ns\) [a-z]' "$top_srcdir"/man/*.[1-8] || :)
+	[ -z "$bad" ] || fail "a first word taken for a macro (write it \\&No):
+$bad"
 }
 
 # '.Fl t , default 10 s' makes flags of the prose: "-t, -default -10 -s".

@@ -122,6 +122,18 @@ PAGE
 	assert_failure
 	assert_output ""
 	[[ $stderr == *"t.1:2: not run: an example is a .Bd -literal block" ]] || fail "stderr: $stderr"
+	# So is a plain ``` block in the tour that no "prints:" introduces;
+	# after the tour's section, one is shown as is.
+	printf '%s\n' '## A tour' '```sh' 'echo one' '```' 'prints:' '```' 'one' '```' \
+		'## Developers' '```' 'make lint' '```' > "$BATS_TEST_TMPDIR/t.md"
+	run "$top_srcdir/tests/docs/extract.sh" "$BATS_TEST_TMPDIR/t.md" "$d.md"
+	assert_output 1
+	assert_equal "$(cat "$d.md/1.out")" "one"
+	printf '%s\n' '## A tour' '```' 'echo one' '```' > "$BATS_TEST_TMPDIR/t.md"
+	run --separate-stderr "$top_srcdir/tests/docs/extract.sh" "$BATS_TEST_TMPDIR/t.md" "$d.md"
+	assert_failure
+	assert_output ""
+	[[ $stderr == *"t.md:2: not run: a tour example is a \`\`\`sh block" ]] || fail "stderr: $stderr"
 }
 
 # The sample of pqueue-stat -l in its page is what -l prints for that

@@ -9,7 +9,9 @@
 #               next .Bd -literal block as its output.
 #   *.md:       every ```sh block after the "## A tour" heading.  A line
 #               ending in "prints:" after it (blank lines aside) introduces
-#               the next ``` block as its output.
+#               the next ``` block as its output.  In the tour itself (up
+#               to the next "## " heading) any other fenced block is an
+#               error, as a display is in EXAMPLES.
 # An example without an output block must print nothing; tests/examples.bats
 # runs each and compares, see there for the "..." wildcard.  In EXAMPLES,
 # any other display (.Dl, .D1, .Bd -unfilled ...) is an error: it would
@@ -20,15 +22,20 @@ mkdir -p "$out"
 case $file in
 *.md)
 	awk -v out="$out" '
-		/^## A tour/ { tour = 1 }
+		/^## / && !on { intour = 0 }
+		/^## A tour/ { tour = 1; intour = 1 }
 		!tour { next }
 		/^```sh$/ && !on { n++; f = out "/" n ".sh"; on = 1; after = 0; next }
 		/^```/ && !on && after == 2 { f = out "/" n ".out"; on = 2; printf "" > f; next }
+		/^```/ && !on && intour {
+			printf "%s:%d: not run: a tour example is a ```sh block\n", FILENAME, FNR > "/dev/stderr"
+			bad = 1; exit 1
+		}
 		/^```$/ && on { close(f); after = (on == 1); on = 0; next }
 		on { print > f; next }
 		after == 1 && /prints:$/ { after = 2; next }
 		after && !/^$/ { after = 0 }
-		END { print n + 0 }' "$file"
+		END { if (!bad) print n + 0 }' "$file"
 	;;
 *)
 	awk -v out="$out" '

@@ -37,6 +37,23 @@ bats_require_minimum_version 1.5.0
 	refute_line "$a"
 }
 
+# DESIGN.md's one line, "prog: what: why", worded as every other tool
+# words a refused runtime directory: "runtime directory PATH: why".
+@test "pqueue-stat: without NAME, a refused runtime directory is one prog: what: why line" {
+	shm_only "the list is of the runtime directory's queues/"
+	local d=$BATS_TEST_TMPDIR/gw
+	mkdir -m 0700 "$d"
+	chmod 0770 "$d"
+	run --separate-stderr env PKIT_DIR="$d" pqueue-stat
+	assert_failure 125
+	assert_output ""
+	assert_equal "$stderr" "pqueue-stat: runtime directory $d: group or other writable"
+	d=$BATS_TEST_TMPDIR/none/pkit
+	run --separate-stderr env PKIT_DIR="$d" pqueue-stat
+	assert_failure 125
+	assert_equal "$stderr" "pqueue-stat: runtime directory $d: No such file or directory"
+}
+
 @test "pqueue-stat: -e answers empty? and -F full? by exit status alone" {
 	local q
 	q=$(pkit_name s)
