@@ -47,11 +47,12 @@ dur_parse(const char *s, int64_t *ns, const char **why)
 			}
 		}
 	}
-	if (digits == 0) {
-		*why = *s == '\0' ? "empty" : "not a duration";
+	if (*s == '\0') {
+		*why = "empty";
 		return -1;
 	}
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+	/* No number, or a unit we do not know: the same mistake, one hint. */
+	for (i = 0; digits > 0 && i < sizeof(units) / sizeof(units[0]); i++)
 		if (strcmp(p, units[i].name) == 0)
 			unit = units[i].ns;
 	if (unit < 0) {

@@ -110,6 +110,21 @@ num_needle() {
 	assert_line --regexp '^messages: +0$'
 }
 
+@test "adversarial: a word or a bad unit given as a duration gets the same hint" {
+	local q v
+	q=$(pkit_name q)
+	pqueue-create "$q"
+	# "abc" (no number at all) was refused as "not a duration" alone,
+	# "1x" with the hint: both are the same mistake, told the same way
+	for v in abc x 1x 2sec; do
+		refused "bad duration '$v': not a duration (use e.g. 1.5, 250ms, 2s, 1m)" pjoin -t "$v" $$
+		refused "bad duration '$v': not a duration (use e.g." plock -t "$v" lk true
+		refused "bad duration '$v': not a duration (use e.g." pqueue-put -t "$v" "$q" x
+		refused "bad duration '$v': not a duration (use e.g." pqueue-get -T "$v" "$q" true
+	done
+	refused "bad duration '': empty" plock -t "" lk true
+}
+
 @test "adversarial: a bad value or path with a newline stays on one line" {
 	local q nl=$'\n' n='\x0a'
 	q=$(pkit_name q)
@@ -144,7 +159,7 @@ num_needle() {
 	refused "$shown: group or other writable" pqueue-create qq
 	refused "$shown: group or other writable" pspawn true
 	refused "$shown: group or other writable" pjoin -l
-	refused "${shown/y /y: }: group or other writable" pqueue-stat
+	refused "$shown: group or other writable" pqueue-stat
 	refused "$shown: group or other writable" pqueue-stat qq
 	PKIT_DIR=$own
 }
