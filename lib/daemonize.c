@@ -90,6 +90,7 @@ struct start {
 	int		 waiting;	/* -w or -W */
 	int		 verdict[2];	/* the listener's verdict, to the caller */
 	struct ready	 ready;		/* the channels CMD reports on */
+	int		 stopping;	/* supervisor: SIGTERM or SIGINT came */
 };
 
 /* What the listener tells the caller; status is a wait status. */
@@ -109,7 +110,7 @@ static void	start_kill(struct start *, pid_t);
 static void	daemon_child(struct start *) __attribute__((noreturn));
 static void	supervise(struct start *) __attribute__((noreturn));
 static void	supervise_setup(struct start *);
-static int	supervise_wait(struct start *, pid_t, int *);
+static int	supervise_wait(struct start *, pid_t);
 static int	supervise_pause(struct start *, int64_t);
 static int	supervise_signal(struct start *, int64_t);
 static void	supervise_ready(struct start *, struct spawn_opts *, pid_t,
@@ -590,7 +591,7 @@ supervise(struct start *s)
 	const char *name;
 	int64_t next = DAEMON_BACKOFF_MIN, began, ran, delay;
 	pid_t child;
-	int e, r, status, stopping = 0, first = 1, nfails = 0, failed;
+	int e, r, status, first = 1, nfails = 0, failed;
 	int code = PKIT_EXIT_OK;
 
 	name = cmd_name(s->conf);
@@ -639,7 +640,7 @@ supervise(struct start *s)
 		if (r == 0 && s->waiting)
 			supervise_ready(s, &run, child, name);
 		if (r == 0)
-			status = supervise_wait(s, child, &stopping);
+			status = supervise_wait(s, child);
 		else	/* as if CMD had run and failed at once */
 			status = (r == SPAWN_NOEXEC ? exec_errno_to_exit(e) :
 			    PKIT_EXIT_FAIL) << 8;
@@ -648,7 +649,7 @@ supervise(struct start *s)
 		 * before the line that says how it ended.
 		 */
 		log_pump();
-		if (stopping)
+		if (s->stopping)
 			break;
 		ran = mono_now() - began;
 		status_text(status, how, sizeof(how));
@@ -809,7 +810,8 @@ ready_tell(struct start *s, const struct verdict *v, pid_t pid)
  * its wait status) or the -t deadline passes: a VERDICT_*.  Meanwhile
  * CMD's output is copied to the log and a supervisor's signals are
  * handled as supervise_wait does: SIGTERM, SIGINT (and SIGHUP without
- * -o) are passed on to CMD.
+ * -o) are passed on to CMD, and SIGTERM and SIGINT end the supervision once
+ * CMD has exited.
  */
 static int
 ready_wait(struct start *s, pid_t child, int *status)
@@ -856,6 +858,10 @@ ready_wait(struct start *s, pid_t child, int *status)
 				log_reopen(s);
 			else if (si.ssi_signo != SIGCHLD && child > 1)
 				kill(child, (int)si.ssi_signo);
+			/* Remembered: a CMD that gets ready and then exits
+			 * is not restarted, as supervise_wait's is not. */
+			if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+				s->stopping = 1;
 		}
 		if (pfd[2].revents & POLLIN) {
 			what = ready_notify_read(&s->ready);
@@ -943,12 +949,12 @@ daemon_crashloop(int64_t *times, int max, int64_t window, int *n,
 
 /*
  * Wait for CHILD to exit, passing signals on; return its wait status.
- * *stopping is set by SIGTERM or SIGINT.  CHILD is looked at before each
+ * s->stopping is set by SIGTERM or SIGINT.  CHILD is looked at before each
  * wait, not only on a SIGCHLD: ready_wait may have read the SIGCHLD of a
  * CMD that exited right after it said it was ready.
  */
 static int
-supervise_wait(struct start *s, pid_t child, int *stopping)
+supervise_wait(struct start *s, pid_t child)
 {
 	int sig, status;
 
@@ -959,7 +965,7 @@ supervise_wait(struct start *s, pid_t child, int *stopping)
 		switch (sig) {
 		case SIGTERM:
 		case SIGINT:
-			*stopping = 1;
+			s->stopping = 1;
 			/* FALLTHROUGH */
 		case SIGHUP:
 			/* Our own unreaped child: its pid cannot be reused. */

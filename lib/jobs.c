@@ -26,6 +26,7 @@
  * ours - its record, in our runtime directory, names this very process
  * (pid > 1, same start time) - gets SIGTERM, its whole group if it leads
  * one, then SIGKILL JOBS_GRACE_NS later; its recorded status is returned.
+ * With -a as well: every job is ended, and the first to end is reported.
  * Nothing else is ever signalled.
  */
 #include <err.h>
@@ -73,6 +74,7 @@ struct join {
 	int		 fdmax;		/* pidfds only below this number */
 	int		 ended;		/* -a: one has, its status is code */
 	int		 code;
+	int		 ending;	/* -k: past the deadline, ending them */
 	int64_t		 deadline;	/* -1: none (passed, with -k) */
 	int64_t		 kill_at;	/* -k: SIGKILL then; -1: not yet */
 	int64_t		 give_up;	/* -k: after SIGKILL, 124 then */
@@ -90,6 +92,7 @@ static void	finish_reaped(struct join *, struct job *);
 static void	unreaped(struct join *, struct job *);
 static void	finish(struct join *, struct job *, int, enum known);
 static int	gone(const struct job *);
+static int	settled(const struct join *);
 static void	end_jobs(struct join *, int);
 static void	show(struct join *, int);
 static int	result(struct join *);
@@ -220,7 +223,7 @@ loop(struct join *j)
 		warn(NULL);
 		return PKIT_EXIT_FAIL;
 	}
-	while (j->left > 0 && !j->ended) {
+	while (j->left > 0 && !settled(j)) {
 		until = j->deadline;
 		if (j->kill_at >= 0)
 			until = j->kill_at;
@@ -258,16 +261,17 @@ loop(struct join *j)
 			return PKIT_EXIT_FAIL;
 		}
 		now = mono_now();
-		for (i = 0; i < m && !j->ended; i++)
+		for (i = 0; i < m && !settled(j); i++)
 			look(j, who[i], pfd[i].revents, now);
-		for (i = 0; blind && i < j->n && !j->ended; i++)
+		for (i = 0; blind && i < j->n && !settled(j); i++)
 			if (j->jobs[i].phase != DONE && j->jobs[i].fd == -1)
 				look(j, &j->jobs[i], 0, now);
-		if (j->left == 0 || j->ended)
+		if (j->left == 0 || settled(j))
 			break;
 		if (j->deadline >= 0 && now >= j->deadline) {
 			if (!j->c->kill)
 				return PKIT_EXIT_TIMEOUT;
+			j->ending = 1;
 			end_jobs(j, SIGTERM);
 			j->deadline = -1;
 			j->kill_at = now + JOBS_GRACE_NS;
@@ -276,7 +280,7 @@ loop(struct join *j)
 			j->kill_at = -1;
 			j->give_up = now + JOBS_GRACE_NS;
 		} else if (j->give_up >= 0 && now >= j->give_up)
-			return PKIT_EXIT_TIMEOUT;
+			return j->ended ? j->code : PKIT_EXIT_TIMEOUT;
 	}
 	free(pfd);
 	free(who);
@@ -327,6 +331,16 @@ unreaped(struct join *j, struct job *p)
 		finish(j, p, PKIT_EXIT_FAIL, LOST);
 	else
 		finish_reaped(j, p);
+}
+
+/*
+ * 1 once the wait is over for -a: one has ended, and -k is not ending
+ * the rest (-k ends every job, also after the first to end is known).
+ */
+static int
+settled(const struct join *j)
+{
+	return j->ended && !j->ending;
 }
 
 /* 1 if the process of P (pid and start time) is no longer there. */
@@ -400,8 +414,11 @@ finish(struct join *j, struct job *p, int status, enum known known)
 	else if (known == NOTOURS)
 		warnx("pid %d: not a pspawn job of ours: not ended",
 		    (int)p->pid);
-	if ((known == NOPROC || known == NOTOURS) && !j->c->any)
-		return;		/* nothing ended: no line */
+	/* Nothing ended: no line, and -a goes on waiting for one that has. */
+	if (known == NOTOURS || (known == NOPROC && !j->c->any))
+		return;
+	if (j->ended)
+		return;		/* -a -k: the first to end is the one told */
 	if (j->c->verbose) {
 		if (known == REAL || known == NOPROC)
 			printf("%d %d\n", (int)p->pid, status);

@@ -338,6 +338,31 @@ lines_restarted() {
 	done
 }
 
+@test "ready: -r -W: SIGTERM while CMD is not yet ready still ends the supervision" {
+	local bg sup st=0 got=$BATS_TEST_TMPDIR/got
+	# CMD says it is ready only once it has had the supervisor's SIGTERM,
+	# then fails.  The supervisor passed the SIGTERM on but forgot it,
+	# and restarted CMD for ever: -k was the only way out.
+	timeout -k 5 60 pdaemon -r -L 0 -W 3 -t 30 -p "$pf" -o "$log" \
+	    sh -c 'trap "echo term >> \"$1\"" TERM
+		until [ -s "$1" ]; do sleep 0.05; done; echo >&3; exit 3' _ "$got" \
+	    > "$BATS_TEST_TMPDIR/out" &
+	bg=$!
+	pkit_track "$bg"
+	wait_until 10 grep -q "sh: started" "$log"
+	sup=$(cat "$pf")
+	pkit_track "$sup"
+	kill -TERM "$sup"
+	wait "$bg" || st=$?
+	assert_equal "$st" 0
+	wait_until 10 gone "$pf" || fail "still supervised: $(cat "$log")"
+	wait_until 10 dead "$sup"
+	run cat "$log"
+	assert_line --regexp "sh: stopped$"
+	refute_line --partial restarting
+	assert_equal "$(log_count "$log" "sh: started")" 1
+}
+
 # has_zombie PID: true once PID has a zombie child.
 has_zombie() {
 	[ -n "$(zombies_of "$1")" ]

@@ -359,6 +359,29 @@ $slow 2"
 	assert_failure 4
 }
 
+@test "pjoin -a -k: every job is ended, also one that ignores TERM; the pid printed had ended" {
+	local s a b f=$BATS_TEST_TMPDIR/trapped
+	sleep 100 &
+	s=$!
+	pkit_track "$s"
+	a=$(pspawn sleep 100)
+	pkit_track "$a"
+	b=$(pspawn sh -c 'trap "" TERM; echo > "$1"; while :; do sleep 0.1; done' _ "$f")
+	pkit_track "$b"
+	wait_until 10 test -s "$f"
+	# pjoin printed the pid of the process it did not end, exited 124
+	# at once, and left the job that ignored TERM running.
+	run --separate-stderr pjoin -a -v -k -t 0.3 "$s" "$a" "$b"
+	assert_failure 143
+	assert_output "$a 143"
+	assert_equal "$stderr" "pjoin: pid $s: not a pspawn job of ours: not ended"
+	alive "$s"
+	run pjoin -v -t 0 "$b"
+	assert_failure 137
+	assert_output "$b 137"
+	kill "$s"
+}
+
 @test "pjoin -k: a process that is not a pspawn job of ours is never signalled" {
 	local s
 	sleep 100 &
