@@ -45,7 +45,15 @@ pidlock_probe(const char *path, struct pidlock *pl, const char **why)
 	pl->ref.pid = 0;
 	pl->ref.fd = -1;
 	*why = NULL;
-	pl->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	/*
+	 * Never through a symlink, as a start never opens one: -k would stop
+	 * the daemon of the file it names and unlink only the link, or, as
+	 * root, stop whatever service a planted link points at.
+	 */
+	pl->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+	    O_NOFOLLOW);
+	if (pl->fd == -1 && errno == ELOOP)
+		*why = "a symbolic link; refused";
 	if (pl->fd == -1)
 		return errno == ENOENT ? PIDLOCK_ABSENT : PIDLOCK_ERROR;
 	if (fstat(pl->fd, &pl->st) == -1)

@@ -37,7 +37,8 @@ struct pidlock {
 };
 
 /*
- * Look at PATH and say which state it is in (without ever writing it).
+ * Look at PATH and say which state it is in (without ever writing it); a
+ * symbolic link is an ERROR ("a symbolic link; refused" in *why).
  * A locked but still empty file (a pdaemon between taking the lock and
  * writing its pid) is re-read for up to 100 ms, as pidfile_open(3) does.
  * Release what pl holds with pidlock_close.

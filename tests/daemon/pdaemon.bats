@@ -327,6 +327,27 @@ planted() {
 	assert_output nobody
 }
 
+@test "pdaemon: -k and -s refuse a symlink at PIDFILE, as a start does" {
+	local pf=$BATS_TEST_TMPDIR/real.pid link=$BATS_TEST_TMPDIR/link.pid
+	start -p "$pf" sleep 100
+	ln -s "$pf" "$link"
+	# -k through the link stopped the daemon, removed the link, left the
+	# real pidfile and said 0: the link named another service's pidfile
+	run --separate-stderr pdaemon -k -t 1 "$link"
+	assert_failure 125
+	assert_output ""
+	assert_equal "$stderr" "pdaemon: $link: a symbolic link; refused"
+	alive "$pid"
+	[ -L "$link" ] && [ -f "$pf" ]
+	run --separate-stderr pdaemon -s "$link"
+	assert_failure 125
+	assert_equal "$stderr" "pdaemon: $link: a symbolic link; refused"
+	run pdaemon -k -t 1 "$pf"
+	assert_success
+	wait_until 5 dead "$pid"
+	gone "$pf"
+}
+
 @test "pdaemon: a symlink planted at the pidfile or log path is refused, never followed" {
 	command -v setpriv > /dev/null || skip "no setpriv"
 	planted
