@@ -194,6 +194,9 @@ loop_parse(const char *arg, struct daemon_conf *conf)
 	conf->loop_max = (int)num_parse_or_die(num, 1, DAEMON_LOOP_CAP,
 	    "-L count");
 	conf->loop_window = dur_parse_or_die(slash + 1);
+	if (conf->loop_window == 0)
+		errx(PKIT_EXIT_FAIL, "-L %s: DURATION must be more than 0 "
+		    "(-L 0: never give up)", safe(arg));
 }
 
 /*

@@ -336,6 +336,10 @@ pqueue-rm: \\xff: bad queue name: only A-Z a-z 0-9 . _ - are allowed"
 	refused "pdaemon: -L needs -r" pdaemon -L 3/1s true
 	refused "pdaemon: -k and -L cannot be used together" pdaemon -k -L 3/1s /nonexistent.pid
 	refused "pdaemon: -L 3: not N/DURATION (or 0)" pdaemon -r -L 3 true
+	# N failures within no time at all can never happen: it was taken,
+	# and meant "never give up", which -L 0 says
+	refused "pdaemon: -L 3/0: DURATION must be more than 0 (-L 0: never give up)" pdaemon -r -L 3/0 true
+	refused "pdaemon: -L 3/0ms: DURATION must be more than 0" pdaemon -r -L 3/0ms true
 }
 
 @test "adversarial: sizes take K, M and G, and refuse overflow on one line" {
