@@ -27,6 +27,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,6 +46,7 @@ struct lease_state {
 };
 
 static int	run_leased(struct lock *, char *const []);
+static int	hand_down(const char *);
 static const char *lease_renew(struct lock *, struct lease_state *);
 static void	keeper(struct lock *, struct pidref *)
 		    __attribute__((noreturn));
@@ -91,6 +93,7 @@ run_leased(struct lock *lk, char *const argv[])
 	lease_ns = ops->lease_ns(lk->b);
 	snprintf(num, sizeof(num), "%lld", ops->token(lk->b));
 	if (setenv("PKIT_LOCK_TOKEN", num, 1) == -1 ||
+	    hand_down(ops->holder(lk->b)) == -1 ||
 	    setenv("PKIT_LOCK_HOLDER", ops->holder(lk->b), 1) == -1) {
 		warn("%s", lk->shown);
 		release(lk);
@@ -160,6 +163,34 @@ run_leased(struct lock *lk, char *const argv[])
 	else
 		release(lk);
 	return status_to_exit(status);
+}
+
+/*
+ * Before PKIT_LOCK_HOLDER names member: the entry it names now, an
+ * enclosing lock's, joins PKIT_LOCK_HOLDERS (one a line, innermost
+ * first), so that a plock of that lock inside this one still finds it
+ * handed down.  Entries that hold nothing any more are left for the
+ * backend's re-entrance check to ignore.
+ */
+static int
+hand_down(const char *member)
+{
+	const char *old = getenv("PKIT_LOCK_HOLDER");
+	const char *outer = getenv("PKIT_LOCK_HOLDERS");
+	char list[4096], *cut;
+	int n;
+
+	if (old == NULL || *old == '\0' || strcmp(old, member) == 0)
+		return 0;
+	n = snprintf(list, sizeof(list), "%s%s%s", old, outer != NULL ? "\n" :
+	    "", outer != NULL ? outer : "");
+	/* Too deep to hand all down: the outermost go (a cut entry too). */
+	if (n < 0 || (size_t)n >= sizeof(list)) {
+		if ((cut = strrchr(list, '\n')) == NULL)
+			return 0;
+		*cut = '\0';
+	}
+	return setenv("PKIT_LOCK_HOLDERS", list, 1);
 }
 
 /*
