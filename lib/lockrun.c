@@ -59,7 +59,12 @@ int
 lock_run(struct lock *lk, char *const argv[])
 {
 	if (lk->ops->exec == NULL && lk->reentered) {
-		/* The enclosing plock renews and releases the lease. */
+		/*
+		 * The enclosing plock renews and releases the lease.  The
+		 * backend ignores SIGPIPE for its connection: CMD gets it
+		 * back, as run_leased's child does.
+		 */
+		signal(SIGPIPE, SIG_DFL);
 		execvp(argv[0], argv);
 		return execpipe_report(argv[0], errno);
 	}

@@ -431,6 +431,18 @@ sweep_due() {
 	assert_failure 42
 }
 
+@test "plock: a command writing to a closed pipe dies of SIGPIPE (141), also re-entered" {
+	local n
+	n=$(pkit_name x)
+	# yes never ends by itself: only SIGPIPE, or EPIPE ignored (status 1).
+	run bash -c 'plock "$1" yes | head -n 1; echo "${PIPESTATUS[0]}"' _ "$n"
+	assert_output "y
+141"
+	run plock "$n" bash -c 'plock "$1" yes | head -n 1; echo "${PIPESTATUS[0]}"' _ "$n"
+	assert_output "y
+141"
+}
+
 @test "plock: a command that is not found exits 127, not executable 126" {
 	run -127 --separate-stderr plock "$(pkit_name x)" no-such-command-pkit
 	assert_failure 127
