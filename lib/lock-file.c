@@ -126,7 +126,6 @@ static int	file_holders(struct lockb *, struct lock_holder **,
 		    const char **);
 static void	file_close(struct lockb *);
 static void	file_exec(struct lockb *, char *const []);
-static int	hand_down(const char *);
 static int	file_held(struct lockb *, enum lock_kind *, const char **);
 static int	held_fd(struct lockb *, const char *, enum lock_kind *);
 static int	fd_holds(struct lockb *, long, enum lock_kind *);
@@ -264,7 +263,7 @@ fail:
 /*
  * Re-entrance (see lock_take): a descriptor handed down by an enclosing
  * plock, PKIT_LOCK_FD or one of PKIT_LOCK_FDS (those of the locks taken
- * further out, innermost first: see hand_down), counts only if it is
+ * further out, innermost first: see lock_hand_down), counts only if it is
  * open on this very lock file (device and inode) and its open file
  * description carries the lock, as /proc/self/fdinfo shows: a forged,
  * stale or unrelated number is ignored.  The innermost such descriptor
@@ -1218,36 +1217,11 @@ file_exec(struct lockb *lk, char *const argv[])
 		lk->dirfd = -1;
 	}
 	snprintf(num, sizeof(num), "%d", lk->fd);
-	if (hand_down(num) == -1 || setenv("PKIT_LOCK_FD", num, 1) == -1 ||
+	if (lock_hand_down("PKIT_LOCK_FD", "PKIT_LOCK_FDS", ' ', num) == -1 ||
+	    setenv("PKIT_LOCK_FD", num, 1) == -1 ||
 	    fcntl(lk->fd, F_SETFD, 0) == -1)
 		return;
 	execvp(argv[0], argv);
-}
-
-/*
- * Before PKIT_LOCK_FD names num: the descriptor it names now, an enclosing
- * lock's, joins PKIT_LOCK_FDS (innermost first), so that a plock of that
- * lock inside this one still finds it handed down (file_held).  Numbers
- * that no longer hold anything are left for file_held to ignore.
- */
-static int
-hand_down(const char *num)
-{
-	const char *old = getenv("PKIT_LOCK_FD"), *outer = getenv("PKIT_LOCK_FDS");
-	char list[1024], *cut;
-	int n;
-
-	if (old == NULL || *old == '\0' || strcmp(old, num) == 0)
-		return 0;
-	n = snprintf(list, sizeof(list), "%s%s%s", old, outer != NULL ? " " :
-	    "", outer != NULL ? outer : "");
-	/* Too deep to hand all down: the outermost go (a cut number too). */
-	if (n < 0 || (size_t)n >= sizeof(list)) {
-		if ((cut = strrchr(list, ' ')) == NULL)
-			return 0;
-		*cut = '\0';
-	}
-	return setenv("PKIT_LOCK_FDS", list, 1);
 }
 
 /*

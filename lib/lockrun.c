@@ -46,7 +46,6 @@ struct lease_state {
 };
 
 static int	run_leased(struct lock *, char *const []);
-static int	hand_down(const char *);
 static const char *lease_renew(struct lock *, struct lease_state *);
 static void	keeper(struct lock *, struct pidref *)
 		    __attribute__((noreturn));
@@ -98,7 +97,8 @@ run_leased(struct lock *lk, char *const argv[])
 	lease_ns = ops->lease_ns(lk->b);
 	snprintf(num, sizeof(num), "%lld", ops->token(lk->b));
 	if (setenv("PKIT_LOCK_TOKEN", num, 1) == -1 ||
-	    hand_down(ops->holder(lk->b)) == -1 ||
+	    lock_hand_down("PKIT_LOCK_HOLDER", "PKIT_LOCK_HOLDERS", '\n',
+	    ops->holder(lk->b)) == -1 ||
 	    setenv("PKIT_LOCK_HOLDER", ops->holder(lk->b), 1) == -1) {
 		warn("%s", lk->shown);
 		release(lk);
@@ -170,32 +170,28 @@ run_leased(struct lock *lk, char *const argv[])
 	return status_to_exit(status);
 }
 
-/*
- * Before PKIT_LOCK_HOLDER names member: the entry it names now, an
- * enclosing lock's, joins PKIT_LOCK_HOLDERS (one a line, innermost
- * first), so that a plock of that lock inside this one still finds it
- * handed down.  Entries that hold nothing any more are left for the
- * backend's re-entrance check to ignore.
- */
-static int
-hand_down(const char *member)
+/* See lockbackend.h; the backends' exec and run_leased hand down with it. */
+int
+lock_hand_down(const char *var, const char *list, char sep,
+    const char *value)
 {
-	const char *old = getenv("PKIT_LOCK_HOLDER");
-	const char *outer = getenv("PKIT_LOCK_HOLDERS");
-	char list[4096], *cut;
+	const char *old = getenv(var), *outer = getenv(list);
+	char buf[4096], *cut;
 	int n;
 
-	if (old == NULL || *old == '\0' || strcmp(old, member) == 0)
+	if (old == NULL || *old == '\0' || strcmp(old, value) == 0)
 		return 0;
-	n = snprintf(list, sizeof(list), "%s%s%s", old, outer != NULL ? "\n" :
-	    "", outer != NULL ? outer : "");
+	if (outer != NULL && *outer != '\0')
+		n = snprintf(buf, sizeof(buf), "%s%c%s", old, sep, outer);
+	else
+		n = snprintf(buf, sizeof(buf), "%s", old);
 	/* Too deep to hand all down: the outermost go (a cut entry too). */
-	if (n < 0 || (size_t)n >= sizeof(list)) {
-		if ((cut = strrchr(list, '\n')) == NULL)
+	if (n < 0 || (size_t)n >= sizeof(buf)) {
+		if ((cut = strrchr(buf, sep)) == NULL)
 			return 0;
 		*cut = '\0';
 	}
-	return setenv("PKIT_LOCK_HOLDERS", list, 1);
+	return setenv(list, buf, 1);
 }
 
 /*
