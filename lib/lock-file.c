@@ -127,6 +127,8 @@ static int	file_holders(struct lockb *, struct lock_holder **,
 static void	file_close(struct lockb *);
 static void	file_exec(struct lockb *, char *const []);
 static int	file_held(struct lockb *, enum lock_kind *, const char **);
+static int	held_fd(struct lockb *, const char *, enum lock_kind *);
+static int	fd_holds(struct lockb *, long, enum lock_kind *);
 static void	file_reenter(struct lockb *);
 static int	file_adopt(struct lockb *, int, const char **);
 static int	file_path(struct lockb *, char *, size_t, const char **);
@@ -259,29 +261,67 @@ fail:
 }
 
 /*
- * Re-entrance (see lock_take): the descriptor PKIT_LOCK_FD names counts
- * only if it is open on this very lock file (device and inode) and its
- * open file description carries the lock, as /proc/self/fdinfo shows: a
- * forged, stale or unrelated number is ignored.  Its flock says the kind
- * (WRITE: exclusive; READ: shared, or a -c slot if it also holds one).
+ * Re-entrance (see lock_take): a descriptor handed down by an enclosing
+ * plock, PKIT_LOCK_FD or one of PKIT_LOCK_FDS (those of the locks taken
+ * further out, innermost first: see lock_hand_down), counts only if it is
+ * open on this very lock file (device and inode) and its open file
+ * description carries the lock, as /proc/self/fdinfo shows: a forged,
+ * stale or unrelated number is ignored.  The innermost such descriptor
+ * says the kind, which covers the most (-c inside -s is a slot).
  */
 static int
 file_held(struct lockb *lk, enum lock_kind *kind, const char **why)
 {
-	struct fdlock lv[FDLOCKS_MAX];
-	const char *s = getenv("PKIT_LOCK_FD");
-	struct stat st;
+	const char *s = getenv("PKIT_LOCK_FD"), *p;
 	char *end;
 	long fd;
-	size_t i, n;
-	int flock = -1, slot = 0;
 
 	(void)why;
-	if (s == NULL || *s < '0' || *s > '9')
+	if (s != NULL && held_fd(lk, s, kind))
+		return 1;
+	if ((s = getenv("PKIT_LOCK_FDS")) == NULL)
+		return 0;
+	for (p = s; *p != '\0'; p = end) {
+		while (*p == ' ')
+			p++;
+		errno = 0;
+		fd = strtol(p, &end, 10);
+		if (end == p || (*end != ' ' && *end != '\0'))
+			return 0;
+		if (errno == 0 && fd_holds(lk, fd, kind))
+			return 1;
+	}
+	return 0;
+}
+
+/* Whether s, PKIT_LOCK_FD (digits only), names a holding descriptor. */
+static int
+held_fd(struct lockb *lk, const char *s, enum lock_kind *kind)
+{
+	char *end;
+	long fd;
+
+	if (*s < '0' || *s > '9')
 		return 0;
 	errno = 0;
 	fd = strtol(s, &end, 10);
-	if (*end != '\0' || errno != 0 || fd > 65535 || fd == lk->fd ||
+	return *end == '\0' && errno == 0 && fd_holds(lk, fd, kind);
+}
+
+/*
+ * Whether our descriptor fd is open on the lock file and carries the lock
+ * (then lk->inherited is fd); its flock says the kind (WRITE: exclusive;
+ * READ: shared, or a -c slot if it also holds one).
+ */
+static int
+fd_holds(struct lockb *lk, long fd, enum lock_kind *kind)
+{
+	struct fdlock lv[FDLOCKS_MAX];
+	struct stat st;
+	size_t i, n;
+	int flock = -1, slot = 0;
+
+	if (fd < 0 || fd > 65535 || fd == lk->fd ||
 	    fstat((int)fd, &st) == -1 || st.st_dev != lk->dev ||
 	    st.st_ino != lk->ino)
 		return 0;
@@ -1177,7 +1217,8 @@ file_exec(struct lockb *lk, char *const argv[])
 		lk->dirfd = -1;
 	}
 	snprintf(num, sizeof(num), "%d", lk->fd);
-	if (setenv("PKIT_LOCK_FD", num, 1) == -1 ||
+	if (lock_hand_down("PKIT_LOCK_FD", "PKIT_LOCK_FDS", ' ', num) == -1 ||
+	    setenv("PKIT_LOCK_FD", num, 1) == -1 ||
 	    fcntl(lk->fd, F_SETFD, 0) == -1)
 		return;
 	execvp(argv[0], argv);

@@ -158,6 +158,8 @@ static int64_t	rl_lease_ns(const struct lockb *);
 static long long rl_token(const struct lockb *);
 static const char *rl_holder(const struct lockb *);
 static int	rl_held(struct lockb *, enum lock_kind *, const char **);
+static int	held_as(struct lockb *, const char *, enum lock_kind *,
+		    const char **);
 static void	rl_reenter(struct lockb *);
 static int	rl_renew(struct lockb *, const char **);
 static int	rl_release(struct lockb *, const char **);
@@ -477,19 +479,46 @@ rl_holder(const struct lockb *lk)
 }
 
 /*
- * Re-entrance (see lock_take): the enclosing plock's holder entry,
- * PKIT_LOCK_HOLDER, counts only if the server names it a live holder of
- * this very lock.
+ * Re-entrance (see lock_take): a holder entry handed down by an enclosing
+ * plock, PKIT_LOCK_HOLDER or a line of PKIT_LOCK_HOLDERS (those of the
+ * locks taken further out, innermost first: see lock_run), counts only if
+ * the server names it a live holder of this very lock.  The innermost
+ * one says the kind, which covers the most (-c inside -s is a slot).
  */
 static int
 rl_held(struct lockb *lk, enum lock_kind *kind, const char **why)
 {
-	const char *m = getenv("PKIT_LOCK_HOLDER");
+	const char *m = getenv("PKIT_LOCK_HOLDER"), *outer;
+	char one[sizeof(lk->member)];
+	size_t len;
+	int r;
+
+	if (m != NULL && (r = held_as(lk, m, kind, why)) != 0)
+		return r;
+	if ((outer = getenv("PKIT_LOCK_HOLDERS")) == NULL)
+		return 0;
+	for (m = outer; *m != '\0'; m += len + (m[len] == '\n')) {
+		len = strcspn(m, "\n");
+		if (len >= sizeof(one))
+			continue;
+		memcpy(one, m, len);
+		one[len] = '\0';
+		if ((r = held_as(lk, one, kind, why)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Whether the holder entry m holds this lock now: 1 (*kind), 0, or -1. */
+static int
+held_as(struct lockb *lk, const char *m, enum lock_kind *kind,
+    const char **why)
+{
 	const char *av[4];
 	redisReply *r;
 	int got = 0;
 
-	if (m == NULL || *m == '\0' || strlen(m) >= sizeof(lk->member))
+	if (*m == '\0' || strlen(m) >= sizeof(lk->member))
 		return 0;
 	av[0] = lk->key[0];
 	av[1] = lk->key[1];

@@ -88,4 +88,16 @@ struct lock {
 extern const struct lock_ops lock_file_ops;
 extern const struct lock_ops lock_redis_ops;
 
+/*
+ * Before var (PKIT_LOCK_FD, PKIT_LOCK_HOLDER) names value for a command:
+ * what it names now, an enclosing lock's, joins list (PKIT_LOCK_FDS,
+ * PKIT_LOCK_HOLDERS: innermost first, sep between), so that a plock of
+ * that lock inside this one still finds it handed down (the backends'
+ * held).  Entries that hold nothing any more are left for held to
+ * ignore; too deep to hand all down, the outermost go.  0, or -1 (errno).
+ * In lib/lockrun.c.
+ */
+int	lock_hand_down(const char *var, const char *list, char sep,
+	    const char *value);
+
 #endif

@@ -27,6 +27,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,7 +58,12 @@ int
 lock_run(struct lock *lk, char *const argv[])
 {
 	if (lk->ops->exec == NULL && lk->reentered) {
-		/* The enclosing plock renews and releases the lease. */
+		/*
+		 * The enclosing plock renews and releases the lease.  The
+		 * backend ignores SIGPIPE for its connection: CMD gets it
+		 * back, as run_leased's child does.
+		 */
+		signal(SIGPIPE, SIG_DFL);
 		execvp(argv[0], argv);
 		return execpipe_report(argv[0], errno);
 	}
@@ -91,6 +97,8 @@ run_leased(struct lock *lk, char *const argv[])
 	lease_ns = ops->lease_ns(lk->b);
 	snprintf(num, sizeof(num), "%lld", ops->token(lk->b));
 	if (setenv("PKIT_LOCK_TOKEN", num, 1) == -1 ||
+	    lock_hand_down("PKIT_LOCK_HOLDER", "PKIT_LOCK_HOLDERS", '\n',
+	    ops->holder(lk->b)) == -1 ||
 	    setenv("PKIT_LOCK_HOLDER", ops->holder(lk->b), 1) == -1) {
 		warn("%s", lk->shown);
 		release(lk);
@@ -160,6 +168,30 @@ run_leased(struct lock *lk, char *const argv[])
 	else
 		release(lk);
 	return status_to_exit(status);
+}
+
+/* See lockbackend.h; the backends' exec and run_leased hand down with it. */
+int
+lock_hand_down(const char *var, const char *list, char sep,
+    const char *value)
+{
+	const char *old = getenv(var), *outer = getenv(list);
+	char buf[4096], *cut;
+	int n;
+
+	if (old == NULL || *old == '\0' || strcmp(old, value) == 0)
+		return 0;
+	if (outer != NULL && *outer != '\0')
+		n = snprintf(buf, sizeof(buf), "%s%c%s", old, sep, outer);
+	else
+		n = snprintf(buf, sizeof(buf), "%s", old);
+	/* Too deep to hand all down: the outermost go (a cut entry too). */
+	if (n < 0 || (size_t)n >= sizeof(buf)) {
+		if ((cut = strrchr(buf, sep)) == NULL)
+			return 0;
+		*cut = '\0';
+	}
+	return setenv(list, buf, 1);
 }
 
 /*

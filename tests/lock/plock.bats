@@ -431,6 +431,18 @@ sweep_due() {
 	assert_failure 42
 }
 
+@test "plock: a command writing to a closed pipe dies of SIGPIPE (141), also re-entered" {
+	local n
+	n=$(pkit_name x)
+	# yes never ends by itself: only SIGPIPE, or EPIPE ignored (status 1).
+	run bash -c 'plock "$1" yes | head -n 1; echo "${PIPESTATUS[0]}"' _ "$n"
+	assert_output "y
+141"
+	run plock "$n" bash -c 'plock "$1" yes | head -n 1; echo "${PIPESTATUS[0]}"' _ "$n"
+	assert_output "y
+141"
+}
+
 @test "plock: a command that is not found exits 127, not executable 126" {
 	run -127 --separate-stderr plock "$(pkit_name x)" no-such-command-pkit
 	assert_failure 127
@@ -903,6 +915,21 @@ xc"
 	assert_line child
 }
 
+@test "plock: re-entrant through a lock of another name taken in between (a, b, a, b)" {
+	local a b
+	a=$(pkit_name a)
+	b=$(pkit_name b)
+	# The plock of b hands b down to its command: a must stay handed
+	# down too, else the innermost plock of a waits on its own ancestor.
+	run plock -n "$a" plock -n "$b" plock -n "$a" plock -n "$b" echo deep
+	assert_success
+	assert_output deep
+	# What is held must still cover what is asked, at every level.
+	run plock -s "$a" plock -n "$b" plock -n "$a" true
+	assert_failure 125
+	assert_output --partial "held shared by this process"
+}
+
 @test "plock: a re-entered plock is no new holder; a waiting one never names itself" {
 	files_only "chainloading: the holder is the command's own pid"
 	local n
@@ -921,10 +948,15 @@ xc"
 	if [ "${PKIT_TEST_BACKEND:-}" = redis ]; then
 		PKIT_LOCK_HOLDER="0123456789abcdef 1 $held x" run plock -n "$n" true
 		assert_failure 124
+		PKIT_LOCK_HOLDERS="0123456789abcdef 1 $held x
+junk" run plock -n "$n" true
+		assert_failure 124
 		return
 	fi
 	# The number of a descriptor that is not the lock file.
 	PKIT_LOCK_FD=0 run plock -n "$n" true
+	assert_failure 124
+	PKIT_LOCK_FDS="0 -1 99999999999999999999 x" run plock -n "$n" true
 	assert_failure 124
 	# The lock file, but an open file description that holds nothing.
 	run sh -c 'exec 7>>"$(plock -w "$1")"; PKIT_LOCK_FD=7 plock -n "$1" true' sh "$n"
