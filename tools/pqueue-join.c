@@ -58,7 +58,11 @@ main(int argc, char *argv[])
 	return r;
 }
 
-/* pq_join in slices, the progress line after each. */
+/*
+ * pq_join in slices, the progress line after each.  A snapshot with
+ * nothing unfinished is left to the last line, printed once the join
+ * has returned: else a join with all done printed that line twice.
+ */
 static int
 join_progress(struct pq *q, int64_t deadline)
 {
@@ -69,7 +73,7 @@ join_progress(struct pq *q, int64_t deadline)
 	int64_t every = tty ? PROGRESS_TTY_NS : PROGRESS_LINE_NS, until;
 
 	for (;;) {
-		if (pq_stat(q, &info, deadline) == 0) {
+		if (pq_stat(q, &info, deadline) == 0 && info.unfinished > 0) {
 			progress_format(&p, info.puts - info.unfinished,
 			    info.puts, mono_now(), line, sizeof(line));
 			fprintf(stderr, tty ? "\r%s\033[K" : "%s\n", line);
@@ -87,6 +91,7 @@ join_progress(struct pq *q, int64_t deadline)
 		progress_format(&p, info.puts - info.unfinished, info.puts,
 		    mono_now(), line, sizeof(line));
 		fprintf(stderr, tty ? "\r%s\033[K" : "%s\n", line);
+		shown = 1;
 	}
 	if (tty && shown)
 		fputc('\n', stderr);

@@ -311,7 +311,9 @@ oversize(struct pq *q, char *buf, size_t from, size_t end, int delim)
  * Exit with r: a message for failures (WHY, or pq_error() if NULL) and
  * for a closed queue (1), which otherwise drops a producer's data
  * silently (`producer | pqueue-put q` without pipefail), the signal's own
- * death for 128+N.
+ * death for 128+N.  A stream's closed line says where its data was cut:
+ * a closed queue refuses a run before storing any of it, so the first
+ * `stored` records are in and no later one is.
  */
 static void
 finish(struct pq *q, int r, const char *why)
@@ -325,6 +327,9 @@ finish(struct pq *q, int r, const char *why)
 		    "the rest may or may not be)", why, stored);
 	if (r == PKIT_EXIT_FAIL)
 		errx(r, "%s", why);
+	if (r == PKIT_EXIT_NO && streaming)
+		errx(r, "%s: queue closed (the first %zu messages of the input "
+		    "are stored, the rest are not)", pq_name(q), stored);
 	if (r == PKIT_EXIT_NO)
 		errx(r, "%s: queue closed", pq_name(q));
 	exit(r);

@@ -151,3 +151,18 @@ bats_require_minimum_version 1.5.0
 	wait "$p" || st=$?
 	[ "$st" -eq 143 ]
 }
+
+@test "pqueue-join: -p with every task already done prints one line, not the same twice" {
+	local q
+	q=$(pkit_name j)
+	pqueue-create "$q"
+	run --separate-stderr pqueue-join -p "$q"
+	assert_success
+	[ -z "$output" ]
+	assert_equal "$stderr" "0/0 (100%), ?/s, ETA 0s"
+	pqueue-put "$q" a
+	pqueue-done "$q" 1
+	run --separate-stderr pqueue-join -p "$q"
+	assert_success
+	assert_equal "$stderr" "1/1 (100%), ?/s, ETA 0s"
+}

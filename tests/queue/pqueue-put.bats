@@ -343,9 +343,31 @@ the rest may or may not be)"
 	assert_equal "$stderr" "pqueue-put: $q: queue closed"
 	run --separate-stderr sh -c "echo x | pqueue-put $q"
 	assert_failure 1
-	assert_equal "$stderr" "pqueue-put: $q: queue closed"
+	assert_equal "$stderr" "pqueue-put: $q: queue closed (the first 0 \
+messages of the input are stored, the rest are not)"
 	run pqueue-stat -k "$q"
 	assert_line "size=0"
+}
+
+@test "pqueue-put: a stream cut short by pqueue-close says how many messages are stored" {
+	local q p
+	q=$(pkit_name p)
+	pqueue-create -m 2 "$q"
+	# a and b go in; c waits for room until the close refuses it.
+	printf 'a\nb\nc\nd\n' > "$BATS_TEST_TMPDIR/in"
+	pqueue-put "$q" < "$BATS_TEST_TMPDIR/in" 2> "$BATS_TEST_TMPDIR/err" &
+	p=$!
+	pkit_track "$p"
+	wait_until 5 sh -c "pqueue-stat -k $q | grep -qx waiting_put=1"
+	pqueue-close "$q"
+	run wait "$p"
+	assert_failure 1
+	run cat "$BATS_TEST_TMPDIR/err"
+	assert_output "pqueue-put: $q: queue closed (the first 2 messages of \
+the input are stored, the rest are not)"
+	run pqueue-get -c 3 "$q"
+	assert_failure 1
+	assert_output "$(printf 'a\nb')"
 }
 
 @test "pqueue-put: a missing queue and bad options fail with 125" {
