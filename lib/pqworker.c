@@ -214,8 +214,16 @@ pqw_run(struct pq *q, const struct pqw_opts *o, char *const argv[])
 		p.fatal = r;
 		p.stopping = 1;
 	}
-	if (p.pipe_gone)
+	if (p.pipe_gone) {
+		/*
+		 * Our reader went away: die as a filter does, here, where
+		 * that is known; 141 returned can also be the status of a
+		 * CMD killed by SIGPIPE, which we only exit with.
+		 */
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
 		return 128 + SIGPIPE;
+	}
 	if ((sig = pq_signalled()) != 0)
 		return 128 + sig;
 	if (p.halted != 0)

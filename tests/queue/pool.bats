@@ -208,6 +208,24 @@ no_sleeps() {
 	[ "$(key "$q" size)" = 4 ]
 }
 
+@test "pqueue-get pool: a CMD killed by SIGPIPE, stdout's reader still there: the worker exits 141, it is not killed" {
+	local q
+	q=$(pkit_name pool)
+	pqueue-create "$q"
+	pqueue-put "$q" x
+	pqueue-close "$q"
+	# The pool's stdout is a file: its own reader never went away, so
+	# 141 is only the status of the CMD that failed, to exit with.
+	run --separate-stderr perl -e '
+		my $r = system(@ARGV);
+		printf "signal %d exit %d\n", $r & 127, $r >> 8;' \
+		pqueue-get -r 1 -f "$q" sh -c 'kill -PIPE $$'
+	assert_success
+	assert_output "signal 0 exit 141"
+	[[ "$stderr" == *"message 1: sh killed by signal 13"* ]]
+	[ "$(key "$q" unfinished)" = 0 ]
+}
+
 @test "pqueue-get pool: -L writes GNU parallel's joblog: a header once, one line per attempt" {
 	local q log p1 p2
 	q=$(pkit_name pool)
