@@ -90,6 +90,24 @@ no_sleeps() {
 	[ "$(key "$q" unfinished)" = 0 ]
 }
 
+@test "pqueue-get pool: a message too long to be {} is set aside at once, not left to stop every pool" {
+	local q big
+	q=$(pkit_name pool)
+	pqueue-create "$q"
+	# Three copies of 60000 bytes make one argument over the kernel's
+	# 128 KiB (MAX_ARG_STRLEN): execve fails with E2BIG for this
+	# message, every time, and for no other.
+	big=$(printf '%060000d' 0)
+	printf '%s\nok\n' "$big" | pqueue-put "$q"
+	pqueue-close "$q"
+	run --separate-stderr pqueue-get -f "$q" sh -c 'echo "${#1}"' sh '{}{}{}'
+	assert_failure 126
+	assert_output 6
+	[[ "$stderr" == *"message 1: too long to be an argument"* ]]
+	[[ "$stderr" == *"message 1 failed 1 times: dropped"* ]]
+	[ "$(key "$q" unfinished)" = 0 ]
+}
+
 @test "pqueue-get pool: -H halts on a message set aside for its NUL byte too" {
 	local q
 	q=$(pkit_name pool)
