@@ -80,6 +80,7 @@ struct pool {
 	const struct pqw_opts	*o;
 	char *const		*argv;
 	int			 subst;		/* some argument holds {} */
+	int			 words_fit;	/* CMD's words fit without it */
 	struct task		*t;
 	unsigned		 n;
 	uint64_t		 started;
@@ -103,6 +104,7 @@ struct pool {
 static int	pool_init(struct pool *, struct pq *, const struct pqw_opts *,
 		    char *const []);
 static char   **task_env(struct pool *);
+static int	words_fit(const struct pool *);
 static int	joblog_open(struct pool *);
 static void	start(struct pool *, struct task *);
 static char   **build_argv(struct pool *, const struct pq_msg *);
@@ -214,8 +216,16 @@ pqw_run(struct pq *q, const struct pqw_opts *o, char *const argv[])
 		p.fatal = r;
 		p.stopping = 1;
 	}
-	if (p.pipe_gone)
+	if (p.pipe_gone) {
+		/*
+		 * Our reader went away: die as a filter does, here, where
+		 * that is known; 141 returned can also be the status of a
+		 * CMD killed by SIGPIPE, which we only exit with.
+		 */
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
 		return 128 + SIGPIPE;
+	}
 	if ((sig = pq_signalled()) != 0)
 		return 128 + sig;
 	if (p.halted != 0)
@@ -269,6 +279,7 @@ pool_init(struct pool *p, struct pq *q, const struct pqw_opts *o,
 		warn("malloc");
 		return PKIT_EXIT_FAIL;
 	}
+	p->words_fit = p->subst && words_fit(p);
 	/* Ignored SIGPIPE would be inherited; our handlers must not run in
 	 * a vforked child. */
 	sigemptyset(&p->none);
@@ -304,6 +315,35 @@ task_env(struct pool *p)
 	env[n++] = p->attempts_var;
 	env[n] = NULL;
 	return env;
+}
+
+/*
+ * Do CMD's words and the tasks' environment, with every {} still empty,
+ * fit execve's limits (one string of 32 pages, ARG_MAX in all)?  Then an
+ * E2BIG is the message's, and would be every time.
+ */
+static int
+words_fit(const struct pool *p)
+{
+	long arg_max = sysconf(_SC_ARG_MAX), page = sysconf(_SC_PAGESIZE);
+	size_t total = 0, len, i;
+	char *const *v;
+	int k;
+
+	if (arg_max <= 0 || page <= 0)
+		return 0;
+	for (k = 0; k < 2; k++) {
+		v = k == 0 ? p->argv : p->envp;
+		for (i = 0; v[i] != NULL; i++) {
+			len = k == 1 && (v[i] == p->id_var ||
+			    v[i] == p->attempts_var) ? sizeof(p->id_var) :
+			    strlen(v[i]) + 1;
+			if (len > (size_t)page * 32)
+				return 0;
+			total += len + sizeof(char *);
+		}
+	}
+	return total < (size_t)arg_max;
 }
 
 /*
@@ -372,6 +412,17 @@ start(struct pool *p, struct task *t)
 	pid = spawn(p, t, av, &in);
 	e = errno;
 	argv_free(av);
+	if (pid == -1 && e == E2BIG && p->words_fit) {
+		warnx("%s: message %" PRIu64 ": too long to be an argument",
+		    pq_name(t->q), t->m->id);
+		free(t->cmdline);
+		t->cmdline = NULL;
+		if (p->first_fail == 0)
+			p->first_fail = PKIT_EXIT_NOEXEC;
+		/* it always would, as a NUL byte */
+		set_aside(p, t, t->m->attempts + 1, PKIT_EXIT_NOEXEC);
+		return;
+	}
 	if (pid == -1) {
 		give_back(t);
 		free(t->cmdline);

@@ -56,8 +56,8 @@ struct pqw_opts {
  * message in time; 125 (reported) or 126/127 (the command could not be
  * run; reported) with the message given back; 128+N when signal N
  * stopped it (passed on to the running commands' groups, whose messages
- * are then given back unless their command still exited 0); 141 when
- * stdout's reader went away (the caller dies of SIGPIPE).
+ * are then given back unless their command still exited 0).  When
+ * stdout's reader went away it does not return: it dies of SIGPIPE.
  */
 int	pqw_run(struct pq *q, const struct pqw_opts *o, char *const argv[]);
 

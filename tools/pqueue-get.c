@@ -165,11 +165,6 @@ main(int argc, char *argv[])
 		errx(r, "%s", pq_error());
 	if (r > 128 && pq_signalled())
 		pq_die_by_signal();
-	if (r == 128 + SIGPIPE) {
-		/* Our reader went away (worker mode): die as a filter. */
-		signal(SIGPIPE, SIG_DFL);
-		raise(SIGPIPE);
-	}
 	return r;
 }
 

@@ -90,6 +90,24 @@ no_sleeps() {
 	[ "$(key "$q" unfinished)" = 0 ]
 }
 
+@test "pqueue-get pool: a message too long to be {} is set aside at once, not left to stop every pool" {
+	local q big
+	q=$(pkit_name pool)
+	pqueue-create "$q"
+	# Three copies of 60000 bytes make one argument over the kernel's
+	# 128 KiB (MAX_ARG_STRLEN): execve fails with E2BIG for this
+	# message, every time, and for no other.
+	big=$(printf '%060000d' 0)
+	printf '%s\nok\n' "$big" | pqueue-put "$q"
+	pqueue-close "$q"
+	run --separate-stderr pqueue-get -f "$q" sh -c 'echo "${#1}"' sh '{}{}{}'
+	assert_failure 126
+	assert_output 6
+	[[ "$stderr" == *"message 1: too long to be an argument"* ]]
+	[[ "$stderr" == *"message 1 failed 1 times: dropped"* ]]
+	[ "$(key "$q" unfinished)" = 0 ]
+}
+
 @test "pqueue-get pool: -H halts on a message set aside for its NUL byte too" {
 	local q
 	q=$(pkit_name pool)
@@ -206,6 +224,24 @@ no_sleeps() {
 	[ -z "$stderr" ]
 	[ "$(key "$q" unfinished)" = 4 ]
 	[ "$(key "$q" size)" = 4 ]
+}
+
+@test "pqueue-get pool: a CMD killed by SIGPIPE, stdout's reader still there: the worker exits 141, it is not killed" {
+	local q
+	q=$(pkit_name pool)
+	pqueue-create "$q"
+	pqueue-put "$q" x
+	pqueue-close "$q"
+	# The pool's stdout is a file: its own reader never went away, so
+	# 141 is only the status of the CMD that failed, to exit with.
+	run --separate-stderr perl -e '
+		my $r = system(@ARGV);
+		printf "signal %d exit %d\n", $r & 127, $r >> 8;' \
+		pqueue-get -r 1 -f "$q" sh -c 'kill -PIPE $$'
+	assert_success
+	assert_output "signal 0 exit 141"
+	[[ "$stderr" == *"message 1: sh killed by signal 13"* ]]
+	[ "$(key "$q" unfinished)" = 0 ]
 }
 
 @test "pqueue-get pool: -L writes GNU parallel's joblog: a header once, one line per attempt" {
