@@ -1131,9 +1131,33 @@ daemon_stop(const char *path, int64_t grace)
 			warn("%s", path);
 		/* FALLTHROUGH */
 	case PIDLOCK_ABSENT:
-	case PIDLOCK_FOREIGN:
 		pidlock_close(&pl);
 		return PKIT_EXIT_NO;
+	case PIDLOCK_FOREIGN:
+		/*
+		 * Locked, and the pid it holds has exited: CMD (run without
+		 * -r) is gone, and children that inherited its descriptor
+		 * hold the lock, the rest of the service.  Stop them as when
+		 * CMD is stopped.  Not when no pid was read, nor when that
+		 * pid still runs (a file someone rewrote: nothing here is
+		 * trusted).  A start truncates the file right after it takes
+		 * the lock; the pid is read again after a pause and once more
+		 * in stop_remnants, so a start is not taken for a remnant.
+		 */
+		r = 2;
+		if (pl.pid > 1 && kill(pl.pid, 0) == -1 && errno == ESRCH) {
+			usleep(10 * 1000);
+			if (pidlock_read(pl.fd, &pid) == 1 && pid == pl.pid)
+				r = stop_remnants(path, &pl, grace);
+		}
+		if (r == -1)
+			warn("%s", path);
+		else if (r == 1)
+			warnx("%s: pid %ld has exited, and the pidfile is "
+			    "still locked", path, (long)pl.pid);
+		pidlock_close(&pl);
+		return r == 0 ? PKIT_EXIT_OK : r == 2 ? PKIT_EXIT_NO :
+		    PKIT_EXIT_FAIL;
 	}
 
 	/* Running: pl.pid > 1, alive, holding the lock, pinned in pl.ref. */
@@ -1150,8 +1174,9 @@ daemon_stop(const char *path, int64_t grace)
 	 * and children of CMD that inherited its descriptor may still hold
 	 * the lock: they are the rest of the service, stop them as well.
 	 */
-	if ((r = pidlock_unlink(path, &pl)) == 1)
-		r = stop_remnants(path, &pl, grace);
+	if ((r = pidlock_unlink(path, &pl)) == 1 &&
+	    (r = stop_remnants(path, &pl, grace)) == 2)
+		r = 0;		/* a new start has the file: ours is stopped */
 	if (r == -1)
 		warn("%s", path);
 	else if (r == 1)
@@ -1183,7 +1208,8 @@ stop_pinned(struct pidref *ref, int64_t grace)
  * that inherited its open file description (only they can hold an
  * exclusive flock on the file while it still names pl->pid; a new start
  * would have rewritten it).  SIGTERM them, SIGKILL after GRACE, then
- * remove the file.  0, 1 (still locked) or -1, as pidlock_unlink.
+ * remove the file.  0, 1 (still locked) or -1, as pidlock_unlink; 2 if
+ * the file no longer names pl->pid (a new start has it): nothing done.
  */
 static int
 stop_remnants(const char *path, struct pidlock *pl, int64_t grace)
@@ -1194,7 +1220,7 @@ stop_remnants(const char *path, struct pidlock *pl, int64_t grace)
 	int64_t deadline, left;
 
 	if (pidlock_read(pl->fd, &pid) != 1 || pid != pl->pid)
-		return 0;
+		return 2;
 	n = pidlock_holders(&pl->st, pids, sizeof(pids) / sizeof(pids[0]));
 	for (i = 0; i < n; i++) {
 		/* Pin each, then check it again: no reused pid. */

@@ -652,6 +652,26 @@ os.execvp(sys.argv[1], sys.argv[1:])' pdaemon $r -p "$pf" sleep 1000 ;;
 	gone "$pf"
 }
 
+@test "pdaemon: -k stops what still holds the lock after CMD exited on its own" {
+	local kid=$BATS_TEST_TMPDIR/kid k
+	# CMD leaves a child holding the pidfile's lock and exits: -k and
+	# -s said 1 (not running) without a word, the child ran on, and a
+	# new start was refused as "locked by another process" for ever
+	start -p "$pf" sh -c "sleep 1000 & echo \$! > '$kid'; exit 0"
+	wait_until 5 dead "$pid"
+	wait_until 5 test -s "$kid"
+	k=$(cat "$kid")
+	pkit_track "$k"
+	alive "$k"
+	run --separate-stderr pdaemon -k -t 2 "$pf"
+	assert_success
+	wait_until 5 dead "$k"
+	gone "$pf"
+	start -p "$pf" sleep 1000
+	run pdaemon -k -t 2 "$pf"
+	assert_success
+}
+
 @test "pdaemon: -k -t kills every inherited holder that ignores SIGTERM, in about that long" {
 	# CMD exits on SIGTERM; two children holding the lock ignore it.
 	# The first uses up the grace period: the second must be killed at
