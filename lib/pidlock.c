@@ -223,7 +223,7 @@ pidlock_read(int fd, pid_t *pid)
 
 /* The directory of path, the rules of pidlock_open_safe: NULL if fine. */
 static const char *
-dir_invalid(const char *path, int *shared)
+dir_invalid(int dfd, const char *path, int *shared)
 {
 	char dir[PATH_MAX];
 	const char *slash;
@@ -237,7 +237,7 @@ dir_invalid(const char *path, int *shared)
 		return strerror(ENAMETOOLONG);
 	else
 		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	if (stat(dir, &st) == -1)
+	if (fstatat(dfd, dir, &st, 0) == -1)
 		return strerror(errno);
 	*shared = (st.st_mode & (S_IWGRP | S_IWOTH)) != 0;
 	if (*shared && !(st.st_mode & S_ISVTX))
@@ -251,9 +251,16 @@ int
 pidlock_open_safe(const char *path, int flags, mode_t mode, struct stat *st,
     const char **why)
 {
+	return pidlock_open_safeat(AT_FDCWD, path, flags, mode, st, why);
+}
+
+int
+pidlock_open_safeat(int dfd, const char *path, int flags, mode_t mode,
+    struct stat *st, const char **why)
+{
 	int fd, tries, shared = 0;
 
-	if ((*why = dir_invalid(path, &shared)) != NULL)
+	if ((*why = dir_invalid(dfd, path, &shared)) != NULL)
 		return -1;
 	/*
 	 * An existing file without O_CREAT (with it, a symlink reads as
@@ -262,10 +269,10 @@ pidlock_open_safe(const char *path, int flags, mode_t mode, struct stat *st,
 	 */
 	flags |= O_NOFOLLOW | O_NOCTTY | O_CLOEXEC;
 	for (tries = 0; tries < 10; tries++) {
-		fd = open(path, flags & ~O_CREAT, mode);
+		fd = openat(dfd, path, flags & ~O_CREAT, mode);
 		if (fd != -1 || errno != ENOENT || !(flags & O_CREAT))
 			break;
-		fd = open(path, flags | O_EXCL, mode);
+		fd = openat(dfd, path, flags | O_EXCL, mode);
 		if (fd != -1 || errno != EEXIST)
 			break;
 	}

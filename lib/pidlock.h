@@ -80,7 +80,8 @@ int	pidlock_parse(const char *buf, size_t len, pid_t *pid);
 int	pidlock_read(int fd, pid_t *pid);
 
 /*
- * Open PATH for pdaemon to write (its pidfile, its log) as root would
+ * Open PATH for pdaemon, pspawn or pqueue-get to write (a pidfile, a log,
+ * -o and -e, a joblog) as root would
  * safely: never through a symlink (O_NOFOLLOW is added to FLAGS), and not
  * in a directory others may write (group or other writable) unless it is
  * sticky and the file is ours, nor in one owned by another user than us
@@ -89,6 +90,10 @@ int	pidlock_read(int fd, pid_t *pid);
  * descriptor (close-on-exec) and its identity in *st, or -1 with *why.
  */
 int	pidlock_open_safe(const char *path, int flags, mode_t mode,
+	    struct stat *st, const char **why);
+
+/* The same, a relative PATH taken relative to the directory DFD. */
+int	pidlock_open_safeat(int dfd, const char *path, int flags, mode_t mode,
 	    struct stat *st, const char **why);
 
 #endif

@@ -11,6 +11,8 @@
  * while it is still our parent, for the keeper to watch.  Tier: tool -
  * it prints its own errors and exits with the table's code.
  */
+#include <sys/stat.h>
+
 #include <err.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -23,12 +25,14 @@
 #include "exitcode.h"
 #include "keeper.h"
 #include "parse.h"
+#include "pidlock.h"
 #include "proc.h"
 #include "rundir.h"
 
 #define COUNT_MAX	100000
 
 static int	open_or_die(int dfd, const char *path, int flags);
+static int	open_out_or_die(int dfd, const char *path);
 static void	usage(FILE *);
 
 int
@@ -111,8 +115,8 @@ main(int argc, char *argv[])
 			err(PKIT_EXIT_FAIL, "pid %d", (int)caller);
 		kc.watch = 1;
 	}
-	kc.out = open_or_die(cwd, out, O_WRONLY | O_APPEND | O_CREAT);
-	kc.err = open_or_die(cwd, errout, O_WRONLY | O_APPEND | O_CREAT);
+	kc.out = open_out_or_die(cwd, out);
+	kc.err = open_out_or_die(cwd, errout);
 	if (cwd != AT_FDCWD)
 		close(cwd);
 	keeper_start(&kc, main_argc, main_argv);
@@ -131,6 +135,28 @@ open_or_die(int dfd, const char *path, int flags)
 		return -1;
 	if ((fd = openat(dfd, path, flags | O_CLOEXEC, 0666)) == -1)
 		err(PKIT_EXIT_FAIL, "%s", safe(path));
+	return fd;
+}
+
+/*
+ * -o or -e PATH (relative to dfd) opened to append, or -1 if PATH is
+ * NULL, by pdaemon -o's rules (pidlock.h): never through a symlink, nor
+ * a file a neighbour planted in a directory they may write, where root
+ * would append CMD's output to a file of their choosing, or to theirs.
+ * Exit 125 if it fails.
+ */
+static int
+open_out_or_die(int dfd, const char *path)
+{
+	struct stat st;
+	const char *why;
+	int fd;
+
+	if (path == NULL)
+		return -1;
+	if ((fd = pidlock_open_safeat(dfd, path, O_WRONLY | O_APPEND | O_CREAT,
+	    0666, &st, &why)) == -1)
+		errx(PKIT_EXIT_FAIL, "%s: %s", safe(path), why);
 	return fd;
 }
 

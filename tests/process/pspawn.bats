@@ -126,6 +126,38 @@ e"
 	fi
 }
 
+@test "pspawn: a symlink or another user's file planted at -o or -e is refused" {
+	local d
+	command -v setpriv > /dev/null || skip "no setpriv"
+	[ "$(id -u)" -eq 0 ] || skip "needs root to become nobody"
+	d=$(planted)
+	# As with pdaemon -o: root appended CMD's output to the file the
+	# neighbour's link named.
+	run --separate-stderr pspawn -o "$d/out" echo PWNED
+	assert_failure 125
+	assert_output ""
+	assert_equal "$stderr" "pspawn: $d/out: a symbolic link; refused"
+	run --separate-stderr pspawn -e "$d/err" sh -c 'echo PWNED >&2'
+	assert_failure 125
+	assert_equal "$stderr" "pspawn: $d/err: a symbolic link; refused"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/victim")" precious
+	# A file nobody planted (not a link) would have them read our output.
+	rm -f "$d/out"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups touch "$d/out"
+	run --separate-stderr pspawn -o "$d/out" echo secret
+	assert_failure 125
+	assert_equal "$stderr" "pspawn: $d/out: not ours, in a directory others may write; refused"
+	assert_file_empty "$d/out"
+	# Ours, in the sticky directory, is fine; so is a relative path
+	# with -C, still our directory's.
+	run bash -c 'pjoin $(pspawn -o "$1/mine" echo ok)' _ "$d"
+	assert_success
+	assert_equal "$(cat "$d/mine")" ok
+	run bash -c 'cd "$1" && pjoin $(pspawn -C / -o mine2 echo ok)' _ "$d"
+	assert_success
+	assert_equal "$(cat "$d/mine2")" ok
+}
+
 @test "pspawn: a check that fails leaves no -o or -e file behind" {
 	local d=$BATS_TEST_TMPDIR
 	# Each was 125 with an empty file made: -o and -e were created first.
