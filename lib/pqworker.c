@@ -41,6 +41,7 @@
 #include "exitcode.h"
 #include "fault.h"
 #include "parse.h"
+#include "pidlock.h"
 #include "pqworker.h"
 #include "proc.h"
 #include "spawn.h"
@@ -357,13 +358,14 @@ joblog_open(struct pool *p)
 {
 	static const char head[] = "Seq\tHost\tStarttime\tJobRuntime\tSend\t"
 	    "Receive\tExitval\tSignal\tCommand\n";
-	const char *path = p->o->joblog;
+	const char *path = p->o->joblog, *why;
 	struct stat st;
 	int fd;
 
-	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-	    0666)) == -1) {
-		warn("%s", safe(path));
+	/* pdaemon -o's rules: no planted link or file (pidlock.h). */
+	if ((fd = pidlock_open_safe(path, O_WRONLY | O_APPEND | O_CREAT, 0666,
+	    &st, &why)) == -1) {
+		warnx("%s: %s", safe(path), why);
 		return -1;
 	}
 	while (flock(fd, LOCK_EX) == -1 && errno == EINTR)

@@ -270,6 +270,49 @@ no_sleeps() {
 	[ "$(awk -F '\t' 'NR > 1 && $7 == 0' "$log" | cut -f1 | sort -n | uniq | wc -l)" = 20 ]
 }
 
+teardown() {
+	pkit_teardown
+	if [ -s "$BATS_TEST_TMPDIR/.pkit-share" ]; then
+		case $(cat "$BATS_TEST_TMPDIR/.pkit-share") in
+		/dev/shm/pkit-pool.?*)
+			rm -rf "$(cat "$BATS_TEST_TMPDIR/.pkit-share")" ;;
+		esac
+	fi
+}
+
+@test "pqueue-get pool: -L refuses a symlink or another user's file planted at the joblog" {
+	local q d
+	command -v setpriv > /dev/null || skip "no setpriv"
+	[ "$(id -u)" -eq 0 ] || skip "needs root to become nobody"
+	q=$(pkit_name pool)
+	pqueue-create "$q"
+	pqueue-put "$q" a
+	# A world-writable sticky directory (like /tmp) where nobody linked
+	# the joblog's path to a file of root's.
+	d=$(mktemp -d /dev/shm/pkit-pool.XXXXXX)
+	printf '%s\n' "$d" > "$BATS_TEST_TMPDIR/.pkit-share"
+	chmod 1777 "$d"
+	printf 'precious\n' > "$BATS_TEST_TMPDIR/victim"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	    ln -s "$BATS_TEST_TMPDIR/victim" "$d/log"
+	run --separate-stderr pqueue-get -c 1 -L "$d/log" "$q" true
+	assert_failure 125
+	assert_output ""
+	assert_equal "$stderr" "pqueue-get: $d/log: a symbolic link; refused"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/victim")" precious
+	# A file nobody planted would have them read every command we ran.
+	rm -f "$d/log"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups touch "$d/log"
+	run --separate-stderr pqueue-get -c 1 -L "$d/log" "$q" true
+	assert_failure 125
+	assert_equal "$stderr" "pqueue-get: $d/log: not ours, in a directory others may write; refused"
+	assert_file_empty "$d/log"
+	# Ours, in the sticky directory, is fine; nothing was taken before.
+	run pqueue-get -c 1 -L "$d/mine" "$q" true
+	assert_success
+	[ "$(wc -l < "$d/mine")" = 2 ]
+}
+
 @test "pqueue-get pool: -L: a timeout reads Exitval 124, Signal 15" {
 	local q
 	q=$(pkit_name pool)
