@@ -70,6 +70,7 @@
 #include "dur.h"
 #include "execpipe.h"
 #include "exitcode.h"
+#include "parse.h"
 #include "pidlock.h"
 #include "proc.h"
 #include "ready.h"
@@ -280,7 +281,7 @@ start_lock(struct start *s)
 	if (path == NULL)
 		return 0;
 	if (path_absolute(path, s->pidpath, sizeof(s->pidpath)) == -1) {
-		warn("%s", path);
+		warn("%s", safe(path));
 		return PKIT_EXIT_FAIL;
 	}
 	/*
@@ -294,11 +295,11 @@ start_lock(struct start *s)
 	    0644, &mine, &why);
 	umask(mask);
 	if (fd == -1) {
-		warnx("%s: %s", path, why);
+		warnx("%s: %s", safe(path), why);
 		return PKIT_EXIT_FAIL;
 	}
 	if (!S_ISREG(mine.st_mode)) {
-		warnx("%s: not a regular file; refused", path);
+		warnx("%s: not a regular file; refused", safe(path));
 		close(fd);
 		return PKIT_EXIT_FAIL;
 	}
@@ -307,32 +308,32 @@ start_lock(struct start *s)
 	/* No pid pointer: libbsd would read it and fail on garbage. */
 	while ((s->pfh = pidfile_open(s->pidpath, 0644, NULL)) == NULL) {
 		if (errno != EEXIST) {
-			warn("%s", path);
+			warn("%s", safe(path));
 			return PKIT_EXIT_FAIL;
 		}
 		state = pidlock_probe(s->pidpath, &pl, &why);
 		pidlock_close(&pl);
 		if (state == PIDLOCK_RUNNING) {
-			warnx("%s: already running, pid %ld", path,
+			warnx("%s: already running, pid %ld", safe(path),
 			    (long)pl.pid);
 			return PKIT_EXIT_NO;
 		}
 		if (state == PIDLOCK_ERROR)
 			return probe_failed(path, why);
 		if (mono_now() > deadline) {
-			warnx("%s: locked by another process", path);
+			warnx("%s: locked by another process", safe(path));
 			return PKIT_EXIT_NO;
 		}
 		usleep(10 * 1000);
 	}
 	if (fstat(pidfile_fileno(s->pfh), &st) == -1 ||
 	    st.st_dev != mine.st_dev || st.st_ino != mine.st_ino) {
-		warnx("%s: replaced while opening it; refused", path);
+		warnx("%s: replaced while opening it; refused", safe(path));
 		return PKIT_EXIT_FAIL;
 	}
 	/* libbsd leaves it inheritable: only a chainloaded CMD may have it. */
 	if (fcntl(pidfile_fileno(s->pfh), F_SETFD, FD_CLOEXEC) == -1) {
-		warn("%s", path);
+		warn("%s", safe(path));
 		return PKIT_EXIT_FAIL;
 	}
 	return 0;
@@ -350,13 +351,13 @@ start_open(struct start *s)
 	if (s->conf->logfile != NULL) {
 		if (path_absolute(s->conf->logfile, s->logpath,
 		    sizeof(s->logpath)) == -1) {
-			warn("%s", s->conf->logfile);
+			warn("%s", safe(s->conf->logfile));
 			return PKIT_EXIT_FAIL;
 		}
 		s->logfd = pidlock_open_safe(s->conf->logfile, O_WRONLY |
 		    O_APPEND | O_CREAT, 0644, &st, &why);
 		if (s->logfd == -1) {
-			warnx("%s: %s", s->conf->logfile, why);
+			warnx("%s: %s", safe(s->conf->logfile), why);
 			return PKIT_EXIT_FAIL;
 		}
 	}
@@ -369,7 +370,7 @@ start_open(struct start *s)
 		return PKIT_EXIT_FAIL;
 	}
 	if ((s->dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		warn("%s", dir);
+		warn("%s", safe(dir));
 		return PKIT_EXIT_FAIL;
 	}
 	if (execpipe_open(s->report) == -1) {
@@ -486,10 +487,10 @@ start_undo(struct start *s, pid_t pid)
 	pidfile_close(s->pfh);
 	s->pfh = NULL;
 	if ((r = stop_remnants(s->pidpath, &pl, DAEMON_READY_GRACE)) == -1)
-		warn("%s", s->conf->pidfile);
+		warn("%s", safe(s->conf->pidfile));
 	else if (r == 1)
 		warnx("%s: still locked by another process; left in place",
-		    s->conf->pidfile);
+		    safe(s->conf->pidfile));
 	pidlock_close(&pl);
 }
 
@@ -524,13 +525,13 @@ daemon_child(struct start *s)
 
 	umask(022);
 	if (fchdir(s->dirfd) == -1) {
-		warn("%s", s->conf->dir != NULL ? s->conf->dir : "/");
+		warn("%s", safe(s->conf->dir != NULL ? s->conf->dir : "/"));
 		_exit(PKIT_EXIT_FAIL);
 	}
 	/* Default dispositions and an empty mask, as a fresh daemon wants. */
 	spawn_signals(&all_signals, &no_signals);
 	if (s->pfh != NULL && pidfile_write(s->pfh) == -1) {
-		warn("%s", s->conf->pidfile);
+		warn("%s", safe(s->conf->pidfile));
 		_exit(PKIT_EXIT_FAIL);
 	}
 	if (dup2(s->nullfd, STDIN_FILENO) == -1 ||
@@ -1079,17 +1080,17 @@ log_reopen(struct start *s)
 	fd = pidlock_open_safe(s->logpath, O_WRONLY | O_APPEND | O_CREAT |
 	    O_NOCTTY, 0644, &st, &why);
 	if (fd == -1) {
-		log_line("%s: cannot reopen: %s", s->conf->logfile, why);
+		log_line("%s: cannot reopen: %s", safe(s->conf->logfile), why);
 		return;
 	}
 	if (dup2(fd, STDOUT_FILENO) == -1 || dup2(fd, STDERR_FILENO) == -1) {
-		log_line("%s: cannot reopen: %s", s->conf->logfile,
+		log_line("%s: cannot reopen: %s", safe(s->conf->logfile),
 		    strerror(errno));
 		close(fd);
 		return;
 	}
 	close(fd);
-	log_line("%s: reopened on SIGHUP", s->conf->logfile);
+	log_line("%s: reopened on SIGHUP", safe(s->conf->logfile));
 }
 
 int64_t
@@ -1126,9 +1127,9 @@ daemon_stop(const char *path, int64_t grace)
 		 * delete it.
 		 */
 		if (pidlock_read(pl.fd, &pid) == -1)
-			warnx("%s: not a pidfile: left in place", path);
+			warnx("%s: not a pidfile: left in place", safe(path));
 		else if (pidlock_unlink(path, &pl) == -1)
-			warn("%s", path);
+			warn("%s", safe(path));
 		/* FALLTHROUGH */
 	case PIDLOCK_ABSENT:
 		pidlock_close(&pl);
@@ -1151,10 +1152,10 @@ daemon_stop(const char *path, int64_t grace)
 				r = stop_remnants(path, &pl, grace);
 		}
 		if (r == -1)
-			warn("%s", path);
+			warn("%s", safe(path));
 		else if (r == 1)
 			warnx("%s: pid %ld has exited, and the pidfile is "
-			    "still locked", path, (long)pl.pid);
+			    "still locked", safe(path), (long)pl.pid);
 		pidlock_close(&pl);
 		return r == 0 ? PKIT_EXIT_OK : r == 2 ? PKIT_EXIT_NO :
 		    PKIT_EXIT_FAIL;
@@ -1165,7 +1166,8 @@ daemon_stop(const char *path, int64_t grace)
 		if (r == -1)
 			warn("pid %ld", (long)pl.pid);
 		else
-			warnx("%s: pid %ld did not exit", path, (long)pl.pid);
+			warnx("%s: pid %ld did not exit", safe(path),
+			    (long)pl.pid);
 		pidlock_close(&pl);
 		return PKIT_EXIT_FAIL;
 	}
@@ -1178,10 +1180,10 @@ daemon_stop(const char *path, int64_t grace)
 	    (r = stop_remnants(path, &pl, grace)) == 2)
 		r = 0;		/* a new start has the file: ours is stopped */
 	if (r == -1)
-		warn("%s", path);
+		warn("%s", safe(path));
 	else if (r == 1)
 		warnx("%s: pid %ld stopped, but the pidfile is still locked",
-		    path, (long)pl.pid);
+		    safe(path), (long)pl.pid);
 	pidlock_close(&pl);
 	return r == 0 ? PKIT_EXIT_OK : PKIT_EXIT_FAIL;
 }
@@ -1342,9 +1344,9 @@ static int
 probe_failed(const char *path, const char *why)
 {
 	if (why != NULL)
-		warnx("%s: %s", path, why);
+		warnx("%s: %s", safe(path), why);
 	else
-		warn("%s", path);
+		warn("%s", safe(path));
 	return PKIT_EXIT_FAIL;
 }
 

@@ -146,6 +146,17 @@ num_needle() {
 	    pspawn -i "$PKIT_DIR/no${nl}dir/i" true
 	refused "$PKIT_DIR/no${n}dir/log: No such file" \
 	    pqueue-get -n -L "$PKIT_DIR/no${nl}dir/log" "$q" true
+	refused "$PKIT_DIR/no${n}dir/p: No such file" \
+	    pdaemon -p "$PKIT_DIR/no${nl}dir/p" true
+	refused "$PKIT_DIR/no${n}dir/log: No such file" \
+	    pdaemon -o "$PKIT_DIR/no${nl}dir/log" true
+	refused "$PKIT_DIR/no${n}dir: No such file" \
+	    pdaemon -C "$PKIT_DIR/no${nl}dir" true
+	ln -s nowhere "$BATS_TEST_TMPDIR/l${nl}k"
+	refused "$BATS_TEST_TMPDIR/l${n}k: a symbolic link; refused" \
+	    pdaemon -k "$BATS_TEST_TMPDIR/l${nl}k"
+	refused "$BATS_TEST_TMPDIR/l${n}k: a symbolic link; refused" \
+	    pdaemon -s "$BATS_TEST_TMPDIR/l${nl}k"
 	assert_file_not_exists "$PKIT_DIR/queues/$q-x"
 }
 
