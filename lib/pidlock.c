@@ -221,9 +221,17 @@ pidlock_read(int fd, pid_t *pid)
 	return 1;
 }
 
-/* The directory of path, the rules of pidlock_open_safe: NULL if fine. */
-static const char *
-dir_invalid(int dfd, const char *path, int *shared)
+/* How the directory of a path may be written by others. */
+enum dir_kind {
+	DIR_PRIVATE,	/* ours or root's, writable by us alone */
+	DIR_STICKY,	/* group or other writable, sticky (/tmp) */
+	DIR_SHARED,	/* group or other writable, not sticky */
+	DIR_FOREIGN	/* another user's (not root's) */
+};
+
+/* The kind of the directory of path (relative to dfd): 0, or -1 and *why. */
+static int
+dir_kind(int dfd, const char *path, enum dir_kind *kind, const char **why)
 {
 	char dir[PATH_MAX];
 	const char *slash;
@@ -233,35 +241,31 @@ dir_invalid(int dfd, const char *path, int *shared)
 		strlcpy(dir, ".", sizeof(dir));
 	else if (slash == path)
 		strlcpy(dir, "/", sizeof(dir));
-	else if ((size_t)(slash - path) >= sizeof(dir))
-		return strerror(ENAMETOOLONG);
-	else
+	else if ((size_t)(slash - path) >= sizeof(dir)) {
+		*why = strerror(ENAMETOOLONG);
+		return -1;
+	} else
 		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	if (fstatat(dfd, dir, &st, 0) == -1)
-		return strerror(errno);
-	*shared = (st.st_mode & (S_IWGRP | S_IWOTH)) != 0;
-	if (*shared && !(st.st_mode & S_ISVTX))
-		return "in a directory writable by others (not sticky); refused";
-	if (st.st_uid != geteuid() && st.st_uid != 0)
-		return "in a directory owned by another user; refused";
-	return NULL;
+	if (fstatat(dfd, dir, &st, 0) == -1) {
+		*why = strerror(errno);
+		return -1;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		*kind = st.st_mode & S_ISVTX ? DIR_STICKY : DIR_SHARED;
+	else if (st.st_uid != geteuid() && st.st_uid != 0)
+		*kind = DIR_FOREIGN;
+	else
+		*kind = DIR_PRIVATE;
+	return 0;
 }
 
-int
-pidlock_open_safe(const char *path, int flags, mode_t mode, struct stat *st,
+/* Open, never through a symlink: an existing file, or a new one (O_EXCL). */
+static int
+open_nofollow(int dfd, const char *path, int flags, mode_t mode,
     const char **why)
 {
-	return pidlock_open_safeat(AT_FDCWD, path, flags, mode, st, why);
-}
+	int fd, tries;
 
-int
-pidlock_open_safeat(int dfd, const char *path, int flags, mode_t mode,
-    struct stat *st, const char **why)
-{
-	int fd, tries, shared = 0;
-
-	if ((*why = dir_invalid(dfd, path, &shared)) != NULL)
-		return -1;
 	/*
 	 * An existing file without O_CREAT (with it, a symlink reads as
 	 * EACCES in a sticky directory); a new one with O_EXCL, so that
@@ -276,20 +280,68 @@ pidlock_open_safeat(int dfd, const char *path, int flags, mode_t mode,
 		if (fd != -1 || errno != EEXIST)
 			break;
 	}
-	if (fd == -1) {
+	if (fd == -1)
 		*why = errno == ELOOP ? "a symbolic link; refused" :
 		    strerror(errno);
-		return -1;
-	}
+	return fd;
+}
+
+/* The identity of fd in *st, and whether it may be used: fd, or -1. */
+static int
+opened(int fd, struct stat *st, int must_be_ours, const char **why)
+{
 	if (fstat(fd, st) == -1) {
 		*why = strerror(errno);
 		close(fd);
 		return -1;
 	}
-	if (shared && st->st_uid != geteuid()) {
+	if (must_be_ours && st->st_uid != geteuid()) {
 		*why = "not ours, in a directory others may write; refused";
 		close(fd);
 		return -1;
 	}
 	return fd;
+}
+
+int
+pidlock_open_safe(const char *path, int flags, mode_t mode, struct stat *st,
+    const char **why)
+{
+	enum dir_kind kind;
+	int fd;
+
+	if (dir_kind(AT_FDCWD, path, &kind, why) == -1)
+		return -1;
+	if (kind == DIR_SHARED) {
+		*why = "in a directory writable by others (not sticky); refused";
+		return -1;
+	}
+	if (kind == DIR_FOREIGN) {
+		*why = "in a directory owned by another user; refused";
+		return -1;
+	}
+	if ((fd = open_nofollow(AT_FDCWD, path, flags, mode, why)) == -1)
+		return -1;
+	return opened(fd, st, kind == DIR_STICKY, why);
+}
+
+int
+pidlock_open_out(int dfd, const char *path, int flags, mode_t mode,
+    struct stat *st, const char **why)
+{
+	enum dir_kind kind;
+	int fd;
+
+	if (dir_kind(dfd, path, &kind, why) == -1)
+		return -1;
+	if (kind == DIR_PRIVATE) {
+		/* As the shell's >>: /dev/stderr, /dev/fd/N, a link of ours. */
+		if ((fd = openat(dfd, path, flags | O_NOCTTY | O_CLOEXEC,
+		    mode)) == -1) {
+			*why = strerror(errno);
+			return -1;
+		}
+	} else if ((fd = open_nofollow(dfd, path, flags, mode, why)) == -1)
+		return -1;
+	return opened(fd, st, kind == DIR_STICKY, why);
 }

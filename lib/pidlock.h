@@ -80,8 +80,7 @@ int	pidlock_parse(const char *buf, size_t len, pid_t *pid);
 int	pidlock_read(int fd, pid_t *pid);
 
 /*
- * Open PATH for pdaemon, pspawn or pqueue-get to write (a pidfile, a log,
- * -o and -e, a joblog) as root would
+ * Open PATH for pdaemon to write (its pidfile, its log) as root would
  * safely: never through a symlink (O_NOFOLLOW is added to FLAGS), and not
  * in a directory others may write (group or other writable) unless it is
  * sticky and the file is ours, nor in one owned by another user than us
@@ -92,8 +91,16 @@ int	pidlock_read(int fd, pid_t *pid);
 int	pidlock_open_safe(const char *path, int flags, mode_t mode,
 	    struct stat *st, const char **why);
 
-/* The same, a relative PATH taken relative to the directory DFD. */
-int	pidlock_open_safeat(int dfd, const char *path, int flags, mode_t mode,
+/*
+ * Open PATH (relative to DFD) for a command's output, as pspawn -o/-e and
+ * pqueue-get -L do: in a directory only we (or root) may write, as the
+ * shell's >> would, following symlinks (/dev/stderr, /dev/fd/N); in any
+ * other, where a neighbour could plant a link or a file, never through a
+ * symlink, and in a sticky one (/tmp) only a file of ours.  A shared
+ * directory that is not sticky is allowed: its writers can replace our
+ * files anyway.  As pidlock_open_safe otherwise.
+ */
+int	pidlock_open_out(int dfd, const char *path, int flags, mode_t mode,
 	    struct stat *st, const char **why);
 
 #endif

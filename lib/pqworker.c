@@ -362,9 +362,9 @@ joblog_open(struct pool *p)
 	struct stat st;
 	int fd;
 
-	/* pdaemon -o's rules: no planted link or file (pidlock.h). */
-	if ((fd = pidlock_open_safe(path, O_WRONLY | O_APPEND | O_CREAT, 0666,
-	    &st, &why)) == -1) {
+	/* No link or file a neighbour planted (pidlock_open_out). */
+	if ((fd = pidlock_open_out(AT_FDCWD, path, O_WRONLY | O_APPEND |
+	    O_CREAT, 0666, &st, &why)) == -1) {
 		warnx("%s: %s", safe(path), why);
 		return -1;
 	}

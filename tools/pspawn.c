@@ -140,10 +140,10 @@ open_or_die(int dfd, const char *path, int flags)
 
 /*
  * -o or -e PATH (relative to dfd) opened to append, or -1 if PATH is
- * NULL, by pdaemon -o's rules (pidlock.h): never through a symlink, nor
- * a file a neighbour planted in a directory they may write, where root
- * would append CMD's output to a file of their choosing, or to theirs.
- * Exit 125 if it fails.
+ * NULL (pidlock_open_out): as the shell's >> in a directory only we may
+ * write; elsewhere never through a symlink, nor, in /tmp, a file a
+ * neighbour planted, where root would append CMD's output to a file of
+ * their choosing, or to theirs.  Exit 125 if it fails.
  */
 static int
 open_out_or_die(int dfd, const char *path)
@@ -154,7 +154,7 @@ open_out_or_die(int dfd, const char *path)
 
 	if (path == NULL)
 		return -1;
-	if ((fd = pidlock_open_safeat(dfd, path, O_WRONLY | O_APPEND | O_CREAT,
+	if ((fd = pidlock_open_out(dfd, path, O_WRONLY | O_APPEND | O_CREAT,
 	    0666, &st, &why)) == -1)
 		errx(PKIT_EXIT_FAIL, "%s: %s", safe(path), why);
 	return fd;

@@ -158,6 +158,30 @@ e"
 	assert_equal "$(cat "$d/mine2")" ok
 }
 
+@test "pspawn: -o and -e in a directory of ours follow links as >> does" {
+	local d=$BATS_TEST_TMPDIR/own
+	mkdir -m 755 "$d"
+	# /dev/stderr and a link of our own are what a user writes; only a
+	# directory others may write is a place for planted links
+	run --separate-stderr bash -c 'pjoin $(pspawn -e /dev/stderr sh -c "echo to-err >&2")'
+	assert_success
+	assert_equal "$stderr" "to-err"
+	: > "$d/real"
+	ln -s real "$d/link"
+	run bash -c 'pjoin $(pspawn -o "$1/link" echo via-link)' _ "$d"
+	assert_success
+	assert_equal "$(cat "$d/real")" via-link
+	# a group-writable directory that is not sticky: its writers could
+	# replace our files anyway; a file is used, a link is not followed
+	chmod 2775 "$d"
+	run bash -c 'pjoin $(pspawn -o "$1/team" echo shared)' _ "$d"
+	assert_success
+	assert_equal "$(cat "$d/team")" shared
+	run --separate-stderr pspawn -o "$d/link" echo no
+	assert_failure 125
+	assert_equal "$stderr" "pspawn: $d/link: a symbolic link; refused"
+}
+
 @test "pspawn: a check that fails leaves no -o or -e file behind" {
 	local d=$BATS_TEST_TMPDIR
 	# Each was 125 with an empty file made: -o and -e were created first.
