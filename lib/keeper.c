@@ -264,11 +264,11 @@ keeper(const struct keeper_conf *c, int verdict, int argc, char *argv[])
 	k.spawn.dfl = &k.dfl;
 	k.spawn.mask = &k.mask;
 	for (i = 0; i < (size_t)c->count; i++) {
+		/* The first that fails is the last started: its one line
+		 * says why, and the pids printed are copies 1 to i. */
 		if ((pid = start_copy(&k, i + 1, &e)) == -1) {
 			code = e;
-			if (i == 0)
-				break;
-			continue;
+			break;
 		}
 		k.pids[k.alive] = pid;
 		k.starts[k.alive] = 0;

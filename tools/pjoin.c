@@ -83,8 +83,12 @@ main(int argc, char *argv[])
 
 	if ((pids = calloc(argc, sizeof(*pids))) == NULL)
 		err(PKIT_EXIT_FAIL, NULL);
-	for (i = 0; i < (size_t)argc; i++)
+	for (i = 0; i < (size_t)argc; i++) {
 		pids[i] = num_parse_or_die(argv[i], 1, INT32_MAX, "pid");
+		/* We could only end first: the wait would never end. */
+		if (pids[i] == getpid())
+			cli_misuse("pid %d: is pjoin itself", (int)pids[i]);
+	}
 	return jobs_join(&c, pids, argc);
 }
 

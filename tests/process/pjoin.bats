@@ -109,6 +109,21 @@ load spawn
 	assert_output ""
 }
 
+@test "pjoin: its own pid is refused (125, one line), never waited for" {
+	# pjoin could only end before it: without -t it would wait for ever.
+	# exec: the shell's pid becomes pjoin's.  timeout only ends a hang.
+	run --separate-stderr timeout 20 sh -c 'exec pjoin "$$"'
+	assert_failure 125
+	assert_output ""
+	[[ "$stderr" =~ ^pjoin:\ pid\ [0-9]+:\ is\ pjoin\ itself$ ]] ||
+		fail "stderr: $stderr"
+	# Also among others, and with -t: nothing is waited for.
+	run --separate-stderr timeout 20 sh -c 'exec pjoin -a -t 10 1 "$$"'
+	assert_failure 125
+	assert_output ""
+	assert_equal "${#stderr_lines[@]}" 1
+}
+
 @test "pjoin: no process and no record exits 127 with one line on stderr" {
 	run --separate-stderr pjoin 99998
 	assert_failure 127

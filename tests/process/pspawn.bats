@@ -61,6 +61,43 @@ load spawn
 	assert_equal "${#stderr_lines[@]}" 1
 }
 
+@test "pspawn: -n: a later copy that cannot be executed is the last started, one line" {
+	# Copy 10 is the first whose environment (PKIT_INDEX=10) is one byte
+	# longer: with PAD one byte short of the exec limit it gets E2BIG,
+	# deterministically, after nine copies ran.  PAD is found for this
+	# kernel: the longest with which one copy ("-n 01", as long as
+	# "-n 12") still executes.  ./pspawn: its own exec must not be the
+	# one that fails first (the copy's environment is the longer).
+	local lo=0 hi=140000 mid p pids
+	cd "$BATS_TEST_TMPDIR"
+	ln -s "$(command -v pspawn)" pspawn
+	ulimit -s 256
+	while [ $((hi - lo)) -gt 1 ]; do
+		mid=$(( (lo + hi) / 2 ))
+		if PAD=$(printf "%${mid}s" "") ./pspawn -n 01 /bin/true > /dev/null 2>&1; then
+			lo=$mid
+		else
+			hi=$mid
+		fi
+	done
+	# (Not bats' run: its mktemp would get PAD too.)
+	PAD=$(printf "%${hi}s" "") ./pspawn -n 01 /bin/true > out 2> err && p=0 || p=$?
+	assert_equal "$p" 126
+	assert_equal "$(cat err)" "pspawn: /bin/true: Argument list too long"
+	PAD=$(printf "%${lo}s" "") ./pspawn -n 12 /bin/true > out 2> err && p=0 || p=$?
+	assert_equal "$p" 126
+	# No copy after the one that failed: nine pids, one reason.
+	assert_equal "$(wc -l < out)" 9
+	assert_equal "$(cat err)" "pspawn: /bin/true: Argument list too long"
+	# The nine were recorded, and ended well.
+	mapfile -t pids < out
+	run pjoin "${pids[@]}"
+	assert_success
+	for p in "${pids[@]}"; do
+		grep -q ' exit 0 ' "$PKIT_DIR/jobs/$p.job" || fail "no final record for $p"
+	done
+}
+
 @test "pspawn: the command's stdout and stderr go to pspawn's stderr" {
 	run --separate-stderr bash -c 'p=$(pspawn sh -c "echo to-out; echo to-err >&2"); pjoin "$p"'
 	assert_success
