@@ -153,7 +153,8 @@ watch(struct join *j, struct job *p)
 	 * watched by its start time alone, like the pids over fdmax. */
 	if (p->fd == -1 && errno != EMFILE && errno != ENFILE &&
 	    errno != ENOSYS) {
-		if (errno == ESRCH || errno == EINVAL)
+		/* EINVAL, or ENOENT since 6.9: a thread, not a process. */
+		if (errno == ESRCH || errno == EINVAL || errno == ENOENT)
 			return 0;
 		return -1;
 	}

@@ -270,8 +270,8 @@ pidref_open(struct pidref *ref, pid_t pid)
 		return -1;
 	}
 	ref->fd = proc_pidfd_open(pid);
-	if (ref->fd == -1 && errno == EINVAL)
-		errno = ESRCH;		/* a thread, not a process */
+	if (ref->fd == -1 && (errno == EINVAL || errno == ENOENT))
+		errno = ESRCH;		/* a thread, not a process (6.9: ENOENT) */
 	if (ref->fd == -1 && errno != ENOSYS)
 		return -1;
 	if (ref->fd == -1 && proc_stat(pid, &state, &ref->start) == -1) {

@@ -109,6 +109,34 @@ load spawn
 	assert_output ""
 }
 
+# two_tasks PID: PID has a thread besides its main one.
+two_tasks() {
+	local t=("/proc/$1/task"/*)
+	[ "${#t[@]}" -ge 2 ] && [ -e "${t[1]}" ]
+}
+
+@test "pjoin: a thread's id is no process: 127, as a pid that is gone" {
+	local py tid='' t
+	command -v python3 > /dev/null || skip "no python3"
+	python3 -c 'import threading, time
+t = threading.Thread(target=time.sleep, args=(30,), daemon=True)
+t.start()
+time.sleep(30)' &
+	py=$!
+	pkit_track "$py"
+	wait_until 5 two_tasks "$py"
+	for t in "/proc/$py/task"/*; do
+		[ "${t##*/}" = "$py" ] || tid=${t##*/}
+	done
+	[ -n "$tid" ]
+	# pidfd_open on a thread says ENOENT since Linux 6.9 (EINVAL before):
+	# that was 125 and "pidfd_open: No such file or directory"
+	run --separate-stderr pjoin -t 5 "$tid"
+	assert_failure 127
+	assert_equal "$stderr" "pjoin: pid $tid: no such process"
+	kill "$py"
+}
+
 @test "pjoin: its own pid is refused (125, one line), never waited for" {
 	# pjoin could only end before it: without -t it would wait for ever.
 	# exec: the shell's pid becomes pjoin's.  timeout only ends a hang.
