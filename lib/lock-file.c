@@ -60,6 +60,7 @@
 #include "holders.h"
 #include "lockbackend.h"
 #include "parse.h"
+#include "pidlock.h"
 #include "proc.h"
 #include "rundir.h"
 
@@ -223,11 +224,19 @@ file_open(const char *name, enum lock_kind kind, int count, int peek,
 	if (strchr(name, '/') == NULL)
 		lk->fd = openat(lk->dirfd, name, flags | O_NOFOLLOW, 0600);
 	else {
+		/*
+		 * Through a symlink as flock(1) goes, but not one in a
+		 * directory others may write (/tmp): there a neighbour's
+		 * link would have root create a file where they choose.
+		 */
+		if (!pidlock_dir_private(AT_FDCWD, name))
+			flags |= O_NOFOLLOW;
 		lk->fd = open(name, flags, 0666);
 		/* flock(1) also locks files it may only read. */
 		if (lk->fd == -1 && kind != LOCK_COUNTING &&
 		    (errno == EACCES || errno == EISDIR || errno == EROFS))
-			lk->fd = open(name, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+			lk->fd = open(name, O_RDONLY | O_NOCTTY | O_CLOEXEC |
+			    (flags & O_NOFOLLOW));
 	}
 	if (lk->fd == -1 || fstat(lk->fd, &st) == -1) {
 		*why = errno == ELOOP ? "a symbolic link" : strerror(errno);

@@ -304,6 +304,15 @@ opened(int fd, struct stat *st, int must_be_ours, const char **why)
 }
 
 int
+pidlock_dir_private(int dfd, const char *path)
+{
+	enum dir_kind kind;
+	const char *why;
+
+	return dir_kind(dfd, path, &kind, &why) == 0 && kind == DIR_PRIVATE;
+}
+
+int
 pidlock_open_safe(const char *path, int flags, mode_t mode, struct stat *st,
     const char **why)
 {

@@ -103,4 +103,11 @@ int	pidlock_open_safe(const char *path, int flags, mode_t mode,
 int	pidlock_open_out(int dfd, const char *path, int flags, mode_t mode,
 	    struct stat *st, const char **why);
 
+/*
+ * 1 if the directory of PATH (relative to DFD) may be written by us or
+ * root alone, where a symlink in it is ours to follow; 0 if others may
+ * (group or other writable, or another user's), or it cannot be seen.
+ */
+int	pidlock_dir_private(int dfd, const char *path);
+
 #endif

@@ -507,6 +507,34 @@ sweep_due() {
 	assert_failure 124
 }
 
+@test "plock: a path's symlink is followed as flock(1) does, but not one others could plant" {
+	local d=$BATS_TEST_TMPDIR/own s
+	command -v setpriv > /dev/null || skip "no setpriv"
+	[ "$(id -u)" -eq 0 ] || skip "needs root to become nobody"
+	mkdir -m 755 "$d" "$d/rootonly"
+	chmod 700 "$d/rootonly"
+	# in a directory of ours, a link of ours is followed, as by flock(1)
+	ln -s "$d/target" "$d/link"
+	run plock "$d/link" echo ok
+	assert_success
+	assert_file_exists "$d/target"
+	# in a sticky directory anyone may write (/tmp), nobody's link made
+	# root create a file in a directory nobody cannot even read
+	s=$(mktemp -d /tmp/pkit-plock.XXXXXX)
+	chmod 1777 "$s"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	    ln -s "$d/rootonly/created" "$s/lk"
+	# (a plain file there is a lock shared between users, as before)
+	plock "$s/shared" echo ok > "$d/shared.out" 2>&1 || echo "status $?" >> "$d/shared.out"
+	run --separate-stderr plock "$s/lk" echo ran
+	rm -rf "${s:?}"
+	assert_failure 125
+	assert_output ""
+	assert_equal "$stderr" "plock: $s/lk: a symbolic link"
+	assert_file_not_exists "$d/rootonly/created"
+	assert_equal "$(cat "$d/shared.out")" ok
+}
+
 @test "plock: -q on a free or never used lock exits 1 and prints nothing" {
 	local n
 	n=$(pkit_name x)
