@@ -129,6 +129,7 @@ static int	status_line(const char *, pid_t);
 static void	log_pump(void);
 static void	log_reopen(struct start *);
 static int	stop_remnants(const char *, struct pidlock *, int64_t);
+static void	held_by_others(const char *, const struct pidlock *);
 static int	stop_pinned(struct pidref *, int64_t);
 static int	probe_failed(const char *, const char *);
 static void	log_line(const char *, ...) __attribute__((format(printf, 1, 2)));
@@ -1135,30 +1136,9 @@ daemon_stop(const char *path, int64_t grace)
 		pidlock_close(&pl);
 		return PKIT_EXIT_NO;
 	case PIDLOCK_FOREIGN:
-		/*
-		 * Locked, and the pid it holds has exited: CMD (run without
-		 * -r) is gone, and children that inherited its descriptor
-		 * hold the lock, the rest of the service.  Stop them as when
-		 * CMD is stopped.  Not when no pid was read, nor when that
-		 * pid still runs (a file someone rewrote: nothing here is
-		 * trusted).  A start truncates the file right after it takes
-		 * the lock; the pid is read again after a pause and once more
-		 * in stop_remnants, so a start is not taken for a remnant.
-		 */
-		r = 2;
-		if (pl.pid > 1 && kill(pl.pid, 0) == -1 && errno == ESRCH) {
-			usleep(10 * 1000);
-			if (pidlock_read(pl.fd, &pid) == 1 && pid == pl.pid)
-				r = stop_remnants(path, &pl, grace);
-		}
-		if (r == -1)
-			warn("%s", safe(path));
-		else if (r == 1)
-			warnx("%s: pid %ld has exited, and the pidfile is "
-			    "still locked", safe(path), (long)pl.pid);
+		held_by_others(path, &pl);
 		pidlock_close(&pl);
-		return r == 0 ? PKIT_EXIT_OK : r == 2 ? PKIT_EXIT_NO :
-		    PKIT_EXIT_FAIL;
+		return PKIT_EXIT_NO;
 	}
 
 	/* Running: pl.pid > 1, alive, holding the lock, pinned in pl.ref. */
@@ -1203,6 +1183,33 @@ stop_pinned(struct pidref *ref, int64_t grace)
 	if (pidref_signal(ref, SIGKILL) == -1 && errno != ESRCH)
 		return -1;
 	return pidref_wait(ref, KILL_WAIT_NS) ? 0 : 1;
+}
+
+/*
+ * -k and -s on a pidfile whose pid has exited while its lock is still
+ * held: by children CMD left (run without -r, it exited on its own), or
+ * by anyone who locked the file.  Nothing proves which, so nothing is
+ * signalled; but the caller is told who holds it, not left with a bare
+ * "not running" while every new start is refused as locked.
+ */
+static void
+held_by_others(const char *path, const struct pidlock *pl)
+{
+	pid_t pids[8];
+	char list[8 * 12 + 8];
+	size_t i, n, len = 0;
+
+	if (pl->pid <= 1 || kill(pl->pid, 0) == 0 || errno != ESRCH)
+		return;
+	n = pidlock_holders(&pl->st, pids, sizeof(pids) / sizeof(pids[0]));
+	if (n == 0)
+		return;
+	for (i = 0; i < n && len < sizeof(list); i++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%ld",
+		    i > 0 ? " " : "", (long)pids[i]);
+	warnx("%s: pid %ld has exited, but its lock is held by pid %s%s "
+	    "(not signalled)", safe(path), (long)pl->pid, list,
+	    n == sizeof(pids) / sizeof(pids[0]) ? " ..." : "");
 }
 
 /*
@@ -1256,6 +1263,8 @@ daemon_status(const char *path, int verbose)
 	int state, r;
 
 	state = pidlock_probe(path, &pl, &why);
+	if (state == PIDLOCK_FOREIGN)
+		held_by_others(path, &pl);
 	pidlock_close(&pl);
 	switch (state) {
 	case PIDLOCK_ERROR:
