@@ -42,6 +42,37 @@ setup() {
 
 teardown() {
 	pkit_teardown
+	planted_cleanup
+}
+
+# planted_dir LINK...: print a new world-writable sticky directory (like
+# /tmp, but under /dev/shm, which user nobody can reach) in which nobody
+# planted each symlink LINK to a file of ours, $BATS_TEST_TMPDIR/victim,
+# holding "precious": the neighbour's attack on a tool run as root.
+# planted_cleanup (in teardown) removes it.
+planted_dir() {
+	local d l
+	d=$(mktemp -d /dev/shm/pkit-planted.XXXXXX) || return 1
+	printf '%s\n' "$d" >> "$BATS_TEST_TMPDIR/.pkit-planted"
+	chmod 1777 "$d"
+	printf 'precious\n' > "$BATS_TEST_TMPDIR/victim"
+	for l in "$@"; do
+		setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		    ln -s "$BATS_TEST_TMPDIR/victim" "$d/$l" || return 1
+		[ "$(stat -c %U "$d/$l")" = nobody ] || return 1
+	done
+	printf '%s\n' "$d"
+}
+
+# planted_cleanup: remove what planted_dir made in this test.
+planted_cleanup() {
+	local d
+	[ -f "$BATS_TEST_TMPDIR/.pkit-planted" ] || return 0
+	while read -r d; do
+		case $d in
+		/dev/shm/pkit-planted.?*) rm -rf "$d" ;;
+		esac
+	done < "$BATS_TEST_TMPDIR/.pkit-planted"
 }
 
 # timed_run [run's flags] CMD...: bats' run, and set $elapsed to how long

@@ -308,23 +308,13 @@ setup() {
 
 teardown() {
 	pkit_teardown
-	case ${tmp:-} in
-	/dev/shm/pkit-pdaemon.?*) rm -rf "$tmp" ;;
-	esac
+	planted_cleanup
 }
 
-# planted DIR: a world-writable sticky directory (like /tmp) in which user
-# nobody planted symlinks d.pid and d.log to a file of root's, victim.
+# planted: $tmp, a sticky directory where nobody planted symlinks d.pid
+# and d.log to a file of root's, victim (planted_dir).
 planted() {
-	tmp=$(mktemp -d /dev/shm/pkit-pdaemon.XXXXXX)
-	chmod 1777 "$tmp"
-	printf 'precious\n' > "$BATS_TEST_TMPDIR/victim"
-	setpriv --reuid=nobody --regid=nogroup --clear-groups \
-	    ln -s "$BATS_TEST_TMPDIR/victim" "$tmp/d.pid"
-	setpriv --reuid=nobody --regid=nogroup --clear-groups \
-	    ln -s "$BATS_TEST_TMPDIR/victim" "$tmp/d.log"
-	run stat -c %U "$tmp/d.pid"
-	assert_output nobody
+	tmp=$(planted_dir d.pid d.log) || fail "cannot plant as nobody"
 }
 
 @test "pdaemon: -k and -s refuse a symlink at PIDFILE, as a start does" {

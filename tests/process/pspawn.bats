@@ -167,7 +167,7 @@ e"
 	local d
 	command -v setpriv > /dev/null || skip "no setpriv"
 	[ "$(id -u)" -eq 0 ] || skip "needs root to become nobody"
-	d=$(planted)
+	d=$(planted_dir out err)
 	# As with pdaemon -o: root appended CMD's output to the file the
 	# neighbour's link named.
 	run --separate-stderr pspawn -o "$d/out" echo PWNED

@@ -30,29 +30,7 @@ teardown() {
 			umount -l "$(cat "$BATS_TEST_TMPDIR/.pkit-mount")"
 	fi
 	[ -z "$(zombies_of $$)" ] || fail "zombie left: $(zombies_of $$)"
-	if [ -s "$BATS_TEST_TMPDIR/.pkit-share" ]; then
-		case $(cat "$BATS_TEST_TMPDIR/.pkit-share") in
-		/dev/shm/pkit-spawn.?*)
-			rm -rf "$(cat "$BATS_TEST_TMPDIR/.pkit-share")" ;;
-		esac
-	fi
-}
-
-# planted: print a new world-writable sticky directory (like /tmp) in
-# which user nobody planted symlinks out and err to a file of ours,
-# $BATS_TEST_TMPDIR/victim; teardown removes it.
-planted() {
-	local d
-	d=$(mktemp -d /dev/shm/pkit-spawn.XXXXXX)
-	printf '%s\n' "$d" > "$BATS_TEST_TMPDIR/.pkit-share"
-	chmod 1777 "$d"
-	printf 'precious\n' > "$BATS_TEST_TMPDIR/victim"
-	setpriv --reuid=nobody --regid=nogroup --clear-groups \
-	    ln -s "$BATS_TEST_TMPDIR/victim" "$d/out"
-	setpriv --reuid=nobody --regid=nogroup --clear-groups \
-	    ln -s "$BATS_TEST_TMPDIR/victim" "$d/err"
-	[ "$(stat -c %U "$d/out")" = nobody ] || return 1
-	printf '%s\n' "$d"
+	planted_cleanup
 }
 
 # field22 PID: the start time the records are keyed by.

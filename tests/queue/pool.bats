@@ -270,16 +270,6 @@ no_sleeps() {
 	[ "$(awk -F '\t' 'NR > 1 && $7 == 0' "$log" | cut -f1 | sort -n | uniq | wc -l)" = 20 ]
 }
 
-teardown() {
-	pkit_teardown
-	if [ -s "$BATS_TEST_TMPDIR/.pkit-share" ]; then
-		case $(cat "$BATS_TEST_TMPDIR/.pkit-share") in
-		/dev/shm/pkit-pool.?*)
-			rm -rf "$(cat "$BATS_TEST_TMPDIR/.pkit-share")" ;;
-		esac
-	fi
-}
-
 @test "pqueue-get pool: -L refuses a symlink or another user's file planted at the joblog" {
 	local q d
 	command -v setpriv > /dev/null || skip "no setpriv"
@@ -289,12 +279,7 @@ teardown() {
 	pqueue-put "$q" a
 	# A world-writable sticky directory (like /tmp) where nobody linked
 	# the joblog's path to a file of root's.
-	d=$(mktemp -d /dev/shm/pkit-pool.XXXXXX)
-	printf '%s\n' "$d" > "$BATS_TEST_TMPDIR/.pkit-share"
-	chmod 1777 "$d"
-	printf 'precious\n' > "$BATS_TEST_TMPDIR/victim"
-	setpriv --reuid=nobody --regid=nogroup --clear-groups \
-	    ln -s "$BATS_TEST_TMPDIR/victim" "$d/log"
+	d=$(planted_dir log)
 	run --separate-stderr pqueue-get -c 1 -L "$d/log" "$q" true
 	assert_failure 125
 	assert_output ""
