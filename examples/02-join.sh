@@ -1,9 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: ISC
 # Lesson 2, join: p.join() waits for the child.  Without pjoin the script
-# runs on and its last line comes first; with pjoin the child's two lines
-# come first.  The child's work takes at least 0.3 s, so that the order
-# shows even with PKIT_DEMO_DELAY=0.
+# runs on and its last line comes before the child's "done" (its "start"
+# may come before or after); with pjoin the child's two lines come first.
+# The child's work takes at least 0.3 s, so that the order shows even with
+# PKIT_DEMO_DELAY=0.
 . "$(dirname "$0")/demo.sh"
 heading "2. join: pjoin waits for the child"
 
