@@ -303,3 +303,54 @@ $bad"
 	[ -z "$bad" ] || fail "punctuation inside a quoted command (write it \\&[):
 $bad"
 }
+
+# lesson_rows PAGE: for each row of PAGE's Python -> pkit table that names
+# a lesson NN, a line "NN<tab>the pkit column, mdoc macros dropped".
+lesson_rows() {
+	grep '^\.It .* Ta .* Ta [0-9][0-9]$' "$1" | while IFS= read -r row; do
+		local cmd=${row#* Ta }
+		cmd=${cmd% Ta *}
+		printf '%s\t%s\n' "${row##* Ta }" \
+		    "$(sed -E 's/(^| )(Li|Ev|No|Po|Pc|Oo|Oc)( |$)/ /g; s/  +/ /g; s/^ //' <<< "$cmd")"
+	done
+}
+
+# lesson_runs NN WORD...: lesson NN (examples/NN-*.sh) has a line running
+# the pkit tool among WORDs with each of the options that follow it (up
+# to the first word that is not one); without a tool, a line with WORD.
+lesson_runs() {
+	local nn=$1 tool='' x line ok f
+	local -a flags=() files
+	shift
+	files=("$top_srcdir"/examples/"$nn"-*.sh)
+	[ -e "${files[0]}" ] || return 1
+	for x in "$@"; do
+		if [ -z "$tool" ]; then
+			case $x in pspawn|pjoin|pdaemon|plock|pqueue-*) tool=$x ;; esac
+		elif [[ $x == -* ]]; then
+			flags+=("$x")
+		else
+			break
+		fi
+	done
+	[ -n "$tool" ] || { grep -qF -- "$1" "${files[@]}"; return; }
+	while IFS= read -r line; do
+		ok=1
+		for f in "${flags[@]}"; do
+			[[ " $line " == *" $f "* ]] || ok=0
+		done
+		[ "$ok" = 1 ] && return 0
+	done < <(grep -hE "(^|[^a-z-])$tool( |$)" "${files[@]}")
+	return 1
+}
+
+@test "docs: a lesson named in pkit(7)'s table runs that row's command" {
+	local nn cmd bad=
+	local -a w
+	# Ten rows named a lesson that never ran their command (27e19de).
+	while IFS=$'\t' read -r nn cmd; do
+		read -ra w <<< "$cmd"
+		lesson_runs "$nn" "${w[@]}" || bad+="lesson $nn: $cmd"$'\n'
+	done < <(lesson_rows "$top_srcdir/man/pkit.7")
+	[ -z "$bad" ] || fail "rows whose lesson does not run them:"$'\n'"$bad"
+}
