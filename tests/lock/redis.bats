@@ -339,10 +339,16 @@ rush() {
 @test "plock redis: the old holder ending late does not release the new holder's lock" {
 	local n a b
 	n=$(rname)
-	PKIT_LOCK_LEASE=300ms plock "$n" sleep 1 3>&- 2>/dev/null &
+	PKIT_LOCK_LEASE=300ms plock "$n" sh -c ': > "$1"; exec sleep 1' sh \
+	    "$BATS_TEST_TMPDIR/ran" 3>&- 2>/dev/null &
 	a=$!
 	pkit_track "$a"
 	wait_until 5 holds "$n" "$a"
+	# CMD has started: stopped before that (the lock shows held once the
+	# server has granted it), plock found its grant gone on SIGCONT and
+	# waited its turn again, behind the 30 s of the second holder (an
+	# ASan CI run took 31 s here and found the lock free at the end).
+	wait_until 5 test -e "$BATS_TEST_TMPDIR/ran"
 	kill -STOP "$a"
 	plock -t 10 "$n" sleep 30 3>&- &
 	b=$!
