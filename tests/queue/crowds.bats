@@ -26,6 +26,31 @@ stat_is() {
 	pqueue-stat -k "$1" 2>/dev/null | grep -qx "$2=$3"
 }
 
+# stuck_report Q... -- PID...: for each PID still running, where it
+# waits (state, wchan, and gdb's backtrace when there is a gdb), then
+# pqueue-stat -k of each Q: what a failed all_gone leaves in the log.
+# CI once found 2 putters and 4 getters still there after 40 s (all
+# their messages long put), and it did not happen again in six runs.
+stuck_report() {
+	local q p
+	local -a qs=()
+	while [ "$1" != -- ]; do
+		qs+=("$1")
+		shift
+	done
+	shift
+	for p in "$@"; do
+		kill -0 "$p" 2>/dev/null || continue
+		echo "# still running: $p $(tr '\0' ' ' < "/proc/$p/cmdline")" \
+		    "state $(cut -d' ' -f3 "/proc/$p/stat") wchan $(cat "/proc/$p/wchan")"
+		command -v gdb > /dev/null &&
+			gdb -q -batch -p "$p" -ex bt 2>/dev/null | grep '^#' | sed 's/^/#   /'
+	done
+	for q in "${qs[@]}"; do
+		pqueue-stat -k "$q" | sed 's/^/#   /'
+	done
+} >&2
+
 # all_gone PID...: none of these children of ours runs any more (bash
 # reaps them as they exit, so kill -0 fails).
 all_gone() {
@@ -77,7 +102,8 @@ all_gone() {
 		assert_line "p$((i + 1))"
 	done
 	seq 2 300 | sed 's/^/m/' | pqueue-put "$qe"
-	wait_until 40 all_gone "${pp[@]}" "${gp[@]}"
+	wait_until 40 all_gone "${pp[@]}" "${gp[@]}" ||
+		{ stuck_report "$qf" "$qe" -- "${pp[@]}" "${gp[@]}"; return 1; }
 	for i in $(seq 0 299); do
 		(( i % 10 == 9 )) && continue
 		wait "${pp[$i]}" || { echo "putter $i: exit $?" >&2; return 1; }
