@@ -51,7 +51,7 @@
 #define IDLE_RECHECK	((int64_t)1000 * 1000000)	/* dead-lock-owner recheck otherwise */
 #define RECLAIM_EVERY	((int64_t)50 * 1000000)
 #define OPEN_WAIT	((int64_t)1000 * 1000000)	/* for a queue being created */
-#define LOCK_SLICE	((int64_t)100 * 1000000)	/* an unbounded lock wait looks for signals */
+#define LOCK_SLICE	((int64_t)100 * 1000000)	/* lock waits go in slices: signals, lost wakes */
 #define UNTIL_TAKEN	((int64_t)-2)	/* a lock wait no signal ends (commit) */
 #define RECOUNT_EVERY	((int64_t)1000 * 1000000)	/* waiter counts checked */
 #define WAIT_BASE	((off_t)1 << 40)	/* waiters' lock bytes: far past */
